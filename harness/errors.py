@@ -1,0 +1,7 @@
+"""Errors that are the user's to fix: printed as one line, exit code 2."""
+
+
+class UserError(Exception):
+    """Bad input or a missing prerequisite. The message says what to do."""
+
+    exit_code = 2
