@@ -6,7 +6,7 @@ import importlib
 import sys
 
 from harness import __version__
-from harness.errors import UserError
+from harness.errors import RunFailed, UserError
 
 # Subcommand modules, each with register(subparsers) that sets `func` on its parser.
 COMMANDS = ["bench", "roofline", "workload", "predict", "info"]
@@ -38,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return UserError.exit_code
+    except RunFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return RunFailed.exit_code
     except KeyboardInterrupt:
         print("error: interrupted; the run directory is left marked incomplete", file=sys.stderr)
         return 130

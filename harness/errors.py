@@ -5,3 +5,10 @@ class UserError(Exception):
     """Bad input or a missing prerequisite. The message says what to do."""
 
     exit_code = 2
+
+
+class RunFailed(Exception):
+    """A kernel launch failed on the device (timeout, error state). The run directory
+    stays marked incomplete; the message names the likely cause."""
+
+    exit_code = 1

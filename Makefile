@@ -1,0 +1,131 @@
+# Alveo U280 benchmark harness. `make help` lists every target and variable.
+#
+# Kernel build facts (data types, burst lengths, CU counts, banks) live only in
+# kernels/designs/*.toml; this Makefile reads them through `python -m harness.design`.
+
+SHELL      := /bin/bash
+PYTHON     ?= python3
+VENV       ?= .venv
+PY         := $(VENV)/bin/python
+STAMP      := $(VENV)/.installed
+
+# ---- Vitis build variables -------------------------------------------------
+TARGET     ?= hw
+PLATFORM   ?= xilinx_u280_gen3x16_xdma_1_202211_1
+FREQ_MHZ   ?=
+DESIGN     ?= all
+XSA        := $(basename $(notdir $(PLATFORM)))
+BUILD      := build/$(TARGET).$(XSA)
+TEMP       := build/_x.$(TARGET).$(XSA)
+VPP        ?= v++
+VPP_FLAGS  ?=
+ifneq ($(TARGET),hw)
+VPP_DEBUG  := -g
+endif
+DESIGN_PY  := PYTHONPATH=$(CURDIR) $(PYTHON) -m harness.design
+
+.DEFAULT_GOAL := help
+.PHONY: help install emu demo test xclbin emconfig check-vitis check-xrt check-target clean distclean
+
+help:
+	@echo "Alveo U280 benchmark harness"
+	@echo
+	@echo "Start here (no card needed):"
+	@echo "  make demo        set up .venv, build the emulated kernels, run a short emulated sweep,"
+	@echo "                   draw the smolVLA roofline and print where the plot and report are"
+	@echo "  make test        set up .venv and run the test suite"
+	@echo
+	@echo "Other targets:"
+	@echo "  make install     create .venv and install the harness with its test dependencies"
+	@echo "  make emu         build every design natively with g++ for the emulator (build/emu/)"
+	@echo "  make xclbin      build xclbins with v++ for TARGET on PLATFORM (needs Vitis and XRT)"
+	@echo "  make emconfig    write emconfig.json for TARGET=hw_emu|sw_emu (emconfigutil)"
+	@echo "  make clean       remove build/ (keeps .venv and results/)"
+	@echo "  make distclean   also remove .venv"
+	@echo
+	@echo "Variables:"
+	@echo "  TARGET=$(TARGET)        hw | hw_emu | sw_emu"
+	@echo "  PLATFORM=$(PLATFORM)   platform name or .xpfm path"
+	@echo "  DESIGN=$(DESIGN)        all, or one of: memcpy gemm_fp32 gemm_fp16 gemm_fx16 gemm_int8"
+	@echo "  FREQ_MHZ=$(if $(FREQ_MHZ),$(FREQ_MHZ),<from the design file, 300>)   kernel clock (v++ --kernel_frequency)"
+	@echo "  PYTHON=$(PYTHON)     interpreter used to create .venv (3.10 or newer)"
+	@echo "  VPP_FLAGS=        extra v++ flags (e.g. --profile.data all:all:all)"
+	@echo "Outputs: build/<TARGET>.<platform basename>/<design>.xclbin; temporary files in build/_x.<TARGET>.<platform>/"
+
+# ---- Python environment ----------------------------------------------------
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "error: Python 3.10 or newer is needed; run make PYTHON=python3.11 ...")'
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[test]'
+	@touch $@
+
+install: $(STAMP)
+
+emu: $(STAMP)
+	$(PY) -m harness.nativebuild
+
+demo: $(STAMP)
+	$(PY) -m harness.demo
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+# ---- Vitis / XRT: kernels for the card -------------------------------------
+check-vitis:
+	@command -v $(VPP) >/dev/null 2>&1 || { echo "error: v++ not found: source <Vitis install>/settings64.sh (e.g. /tools/Xilinx/Vitis/2023.1/settings64.sh)" >&2; exit 2; }
+	@test -n "$$XILINX_VITIS" || { echo "error: XILINX_VITIS is not set: source <Vitis install>/settings64.sh" >&2; exit 2; }
+
+check-xrt:
+	@test -n "$$XILINX_XRT" || { echo "error: XILINX_XRT is not set: source /opt/xilinx/xrt/setup.sh" >&2; exit 2; }
+
+check-target:
+	@case "$(TARGET)" in hw|hw_emu|sw_emu) ;; *) echo "error: TARGET=$(TARGET): use hw, hw_emu or sw_emu" >&2; exit 2;; esac
+
+# The design facts as make variables, generated from kernels/designs/*.toml.
+ifneq ($(filter xclbin emconfig build/%,$(MAKECMDGOALS)),)
+build/designs.mk: $(wildcard kernels/designs/*.toml) harness/design.py
+	@mkdir -p $(@D)
+	@$(DESIGN_PY) mk > $@.tmp && mv $@.tmp $@
+include build/designs.mk
+endif
+
+SELECTED := $(if $(filter all,$(DESIGN)),$(DESIGNS),$(DESIGN))
+freq = $(if $(FREQ_MHZ),$(FREQ_MHZ),$(DESIGN_$(1)_FREQ_MHZ))
+
+# One .xo per kernel per design: v++ -c with that kernel's -D flags.
+define KERNEL_RULE
+$(TEMP)/$(1)/$(2).xo: $$(DESIGN_$(1)_$(2)_SRC) $$(wildcard kernels/common/*.h $$(dir $$(DESIGN_$(1)_$(2)_SRC))*.h) $$(DESIGN_$(1)_FILE) | check-target check-vitis check-xrt
+	@mkdir -p $$(@D)
+	$(VPP) -c -t $(TARGET) --platform $(PLATFORM) -k $(2) $(VPP_DEBUG) $(VPP_FLAGS) --temp_dir $(TEMP)/$(1) -Ikernels/common $$(DESIGN_$(1)_$(2)_DEFS) -o $$@ $$<
+endef
+
+# Link with the connectivity file rendered from the design, then package.
+define DESIGN_RULE
+$(BUILD)/$(1).cfg: $$(DESIGN_$(1)_FILE) harness/design.py
+	@mkdir -p $$(@D)
+	$(DESIGN_PY) cfg $(1) > $$@.tmp && mv $$@.tmp $$@
+$(BUILD)/$(1).xclbin: $(foreach k,$(DESIGN_$(1)_KERNELS),$(TEMP)/$(1)/$(k).xo) $(BUILD)/$(1).cfg | check-target check-vitis check-xrt
+	$(VPP) -l -t $(TARGET) --platform $(PLATFORM) $(VPP_DEBUG) $(VPP_FLAGS) --temp_dir $(TEMP)/$(1) --config $(BUILD)/$(1).cfg --kernel_frequency $(call freq,$(1)) -o $(TEMP)/$(1)/$(1).link.xclbin $(foreach k,$(DESIGN_$(1)_KERNELS),$(TEMP)/$(1)/$(k).xo)
+	$(VPP) -p $(TEMP)/$(1)/$(1).link.xclbin -t $(TARGET) --platform $(PLATFORM) --package.out_dir $(TEMP)/$(1)/package -o $$@
+endef
+
+$(foreach d,$(DESIGNS),$(foreach k,$(DESIGN_$(d)_KERNELS),$(eval $(call KERNEL_RULE,$(d),$(k)))))
+$(foreach d,$(DESIGNS),$(eval $(call DESIGN_RULE,$(d))))
+
+xclbin: check-target $(foreach d,$(SELECTED),$(BUILD)/$(d).xclbin)
+	@echo "xclbins in $(BUILD)/: $(SELECTED)"
+	@$(if $(filter-out hw,$(TARGET)),echo "next: make emconfig TARGET=$(TARGET) PLATFORM=$(PLATFORM)",true)
+
+emconfig: check-target $(BUILD)/emconfig.json
+
+$(BUILD)/emconfig.json: | check-vitis check-xrt
+	@if [ "$(TARGET)" = hw ]; then echo "error: emconfig is for TARGET=hw_emu or sw_emu" >&2; exit 2; fi
+	@mkdir -p $(BUILD)
+	emconfigutil --platform $(PLATFORM) --od $(BUILD)
+
+clean:
+	rm -rf build
+
+distclean: clean
+	rm -rf $(VENV)

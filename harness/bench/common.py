@@ -1,0 +1,78 @@
+"""What every bench shares: its context block and the guarded run loop."""
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+
+from tqdm import tqdm
+
+from harness.bench.rundir import RunWriter, base_context
+from harness.errors import RunFailed, UserError
+from harness.runtime.info import device_context
+
+COMMON_SAMPLE_COLUMNS = ["run_id", "point", "phase", "repetition", "time_s", "wall_time_s",
+                         "h2d_time_s", "d2h_time_s", "verified", "error", "timing_source"]
+
+
+def kernel_clock_mhz(rt, design, device: dict) -> tuple[float, str]:
+    """The clock the kernels ran at and where that figure comes from."""
+    raw = device.get("max_clock_frequency_mhz")
+    try:
+        mhz = float(raw)
+        if mhz > 0:
+            src = "design file (emulated clock)" if rt.mode == "emu" else "device (xrt_info_device.max_clock_frequency_mhz)"
+            return mhz, src
+    except (TypeError, ValueError):
+        pass
+    return design.freq_mhz, f"design target (kernels/designs/{design.base}.toml)"
+
+
+def make_context(bench: str, rt, session, design) -> dict:
+    ctx = base_context(bench, rt.mode, rt.timing_source)
+    dev = device_context(rt, session)
+    clock, clock_src = kernel_clock_mhz(rt, design, dev)
+    ctx.update({
+        "platform": "u280",
+        "design": design.to_context(),
+        "dtype": design.dtype,
+        "clock_mhz": clock,
+        "clock_source": clock_src,
+        "device": dev,
+        "xclbin": {"path": str(session.xclbin_path), "uuid": session.uuid_string(),
+                   "xsa_name": session.xsa_name()},
+        "notes": list(rt.notes),
+    })
+    if rt.mode == "emu":
+        desc = json.loads(session.xclbin_path.read_text())
+        ctx["emulator"] = {"library": desc["library"], "build_hash": desc["build_hash"],
+                           "compiler": desc["compiler"],
+                           "timing": "harness.model (see docs/model.md); wall_time_s is the emulation's own time"}
+        ctx["notes"].append("emulated: every time_s is modeled by harness.model, not measured on a card")
+    return ctx
+
+
+def progress(total: int, desc: str):
+    return tqdm(total=total, desc=desc, unit="launch", file=sys.stderr, dynamic_ncols=True,
+                disable=None, leave=False)
+
+
+@contextmanager
+def guarded(writer: RunWriter):
+    """Any failure leaves the run directory marked incomplete with the reason."""
+    try:
+        yield
+    except (RunFailed, UserError) as exc:
+        writer.fail(str(exc))
+        raise
+    except BaseException as exc:
+        writer.fail(f"{type(exc).__name__}: {exc}")
+        raise
+
+
+def print_table(rows: list[list], header: list[str]) -> None:
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+    fmt = "  ".join(f"{{:>{w}}}" for w in widths)
+    print(fmt.format(*header))
+    for r in rows:
+        print(fmt.format(*r))

@@ -1,0 +1,213 @@
+"""`harness bench memcpy`: achieved HBM bandwidth per direction, PC count and size.
+
+CU i of bw_memcpy reads HBM[2i] and writes HBM[2i+1] (kernels/designs/memcpy.toml),
+so `read` and `write` drive one PC per CU and `copy` two. Bytes counted: read or
+write: bytes read or written; copy: bytes read + bytes written (as Xilinx's
+hbm_bandwidth example counts). Bandwidth is decimal GB/s (1e9 B/s) over the
+start()..wait() time of all CUs launched together, and is written only for a
+repetition whose output was verified.
+"""
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from harness import model
+from harness.bench.common import COMMON_SAMPLE_COLUMNS, guarded, make_context, print_table, progress
+from harness.bench.options import add_common, check_common, parse_int_list, parse_sizes, timeout_ms
+from harness.bench.rundir import RunWriter
+from harness.bench.stats import stability_warnings, summarize
+from harness.design import load_design
+from harness.errors import UserError
+from harness.runtime import open_runtime
+from harness.runtime.session import Session
+
+KERNEL = "bw_memcpy"
+WORD_BYTES = 64
+DIRECTIONS = {"read": 0, "write": 1, "copy": 2}
+PATTERN_KEY = np.uint64(0x9E3779B97F4A7C15)
+POISON = np.uint64(0xDEADBEEFDEADBEEF)
+AUTO_REPS_TARGET_BYTES = 64 << 20     # in-kernel repetitions until each CU moves ~64 MiB per launch
+MAX_AUTO_REPS = 1024
+DEFAULT_PCS = [1, 2, 4, 8, 16, 32]
+SAMPLE_COLUMNS = COMMON_SAMPLE_COLUMNS + ["direction", "pcs", "cus", "bytes_per_pc", "kernel_reps", "bytes",
+                                          "bandwidth_GBps"]
+
+
+# ---------------------------------------------------------------- the kernel's contract
+def write_pattern(n_words: int) -> np.ndarray:
+    """What mode `write` stores: word i, lane j = ((i << 3) | j) ^ key (8 x uint64 lanes)."""
+    i = np.arange(n_words, dtype=np.uint64)[:, None]
+    j = np.arange(8, dtype=np.uint64)[None, :]
+    return (((i << np.uint64(3)) | j) ^ PATTERN_KEY).reshape(-1)
+
+
+def read_checksum(words: np.ndarray, reps: int) -> np.ndarray:
+    """What mode `read` stores in out[0]: the lane-wise wrapping uint64 sum over all reps."""
+    lanes = words.reshape(-1, 8).sum(axis=0, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        return lanes * np.uint64(reps)
+
+
+def auto_kernel_reps(size: int) -> int:
+    return int(min(MAX_AUTO_REPS, max(1, AUTO_REPS_TARGET_BYTES // size)))
+
+
+# ---------------------------------------------------------------- options
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_common(p)
+    p.add_argument("--sizes", default="4K..256M",
+                   help="bytes per PC: a doubling range LO..HI or a list (K/M/G suffixes; default 4K..256M)")
+    p.add_argument("--direction", action="append", choices=list(DIRECTIONS),
+                   help="read, write or copy; repeat for several (default: all three)")
+    p.add_argument("--pcs", default=None,
+                   help="PCs driven at once, a list like 1,2,4,8,16,32 (default: every one of those "
+                        "the direction can drive)")
+    p.add_argument("--kernel-reps", default="auto",
+                   help="in-kernel repetitions per launch, or auto (~64 MiB per CU per launch, at most 1024)")
+
+
+def _validate(args, cus: int, pc_bytes: int, n_pcs: int):
+    check_common(args)
+    sizes = parse_sizes(args.sizes)
+    if not sizes:
+        raise UserError("--sizes is empty; give sizes like 4K..256M")
+    for s in sizes:
+        if s <= 0:
+            raise UserError(f"--sizes {s}: sizes must be positive, e.g. 4K")
+        if s % WORD_BYTES:
+            raise UserError(f"--sizes {s}: use a multiple of {WORD_BYTES} B (one 512-bit word), e.g. {s // 64 * 64 or 64}")
+        if s > pc_bytes:
+            raise UserError(f"--sizes {s}: larger than one PC ({pc_bytes} bytes); use at most {pc_bytes >> 20}M")
+    if args.kernel_reps == "auto":
+        reps_of = auto_kernel_reps
+    else:
+        try:
+            fixed = int(args.kernel_reps)
+        except ValueError:
+            raise UserError("--kernel-reps must be a positive integer or auto") from None
+        if not 1 <= fixed <= 2 ** 32 - 1:
+            raise UserError("--kernel-reps must be between 1 and 4294967295 (a 32-bit kernel argument)")
+        reps_of = lambda _s: fixed  # noqa: E731
+    directions = args.direction or list(DIRECTIONS)
+    explicit = args.pcs is not None
+    pcs_list = parse_int_list(args.pcs, "--pcs") if explicit else DEFAULT_PCS
+    plan = []
+    for d in dict.fromkeys(directions):
+        per_cu = 2 if d == "copy" else 1
+        for pcs in pcs_list:
+            if not 1 <= pcs <= n_pcs:
+                raise UserError(f"--pcs {pcs}: the U280 has {n_pcs} HBM PCs; use 1 to {n_pcs}")
+            ok = pcs % per_cu == 0 and pcs // per_cu <= cus
+            if not ok and explicit:
+                if d == "copy":
+                    raise UserError(f"--pcs {pcs} with copy: each CU drives 2 PCs (read + write); "
+                                    f"use an even number up to {2 * cus}")
+                raise UserError(f"--pcs {pcs} with {d}: each CU drives one PC and there are {cus} CUs; "
+                                f"use at most {cus}, or --direction copy to drive {2 * cus}")
+            if ok:
+                plan += [(d, pcs, s) for s in sizes]
+    return plan, reps_of
+
+
+# ---------------------------------------------------------------- the bench
+def run(args) -> int:
+    design = load_design("memcpy")
+    kern = design.kernels[KERNEL]
+    plat = model.load_platform("u280")
+    pc_bytes = plat.memory(kern.args[0].bank_for(0)).size_bytes
+    n_pcs = sum(1 for m in plat.memories if m.kind == "hbm")
+    plan, reps_of = _validate(args, kern.cus, pc_bytes, n_pcs)
+
+    rt = open_runtime(args.mode, args.device)
+    sess = Session(rt, design, args.xclbin)
+    writer = RunWriter("memcpy", rt.mode, make_context("memcpy", rt, sess, design), args.out, SAMPLE_COLUMNS)
+    params = design.all_params(KERNEL)
+    rng = np.random.default_rng(2026)
+    with guarded(writer):
+        bar = progress(len(plan) * (args.warmup + args.repeats), f"memcpy ({rt.mode})")
+        for point, (direction, pcs, size) in enumerate(plan):
+            cus = pcs // 2 if direction == "copy" else pcs
+            reps = reps_of(size)
+            pred = model.predict_memcpy(plat, memory="hbm", ports=1, direction=direction, width_bits=512,
+                                        clock_mhz=design.freq_mhz, burst=params["MEMCPY_BURST"],
+                                        outstanding=params["MEMCPY_OUTSTANDING"], bytes=size * reps)
+            _run_point(args, sess, writer, bar, rng, point, direction, pcs, cus, size, reps,
+                       timeout_ms(args, pred.time_s + model.dispatch_overhead(plat).value))
+        bar.close()
+        summary = summarize(writer.rows, ["direction", "pcs", "cus", "bytes_per_pc", "kernel_reps"],
+                            ("bandwidth_GBps",))
+        writer.finish(summary)
+    _report(writer, summary, rt)
+    return 0
+
+
+def _run_point(args, sess, writer, bar, rng, point, direction, pcs, cus, size, reps, tmo_ms):
+    n_words = size // WORD_BYTES
+    mode = DIRECTIONS[direction]
+    # Inputs: random words in each CU's `in` PC (read, copy); write mode ignores `in`.
+    in_bytes = size if direction != "write" else WORD_BYTES
+    out_bytes = WORD_BYTES if direction == "read" else size
+    data = rng.integers(0, 2 ** 63, size=in_bytes // 8, dtype=np.uint64)
+    ins, outs, runs = [], [], []
+    for cu in range(cus):
+        b_in = sess.alloc(KERNEL, cu, "in", in_bytes)
+        b_out = sess.alloc(KERNEL, cu, "out", out_bytes)
+        np.frombuffer(b_in.map(), np.uint64)[:] = data
+        ins.append(b_in)
+        outs.append(b_out)
+        runs.append(sess.run(KERNEL, cu, [b_in, b_out, n_words, reps, mode]))
+    h2d = sess.to_device(ins)
+    if direction == "read":
+        expected = read_checksum(data, reps)
+    elif direction == "write":
+        expected = write_pattern(n_words)
+    else:
+        expected = data
+    moved = cus * size * reps * (2 if direction == "copy" else 1)
+    first = True
+    for phase, count in (("warmup", args.warmup), ("measure", args.repeats)):
+        for rep in range(count):
+            # Poison the outputs so a launch that did nothing cannot pass as verified.
+            for b in outs:
+                np.frombuffer(b.map(), np.uint64)[:] = POISON
+            sess.to_device(outs)
+            t, wall = sess.launch(runs, tmo_ms, f"memcpy {direction} {pcs} PCs {size} B")
+            d2h, bad = 0.0, []
+            for cu, b in enumerate(outs):
+                d2h += sess.from_device(b)
+                got = np.frombuffer(b.map(), np.uint64)[:expected.size]
+                if not np.array_equal(got, expected):
+                    bad.append(f"{KERNEL}_{cu + 1} output differs from the reference")
+            ok = not bad
+            writer.add_sample({
+                "point": point, "phase": phase, "repetition": rep, "time_s": t, "wall_time_s": wall,
+                "h2d_time_s": h2d if first else 0.0, "d2h_time_s": d2h,
+                "verified": ok, "error": "; ".join(bad), "timing_source": sess.rt.timing_source,
+                "direction": direction, "pcs": pcs, "cus": cus, "bytes_per_pc": size, "kernel_reps": reps,
+                "bytes": moved, "bandwidth_GBps": moved / t / 1e9 if ok and t > 0 else None,
+            })
+            first = False
+            bar.update(1)
+
+
+def _report(writer, summary, rt) -> None:
+    label = "measured" if rt.timing_source == "measured" else "MODELED (emulation, not a measurement)"
+    print(f"\nmemcpy bandwidth, decimal GB/s, {label}")
+    rows = []
+    for (d, pcs), g in summary.groupby(["direction", "pcs"], sort=False):
+        ok = g[g["verified"]]
+        if ok.empty:
+            rows.append([d, pcs, "-", "-", "FAILED verification"])
+            continue
+        best = ok.loc[ok["bandwidth_GBps_best"].idxmax()]
+        rows.append([d, pcs, f"{best['bandwidth_GBps_best']:.2f}", f"{int(best['bytes_per_pc']):,}",
+                     f"{len(ok)}/{len(g)} sizes verified"])
+    print_table(rows, ["direction", "PCs", "best GB/s", "at bytes/PC", "verification"])
+    failed = summary[~summary["verified"]]
+    if len(failed):
+        print(f"warning: {len(failed)} point(s) failed verification; they are recorded and never used")
+    for w in stability_warnings(summary, lambda r: f"{r['direction']} {r['pcs']} PCs {int(r['bytes_per_pc'])} B")[:5]:
+        print(f"warning: {w}")
+    print(f"run directory: {writer.path}")

@@ -1,0 +1,61 @@
+"""Statistics per benchmark point. Best for ceilings, median and spread for latency.
+
+Only measured (not warm-up) and verified repetitions feed a figure; a point with
+no verified repetition keeps its row, with `verified=False` and empty figures.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+CV_WARN = 0.10   # pyperf's threshold for an unstable point
+
+
+def time_stats(t: np.ndarray) -> dict:
+    if t.size == 0:
+        return {k: np.nan for k in ("time_s_median", "time_s_min", "time_s_max", "time_s_p99",
+                                    "time_s_iqr", "time_s_cv")}
+    q1, q3 = np.percentile(t, [25, 75])
+    mean = float(np.mean(t))
+    return {
+        "time_s_median": float(np.median(t)),
+        "time_s_min": float(np.min(t)),
+        "time_s_max": float(np.max(t)),
+        "time_s_p99": float(np.percentile(t, 99)),
+        "time_s_iqr": float(q3 - q1),
+        "time_s_cv": float(np.std(t, ddof=1) / mean) if t.size > 1 and mean > 0 else 0.0,
+    }
+
+
+def summarize(rows: list[dict], keys: list[str], rate_cols: tuple[str, ...] = ()) -> pd.DataFrame:
+    """One row per point: counts, time statistics, best and median of each rate column."""
+    df = pd.DataFrame(rows)
+    out = []
+    if df.empty:
+        return pd.DataFrame(columns=keys)
+    measured = df[df["phase"] == "measure"]
+    for point, g in measured.groupby("point", sort=False):
+        ok = g[g["verified"].astype(bool)]
+        row = {k: g.iloc[0][k] for k in keys}
+        row.update({"point": point, "n": len(g), "n_verified": len(ok),
+                    "verified": bool(len(ok) == len(g) and len(g) > 0)})
+        row.update(time_stats(ok["time_s"].to_numpy(float)))
+        for col in rate_cols:
+            v = ok[col].to_numpy(float)
+            row[f"{col}_best"] = float(np.max(v)) if v.size else np.nan
+            row[f"{col}_median"] = float(np.median(v)) if v.size else np.nan
+        row["timing_source"] = g.iloc[0]["timing_source"]
+        row["errors"] = "; ".join(sorted({str(e) for e in g["error"] if isinstance(e, str) and e}))
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+def stability_warnings(summary: pd.DataFrame, label) -> list[str]:
+    """pyperf-style warnings with the fix."""
+    warns = []
+    for _, r in summary.iterrows():
+        if r.get("time_s_cv", 0) and r["time_s_cv"] >= CV_WARN:
+            warns.append(f"{label(r)}: unstable (cv {r['time_s_cv']:.0%}); raise --repeats or the size")
+        if r["n_verified"] < 3:
+            warns.append(f"{label(r)}: only {r['n_verified']} verified repetitions; use --repeats 3 or more")
+    return warns

@@ -1,0 +1,50 @@
+"""`harness info`: the device, shell, clocks, memories, kernels, CUs and their connectivity."""
+from __future__ import annotations
+
+import json
+
+from harness.design import load_design
+from harness.runtime import MODES, open_runtime
+from harness.runtime.info import device_context
+from harness.runtime.session import Session
+
+
+def register(sub) -> None:
+    p = sub.add_parser("info", help="show the device, shell, memory banks, kernels, CUs and connectivity")
+    p.add_argument("--mode", choices=MODES, default=None, help="as for the benches (default: hw if found, else emu)")
+    p.add_argument("--device", default="0", help="device index or BDF (default 0)")
+    p.add_argument("--xclbin", default=None, help="xclbin to load and describe (default: the memcpy design's)")
+    p.add_argument("--design", default="memcpy", help="design whose xclbin to describe (default memcpy)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    rt = open_runtime(args.mode, args.device)
+    design = load_design(args.design)
+    sess = Session(rt, design, args.xclbin)
+    dev = device_context(rt, sess)
+    conn = {cu: {a.name: a.bank_for(i) for a in k.args if a.kind == "ptr"}
+            for k in design.kernels.values() for i, cu in enumerate(k.cu_names())}
+    if args.json:
+        print(json.dumps({"mode": rt.mode, "device": dev, "connectivity": conn}, indent=2, default=str))
+        return 0
+    xb = dev["xclbin"]
+    print(f"mode            {rt.mode} (timings: {rt.timing_source})")
+    print(f"device          {dev['name']}  bdf {dev['bdf']}")
+    shell = dev["platform"]
+    print(f"shell           {json.dumps(shell)[:120] if not isinstance(shell, str) else shell}")
+    print(f"kernel clock    {dev['max_clock_frequency_mhz']} MHz (max_clock_frequency_mhz)")
+    print(f"xclbin          {xb['path']}\n  uuid          {xb['uuid']}\n  xsa           {xb['xsa_name']}")
+    used = [m for m in xb["memories"] if m["used"]]
+    print(f"memories        {len(xb['memories'])} ({len(used)} connected): "
+          + ", ".join(f"{m['tag']}#{m['index']} {m['size_kb'] // 1024} MiB" for m in used))
+    print("kernels         " + ", ".join(f"{k['name']} ({k['num_args']} args)" for k in xb["kernels"]))
+    print("compute units and connectivity:")
+    for cu, ports in conn.items():
+        print(f"  {cu:<16} " + ("  ".join(f"{p}->{b}" for p, b in ports.items()) or "(no memory ports)"))
+    for n in rt.notes:
+        print(f"note: {n}")
+    return 0
+
+

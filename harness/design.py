@@ -1,0 +1,282 @@
+"""Kernel build facts, read from kernels/designs/*.toml (their only source).
+
+A *design* is one xclbin: its kernels, their build parameters, CU counts and
+the memory bank of every pointer argument of every CU. From it we render the
+`-D` flags (v++ and g++ alike), the `[connectivity]` file for `v++ --config`,
+and the dictionary recorded in each run's context.json. The emulator reads the
+rendered connectivity file, the same text v++ gets.
+
+`python -m harness.design mk` prints the make fragment the Makefile includes;
+`python -m harness.design cfg NAME` prints the connectivity file of a design.
+"""
+from __future__ import annotations
+
+import ast
+import re
+import sys
+from dataclasses import dataclass, field
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+from harness import REPO_ROOT
+from harness.errors import UserError
+
+KERNELS_DIR = REPO_ROOT / "kernels"
+DESIGNS_DIR = KERNELS_DIR / "designs"
+ARG_KINDS = ("ptr", "u32")
+_BANK_RE = re.compile(r"^(HBM|DDR|PLRAM)\[(\d+)\]$")
+
+
+def _eval_index(expr: str, cu: int) -> int:
+    """Evaluate a bank index like '2*cu+1' (integers, cu, + - *) safely."""
+    def ev(node):
+        if isinstance(node, ast.Expression):
+            return ev(node.body)
+        if isinstance(node, ast.Constant) and isinstance(node.value, int):
+            return node.value
+        if isinstance(node, ast.Name) and node.id == "cu":
+            return cu
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult)):
+            a, b = ev(node.left), ev(node.right)
+            return a + b if isinstance(node.op, ast.Add) else a - b if isinstance(node.op, ast.Sub) else a * b
+        raise UserError(f"bank index expression {expr!r} may use only integers, 'cu', + - *")
+    return ev(ast.parse(expr, mode="eval"))
+
+
+@dataclass(frozen=True)
+class Arg:
+    name: str
+    kind: str                    # 'ptr' or 'u32'
+    bank: str | None = None      # template, e.g. 'HBM[{2*cu}]'
+    width_bits: int | None = None
+    shared: bool = False         # bank deliberately shared with another port
+
+    def bank_for(self, cu: int) -> str:
+        """The bank of this argument on CU `cu` (0-based), e.g. 'HBM[3]'."""
+        if self.bank is None:
+            raise ValueError(f"argument {self.name} is a scalar and has no bank")
+        return re.sub(r"\{([^}]*)\}", lambda m: str(_eval_index(m.group(1), cu)), self.bank)
+
+
+@dataclass
+class Kernel:
+    name: str
+    source: str
+    model: str
+    cus: int
+    params: dict
+    args: list[Arg]
+
+    def cu_names(self) -> list[str]:
+        return [f"{self.name}_{i + 1}" for i in range(self.cus)]
+
+    def arg_index(self, name: str) -> int:
+        for i, a in enumerate(self.args):
+            if a.name == name:
+                return i
+        raise KeyError(f"kernel {self.name} has no argument {name!r}")
+
+    def banks(self) -> dict[str, list[str]]:
+        """{arg name: [bank of CU 0, CU 1, ...]} for pointer arguments."""
+        return {a.name: [a.bank_for(c) for c in range(self.cus)] for a in self.args if a.kind == "ptr"}
+
+
+@dataclass
+class Design:
+    base: str                    # file name stem: 'memcpy', 'gemm'
+    name: str                    # xclbin name: 'memcpy', 'gemm_fp32'
+    freq_mhz: float
+    params: dict                 # design-wide params, variant params included
+    kernels: dict[str, Kernel]
+    dtype: str | None = None
+    variants: dict = field(default_factory=dict)
+
+    # -- flags and files rendered from the facts --------------------------
+    def all_params(self, kernel: str | None = None) -> dict:
+        p = dict(self.params)
+        if kernel is not None:
+            p.update(self.kernels[kernel].params)
+        else:
+            for k in self.kernels.values():
+                p.update(k.params)
+        return p
+
+    def define_flags(self, kernel: str | None = None) -> list[str]:
+        return [f"-D{k}={v}" for k, v in sorted(self.all_params(kernel).items())]
+
+    def sources(self) -> list[str]:
+        return sorted({k.source for k in self.kernels.values()})
+
+    def cfg_text(self) -> str:
+        lines = [
+            f"# Generated from kernels/designs/{self.base}.toml by `python -m harness.design cfg {self.name}`.",
+            "# Do not edit: change the design file. v++ --config and the emulator both read this file.",
+            "[connectivity]",
+        ]
+        for k in self.kernels.values():
+            lines.append(f"nk={k.name}:{k.cus}:" + ".".join(k.cu_names()))
+        for k in self.kernels.values():
+            for ci, cu in enumerate(k.cu_names()):
+                for a in k.args:
+                    if a.kind == "ptr":
+                        lines.append(f"sp={cu}.{a.name}:{a.bank_for(ci)}")
+        return "\n".join(lines) + "\n"
+
+    def to_context(self) -> dict:
+        return {
+            "name": self.name,
+            "file": f"kernels/designs/{self.base}.toml",
+            "dtype": self.dtype,
+            "freq_mhz": self.freq_mhz,
+            "params": self.all_params(),
+            "kernels": {
+                k.name: {"cus": k.cus, "source": f"kernels/{k.source}", "params": k.params,
+                         "args": {a.name: (a.kind if a.kind != "ptr" else [a.bank_for(c) for c in range(k.cus)])
+                                  for a in k.args}}
+                for k in self.kernels.values()
+            },
+        }
+
+    # -- checks ------------------------------------------------------------
+    def validate(self, bank_tags: set[str] | None = None) -> None:
+        """Every port names a real bank; no PC is shared by two ports unless asked."""
+        owners: dict[str, list[tuple[str, bool]]] = {}
+        for k in self.kernels.values():
+            if k.cus < 1:
+                raise UserError(f"{self.base}.toml: kernel {k.name} needs cus >= 1")
+            for a in k.args:
+                if a.kind not in ARG_KINDS:
+                    raise UserError(f"{self.base}.toml: {k.name}.{a.name} kind must be one of {ARG_KINDS}")
+                if a.kind != "ptr":
+                    continue
+                for ci, cu in enumerate(k.cu_names()):
+                    bank = a.bank_for(ci)
+                    if not _BANK_RE.match(bank):
+                        raise UserError(f"{self.base}.toml: {cu}.{a.name} bank {bank!r} is not like HBM[3] or DDR[0]")
+                    if bank_tags is not None and bank not in bank_tags:
+                        raise UserError(f"{self.base}.toml: {cu}.{a.name} is connected to {bank}, "
+                                        "which the platform does not have")
+                    owners.setdefault(bank, []).append((f"{cu}.{a.name}", a.shared))
+        for bank, users in owners.items():
+            if len(users) > 1 and not all(shared for _, shared in users[1:]):
+                names = ", ".join(u for u, _ in users)
+                raise UserError(f"{self.base}.toml: {bank} is shared by {names}; "
+                                "mark the later ports shared = true if that is intended")
+
+
+def _design_path(base: str):
+    return DESIGNS_DIR / f"{base}.toml"
+
+
+def list_designs() -> dict[str, list[str | None]]:
+    """{base name: [variant dtypes] or [None]} for every design file."""
+    out = {}
+    for path in sorted(DESIGNS_DIR.glob("*.toml")):
+        raw = tomllib.loads(path.read_text())
+        out[path.stem] = list(raw.get("variants", {}).get("dtype", {})) or [None]
+    return out
+
+
+def load_design(name: str, dtype: str | None = None) -> Design:
+    """Load a design by base name ('gemm', with dtype) or xclbin name ('gemm_fp32')."""
+    designs = list_designs()
+    base = name
+    if name not in designs:
+        for b, variants in designs.items():
+            for v in variants:
+                if v and name == f"{b}_{v}":
+                    base, dtype = b, v
+        if base not in designs:
+            raise UserError(f"no design {name!r} in kernels/designs/ (have: {', '.join(designs)})")
+    raw = tomllib.loads(_design_path(base).read_text())
+    variants = raw.get("variants", {}).get("dtype", {})
+    params = dict(raw.get("params", {}))
+    if variants:
+        if dtype is None:
+            raise UserError(f"design {base} is built per element type; choose one of {', '.join(variants)}")
+        if dtype not in variants:
+            raise UserError(f"element type {dtype!r} is not built by {base}.toml; built: {', '.join(variants)}")
+        params.update(variants[dtype])
+    elif dtype is not None:
+        raise UserError(f"design {base} has no element-type variants")
+    kernels = {}
+    for kname, k in raw.get("kernels", {}).items():
+        args = [Arg(a["name"], a["kind"], a.get("bank"), a.get("width_bits"), bool(a.get("shared", False)))
+                for a in k.get("args", [])]
+        kernels[kname] = Kernel(kname, k["source"], k.get("model", kname), int(k.get("cus", 1)),
+                                dict(k.get("params", {})), args)
+    xname = raw.get("name", base).format(dtype=dtype)
+    d = Design(base, xname, float(raw.get("freq_mhz", 300)), params, kernels, dtype, dict(variants))
+    d.validate()
+    return d
+
+
+def all_designs() -> list[Design]:
+    return [load_design(b, v) for b, vs in list_designs().items() for v in vs]
+
+
+def parse_cfg(text: str) -> dict[str, dict[str, str]]:
+    """Read a v++ connectivity file: {cu name: {port: bank}}, CUs from nk= lines."""
+    cus: dict[str, dict[str, str]] = {}
+    section = None
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if line.startswith("["):
+            section = line.strip("[]").strip()
+            continue
+        if section != "connectivity" or "=" not in line:
+            continue
+        key, val = (s.strip() for s in line.split("=", 1))
+        if key == "nk":
+            parts = val.split(":")
+            kname, count = parts[0], int(parts[1])
+            names = parts[2].split(".") if len(parts) > 2 else [f"{kname}_{i + 1}" for i in range(count)]
+            for n in names:
+                cus.setdefault(n, {})
+        elif key == "sp":
+            lhs, bank = val.split(":", 1)
+            cu, port = lhs.split(".", 1)
+            if cu not in cus:
+                raise ValueError(f"sp={val}: CU {cu} is not declared by any nk= line")
+            cus[cu][port] = bank
+    return cus
+
+
+def _make_fragment() -> str:
+    """Variables for the Makefile: one line per fact, nothing computed twice."""
+    lines = ["# Generated by `python -m harness.design mk` from kernels/designs/*.toml. Do not edit."]
+    names = []
+    for d in all_designs():
+        names.append(d.name)
+        lines.append(f"DESIGN_{d.name}_KERNELS := {' '.join(d.kernels)}")
+        lines.append(f"DESIGN_{d.name}_FREQ_MHZ := {d.freq_mhz:g}")
+        lines.append(f"DESIGN_{d.name}_FILE := kernels/designs/{d.base}.toml")
+        for k in d.kernels.values():
+            lines.append(f"DESIGN_{d.name}_{k.name}_SRC := kernels/{k.source}")
+            lines.append(f"DESIGN_{d.name}_{k.name}_DEFS := {' '.join(d.define_flags(k.name))}")
+    lines.insert(1, f"DESIGNS := {' '.join(names)}")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    try:
+        if argv[:1] == ["mk"]:
+            sys.stdout.write(_make_fragment())
+        elif argv[:1] == ["cfg"] and len(argv) == 2:
+            sys.stdout.write(load_design(argv[1]).cfg_text())
+        else:
+            print("usage: python -m harness.design mk | cfg NAME", file=sys.stderr)
+            return 2
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

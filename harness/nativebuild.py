@@ -1,0 +1,145 @@
+"""Native build of the HLS kernels for the emulator: the same sources, g++ instead of v++.
+
+Each design becomes `build/emu/lib<design>.so` plus two files the emulator
+loads like an xclbin: `<design>.cfg` (the connectivity file v++ gets, rendered
+from the design) and `<design>.emu.xclbin` (JSON: kernels, arguments, build
+parameters, library and a build hash). A build is redone when any kernel
+source, header, design file, flag or the compiler changes (content hash), so
+`make emu` and the harness's build-on-first-use never use a stale library.
+
+`python -m harness.nativebuild [DESIGN ...]` builds all designs or the named ones.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid as uuidlib
+from pathlib import Path
+
+from harness import REPO_ROOT
+from harness.design import KERNELS_DIR, Design, all_designs, load_design
+from harness.errors import UserError
+
+BUILD_DIR = REPO_ROOT / "build" / "emu"
+CXX = os.environ.get("CXX", "g++")
+CXXFLAGS = ["-O2", "-fPIC", "-shared", "-std=c++17", "-Wno-unknown-pragmas"]
+EMU_XCLBIN_FORMAT = "harness-emu-xclbin/1"
+
+
+def ap_types_dir() -> Path:
+    """Xilinx's ap_int.h/ap_fixed.h/hls_stream.h as shipped inside the hls4ml package."""
+    try:
+        import hls4ml  # noqa: F401  (import only to find its files)
+    except ImportError as exc:
+        raise UserError("the hls4ml package (Xilinx ap_types headers) is missing; run `make emu` "
+                        "or `pip install hls4ml` in this environment") from exc
+    base = Path(hls4ml.__file__).resolve().parent / "templates" / "vivado" / "ap_types"
+    if not (base / "ap_int.h").is_file():
+        raise UserError(f"hls4ml is installed but has no ap_types headers at {base}; reinstall hls4ml")
+    return base
+
+
+def _compiler_version() -> str:
+    if shutil.which(CXX) is None:
+        raise UserError(f"C++ compiler {CXX!r} not found; install g++ (apt-get install g++) or set CXX")
+    return subprocess.run([CXX, "--version"], capture_output=True, text=True).stdout.splitlines()[0]
+
+
+def _inputs(design: Design) -> list[Path]:
+    """Every file whose content goes into the library: sources, headers, the design file."""
+    files = {KERNELS_DIR / s for s in design.sources()}
+    for s in list(files):
+        files.update(p for p in s.parent.glob("*.h"))
+    files.update((KERNELS_DIR / "common").glob("*.h"))
+    files.add(KERNELS_DIR / "designs" / f"{design.base}.toml")
+    return sorted(files)
+
+
+def _command(design: Design, out: Path) -> list[str]:
+    return [CXX, *CXXFLAGS, f"-I{ap_types_dir()}", f"-I{KERNELS_DIR / 'common'}",
+            *design.define_flags(), *[str(KERNELS_DIR / s) for s in design.sources()], "-o", str(out)]
+
+
+def build_hash(design: Design) -> str:
+    h = hashlib.sha256()
+    h.update(_compiler_version().encode())
+    h.update(" ".join(_command(design, Path("OUT"))).encode())
+    for f in _inputs(design):
+        h.update(f.relative_to(REPO_ROOT).as_posix().encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def paths(design: Design) -> dict[str, Path]:
+    return {"library": BUILD_DIR / f"lib{design.name}.so",
+            "cfg": BUILD_DIR / f"{design.name}.cfg",
+            "xclbin": BUILD_DIR / f"{design.name}.emu.xclbin"}
+
+
+def ensure_built(design: Design, quiet: bool = False) -> Path:
+    """Build the design if it is missing or stale; return its emulated xclbin path."""
+    p = paths(design)
+    digest = build_hash(design)
+    if p["xclbin"].is_file():
+        try:
+            if json.loads(p["xclbin"].read_text()).get("build_hash") == digest and p["library"].is_file():
+                return p["xclbin"]
+        except json.JSONDecodeError:
+            pass
+    BUILD_DIR.mkdir(parents=True, exist_ok=True)
+    if not quiet:
+        print(f"building {design.name} natively (g++, emulation) -> {p['library'].relative_to(REPO_ROOT)}",
+              file=sys.stderr)
+    # Build into temporary names and rename: a concurrent or interrupted build never
+    # leaves a library that looks complete.
+    with tempfile.TemporaryDirectory(dir=BUILD_DIR) as tmp:
+        lib_tmp = Path(tmp) / p["library"].name
+        res = subprocess.run(_command(design, lib_tmp), capture_output=True, text=True)
+        if res.returncode != 0:
+            first = next((ln for ln in res.stderr.splitlines() if "error" in ln), res.stderr.strip()[:300])
+            raise UserError(f"native build of {design.name} failed: {first.strip()}")
+        os.replace(lib_tmp, p["library"])
+    p["cfg"].write_text(design.cfg_text())
+    descriptor = {
+        "format": EMU_XCLBIN_FORMAT,
+        "design": design.name,
+        "design_file": f"kernels/designs/{design.base}.toml",
+        "dtype": design.dtype,
+        "platform": "u280",
+        "xsa_name": "harness_emulated_u280",
+        "uuid": str(uuidlib.uuid5(uuidlib.NAMESPACE_URL, f"harness-emu:{design.name}:{digest}")),
+        "build_hash": digest,
+        "library": p["library"].name,
+        "cfg": p["cfg"].name,
+        "freq_mhz": design.freq_mhz,
+        "params": design.all_params(),
+        "compiler": _compiler_version(),
+        "kernels": [{"name": k.name, "model": k.model,
+                     "args": [{"name": a.name, "kind": a.kind, "width_bits": a.width_bits} for a in k.args]}
+                    for k in design.kernels.values()],
+    }
+    tmp_x = p["xclbin"].with_suffix(".tmp")
+    tmp_x.write_text(json.dumps(descriptor, indent=2))
+    os.replace(tmp_x, p["xclbin"])
+    return p["xclbin"]
+
+
+def main(argv: list[str]) -> int:
+    try:
+        designs = [load_design(n) for n in argv] if argv else all_designs()
+        for d in designs:
+            path = ensure_built(d, quiet=True)
+            print(f"{d.name}: {path.relative_to(REPO_ROOT)} (library {paths(d)['library'].name})")
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,348 @@
+"""Ceilings as data: every line on the roofline is a Figure with its source.
+
+- memory, spec: the platform's HBM peak (460 GB/s, spec document).
+- memory, derated: spec x F (--derate F), an assumption with its reason.
+- memory, measured aggregate: best verified memcpy bandwidth over the PCs of a
+  run (source 'measured' for hardware timing, 'model' for an emulated run).
+- memory, GEMM connectivity: the sum of the per-PC bandwidth of the PCs the
+  GEMM kernel's ports are connected to (what that kernel can actually get).
+- compute, spec per precision: DSPs x clock x MACs/DSP x 2 (platform data).
+- compute, measured per precision: best verified GEMM throughput of a run.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from harness.errors import UserError
+from harness.figures import Figure
+from harness.roofline import platform as plat
+from harness.roofline.runs import Run
+
+
+@dataclass(frozen=True)
+class Ceiling:
+    key: str              # unique id, e.g. "memory.spec", "compute.measured.fp32"
+    kind: str             # "memory" (GB/s) | "compute" (GFLOP/s)
+    figure: Figure
+    dtype: str | None = None
+
+    @property
+    def value(self) -> float:
+        return self.figure.value
+
+    @property
+    def source(self) -> str:
+        return self.figure.source
+
+    def to_dict(self) -> dict:
+        return {"key": self.key, "kind": self.kind, "dtype": self.dtype,
+                **self.figure.to_dict(), "label": self.figure.label()}
+
+
+@dataclass
+class CeilingSet:
+    """The pair of ceilings that ops are classified under."""
+    name: str             # "spec" | "measured"
+    label: str            # e.g. "measured ceilings" or "emulated ceilings (model)"
+    memory: Ceiling
+    compute: Ceiling
+    dispatch: Figure
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ridge_FLOPpB(self) -> float:
+        return self.compute.value / self.memory.value
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "label": self.label, "memory": self.memory.key,
+                "compute": self.compute.key, "ridge_FLOPpB": self.ridge_FLOPpB,
+                "dispatch": self.dispatch.to_dict(), "notes": list(self.notes)}
+
+
+@dataclass
+class Ceilings:
+    all: list[Ceiling]
+    spec: CeilingSet
+    measured: CeilingSet | None
+    notes: list[str]
+
+    def get(self, key: str) -> Ceiling | None:
+        for c in self.all:
+            if c.key == key:
+                return c
+        return None
+
+    def sets(self) -> list[CeilingSet]:
+        return [self.spec] + ([self.measured] if self.measured else [])
+
+
+def _num(v) -> float | None:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if pd.isna(f) else f
+
+
+def _prefer_hardware(runs: list[Run]) -> list[Run]:
+    hw = [r for r in runs if r.timing_source == "measured"]
+    return hw or runs
+
+
+def _best_row(runs: list[Run], column: str, where=None):
+    """(run, row) with the largest verified `column` over `runs`; (None, None) when none."""
+    best = (None, None, -1.0)
+    for r in runs:
+        s = r.verified_summary()
+        if column not in s.columns:
+            continue
+        if where is not None:
+            s = s[s.apply(lambda row: where(r, row), axis=1)] if len(s) else s
+        for _, row in s.iterrows():
+            v = _num(row[column])
+            if v is not None and v > best[2]:
+                best = (r, row, v)
+    return best[0], best[1]
+
+
+def _fmt(v: float) -> str:
+    return f"{v:,.1f}" if abs(v) >= 10 else f"{v:.3g}"
+
+
+def row_dtype(run: Run, row) -> str | None:
+    d = row.get("dtype") if hasattr(row, "get") else None
+    if d is None or (isinstance(d, float) and pd.isna(d)) or d == "":
+        return run.dtype
+    return str(d)
+
+
+def measured_memcpy(runs: list[Run]) -> Ceiling | None:
+    mem = _prefer_hardware([r for r in runs if r.bench == "memcpy"])
+    run, row = _best_row(mem, "bandwidth_GBps_best")
+    if run is None:
+        return None
+    src, detail = run.source_and_detail()
+    pcs = row.get("pcs", "")
+    what = f"memcpy {row.get('direction', '')}, {pcs} PCs".strip()
+    return Ceiling("memory.measured", "memory",
+                   Figure("HBM aggregate, memcpy best", float(row["bandwidth_GBps_best"]), "GB/s",
+                          src, f"{detail}; {what}"))
+
+
+def measured_per_pc(runs: list[Run]) -> tuple[Figure, Run] | None:
+    """Per-PC bandwidth: best verified single-PC memcpy point, else best aggregate / its PCs."""
+    mem = _prefer_hardware([r for r in runs if r.bench == "memcpy"])
+
+    def one_pc(_run, row):
+        return _num(row.get("pcs")) == 1
+    run, row = _best_row(mem, "bandwidth_GBps_best", where=one_pc)
+    if run is not None:
+        src, detail = run.source_and_detail()
+        return Figure("HBM per-PC bandwidth", float(row["bandwidth_GBps_best"]), "GB/s", src,
+                      f"{detail}; memcpy {row.get('direction', '')}, 1 PC"), run
+    run, row = _best_row(mem, "bandwidth_GBps_best")
+    if run is None:
+        return None
+    pcs = _num(row.get("pcs"))
+    if not pcs:
+        return None
+    src, detail = run.source_and_detail()
+    return Figure("HBM per-PC bandwidth", float(row["bandwidth_GBps_best"]) / pcs, "GB/s", src,
+                  f"{detail}; memcpy {row.get('direction', '')} aggregate / {int(pcs)} PCs"), run
+
+
+def measured_compute(runs: list[Run]) -> dict[str, Ceiling]:
+    """Best verified GEMM GFLOP/s per element type."""
+    gemm = [r for r in runs if r.bench == "gemm"]
+    dtypes = set()
+    for r in gemm:
+        for _, row in r.verified_summary().iterrows():
+            d = row_dtype(r, row)
+            if d:
+                dtypes.add(d)
+    out = {}
+    for d in sorted(dtypes):
+        pool = _prefer_hardware([r for r in gemm
+                                 if any(row_dtype(r, row) == d for _, row in r.verified_summary().iterrows())])
+        run, row = _best_row(pool, "throughput_GFLOPps_best", where=lambda r, row: row_dtype(r, row) == d)
+        if run is None:
+            continue
+        src, detail = run.source_and_detail()
+        shape = "x".join(str(int(_num(row.get(k)) or 0)) for k in ("M", "K", "N"))
+        path = row.get("path", "")
+        out[d] = Ceiling(f"compute.measured.{d}", "compute",
+                         Figure(f"GEMM {d}, best", float(row["throughput_GFLOPps_best"]), "GFLOP/s",
+                                src, f"{detail}; {shape} {path}".strip()), d)
+    return out
+
+
+def measured_dispatch(runs: list[Run]) -> Figure | None:
+    lat = _prefer_hardware([r for r in runs if r.bench == "latency"])
+    best = None
+    for r in lat:
+        s = r.verified_summary()
+        if "kind" not in s.columns or "time_s_median" not in s.columns:
+            continue
+        for _, row in s[s["kind"].astype(str) == "dispatch"].iterrows():
+            v = _num(row["time_s_median"])
+            if v is not None and (best is None or v < best[0]):
+                best = (v, r)
+    if best is None:
+        return None
+    src, detail = best[1].source_and_detail()
+    return Figure("dispatch overhead, median", best[0], "s", src, f"{detail}; empty kernel start-to-wait")
+
+
+@dataclass
+class Connectivity:
+    kernel: str
+    ports: dict[str, list[str]]     # port -> banks (one per CU)
+    origin: str                     # "run <id>" or "kernels/designs/gemm.toml"
+
+    @property
+    def pcs(self) -> list[tuple[str, int]]:
+        seen = []
+        for banks in self.ports.values():
+            for b in banks:
+                for pc in plat.parse_banks(b):
+                    if pc not in seen:
+                        seen.append(pc)
+        return seen
+
+    def describe(self) -> str:
+        return ", ".join(f"{p}->{'/'.join(b)}" for p, b in self.ports.items())
+
+
+def _ports_from_context(design: dict, kernel: str = "gemm") -> dict[str, list[str]] | None:
+    k = (design or {}).get("kernels", {}).get(kernel)
+    if not k:
+        return None
+    ports = {}
+    for name, banks in (k.get("args") or {}).items():
+        if isinstance(banks, str):
+            banks = [banks] if plat.parse_banks(banks) else []
+        if isinstance(banks, list) and banks and all(isinstance(b, str) for b in banks):
+            if all(plat.parse_banks(b) for b in banks):
+                ports[name] = banks
+    return ports or None
+
+
+def gemm_connectivity(runs: list[Run], precision: str | None) -> Connectivity | None:
+    """The GEMM kernel's port -> bank map: from a gemm (or latency) run, else the design file."""
+    for bench in ("gemm", "latency"):
+        for r in runs:
+            if r.bench == bench:
+                ports = _ports_from_context(r.context.get("design"))
+                if ports:
+                    return Connectivity("gemm", ports, f"run {r.run_id}")
+    try:
+        from harness.design import load_design
+        d = load_design("gemm", dtype=precision)
+        ports = _ports_from_context(d.to_context())
+        if ports:
+            return Connectivity("gemm", ports, f"kernels/designs/{getattr(d, 'base', 'gemm')}.toml")
+    except Exception:  # noqa: BLE001 - design files are optional for the roofline
+        return None
+    return None
+
+
+def collect(platform, runs: list[Run], precision: str, *, derate: float | None = None,
+            extra_compute_dtypes=()) -> Ceilings:
+    notes: list[str] = []
+    all_: list[Ceiling] = []
+
+    spec_mem = Ceiling("memory.spec", "memory", plat.hbm_peak(platform))
+    all_.append(spec_mem)
+    if derate is not None:
+        if not 0 < derate <= 1:
+            raise UserError(f"--derate must be in (0, 1], e.g. 0.8; got {derate}")
+        all_.append(Ceiling("memory.derated", "memory",
+                            Figure("HBM derated", spec_mem.value * derate, "GB/s", "assumption",
+                                   f"{derate:g} x spec peak (--derate): protocol and controller "
+                                   "losses, not measured")))
+    agg = measured_memcpy(runs)
+    if agg:
+        all_.append(agg)
+
+    conn = gemm_connectivity(runs, precision)
+    conn_ceiling = None
+    if conn and conn.pcs:
+        n = len(conn.pcs)
+        hbm_pcs = [pc for pc in conn.pcs if pc[0] == "HBM"]
+        per = measured_per_pc(runs)
+        if per and len(hbm_pcs) == n:
+            fig, prun = per
+            value = n * fig.value
+            if agg:
+                value = min(value, agg.value)
+            conn_ceiling = Ceiling("memory.connectivity", "memory", Figure(
+                f"GEMM ports ({n} PCs)", value, "GB/s", fig.source,
+                f"{n} x {_fmt(fig.value)} GB/s per PC ({fig.detail}); ports {conn.describe()} "
+                f"({conn.origin})"))
+        elif len(hbm_pcs) == n:
+            pc_spec = plat.hbm_pc_spec(platform)
+            if pc_spec:
+                conn_ceiling = Ceiling("memory.connectivity.spec", "memory", Figure(
+                    f"GEMM ports ({n} PCs), spec", n * pc_spec.value, "GB/s", "spec",
+                    f"{n} x {_fmt(pc_spec.value)} GB/s per PC ({pc_spec.detail}); ports "
+                    f"{conn.describe()} ({conn.origin})"))
+        if conn_ceiling:
+            all_.append(conn_ceiling)
+
+    spec_dtypes = [precision] + [d for d in extra_compute_dtypes if d != precision]
+    meas = measured_compute(runs)
+    for d in meas:
+        if d not in spec_dtypes:
+            spec_dtypes.append(d)
+    spec_comp = {}
+    for d in spec_dtypes:
+        try:
+            spec_comp[d] = Ceiling(f"compute.spec.{d}", "compute", plat.spec_compute(platform, d), d)
+        except (KeyError, ValueError) as exc:
+            notes.append(f"no spec compute ceiling for {d} in the platform data ({exc})")
+            continue
+        all_.append(spec_comp[d])
+    all_.extend(meas.values())
+    if precision not in spec_comp:
+        raise UserError(f"the platform has no compute figure for {precision}: use one of the "
+                        "element types in harness/platforms/u280.toml")
+
+    dispatch_model = plat.dispatch_overhead(platform)
+    spec_set = CeilingSet("spec", "spec ceilings", spec_mem, spec_comp[precision], dispatch_model)
+
+    measured_set = None
+    measured_mem = None
+    if conn_ceiling is not None and conn_ceiling.source != "spec":
+        measured_mem = conn_ceiling
+    elif agg is not None:
+        measured_mem = agg
+    comp = meas.get(precision)
+    set_notes = []
+    if comp is None and meas:
+        # the kernels measured were built for another element type: use what they achieve
+        comp = next(iter(meas.values()))
+        set_notes.append(f"compute ceiling from the {comp.dtype} GEMM run: no {precision} GEMM run given")
+    disp = measured_dispatch(runs)
+    if measured_mem is not None or comp is not None or disp is not None:
+        if measured_mem is None:
+            measured_mem = conn_ceiling or spec_mem
+            set_notes.append(f"no memcpy run given: memory ceiling is {measured_mem.figure.name} "
+                             f"({measured_mem.source})")
+        if comp is None:
+            comp = spec_comp[precision]
+            set_notes.append(f"no GEMM run given: compute ceiling is the {precision} spec figure")
+        if disp is None:
+            disp = dispatch_model
+            set_notes.append("no latency run given: dispatch overhead is the model's")
+        sources = {measured_mem.source, comp.source, disp.source}
+        label = "emulated ceilings (model)" if "model" in sources and "measured" not in sources \
+            else "measured ceilings"
+        if "model" in sources and "measured" in sources:
+            label = "measured ceilings (partly emulated: model)"
+        measured_set = CeilingSet("measured", label, measured_mem, comp, disp, set_notes)
+    else:
+        notes.append("nothing was measured: only spec ceilings are drawn; run "
+                     "`harness bench memcpy|gemm|latency` and pass the run directories with --results")
+    return Ceilings(all_, spec_set, measured_set, notes)

@@ -1,0 +1,79 @@
+"""Latency of one inference at batch size 1, and the latency gap of single GEMMs.
+
+inference latency = sum over ops of (count x roofline time) + launches x dispatch overhead
+latency gap (per GEMM shape of a latency run) = measured time - roofline time;
+the pipeline-fill estimate (pipeline depth / clock) comes from harness.model.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from harness.roofline import platform as plat
+from harness.roofline.ceilings import CeilingSet
+from harness.roofline.classify import roofline_time
+from harness.roofline.fusion import chain_bytes, chains
+from harness.workload.precision import element_bytes
+
+
+def inference_latency(workload, precision: str, rows: list[dict], sets: list[CeilingSet]) -> list[dict]:
+    out = []
+    launches = sum(o.launches for o in workload.ops)
+    chs = chains(workload)
+    for cs in sets:
+        compute = sum(r[f"{cs.name}_time_total_s"] for r in rows)
+        # with every GEMM epilogue fused: the chain's ops become one launch moving fewer bytes
+        fused_compute = compute
+        fused_launches = launches
+        for ch in chs:
+            t_un = sum(roofline_time(o.flop, o.bytes(precision), cs)[2] for o in ch)
+            _, fb = chain_bytes(ch, precision)
+            t_f = roofline_time(sum(o.flop for o in ch), fb, cs)[2]
+            fused_compute -= (t_un - t_f) * ch[0].count
+            fused_launches -= sum(o.launches for o in ch[1:])
+        for variant, c, n in (("unfused", compute, launches), ("epilogues fused", fused_compute, fused_launches)):
+            disp = n * cs.dispatch.value
+            out.append({
+                "ceilings": cs.name, "label": cs.label, "variant": variant,
+                "roofline_time_s": c, "launches": n,
+                "dispatch_per_launch_s": cs.dispatch.value,
+                "dispatch_source": cs.dispatch.source, "dispatch_detail": cs.dispatch.detail,
+                "dispatch_time_s": disp, "latency_s": c + disp,
+                "memory_ceiling": cs.memory.key, "compute_ceiling": cs.compute.key,
+            })
+    return out
+
+
+def latency_gap(platform, latency_runs, workload, spec_for_dtype, measured_for_dtype) -> list[dict]:
+    """Measured batch-1 time of each GEMM shape of the latency runs beside its roofline prediction."""
+    shapes = {(o.M, o.K, o.N): o.name for o in (workload.ops if workload else []) if o.kind == "gemm"}
+    out = []
+    for r in latency_runs:
+        s = r.verified_summary()
+        if "kind" not in s.columns:
+            continue
+        src, detail = r.source_and_detail()
+        design = r.context.get("design") or {}
+        params = design.get("params") or {}
+        clock = r.context.get("clock_mhz") or design.get("freq_mhz")
+        for _, row in s[s["kind"].astype(str) == "gemm"].iterrows():
+            d = row.get("dtype")
+            d = r.dtype if d is None or (isinstance(d, float) and pd.isna(d)) else str(d)
+            M, K, N = int(row["M"]), int(row["K"]), int(row["N"])
+            flop = 2 * M * K * N
+            nbytes = (M * K + K * N + M * N) * element_bytes(d)
+            t_spec = roofline_time(flop, nbytes, spec_for_dtype(d))[2]
+            mcs = measured_for_dtype(d)
+            t_meas = roofline_time(flop, nbytes, mcs)[2] if mcs else None
+            fill = plat.pipeline_fill_s(platform, dtype=d, M=M, K=K, N=N, params=params, clock_mhz=clock)
+            measured = float(row["time_s_median"])
+            ref = t_meas if t_meas is not None else t_spec
+            out.append({
+                "dtype": d, "M": M, "K": K, "N": N, "workload_op": shapes.get((M, K, N), ""),
+                "measured_time_s_median": measured,
+                "measured_time_s_min": float(row["time_s_min"]) if "time_s_min" in row else None,
+                "source": src, "detail": detail,
+                "spec_roofline_time_s": t_spec, "measured_roofline_time_s": t_meas,
+                "pipeline_fill_s": fill,
+                "gap_s": measured - ref, "gap_ratio": measured / ref if ref else None,
+            })
+    return out

@@ -1,0 +1,62 @@
+"""Modeled time of what the emulator executes: kernels, dispatch, PCIe transfers.
+
+All numbers come from harness.model (the same model `harness predict` prints),
+so `--mode emu` and `harness predict` always agree.
+"""
+from __future__ import annotations
+
+import functools
+
+from harness import model
+
+_MEMCPY_MODES = {0: "read", 1: "write", 2: "copy"}
+# Bytes of one C element per GEMM element type (the accumulator/output type the kernel writes).
+_OUT_BYTES = {"fp32": 4, "fp16": 4, "fx16": 4, "int8": 4}
+
+
+@functools.lru_cache(maxsize=None)
+def platform(name: str = "u280"):
+    return model.load_platform(name)
+
+
+def dispatch_s() -> float:
+    return model.dispatch_overhead(platform()).value
+
+
+def pcie_transfer_s(nbytes: int) -> float:
+    return model.pcie_transfer(platform(), nbytes).value
+
+
+def _memory_kind(bank: str) -> str:
+    return "hbm" if bank.startswith("HBM") else "ddr"
+
+
+def kernel_time_s(kdesc: dict, xdesc: dict, scalars: dict, banks: dict) -> float:
+    """Modeled device time of one launch of a kernel on one CU."""
+    p, params, clock = platform(), xdesc["params"], xdesc["freq_mhz"]
+    kind = kdesc["model"]
+    if kind == "nop":
+        return 0.0
+    if kind == "memcpy":
+        direction = _MEMCPY_MODES.get(scalars["mode"])
+        if direction is None or scalars["n_words"] == 0 or scalars["reps"] == 0:
+            return 0.0
+        width = next(a["width_bits"] for a in kdesc["args"] if a["kind"] == "ptr")
+        pred = model.predict_memcpy(
+            p, memory=_memory_kind(banks["in"]), ports=1, direction=direction, width_bits=width,
+            clock_mhz=clock, burst=params["MEMCPY_BURST"], outstanding=params["MEMCPY_OUTSTANDING"],
+            bytes=scalars["n_words"] * width // 8 * scalars["reps"])
+        return pred.time_s
+    if kind == "gemm":
+        if min(scalars["M"], scalars["K"], scalars["N"]) == 0:
+            return 0.0
+        epi = {0: "none", 1: "bias", 2: "bias_gelu"}.get(scalars["epilogue"], "none")
+        return model.predict_gemm(p, dtype=xdesc["dtype"], M=scalars["M"], K=scalars["K"], N=scalars["N"],
+                                  epilogue=epi, params=params, clock_mhz=clock).time_s
+    if kind == "elementwise":
+        if min(scalars["M"], scalars["N"]) == 0:
+            return 0.0
+        return model.predict_elementwise(p, M=scalars["M"], N=scalars["N"],
+                                         elem_bytes=_OUT_BYTES[xdesc["dtype"]], clock_mhz=clock,
+                                         params=params).time_s
+    raise RuntimeError(f"no timing model named {kind!r} for kernel {kdesc['name']}")

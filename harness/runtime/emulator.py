@@ -1,0 +1,427 @@
+"""An emulated U280 behind the pyxrt API (XRT 2023.1 surface, xrt-and-vitis.md 1.8b).
+
+Benchmarks use `rt.xrt.<name>` whether `rt.xrt` is the real `pyxrt` or this
+module, so this module offers the same names and call shapes and behaves like
+the card where it matters for a benchmark:
+
+- banks named as XRT names them (HBM[0]..HBM[31] of 256 MiB, DDR[0], DDR[1]),
+  with allocation failing when a bank is full, and memory allocated per buffer;
+- host and device storage are separate: without `sync` the kernel sees stale
+  data and the host sees stale results, as on the card;
+- a buffer in a bank the CU port is not connected to is refused (XRT would
+  copy it silently and corrupt the timing);
+- scalars that do not fit 32 bits are silently dropped, as pyxrt does;
+- kernels really run (the same HLS sources, compiled by g++) so results can be
+  verified; their *time* comes from harness.model on a modeled device clock, on
+  which CUs launched together run concurrently.
+
+Faults for testing the error paths: set HARNESS_EMU_FAULT to `timeout`,
+`error` or `hang` (optionally `kind:kernel`, e.g. `error:gemm`).
+"""
+from __future__ import annotations
+
+import ctypes
+import enum
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from harness.design import parse_cfg
+from harness.runtime import costs
+
+EMULATED_DEVICE_NAME = "harness-emulated-u280"
+_U32_MIN, _U32_MAX = -(2 ** 31), 2 ** 32 - 1
+
+
+# --------------------------------------------------------------------------- enums
+class xclBOSyncDirection(enum.IntEnum):
+    XCL_BO_SYNC_BO_TO_DEVICE = 0
+    XCL_BO_SYNC_BO_FROM_DEVICE = 1
+    XCL_BO_SYNC_BO_GMIO_TO_AIE = 2
+    XCL_BO_SYNC_BO_AIE_TO_GMIO = 3
+
+
+class ert_cmd_state(enum.IntEnum):
+    # ERT_CMD_STATE_RUNNING (3) exists in ert.h but pyxrt does not expose it.
+    ERT_CMD_STATE_NEW = 1
+    ERT_CMD_STATE_QUEUED = 2
+    ERT_CMD_STATE_COMPLETED = 4
+    ERT_CMD_STATE_ERROR = 5
+    ERT_CMD_STATE_ABORT = 6
+    ERT_CMD_STATE_SUBMITTED = 7
+    ERT_CMD_STATE_TIMEOUT = 8
+    ERT_CMD_STATE_NORESPONSE = 9
+    ERT_CMD_STATE_SKERROR = 10
+    ERT_CMD_STATE_SKCRASHED = 11
+
+
+xrt_info_device = enum.IntEnum("xrt_info_device", [
+    "bdf", "interface_uuid", "kdma", "max_clock_frequency_mhz", "m2m", "name", "nodma", "offline",
+    "electrical", "thermal", "mechanical", "memory", "platform", "pcie_info", "host",
+    "dynamic_regions", "vmr"])
+
+XCL_BO_FLAGS_NONE = 0
+
+
+class uuid:
+    def __init__(self, text: str = "00000000-0000-0000-0000-000000000000"):
+        self._text = text
+
+    def to_string(self) -> str:
+        return self._text
+
+    def __eq__(self, other):
+        return isinstance(other, uuid) and other._text == self._text
+
+    def __hash__(self):
+        return hash(self._text)
+
+
+# --------------------------------------------------------------------------- xclbin
+class xclbinkernel:
+    def __init__(self, desc: dict):
+        self._d = desc
+
+    def get_name(self) -> str:
+        return self._d["name"]
+
+    def get_num_args(self) -> int:
+        return len(self._d["args"])
+
+
+class xclbinmem:
+    def __init__(self, mem, used: bool):
+        self._m, self._used = mem, used
+
+    def get_tag(self) -> str:
+        return self._m.tag
+
+    def get_index(self) -> int:
+        return self._m.index
+
+    def get_size_kb(self) -> int:
+        return self._m.size_bytes // 1024
+
+    def get_base_address(self) -> int:
+        return _base_address(self._m)
+
+    def get_used(self) -> bool:
+        return self._used
+
+
+def _base_address(mem) -> int:
+    # A distinct, aligned address range per bank, so bo.address() tells where a buffer landed.
+    return 0x4000000000 + mem.index * (1 << 36)
+
+
+class xclbin:
+    """An emulated xclbin: the JSON descriptor written by harness.nativebuild."""
+
+    def __init__(self, path: str | None = None):
+        self._path = None
+        self._desc: dict = {}
+        if path is not None:
+            self._path = Path(path)
+            try:
+                self._desc = json.loads(self._path.read_text())
+            except (OSError, json.JSONDecodeError) as exc:
+                raise RuntimeError(f"xclbin {path}: cannot read emulated xclbin ({exc})") from exc
+            if not str(self._desc.get("format", "")).startswith("harness-emu-xclbin/"):
+                raise RuntimeError(f"{path} is not an emulated xclbin (built by `make emu`); "
+                                   "a real .xclbin needs --mode hw, hw_emu or sw_emu")
+            cfg = (self._path.parent / self._desc["cfg"]).read_text()
+            self._connectivity = parse_cfg(cfg)
+
+    def get_uuid(self) -> uuid:
+        return uuid(self._desc["uuid"])
+
+    def get_xsa_name(self) -> str:
+        return self._desc["xsa_name"]
+
+    def get_kernels(self) -> list:
+        return [xclbinkernel(k) for k in self._desc["kernels"]]
+
+    def get_mems(self) -> list:
+        used = {bank for ports in self._connectivity.values() for bank in ports.values()}
+        return [xclbinmem(m, m.tag in used) for m in costs.platform().memories]
+
+
+# --------------------------------------------------------------------------- device
+class device:
+    def __init__(self, index=0):
+        if isinstance(index, str) and not index.isdigit():
+            raise RuntimeError(f"No devices found matching BDF '{index}' (emulated device is index 0)")
+        if int(index) != 0:
+            raise RuntimeError(f"Device index {index} out of range: the emulator has 1 device")
+        self._index = 0
+        self._xclbin: xclbin | None = None
+        self._lib = None
+        self._bank_used: dict[str, int] = {}
+        self._cu_free_ns: dict[str, float] = {}
+        self.now_ns = 0.0          # the modeled device/host clock
+
+    # pyxrt API
+    def load_xclbin(self, xb) -> uuid:
+        if isinstance(xb, str):
+            xb = xclbin(xb)
+        lib_path = xb._path.parent / xb._desc["library"]
+        self._lib = ctypes.CDLL(str(lib_path))
+        self._xclbin = xb
+        self._cu_free_ns = {cu: 0.0 for cu in xb._connectivity}
+        return xb.get_uuid()
+
+    def get_xclbin_uuid(self) -> uuid:
+        return self._xclbin.get_uuid() if self._xclbin else uuid()
+
+    def get_info(self, key) -> str:
+        key = xrt_info_device(key)
+        xb = self._xclbin
+        plat = costs.platform()
+        if key == xrt_info_device.name:
+            return EMULATED_DEVICE_NAME
+        if key == xrt_info_device.bdf:
+            return "emulated:0"
+        if key == xrt_info_device.max_clock_frequency_mhz:
+            return f"{xb._desc['freq_mhz']:g}" if xb else f"{plat.clock_mhz.value:g}"
+        if key == xrt_info_device.offline:
+            return "false"
+        if key == xrt_info_device.memory:
+            return json.dumps({"board": {"memory": {"memories": [
+                {"tag": m.tag, "index": m.index, "size_bytes": m.size_bytes,
+                 "used_bytes": self._bank_used.get(m.tag, 0)} for m in plat.memories]}}})
+        if key == xrt_info_device.platform:
+            return json.dumps({"platforms": [{"static_region": {"vbnv": "harness_emulated_u280"},
+                                              "emulated": True}]})
+        if key in (xrt_info_device.thermal, xrt_info_device.electrical, xrt_info_device.mechanical):
+            return json.dumps({"emulated": True, "note": "no sensors on an emulated device"})
+        return json.dumps({"emulated": True})
+
+    # emulator internals
+    def _mem(self, group: int):
+        for m in costs.platform().memories:
+            if m.index == group:
+                return m
+        raise RuntimeError(f"memory group {group} does not exist on this device")
+
+
+# --------------------------------------------------------------------------- buffers
+class bo:
+    class flags(enum.IntEnum):
+        normal = 0
+        cacheable = 1 << 24
+        svm = 1 << 27
+        device_only = 1 << 28
+        host_only = 1 << 29
+        p2p = 1 << 30
+
+    normal, cacheable, svm = flags.normal, flags.cacheable, flags.svm
+    device_only, host_only, p2p = flags.device_only, flags.host_only, flags.p2p
+
+    def __init__(self, *args):
+        if len(args) == 3 and isinstance(args[0], bo):          # sub-buffer
+            parent, nbytes, offset = args
+            if offset + nbytes > parent.size():
+                raise RuntimeError("sub-buffer exceeds its parent buffer")
+            self._dev_obj, self._mem, self._group = parent._dev_obj, parent._mem, parent._group
+            self._host = parent._host[offset:offset + nbytes]
+            self._dev = parent._dev[offset:offset + nbytes]
+            self._offset = parent._offset + offset
+            self._owns = False
+            return
+        if len(args) != 4:
+            raise TypeError("bo(device, size, flags, group) or bo(parent, size, offset)")
+        dev, nbytes, _flags, group = args
+        if not isinstance(dev, device):
+            raise TypeError("bo(): first argument must be a device")
+        nbytes, group = int(nbytes), int(group)
+        if nbytes <= 0:
+            raise RuntimeError("bo(): size must be positive")
+        mem = dev._mem(group)
+        used = dev._bank_used.get(mem.tag, 0)
+        if used + nbytes > mem.size_bytes:
+            # XRT reports this as std::bad_alloc on the card.
+            raise MemoryError(f"std::bad_alloc: {nbytes} bytes do not fit in {mem.tag} "
+                              f"({mem.size_bytes - used} of {mem.size_bytes} bytes free)")
+        dev._bank_used[mem.tag] = used + nbytes
+        self._dev_obj, self._mem, self._group = dev, mem, group
+        self._host = np.zeros(nbytes, np.uint8)      # host backing store
+        self._dev = np.zeros(nbytes, np.uint8)       # device memory (pages allocated on touch)
+        self._offset = dev._bank_used[mem.tag] - nbytes
+        self._owns = True
+
+    def __del__(self):
+        if getattr(self, "_owns", False):
+            d = self._dev_obj
+            d._bank_used[self._mem.tag] = d._bank_used.get(self._mem.tag, 0) - self._host.size
+
+    def size(self) -> int:
+        return int(self._host.size)
+
+    def address(self) -> int:
+        return _base_address(self._mem) + self._offset
+
+    def map(self) -> memoryview:
+        return memoryview(self._host)
+
+    def write(self, buf, seek: int) -> None:
+        src = np.frombuffer(memoryview(buf).cast("B"), np.uint8)
+        self._host[seek:seek + src.size] = src
+
+    def read(self, size: int, skip: int):
+        return self._host[skip:skip + size].view(np.int8).copy()
+
+    def sync(self, direction, size: int | None = None, offset: int = 0) -> None:
+        if size is None:
+            # pyxrt 2023.1 has only sync(dir, size, offset); sync(dir) is 2023.2+.
+            raise TypeError("sync(): incompatible function arguments (XRT 2023.1 needs sync(dir, size, offset))")
+        direction = xclBOSyncDirection(direction)
+        end = offset + size
+        if end > self.size():
+            raise RuntimeError("sync range exceeds the buffer")
+        if direction == xclBOSyncDirection.XCL_BO_SYNC_BO_TO_DEVICE:
+            self._dev[offset:end] = self._host[offset:end]
+        elif direction == xclBOSyncDirection.XCL_BO_SYNC_BO_FROM_DEVICE:
+            self._host[offset:end] = self._dev[offset:end]
+        else:
+            raise RuntimeError("AIE sync directions do not apply to Alveo")
+        self._dev_obj.now_ns += costs.pcie_transfer_s(size) * 1e9
+
+
+# --------------------------------------------------------------------------- kernels and runs
+class kernel:
+    class cu_access_mode(enum.IntEnum):
+        exclusive = 0
+        shared = 1
+        none = 2
+
+    exclusive, shared, none = cu_access_mode.exclusive, cu_access_mode.shared, cu_access_mode.none
+
+    def __init__(self, dev: device, xuuid: uuid, name: str, mode=None):
+        if dev._xclbin is None or dev.get_xclbin_uuid() != xuuid:
+            raise RuntimeError("kernel(): no xclbin with this uuid is loaded on the device")
+        kname, _, sel = name.partition(":")
+        desc = next((k for k in dev._xclbin._desc["kernels"] if k["name"] == kname), None)
+        if desc is None:
+            raise RuntimeError(f"No kernel named '{kname}' in the xclbin")
+        all_cus = [cu for cu in dev._xclbin._connectivity if cu.rsplit("_", 1)[0] == kname]
+        if sel:
+            wanted = [s.strip() for s in sel.strip("{}").split(",") if s.strip()]
+            missing = [w for w in wanted if w not in all_cus]
+            if missing:
+                raise RuntimeError(f"No compute units matching '{name}' ({', '.join(missing)} unknown)")
+            cus = wanted
+        else:
+            cus = all_cus
+        self._dev, self._desc, self._name, self._cus = dev, desc, kname, cus
+        self._fn = getattr(dev._lib, kname)
+        self._fn.restype = None
+        self._fn.argtypes = [ctypes.c_void_p if a["kind"] == "ptr" else ctypes.c_uint32 for a in desc["args"]]
+
+    def group_id(self, argidx: int) -> int:
+        arg = self._desc["args"][argidx]
+        # As XRT: with several CUs that differ, the *last* CU's bank is returned.
+        bank = self._dev._xclbin._connectivity[self._cus[-1]].get(arg["name"])
+        if bank is None:
+            raise RuntimeError(f"argument {argidx} of {self._name} is not a memory argument")
+        return costs.platform().memory(bank).index
+
+    def __call__(self, *args) -> "run":
+        r = run(self)
+        for i, a in enumerate(args):
+            r.set_arg(i, a)
+        r.start()
+        return r
+
+
+class run:
+    def __init__(self, k: kernel | None = None):
+        self._k = k
+        self._args: dict[int, object] = {}
+        self._state = ert_cmd_state.ERT_CMD_STATE_NEW
+        self._end_ns = 0.0
+        self._fault = None
+
+    def set_arg(self, index: int, value) -> None:
+        if isinstance(value, bo):
+            self._args[index] = value
+        elif isinstance(value, (int, np.integer)) and not isinstance(value, bool) \
+                and _U32_MIN <= int(value) <= _U32_MAX:
+            self._args[index] = int(value) & 0xFFFFFFFF
+        # else: pyxrt's int caster rejects floats and wide ints and the binding
+        # swallows the exception: the argument is silently left unset.
+
+    def _pick_cu(self) -> str:
+        k = self._k
+        conn = k._dev._xclbin._connectivity
+        problems = []
+        for cu in sorted(k._cus, key=lambda c: k._dev._cu_free_ns.get(c, 0.0)):
+            bad = [(a["name"], self._args[i]._mem.tag, conn[cu][a["name"]])
+                   for i, a in enumerate(k._desc["args"])
+                   if a["kind"] == "ptr" and isinstance(self._args.get(i), bo)
+                   and self._args[i]._mem.tag != conn[cu][a["name"]]]
+            if not bad:
+                return cu
+            problems.append((cu, bad[0]))
+        cu, (arg, got, want) = problems[0]
+        raise RuntimeError(f"buffer for argument '{arg}' of {cu} is in {got} but the port is connected to "
+                           f"{want}; XRT would copy it to {want} before every run and distort the timing")
+
+    def start(self) -> None:
+        k = self._k
+        values = []
+        for i, a in enumerate(k._desc["args"]):
+            v = self._args.get(i)
+            if a["kind"] == "ptr":
+                if not isinstance(v, bo):
+                    raise RuntimeError(f"argument {i} ('{a['name']}') of {k._name} is not set to a buffer")
+                values.append(ctypes.c_void_p(v._dev.ctypes.data))
+            else:
+                values.append(int(v) if isinstance(v, int) else 0)   # unset scalar register reads 0
+        cu = self._pick_cu()
+        dev = k._dev
+        self._fault = _fault_for(k._name)
+        if self._fault != "hang":
+            k._fn(*values)
+        scalars = {a["name"]: (values[i] if a["kind"] != "ptr" else None) for i, a in enumerate(k._desc["args"])}
+        banks = dev._xclbin._connectivity[cu]
+        kernel_s = costs.kernel_time_s(k._desc, dev._xclbin._desc, scalars, banks)
+        begin = max(dev.now_ns + costs.dispatch_s() * 1e9, dev._cu_free_ns.get(cu, 0.0))
+        self._end_ns = begin + kernel_s * 1e9
+        if self._fault == "hang":
+            self._end_ns = float("inf")
+        dev._cu_free_ns[cu] = self._end_ns
+        self._state = ert_cmd_state.ERT_CMD_STATE_SUBMITTED
+
+    def wait(self, timeout_ms: int = 0) -> ert_cmd_state:
+        dev = self._k._dev
+        if self._state == ert_cmd_state.ERT_CMD_STATE_NEW:
+            return self._state
+        remaining = self._end_ns - dev.now_ns
+        if self._fault in ("timeout", "hang") or (timeout_ms and remaining > timeout_ms * 1e6):
+            if not timeout_ms:
+                raise RuntimeError("emulated kernel never completes and wait() has no timeout "
+                                   "(on the card this call would block forever)")
+            dev.now_ns += timeout_ms * 1e6
+            self._state = ert_cmd_state.ERT_CMD_STATE_TIMEOUT
+            return self._state
+        dev.now_ns = max(dev.now_ns, self._end_ns)
+        self._state = (ert_cmd_state.ERT_CMD_STATE_ERROR if self._fault == "error"
+                       else ert_cmd_state.ERT_CMD_STATE_COMPLETED)
+        return self._state
+
+    def state(self) -> ert_cmd_state:
+        if self._state == ert_cmd_state.ERT_CMD_STATE_SUBMITTED and self._k._dev.now_ns >= self._end_ns:
+            return ert_cmd_state.ERT_CMD_STATE_COMPLETED
+        return self._state
+
+
+def _fault_for(kernel_name: str) -> str | None:
+    spec = os.environ.get("HARNESS_EMU_FAULT", "").strip()
+    if not spec:
+        return None
+    kind, _, only = spec.partition(":")
+    if kind not in ("timeout", "error", "hang"):
+        raise RuntimeError(f"HARNESS_EMU_FAULT={spec!r}: use timeout, error or hang[:kernel]")
+    return kind if not only or only == kernel_name else None

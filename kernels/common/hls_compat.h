@@ -1,0 +1,164 @@
+// hls_compat.h -- the only place where the Vitis HLS build and the native g++
+// build (emulation) of the kernels differ.
+//
+// Two switches:
+//   HLSC_VITIS     1 when compiled by Vitis HLS (synthesis: __SYNTHESIS__,
+//                  C simulation: __VITIS_HLS__), 0 under plain g++.
+//                  Selects hls_half.h / hls_math.h and turns HLSC_PRAGMA on.
+//   HLSC_AP_ARITH  1: integer arithmetic on chip uses ap_int<W> (always under
+//                  Vitis).  0: under g++, plain C integers of at least W bits
+//                  are used instead, and results are wrapped to W bits where
+//                  the ap_int<W> type would wrap (hlsc::wrap_to<W>), so the
+//                  results are bit-identical but the emulator runs faster.
+//                  Pass -DHLSC_AP_ARITH=1 to g++ to exercise the ap_int path
+//                  natively (the tests do, and compare both).
+//
+// The algorithm is never forked: kernels call the helpers below, whose two
+// implementations compute the same bits.
+#ifndef HLS_COMPAT_H
+#define HLS_COMPAT_H
+
+#include <stdint.h>
+#include <string.h>
+#include <cmath>
+#include <type_traits>
+#include <ap_int.h>
+#include <ap_fixed.h>
+
+#if defined(__SYNTHESIS__) || defined(__VITIS_HLS__)
+#define HLSC_VITIS 1
+#else
+#define HLSC_VITIS 0
+#endif
+
+#ifndef HLSC_AP_ARITH
+#define HLSC_AP_ARITH HLSC_VITIS
+#endif
+#if HLSC_VITIS && !HLSC_AP_ARITH
+#error "HLSC_AP_ARITH=0 is a g++-only speed option; Vitis always uses ap_int"
+#endif
+
+// ---------------------------------------------------------------------------
+// Pragmas whose values are build parameters (-DNAME=value).  UG1399 ("Using
+// #define with Pragma Directives") documents both plain macro values in
+// #pragma HLS and this two-level _Pragma form; the two-level form makes the
+// preprocessor expand the macro before HLS sees the text, so it does not
+// depend on the HLS front end.  Build parameters must be integer literals.
+// Under g++ the helper expands to nothing (plain `#pragma HLS` lines are
+// ignored with -Wno-unknown-pragmas).
+#if HLSC_VITIS
+#define HLSC_PRAGMA_SUB(x) _Pragma(#x)
+#define HLSC_PRAGMA(x) HLSC_PRAGMA_SUB(x)
+#else
+#define HLSC_PRAGMA(x)
+#endif
+
+// ---------------------------------------------------------------------------
+// half precision and math
+#if HLSC_VITIS
+#include <hls_half.h>   // class half
+#include <hls_math.h>   // hls::tanh
+namespace hlsc {
+static inline float tanh_f32(float x) { return hls::tanh(x); }
+}  // namespace hlsc
+#else
+typedef _Float16 half;  // IEEE binary16, same storage as hls half / numpy float16
+namespace hlsc {
+static inline float tanh_f32(float x) { return std::tanh(x); }
+}  // namespace hlsc
+#endif
+
+namespace hlsc {
+
+// ---------------------------------------------------------------------------
+// Integer types for on-chip arithmetic.
+//   sint<W>::type : holds a W-bit signed value (operands).
+//   acc<W>::type  : accumulates; ap_int<W> (wraps at W bits) on Vitis, int64_t
+//                   natively (no UB on overflow); wrap_to<W>() reproduces the
+//                   ap_int<W> wrap, so sums mod 2^W are identical.
+#if HLSC_AP_ARITH
+template <int W> struct sint { typedef ap_int<W> type; };
+template <int W> struct acc { typedef ap_int<W> type; };
+template <int W> static inline long long wrap_to(const ap_int<W>& x) {
+  return x.to_int64();
+}
+#else
+template <int W> struct sint {
+  typedef typename std::conditional<
+      (W <= 8), int8_t,
+      typename std::conditional<
+          (W <= 16), int16_t,
+          typename std::conditional<(W <= 32), int32_t, int64_t>::type>::type>::type
+      type;
+};
+template <int W> struct acc { typedef int64_t type; };
+template <int W> static inline long long wrap_to(int64_t x) {
+  // sign-extend the low W bits (W <= 64), as ap_int<W> would hold them
+  return (long long)((int64_t)((uint64_t)x << (64 - W)) >> (64 - W));
+}
+#endif
+
+// Raw two's-complement bits of an ap_fixed<W,I> as a W-bit signed integer.
+template <int W, int I, ap_q_mode Q, ap_o_mode O, int N>
+static inline typename sint<W>::type fixed_raw(const ap_fixed<W, I, Q, O, N>& x) {
+#if HLSC_AP_ARITH
+  ap_uint<W> bits = x.range(W - 1, 0);
+  ap_int<W> r = bits;
+  return r;
+#else
+  return (typename sint<W>::type)wrap_to<W>((int64_t)(ap_ulong)x.range(W - 1, 0));
+#endif
+}
+
+// ap_fixed<W,I> whose raw two's-complement bits are the low W bits of raw.
+template <int W, int I, ap_q_mode Q, ap_o_mode O>
+static inline ap_fixed<W, I, Q, O> fixed_from_raw(long long raw) {
+  ap_fixed<W, I, Q, O> r;
+  ap_uint<W> bits = (ap_ulong)raw;
+  r.range(W - 1, 0) = bits;
+  return r;
+}
+
+// Signed W-bit value of an ap_int<W> as a native integer.
+template <int W>
+static inline typename sint<W>::type int_raw(const ap_int<W>& x) {
+#if HLSC_AP_ARITH
+  return x;
+#else
+  return (typename sint<W>::type)x.to_int64();
+#endif
+}
+
+// ---------------------------------------------------------------------------
+// 512-bit words as 8 x uint64 lanes; lane j = bits [64j+63 : 64j], i.e. bytes
+// [8j, 8j+8) of the word in (little-endian) device memory.
+static inline void unpack_u64x8(const ap_uint<512>& w, uint64_t lane[8]) {
+#if HLSC_AP_ARITH
+  for (int j = 0; j < 8; ++j) {
+#pragma HLS UNROLL
+    lane[j] = w.range(64 * j + 63, 64 * j).to_uint64();
+  }
+#else
+  // ap_private<512> stores 8 uint64 words, least significant first
+  // (sizeof(ap_uint<512>) == 64; tests/test_kernels_native.py checks this
+  // against the range() path).
+  memcpy(lane, static_cast<const void*>(&w), 64);
+#endif
+}
+
+static inline ap_uint<512> pack_u64x8(const uint64_t lane[8]) {
+  ap_uint<512> w;
+#if HLSC_AP_ARITH
+  for (int j = 0; j < 8; ++j) {
+#pragma HLS UNROLL
+    w.range(64 * j + 63, 64 * j) = lane[j];
+  }
+#else
+  memcpy(static_cast<void*>(&w), lane, 64);
+#endif
+  return w;
+}
+
+}  // namespace hlsc
+
+#endif  // HLS_COMPAT_H
