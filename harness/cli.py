@@ -12,8 +12,15 @@ from harness.errors import RunFailed, UserError
 COMMANDS = ["bench", "roofline", "workload", "predict", "info"]
 
 
+class _OneLineErrors(argparse.ArgumentParser):
+    """Bad arguments: one line that says what to do, exit code 2 (argparse prints usage too)."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {message}; see `{self.prog} --help`\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _OneLineErrors(
         prog="harness",
         description="Measure HBM bandwidth, compute throughput and latency on an Alveo U280 "
         "(or its emulator) and draw the smolVLA roofline from the measurements.",

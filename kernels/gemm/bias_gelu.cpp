@@ -1,0 +1,54 @@
+// bias_gelu -- the unfused epilogue: reads a GEMM output C from memory,
+// applies the same epilogue as the fused gemm kernel (epilogue.h) and writes
+// the result.  Built in the same design as gemm, with the same dtype params.
+//
+// Kernel name (v++ -k, XRT): bias_gelu.  Arguments (XRT order):
+//   in       const out_t*   m_axi gmem0  row-major M x N (C of the GEMM)
+//   bias     const elem_t*  m_axi gmem1  N elements (not read when epilogue == 0)
+//   out      out_t*         m_axi gmem2  row-major M x N (may be the same buffer
+//                                        as `in`: each element is read before
+//                                        it is written)
+//   M, N     uint32
+//   epilogue uint32         0 copy, 1 + bias, 2 + bias then GELU; > 2: nothing is done
+//
+// Structure: for each row, one II=1 loop over N reading in[] and bias[] (two
+// bursts) and writing out[] (one burst): ~M*(N + L) cycles.
+#include "epilogue.h"
+
+extern "C" void bias_gelu(const out_t* in, const elem_t* bias, out_t* out,
+                          unsigned int M, unsigned int N, unsigned int epilogue) {
+#pragma HLS INTERFACE m_axi port=in offset=slave bundle=gmem0 max_widen_bitwidth=512 max_read_burst_length=64 num_read_outstanding=16
+#pragma HLS INTERFACE m_axi port=bias offset=slave bundle=gmem1 max_widen_bitwidth=512 max_read_burst_length=64 num_read_outstanding=16
+#pragma HLS INTERFACE m_axi port=out offset=slave bundle=gmem2 max_widen_bitwidth=512 max_write_burst_length=64 num_write_outstanding=16
+#pragma HLS INTERFACE s_axilite port=in
+#pragma HLS INTERFACE s_axilite port=bias
+#pragma HLS INTERFACE s_axilite port=out
+#pragma HLS INTERFACE s_axilite port=M
+#pragma HLS INTERFACE s_axilite port=N
+#pragma HLS INTERFACE s_axilite port=epilogue
+#pragma HLS INTERFACE s_axilite port=return
+
+  if (epilogue > GEMM_EPI_BIAS_GELU) return;
+
+rows:
+  for (unsigned int m = 0; m < M; ++m) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=1024 avg=64
+    const out_t* src = in + (unsigned long)m * N;
+    out_t* dst = out + (unsigned long)m * N;
+    if (epilogue == GEMM_EPI_NONE) {
+    copy_row:
+      for (unsigned int n = 0; n < N; ++n) {
+#pragma HLS PIPELINE II=1
+#pragma HLS LOOP_TRIPCOUNT min=1 max=4096 avg=1024
+        dst[n] = src[n];
+      }
+    } else {
+    epi_row:
+      for (unsigned int n = 0; n < N; ++n) {
+#pragma HLS PIPELINE II=1
+#pragma HLS LOOP_TRIPCOUNT min=1 max=4096 avg=1024
+        dst[n] = gemm_epilogue(src[n], bias[n], epilogue);
+      }
+    }
+  }
+}

@@ -1,0 +1,166 @@
+// gemm -- tiled GEMM with an optional fused bias / bias+GELU epilogue.
+//
+//   C[M x N] = epilogue(A[M x K] * B[K x N], bias[N])
+//
+// Kernel name (v++ -k, XRT): gemm.  Arguments (XRT order):
+//   A        const elem_t*  m_axi gmem0  row-major M x K
+//   B        const elem_t*  m_axi gmem1  row-major K x N
+//   C        out_t*         m_axi gmem2  row-major M x N
+//   bias     const elem_t*  m_axi gmem3  N elements (not read when epilogue == 0)
+//   M, K, N  uint32         any sizes >= 1 (0 in any of them: nothing is written)
+//   epilogue uint32         0 none, 1 + bias, 2 + bias then GELU; > 2: nothing is done
+// elem_t / out_t per GEMM_DTYPE_ID: see gemm_types.h and README.md.
+//
+// Structure (the timing model depends on it; see README.md):
+//   for each TM x TN output tile (row-major tile order):
+//     zero the accumulators                               TM*TN/PE cycles
+//     for each K chunk of TK:
+//       load A tile (TM x TK), one burst per row, zero padding  ~TM*(TK + L)
+//       load B tile (TK x TN), one burst per row, zero padding  ~TK*(TN + L)
+//       compute: II=1 loop of TK*TM*TN/PE iterations, PE MACs each
+//     if epilogue: load bias[n0 .. n0+TN) (one burst)      ~TN + L
+//     epilogue + write the valid part of the tile, one burst per row
+//   Loads, compute and stores are sequential (no overlap).
+#include "epilogue.h"
+
+#define TM GEMM_TILE_M
+#define TN GEMM_TILE_N
+#define TK GEMM_TILE_K
+#define PE GEMM_PE
+
+extern "C" void gemm(const elem_t* A, const elem_t* B, out_t* C, const elem_t* bias,
+                     unsigned int M, unsigned int K, unsigned int N,
+                     unsigned int epilogue) {
+#pragma HLS INTERFACE m_axi port=A offset=slave bundle=gmem0 max_widen_bitwidth=512 max_read_burst_length=64 num_read_outstanding=16
+#pragma HLS INTERFACE m_axi port=B offset=slave bundle=gmem1 max_widen_bitwidth=512 max_read_burst_length=64 num_read_outstanding=16
+#pragma HLS INTERFACE m_axi port=C offset=slave bundle=gmem2 max_widen_bitwidth=512 max_write_burst_length=64 num_write_outstanding=16
+#pragma HLS INTERFACE m_axi port=bias offset=slave bundle=gmem3 max_widen_bitwidth=512 max_read_burst_length=64 num_read_outstanding=16
+#pragma HLS INTERFACE s_axilite port=A
+#pragma HLS INTERFACE s_axilite port=B
+#pragma HLS INTERFACE s_axilite port=C
+#pragma HLS INTERFACE s_axilite port=bias
+#pragma HLS INTERFACE s_axilite port=M
+#pragma HLS INTERFACE s_axilite port=K
+#pragma HLS INTERFACE s_axilite port=N
+#pragma HLS INTERFACE s_axilite port=epilogue
+#pragma HLS INTERFACE s_axilite port=return
+
+  if (epilogue > GEMM_EPI_BIAS_GELU || M == 0 || K == 0 || N == 0) return;
+
+  // A tile: one read per cycle in compute (broadcast to all PE lanes).
+  buf_t a_buf[TM][TK];
+  // B tile: PE consecutive columns per cycle -> PE banks.
+  buf_t b_buf[TK][TN];
+  HLSC_PRAGMA(HLS ARRAY_PARTITION variable=b_buf cyclic factor=GEMM_PE dim=2)
+  // Accumulators: PE consecutive columns per cycle -> PE banks.
+  acc_t acc[TM][TN];
+  HLSC_PRAGMA(HLS ARRAY_PARTITION variable=acc cyclic factor=GEMM_PE dim=2)
+  elem_t bias_buf[TN];
+
+tile_m:
+  for (unsigned int m0 = 0; m0 < M; m0 += TM) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=64 avg=8
+    const unsigned int mv = (M - m0 < (unsigned int)TM) ? M - m0 : (unsigned int)TM;
+  tile_n:
+    for (unsigned int n0 = 0; n0 < N; n0 += TN) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=64 avg=8
+      const unsigned int nv = (N - n0 < (unsigned int)TN) ? N - n0 : (unsigned int)TN;
+
+    zero_acc:
+      for (int i = 0; i < TM; ++i) {
+        for (int jb = 0; jb < TN / PE; ++jb) {
+#pragma HLS PIPELINE II=1
+          for (int p = 0; p < PE; ++p) {
+#pragma HLS UNROLL
+            acc[i][jb * PE + p] = 0;
+          }
+        }
+      }
+
+    k_chunks:
+      for (unsigned int k0 = 0; k0 < K; k0 += TK) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=64 avg=8
+        const unsigned int kv = (K - k0 < (unsigned int)TK) ? K - k0 : (unsigned int)TK;
+
+      load_a:
+        for (int i = 0; i < TM; ++i) {
+          const unsigned int len = ((unsigned int)i < mv) ? kv : 0;
+          const elem_t* src = A + (unsigned long)(m0 + i) * K + k0;
+        load_a_row:
+          for (unsigned int k = 0; k < len; ++k) {
+#pragma HLS PIPELINE II=1
+HLSC_PRAGMA(HLS LOOP_TRIPCOUNT min=1 max=GEMM_TILE_K avg=GEMM_TILE_K)
+            a_buf[i][k] = gemm_to_buf(src[k]);
+          }
+        pad_a_row:
+          for (unsigned int k = len; k < (unsigned int)TK; ++k) {
+#pragma HLS PIPELINE II=1
+HLSC_PRAGMA(HLS LOOP_TRIPCOUNT min=0 max=GEMM_TILE_K avg=0)
+            a_buf[i][k] = 0;
+          }
+        }
+
+      load_b:
+        for (int k = 0; k < TK; ++k) {
+          const unsigned int len = ((unsigned int)k < kv) ? nv : 0;
+          const elem_t* src = B + (unsigned long)(k0 + k) * N + n0;
+        load_b_row:
+          for (unsigned int j = 0; j < len; ++j) {
+#pragma HLS PIPELINE II=1
+HLSC_PRAGMA(HLS LOOP_TRIPCOUNT min=1 max=GEMM_TILE_N avg=GEMM_TILE_N)
+            b_buf[k][j] = gemm_to_buf(src[j]);
+          }
+        pad_b_row:
+          for (unsigned int j = len; j < (unsigned int)TN; ++j) {
+#pragma HLS PIPELINE II=1
+HLSC_PRAGMA(HLS LOOP_TRIPCOUNT min=0 max=GEMM_TILE_N avg=0)
+            b_buf[k][j] = 0;
+          }
+        }
+
+        // TK * TM * (TN/PE) iterations at II=1 (perfect nest, flattened by HLS).
+        // acc[i][j] is revisited every TM*TN/PE >= GEMM_MIN_REVISIT iterations
+        // (static_assert in gemm_types.h), which covers the adder latency.
+      compute_k:
+        for (int kk = 0; kk < TK; ++kk) {
+        compute_i:
+          for (int i = 0; i < TM; ++i) {
+          compute_j:
+            for (int jb = 0; jb < TN / PE; ++jb) {
+#pragma HLS PIPELINE II=1
+#pragma HLS DEPENDENCE variable=acc inter false
+              const buf_t a = a_buf[i][kk];
+            pe:
+              for (int p = 0; p < PE; ++p) {
+#pragma HLS UNROLL
+                gemm_mac(acc[i][jb * PE + p], a, b_buf[kk][jb * PE + p]);
+              }
+            }
+          }
+        }
+      }
+
+      if (epilogue != GEMM_EPI_NONE) {
+      load_bias:
+        for (unsigned int j = 0; j < nv; ++j) {
+#pragma HLS PIPELINE II=1
+HLSC_PRAGMA(HLS LOOP_TRIPCOUNT min=1 max=GEMM_TILE_N avg=GEMM_TILE_N)
+          bias_buf[j] = bias[n0 + j];
+        }
+      }
+
+    store_c:
+      for (unsigned int i = 0; i < mv; ++i) {
+HLSC_PRAGMA(HLS LOOP_TRIPCOUNT min=1 max=GEMM_TILE_M avg=GEMM_TILE_M)
+        out_t* dst = C + (unsigned long)(m0 + i) * N + n0;
+      store_c_row:
+        for (unsigned int j = 0; j < nv; ++j) {
+#pragma HLS PIPELINE II=1
+HLSC_PRAGMA(HLS LOOP_TRIPCOUNT min=1 max=GEMM_TILE_N avg=GEMM_TILE_N)
+          const elem_t b = (epilogue != GEMM_EPI_NONE) ? bias_buf[j] : elem_t(0);
+          dst[j] = gemm_epilogue(gemm_acc_to_out(acc[i][j]), b, epilogue);
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,34 @@
+"""Shared fixtures: the emulated builds are made once per session."""
+from __future__ import annotations
+
+import os
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ.pop("HARNESS_EMU_FAULT", None)
+
+
+@pytest.fixture(scope="session")
+def memcpy_xclbin():
+    from harness.design import load_design
+    from harness.nativebuild import ensure_built
+    return ensure_built(load_design("memcpy"), quiet=True)
+
+
+@pytest.fixture()
+def memcpy_session(memcpy_xclbin):
+    from harness.design import load_design
+    from harness.runtime import open_runtime
+    from harness.runtime.session import Session
+    rt = open_runtime("emu")
+    return Session(rt, load_design("memcpy"), memcpy_xclbin)
+
+
+@pytest.fixture()
+def runs_dir(tmp_path):
+    d = tmp_path / "runs"
+    d.mkdir()
+    return d

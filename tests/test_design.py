@@ -1,0 +1,86 @@
+"""Design files are the one source of build facts: flags, connectivity, context."""
+from __future__ import annotations
+
+import pytest
+
+import harness.design as design_mod
+from harness.design import load_design, parse_cfg
+from harness.errors import UserError
+
+
+def test_memcpy_cfg_connects_every_cu_to_its_own_pcs():
+    d = load_design("memcpy")
+    conn = parse_cfg(d.cfg_text())
+    k = d.kernels["bw_memcpy"]
+    cus = [c for c in conn if c.startswith("bw_memcpy_")]
+    assert len(cus) == k.cus
+    banks = [b for c in cus for b in conn[c].values()]
+    assert len(banks) == len(set(banks)), "no PC may be shared between memcpy ports"
+    for i in range(k.cus):
+        assert conn[f"bw_memcpy_{i + 1}"] == {"in": f"HBM[{2 * i}]", "out": f"HBM[{2 * i + 1}]"}
+
+
+def test_define_flags_carry_the_design_parameters():
+    d = load_design("gemm", dtype="int8")
+    flags = d.define_flags("gemm")
+    assert "-DGEMM_DTYPE_ID=3" in flags
+    assert any(f.startswith("-DGEMM_PE=") for f in flags)
+    assert d.name == "gemm_int8"
+    assert load_design("gemm_int8").all_params() == d.all_params()
+
+
+def test_context_records_banks_per_cu():
+    ctx = load_design("memcpy").to_context()
+    assert ctx["kernels"]["bw_memcpy"]["args"]["out"][3] == "HBM[7]"
+    assert ctx["params"]["MEMCPY_BURST"] > 0
+
+
+def _write(tmp_path, text):
+    (tmp_path / "x.toml").write_text(text)
+    return tmp_path
+
+
+def test_cu_count_is_one_edit(tmp_path, monkeypatch):
+    text = (design_mod.DESIGNS_DIR / "memcpy.toml").read_text().replace("cus = 16", "cus = 4")
+    monkeypatch.setattr(design_mod, "DESIGNS_DIR", _write(tmp_path, text))
+    d = load_design("x")
+    conn = parse_cfg(d.cfg_text())
+    assert sorted(c for c in conn if c.startswith("bw_memcpy")) == [f"bw_memcpy_{i}" for i in range(1, 5)]
+    assert "nk=bw_memcpy:4:" in d.cfg_text()
+
+
+def test_shared_pc_refused_unless_asked(tmp_path, monkeypatch):
+    text = """name = "x"
+[kernels.k]
+source = "k.cpp"
+cus = 2
+args = [{ name = "a", kind = "ptr", bank = "HBM[0]" }]
+"""
+    monkeypatch.setattr(design_mod, "DESIGNS_DIR", _write(tmp_path, text))
+    with pytest.raises(UserError, match="shared"):
+        load_design("x")
+    (tmp_path / "x.toml").write_text(text.replace('bank = "HBM[0]"', 'bank = "HBM[0]", shared = true'))
+    load_design("x")
+
+
+def test_bank_must_exist_on_the_platform():
+    from harness.model import load_platform
+    tags = {m.tag for m in load_platform("u280").memories}
+    for d in design_mod.all_designs():
+        d.validate(tags)
+    with pytest.raises(UserError, match="HBM\\[40\\]"):
+        d = load_design("memcpy")
+        d.kernels["bw_memcpy"].cus = 21
+        d.validate(tags)
+
+
+def test_unknown_design_and_dtype_are_user_errors():
+    with pytest.raises(UserError, match="no design"):
+        load_design("nope")
+    with pytest.raises(UserError, match="not built"):
+        load_design("gemm", dtype="fp64")
+
+
+def test_parse_cfg_rejects_sp_for_undeclared_cu():
+    with pytest.raises(ValueError):
+        parse_cfg("[connectivity]\nnk=k:1:k_1\nsp=k_2.a:HBM[0]\n")

@@ -1,0 +1,164 @@
+"""The emulator behaves like the card where a benchmark can go wrong."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from harness.bench.memcpy import read_checksum, write_pattern
+from harness.errors import RunFailed, UserError
+from harness.runtime import emulator as xrt
+
+TO = xrt.xclBOSyncDirection.XCL_BO_SYNC_BO_TO_DEVICE
+FROM = xrt.xclBOSyncDirection.XCL_BO_SYNC_BO_FROM_DEVICE
+DONE = xrt.ert_cmd_state.ERT_CMD_STATE_COMPLETED
+
+
+@pytest.fixture()
+def dev(memcpy_xclbin):
+    d = xrt.device(0)
+    xb = xrt.xclbin(str(memcpy_xclbin))
+    uid = d.load_xclbin(xb)
+    return d, uid
+
+
+def _kernel(dev, cu=1):
+    d, uid = dev
+    return xrt.kernel(d, uid, f"bw_memcpy:{{bw_memcpy_{cu}}}")
+
+
+def _bufs(dev, k, nbytes):
+    d, _ = dev
+    a = xrt.bo(d, nbytes, xrt.bo.normal, k.group_id(0))
+    b = xrt.bo(d, nbytes, xrt.bo.normal, k.group_id(1))
+    return a, b
+
+
+def test_copy_without_sync_gives_stale_data_as_on_the_card(dev):
+    k = _kernel(dev)
+    a, b = _bufs(dev, k, 4096)
+    src = np.arange(512, dtype=np.uint64)
+    np.frombuffer(a.map(), np.uint64)[:] = src
+    # forgot a.sync(TO): the kernel copies what is in device memory (zeros)
+    r = k(a, b, 64, 1, 2)
+    assert r.wait() == DONE
+    b.sync(FROM, 4096, 0)
+    assert not np.frombuffer(b.map(), np.uint64).any()
+    a.sync(TO, 4096, 0)
+    r = k(a, b, 64, 1, 2)
+    r.wait()
+    # forgot b.sync(FROM): the host still sees the old contents
+    assert not np.frombuffer(b.map(), np.uint64).any()
+    b.sync(FROM, 4096, 0)
+    assert np.array_equal(np.frombuffer(b.map(), np.uint64), src)
+
+
+@pytest.mark.parametrize("n_words", [1, 3, 1000])
+@pytest.mark.parametrize("reps", [1, 3])
+def test_memcpy_modes_match_numpy(dev, n_words, reps):
+    k = _kernel(dev, cu=2)
+    a, b = _bufs(dev, k, n_words * 64)
+    data = np.random.default_rng(n_words).integers(0, 2 ** 63, n_words * 8, dtype=np.uint64)
+    np.frombuffer(a.map(), np.uint64)[:] = data
+    a.sync(TO, a.size(), 0)
+    for mode, expect in ((0, read_checksum(data, reps)), (1, write_pattern(n_words)), (2, data)):
+        k(a, b, n_words, reps, mode).wait()
+        b.sync(FROM, b.size(), 0)
+        got = np.frombuffer(b.map(), np.uint64)[:expect.size]
+        assert np.array_equal(got, expect), f"mode {mode}"
+
+
+def test_read_checksum_is_not_cancelled_by_even_reps():
+    data = np.arange(16, dtype=np.uint64)
+    assert read_checksum(data, 2).any()
+    assert np.array_equal(read_checksum(data, 2), read_checksum(data, 1) * np.uint64(2))
+
+
+def test_bank_capacity_is_enforced_per_pc(dev):
+    d, _ = dev
+    k = _kernel(dev)
+    big = xrt.bo(d, 200 << 20, xrt.bo.normal, k.group_id(0))
+    with pytest.raises(MemoryError, match="bad_alloc"):
+        xrt.bo(d, 100 << 20, xrt.bo.normal, k.group_id(0))
+    other = xrt.bo(d, 100 << 20, xrt.bo.normal, k.group_id(1))   # another PC has room
+    assert other.size() == 100 << 20
+    del big
+    xrt.bo(d, 100 << 20, xrt.bo.normal, k.group_id(0))           # freed on release
+
+
+def test_memory_is_allocated_per_buffer_not_up_front(dev):
+    d, _ = dev
+    assert sum(d._bank_used.values()) == 0
+
+
+def test_buffer_in_the_wrong_bank_is_refused(dev):
+    d, _ = dev
+    k = _kernel(dev, cu=1)
+    a = xrt.bo(d, 4096, xrt.bo.normal, k.group_id(0))
+    wrong = xrt.bo(d, 4096, xrt.bo.normal, 5)                    # HBM[5], CU 1 writes HBM[1]
+    with pytest.raises(RuntimeError, match="HBM\\[5\\].*HBM\\[1\\]"):
+        k(a, wrong, 64, 1, 2)
+
+
+def test_group_id_returns_the_last_cu_bank_like_xrt(dev):
+    d, uid = dev
+    k_all = xrt.kernel(d, uid, "bw_memcpy:{bw_memcpy_1,bw_memcpy_3}")
+    assert k_all.group_id(0) == 4                                # HBM[4], CU 3's `in`
+
+
+def test_wide_scalars_are_silently_dropped_like_pyxrt(dev):
+    k = _kernel(dev)
+    r = xrt.run(k)
+    r.set_arg(2, 2 ** 40)
+    r.set_arg(3, 1.5)
+    assert 2 not in r._args and 3 not in r._args
+
+
+def test_session_refuses_wide_scalars_and_foreign_buffers(memcpy_session):
+    s = memcpy_session
+    a = s.alloc("bw_memcpy", 0, "in", 4096)
+    b = s.alloc("bw_memcpy", 0, "out", 4096)
+    with pytest.raises(UserError, match="32-bit"):
+        s.run("bw_memcpy", 0, [a, b, 2 ** 33, 1, 2])
+    other = s.alloc("bw_memcpy", 1, "out", 4096)                 # HBM[3]
+    with pytest.raises(UserError, match="HBM\\[1\\]"):
+        s.run("bw_memcpy", 0, [a, other, 64, 1, 2])
+
+
+def test_cus_launched_together_run_concurrently_in_modeled_time(memcpy_session):
+    s = memcpy_session
+    size = 8 << 20
+    runs = []
+    for cu in range(4):
+        a = s.alloc("bw_memcpy", cu, "in", size)
+        b = s.alloc("bw_memcpy", cu, "out", 64)
+        runs.append((s.run("bw_memcpy", cu, [a, b, size // 64, 1, 0]), a, b))
+    one, _ = s.launch([runs[0][0]], 10_000, "one CU")
+    four, _ = s.launch([r for r, _, _ in runs], 10_000, "four CUs")
+    assert four == pytest.approx(one, rel=0.05)                 # not 4x: they overlap
+    seq = sum(s.launch([r], 10_000, "one at a time")[0] for r, _, _ in runs)
+    assert seq == pytest.approx(4 * one, rel=0.05)
+
+
+def test_transfers_take_modeled_time_apart_from_kernel_time(memcpy_session):
+    s = memcpy_session
+    a = s.alloc("bw_memcpy", 0, "in", 16 << 20)
+    assert s.to_device([a]) > 0
+
+
+@pytest.mark.parametrize("fault,state", [("timeout", "TIMEOUT"), ("error", "ERROR"), ("hang", "TIMEOUT")])
+def test_fault_injection_reaches_the_runtime_error_paths(memcpy_session, monkeypatch, fault, state):
+    s = memcpy_session
+    a = s.alloc("bw_memcpy", 0, "in", 4096)
+    b = s.alloc("bw_memcpy", 0, "out", 4096)
+    r = s.run("bw_memcpy", 0, [a, b, 64, 1, 2])
+    monkeypatch.setenv("HARNESS_EMU_FAULT", fault)
+    with pytest.raises(RunFailed, match=state):
+        s.launch([r], 100, "faulty")
+
+
+def test_device_info_is_json_like_pyxrt(dev):
+    import json
+    d, _ = dev
+    assert json.loads(d.get_info(xrt.xrt_info_device.thermal))["emulated"] is True
+    assert float(d.get_info(xrt.xrt_info_device.max_clock_frequency_mhz)) > 0
+    assert isinstance(d.get_info(xrt.xrt_info_device.name), str)
