@@ -44,7 +44,8 @@ def kernel_dtypes(runs: list[Run]) -> dict[str, list[str]]:
     return out
 
 
-def resolve_precision(arg: str | None, runs: list[Run]) -> PrecisionChoice:
+def resolve_precision(arg: str | None, runs: list[Run],
+                      no_kernel_reason: str = "no GEMM run given, fp32 assumed") -> PrecisionChoice:
     kd = kernel_dtypes(runs)
     gemm_kd = kernel_dtypes([r for r in runs if r.bench == "gemm"]) or kd
     arg = (arg or "auto").lower()
@@ -57,7 +58,7 @@ def resolve_precision(arg: str | None, runs: list[Run]) -> PrecisionChoice:
             check_precision(d)
             pc = PrecisionChoice(d, f"auto: the element type of the GEMM kernel in run {ids[0]}", kd)
         else:
-            pc = PrecisionChoice("fp32", "auto: no GEMM run given, fp32 assumed", kd)
+            pc = PrecisionChoice("fp32", f"auto: {no_kernel_reason}", kd)
             pc.warnings.append("precision auto: no GEMM or latency run gives the kernel's element "
                                "type; bytes are counted at fp32 (assumption) - pass a GEMM run")
     else:
@@ -138,7 +139,7 @@ class Analysis:
 
 def analyze(runs: list[Run], workload=None, *, precision: str | None = "auto",
             derate: float | None = None, platform_name: str | None = None,
-            extra_compute_dtypes=()) -> Analysis:
+            extra_compute_dtypes=(), no_kernel_reason: str = "no GEMM run given, fp32 assumed") -> Analysis:
     names = {str(r.context.get("platform")) for r in runs if r.context.get("platform")}
     names = {n for n in names if n and n != "None"}
     if platform_name is None:
@@ -148,7 +149,7 @@ def analyze(runs: list[Run], workload=None, *, precision: str | None = "auto",
         platform_name = next(iter(names)) if names else "u280"
     platform = plat.load_platform(platform_name)
 
-    pc = resolve_precision(precision, runs)
+    pc = resolve_precision(precision, runs, no_kernel_reason)
     p = pc.precision
     ceil = collect(platform, runs, p, derate=derate, extra_compute_dtypes=extra_compute_dtypes)
     warnings = list(pc.warnings)

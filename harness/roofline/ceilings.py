@@ -336,13 +336,24 @@ def collect(platform, runs: list[Run], precision: str, *, derate: float | None =
         if disp is None:
             disp = dispatch_model
             set_notes.append("no latency run given: dispatch overhead is the model's")
-        sources = {measured_mem.source, comp.source, disp.source}
-        label = "emulated ceilings (model)" if "model" in sources and "measured" not in sources \
-            else "measured ceilings"
-        if "model" in sources and "measured" in sources:
+        tags = {source_tag(f) for f in (measured_mem.figure, comp.figure, disp)}
+        emulated = "emulated (model)" in tags
+        if emulated and "measured" in tags:
             label = "measured ceilings (partly emulated: model)"
+        elif emulated:
+            label = "emulated ceilings (model)"
+        else:
+            label = "measured ceilings"
         measured_set = CeilingSet("measured", label, measured_mem, comp, disp, set_notes)
     else:
         notes.append("nothing was measured: only spec ceilings are drawn; run "
                      "`harness bench memcpy|gemm|latency` and pass the run directories with --results")
     return Ceilings(all_, spec_set, measured_set, notes)
+
+
+def source_tag(fig) -> str:
+    """How a figure's source is shown: figures from emulated runs read 'emulated (model)'."""
+    d = fig if isinstance(fig, dict) else fig.to_dict()
+    if d["source"] == "model" and "emulated" in str(d.get("detail", "")):
+        return "emulated (model)"
+    return d["source"]

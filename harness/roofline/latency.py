@@ -45,7 +45,10 @@ def inference_latency(workload, precision: str, rows: list[dict], sets: list[Cei
 
 def latency_gap(platform, latency_runs, workload, spec_for_dtype, measured_for_dtype) -> list[dict]:
     """Measured batch-1 time of each GEMM shape of the latency runs beside its roofline prediction."""
-    shapes = {(o.M, o.K, o.N): o.name for o in (workload.ops if workload else []) if o.kind == "gemm"}
+    shapes: dict = {}
+    for o in (workload.ops if workload else []):
+        if o.kind == "gemm":
+            shapes.setdefault((o.M, o.K, o.N), []).append(o.name)
     out = []
     for r in latency_runs:
         s = r.verified_summary()
@@ -68,7 +71,7 @@ def latency_gap(platform, latency_runs, workload, spec_for_dtype, measured_for_d
             measured = float(row["time_s_median"])
             ref = t_meas if t_meas is not None else t_spec
             out.append({
-                "dtype": d, "M": M, "K": K, "N": N, "workload_op": shapes.get((M, K, N), ""),
+                "dtype": d, "M": M, "K": K, "N": N, "workload_op": ", ".join(shapes.get((M, K, N), [])),
                 "measured_time_s_median": measured,
                 "measured_time_s_min": float(row["time_s_min"]) if "time_s_min" in row else None,
                 "source": src, "detail": detail,

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
+
+from harness.roofline.ceilings import source_tag  # noqa: E402
 
 STAGE_COLOURS = {"vision": "#1f77b4", "prefix": "#ff7f0e", "expert": "#2ca02c"}
 _MEM_COLOURS = {"memory.spec": "#444444", "memory.derated": "#888888", "memory.measured": "#6a3d9a",
@@ -26,111 +29,147 @@ def _short(v: float, unit: str) -> str:
 
 
 def _source_tag(fig) -> str:
-    if fig.source == "model":
-        return "emulated (model)"
-    return fig.source
+    return source_tag(fig)
 
 
-def draw(analysis, title: str | None = None):
-    """The matplotlib Figure of an Analysis."""
-    ceil = analysis.ceilings
-    rows = [r for r in analysis.rows if r["flop"] > 0 and math.isfinite(r["oi_FLOPpB"])]
-    mems = [c for c in ceil.all if c.kind == "memory"]
-    comps = [c for c in ceil.all if c.kind == "compute"]
+def _panel(ax, fig, analysis, ceilings, cset, rows, share_key, scales):
+    """One roofline panel: `ceilings` drawn, the roof of `cset` emphasised, ops at cset's attainable."""
+    x_lo, x_hi, y_lo, y_hi = scales
+    mems = [c for c in ceilings if c.kind == "memory"]
+    comps = [c for c in ceilings if c.kind == "compute"]
     cmax = max(c.value for c in comps)
-    cmin = min(c.value for c in comps)
     mmax = max(c.value for c in mems)
-    mmin = min(c.value for c in mems)
-
-    ois = [r["oi_FLOPpB"] for r in rows]
-    ridges = [c.value / m.value for c in comps for m in mems]
-    x_lo = min(ois + [min(ridges) / 20]) / 2
-    x_hi = max(ois + [max(ridges) * 4]) * 2
-    y_hi = cmax * 3
-    y_lo = min([mmin * x_lo] + [r.get("spec_attainable_GFLOPps", cmin) for r in rows]) / 2
-
-    fig, ax = plt.subplots(figsize=(13, 7.2))
-    fig.subplots_adjust(left=0.07, right=0.60, top=0.90, bottom=0.09)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(x_lo, x_hi)
     ax.set_ylim(y_lo, y_hi)
     ax.grid(True, which="major", color="#dddddd", linewidth=0.6)
-    ax.grid(True, which="minor", color="#f2f2f2", linewidth=0.4)
+    ax.grid(True, which="minor", color="#f4f4f4", linewidth=0.4)
     ax.set_xlabel("operational intensity (FLOP/B)")
-    ax.set_ylabel("performance (GFLOP/s)")
-
+    roof = {cset.memory.key, cset.compute.key}
     handles = []
-    # memory ceilings: from the left edge up to the highest compute ceiling
-    for c in mems:
+    for i, c in enumerate(mems):
         colour = _MEM_COLOURS.get(c.key, "#6a3d9a")
-        x_end = cmax / c.value
-        xs = [x_lo, min(x_end, x_hi)]
+        xs = [x_lo, min(cmax / c.value, x_hi)]
         ys = [c.value * x for x in xs]
-        ln, = ax.plot(xs, ys, _style(c.source), color=colour, linewidth=1.6,
-                      label=f"{c.figure.name}: {_short(c.value, 'GB/s')} "
-                            f"[{_source_tag(c.figure)}: {c.figure.detail}]")
-        handles.append(ln)
-        _inline(ax, fig, xs, ys, f"{_short(c.value, 'GB/s')} ({_source_tag(c.figure)})", colour)
-    # compute ceilings: from the fastest memory ceiling to the right edge
+        ln, = ax.plot(xs, ys, _style(c.source), color=colour, linewidth=2.4 if c.key in roof else 1.2,
+                      alpha=1.0 if c.key in roof else 0.75, label=_legend_label(c))
+        handles.append((c.key, ln))
+        _inline(ax, fig, xs, ys, f"{_short(c.value, 'GB/s')} ({_source_tag(c.figure)})", colour,
+                1.8 * 2.0 ** i)
     for i, c in enumerate(comps):
         colour = _COMP_COLOURS[i % len(_COMP_COLOURS)]
         x0 = max(c.value / mmax, x_lo)
-        ln, = ax.plot([x0, x_hi], [c.value, c.value], _style(c.source), color=colour, linewidth=1.6,
-                      label=f"{c.figure.name}: {_short(c.value, 'GFLOP/s')} "
-                            f"[{_source_tag(c.figure)}: {c.figure.detail}]")
-        handles.append(ln)
-        ax.text(x_hi / 1.08, c.value * 1.06, f"{_short(c.value, 'GFLOP/s')} {c.dtype} "
-                f"({_source_tag(c.figure)})", ha="right", va="bottom", fontsize=7.5, color=colour)
-
-    # ops: colour by stage, marker area by share of the inference's time
-    share_key = "measured_time_share" if rows and "measured_time_share" in rows[0] else "spec_time_share"
-    perf_key = "measured_attainable_GFLOPps" if share_key.startswith("measured") else "spec_attainable_GFLOPps"
-    stage_handles = []
+        ln, = ax.plot([x0, x_hi], [c.value, c.value], _style(c.source), color=colour,
+                      linewidth=2.4 if c.key in roof else 1.2, alpha=1.0 if c.key in roof else 0.75,
+                      label=_legend_label(c))
+        handles.append((c.key, ln))
+        ax.text(x0 * 1.15, c.value * 1.07, f"{_short(c.value, 'GFLOP/s')} {c.dtype} ({_source_tag(c.figure)})",
+                ha="left", va="bottom", fontsize=7.5, color=colour)
+    perf_key = f"{cset.name}_attainable_GFLOPps"
     for stage, colour in STAGE_COLOURS.items():
         sr = [r for r in rows if r["stage"] == stage]
-        if not sr:
-            continue
-        ax.scatter([r["oi_FLOPpB"] for r in sr], [r[perf_key] for r in sr],
-                   s=[12 + 900 * r[share_key] for r in sr], c=colour, alpha=0.65,
-                   edgecolors="white", linewidths=0.6, zorder=3)
-        stage_handles.append(Line2D([], [], marker="o", linestyle="", color=colour, alpha=0.65,
-                                    markersize=8, label=f"{stage} ops"))
-    for r in sorted(rows, key=lambda r: -r[share_key])[:4]:
-        ax.annotate(f"{r['name']} ({100 * r[share_key]:.0f}%)", (r["oi_FLOPpB"], r[perf_key]),
-                    xytext=(6, -10), textcoords="offset points", fontsize=7, color="#333333")
+        if sr:
+            ax.scatter([r["oi_FLOPpB"] for r in sr], [r[perf_key] for r in sr],
+                       s=[10 + 900 * r[share_key] for r in sr], c=colour, alpha=0.6,
+                       edgecolors="white", linewidths=0.6, zorder=3)
+    top = sorted(rows, key=lambda r: -r[share_key])[:5]
+    lines = []
+    spots: dict = {}
+    for k, r in enumerate(top, 1):
+        key = (round(math.log10(r["oi_FLOPpB"]), 1), round(math.log10(max(r[perf_key], 1e-9)), 1))
+        spots.setdefault(key, (r, []))[1].append(str(k))
+        lines.append(f"{k}  {r['name']}  {100 * r[share_key]:.0f}%")
+    for r, ks in spots.values():
+        ax.annotate(",".join(ks), (r["oi_FLOPpB"], r[perf_key]), xytext=(0, -9), textcoords="offset points",
+                    fontsize=7, color="#222222", ha="center", va="top", fontweight="bold")
+    if lines:
+        ax.text(0.98, 0.03, "largest shares of the predicted time\n" + "\n".join(lines),
+                transform=ax.transAxes, ha="right", va="bottom", fontsize=7.2, family="monospace",
+                bbox={"boxstyle": "round,pad=0.4", "facecolor": "white", "edgecolor": "#cccccc", "alpha": 0.9})
+    ax.set_title(f"under the {cset.label}: ridge {cset.ridge_FLOPpB:.1f} FLOP/B", fontsize=9.5, loc="left")
+    return handles
 
-    style_handles = [Line2D([], [], linestyle="--", color="black", label="spec (dashed)"),
-                     Line2D([], [], linestyle="-", color="black", label="measured / emulated (solid)")]
-    if any(c.source == "assumption" for c in ceil.all):
-        style_handles.append(Line2D([], [], linestyle=":", color="black", label="assumption (dotted)"))
-    leg1 = ax.legend(handles=handles, title="ceilings: value [source: detail]", loc="upper left",
-                     bbox_to_anchor=(1.02, 1.0), fontsize=7.2, title_fontsize=8, frameon=False)
-    ax.add_artist(leg1)
-    extra = stage_handles + style_handles
+
+def _legend_label(c) -> str:
+    unit = "GB/s" if c.kind == "memory" else "GFLOP/s"
+    text = f"{c.figure.name}: {_short(c.value, unit)} [{_source_tag(c.figure)}: {c.figure.detail}]"
+    return "\n    ".join(textwrap.wrap(text, 105))
+
+
+def draw(analysis, title: str | None = None):
+    """The matplotlib Figure of an Analysis: one panel per ceiling set (spec, then measured)."""
+    ceil = analysis.ceilings
+    rows = [r for r in analysis.rows if r["flop"] > 0 and math.isfinite(r["oi_FLOPpB"])]
+    mems = [c for c in ceil.all if c.kind == "memory"]
+    comps = [c for c in ceil.all if c.kind == "compute"]
+    cmax = max(c.value for c in comps)
+    mmin = min(c.value for c in mems)
+    ois = [r["oi_FLOPpB"] for r in rows]
+    ridges = [c.value / m.value for c in comps for m in mems]
+    x_lo = min(ois + [min(ridges) / 20]) / 2
+    x_hi = max(ois + [max(ridges) * 4]) * 2
+    perfs = [r[f"{s.name}_attainable_GFLOPps"] for r in rows for s in ceil.sets()]
+    y_lo = min([mmin * x_lo] + perfs) / 2
+    y_hi = cmax * 3
+    scales = (x_lo, x_hi, y_lo, y_hi)
+
+    sets = ceil.sets()
+    n = len(sets)
+    fig = plt.figure(figsize=(7.2 * n + 1.2, 9.6))
+    gs = fig.add_gridspec(2, n, height_ratios=[3.0, 1.0], left=0.06, right=0.98, top=0.88, bottom=0.03,
+                          hspace=0.18, wspace=0.08)
+    all_handles = {}
+    ax0 = None
+    for i, cs in enumerate(sets):
+        ax = fig.add_subplot(gs[0, i], sharey=ax0)
+        ax0 = ax0 or ax
+        if i == 0:
+            ax.set_ylabel("performance (GFLOP/s)")
+        else:
+            plt.setp(ax.get_yticklabels(), visible=False)
+        shown = [c for c in ceil.all if cs.name == "measured" or c.source in ("spec", "assumption")]
+        share_key = f"{cs.name}_time_share"
+        for key, h in _panel(ax, fig, analysis, shown, cs, rows, share_key, scales):
+            all_handles.setdefault(key, h)
+
+    lax = fig.add_subplot(gs[1, :])
+    lax.axis("off")
+    handles = [all_handles[c.key] for c in ceil.all if c.key in all_handles]
+    leg1 = lax.legend(handles=handles, title="ceilings: value [source: detail]  -  dashed spec, solid "
+                      "measured or emulated (model), dotted assumption; thick: the roof ops are placed under",
+                      loc="upper left", bbox_to_anchor=(0.0, 1.0), fontsize=7.3, title_fontsize=8,
+                      frameon=False, alignment="left")
+    lax.add_artist(leg1)
+    stage_handles = [Line2D([], [], marker="o", linestyle="", color=c, alpha=0.6, markersize=8,
+                            label=f"{s} ops") for s, c in STAGE_COLOURS.items()
+                     if any(r["stage"] == s for r in rows)]
     if rows:
-        extra.append(Line2D([], [], linestyle="", label=f"marker area: share of predicted time "
-                            f"({'measured' if share_key.startswith('measured') else 'spec'} ceilings); "
-                            f"points at attainable GFLOP/s"))
-    ax.legend(handles=extra, loc="lower left", bbox_to_anchor=(1.02, 0.0), fontsize=7.5, frameon=False)
+        stage_handles.append(Line2D([], [], linestyle="", label="marker area: share of the predicted\n"
+                                    "time of one inference; points at\nattainable GFLOP/s"))
+        lax.legend(handles=stage_handles, loc="upper right", bbox_to_anchor=(1.0, 1.0), fontsize=7.5,
+                   frameon=False)
 
     p = analysis.precision
     wl = analysis.workload
-    head = title or (f"{'smolVLA, batch 1' if wl is not None else 'Ceilings'} on {analysis.platform_name.upper()}"
-                     f" - {p.precision} ({p.origin})")
-    fig.suptitle(head, fontsize=11, x=0.07, ha="left")
+    head = title or (f"{'smolVLA, batch 1' if wl is not None else 'Roofline ceilings'} on the "
+                     f"{analysis.platform_name.upper()}, operands {p.precision} ({p.origin})")
+    fig.suptitle(head, fontsize=11.5, x=0.06, ha="left", y=0.975)
     sub = ("nothing measured: spec ceilings only" if ceil.measured is None
-           else f"{ceil.measured.label}: runs " + ", ".join(r.run_id for r in analysis.runs))
-    if any(w.startswith("PRECISION MISMATCH") for w in analysis.warnings):
-        sub = "WARNING precision mismatch (see report) - " + sub
-    fig.text(0.07, 0.925, sub, fontsize=8.5, color="#b22222" if "WARNING" in sub else "#555555")
+           else f"{ceil.measured.label} from runs " + ", ".join(r.run_id for r in analysis.runs))
+    warn = any(w.startswith("PRECISION MISMATCH") for w in analysis.warnings)
+    if warn:
+        sub = "WARNING: precision mismatch between workload and kernels (see report)  |  " + sub
+    fig.text(0.06, 0.935, "\n".join(textwrap.wrap(sub, 190)), fontsize=8.5,
+             color="#b22222" if warn else "#555555", va="top")
     return fig
 
 
-def _inline(ax, fig, xs, ys, text, colour):
+def _inline(ax, fig, xs, ys, text, colour, factor=2.2):
     """Value label along a memory line, near its left end, rotated to its slope on screen."""
-    fig.canvas.draw_idle()
-    x = xs[0] * 2.2
+    x = xs[0] * factor
+    if x > xs[1] / 1.5:
+        return
     y = ys[0] / xs[0] * x
     lo, hi = ax.get_ylim()
     if not lo < y < hi:

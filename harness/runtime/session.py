@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from harness.errors import RunFailed, UserError
+from harness.runtime import has_hw_context
 
 U32_MAX = 2 ** 32 - 1
 
@@ -31,7 +32,14 @@ class Session:
         self.xclbin_path = path
         try:
             self.xclbin = xrt.xclbin(str(path))
-            self.uuid = rt.device.load_xclbin(self.xclbin)
+            if has_hw_context(xrt) and hasattr(rt.device, "register_xclbin"):
+                # XRT >= 2023.2: register + hw_context (load_xclbin is deprecated from 2026.1).
+                self.uuid = rt.device.register_xclbin(self.xclbin)
+                self._ctx = xrt.hw_context(rt.device, self.uuid)
+            else:
+                # XRT 2023.1 surface (and the emulator): load_xclbin + kernel(device, uuid, name).
+                self.uuid = rt.device.load_xclbin(self.xclbin)
+                self._ctx = None
         except Exception as exc:  # noqa: BLE001 - XRT raises RuntimeError with its own text
             raise UserError(f"cannot load {path}: {str(exc).splitlines()[0] if str(exc) else exc}") from exc
         self.mem_index = {m.get_tag(): m.get_index() for m in self.xclbin.get_mems()}
@@ -55,7 +63,10 @@ class Session:
     def kernel(self, kname: str, cu: int):
         key = (kname, cu)
         if key not in self._kernels:
-            self._kernels[key] = self.rt.xrt.kernel(self.rt.device, self.uuid, f"{kname}:{{{kname}_{cu + 1}}}")
+            name = f"{kname}:{{{kname}_{cu + 1}}}"      # one kernel object per CU
+            xrt = self.rt.xrt
+            self._kernels[key] = (xrt.kernel(self._ctx, name) if self._ctx is not None
+                                  else xrt.kernel(self.rt.device, self.uuid, name))
         return self._kernels[key]
 
     def bank(self, kname: str, cu: int, arg: str) -> str:

@@ -157,7 +157,7 @@ HLSC_PRAGMA(HLS LOOP_TRIPCOUNT min=1 max=GEMM_TILE_M avg=GEMM_TILE_M)
         for (unsigned int j = 0; j < nv; ++j) {
 #pragma HLS PIPELINE II=1
 HLSC_PRAGMA(HLS LOOP_TRIPCOUNT min=1 max=GEMM_TILE_N avg=GEMM_TILE_N)
-          const elem_t b = (epilogue != GEMM_EPI_NONE) ? bias_buf[j] : elem_t(0);
+          const elem_t b = (epilogue != GEMM_EPI_NONE) ? bias_buf[j] : elem_t(0.0f);
           dst[j] = gemm_epilogue(gemm_acc_to_out(acc[i][j]), b, epilogue);
         }
       }

@@ -1,0 +1,163 @@
+"""`harness roofline`: ceilings from spec and runs, smolVLA's ops on them, the report."""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import os
+import pathlib
+import sys
+
+from harness import REPO_ROOT
+from harness.errors import UserError
+from harness.workload.args import add_workload_args, config_from_args
+from harness.workload.precision import PRECISIONS
+from harness.workload.smolvla import WORKLOADS, build_workload
+
+OUTPUTS = ("roofline.png", "roofline.svg", "roofline.json", "report.md", "report.html", "ops.csv")
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "roofline",
+        help="draw the roofline from spec ceilings and run directories, with smolVLA's ops on it",
+        description="Roofline (GFLOP/s against FLOP/B, log-log) with spec ceilings (dashed) and the "
+        "ceilings taken from memcpy, gemm and latency runs (solid; 'emulated (model)' for emulator "
+        "runs). With --workload, places every op of one inference on it and writes report.md/.html, "
+        "roofline.json and ops.csv. How figures are computed: docs/roofline.md.",
+    )
+    p.add_argument("--results", nargs="+", metavar="RUN_DIR", default=[],
+                   help="run directories (memcpy, gemm, latency; any mix) under results/runs/")
+    p.add_argument("--workload", choices=sorted(WORKLOADS), default=None,
+                   help="place this workload's ops on the roofline (smolvla)")
+    p.add_argument("--precision", default="auto", metavar="P",
+                   help=f"element type of the workload's bytes: auto (the GEMM run's dtype) or one of "
+                        f"{', '.join(PRECISIONS)} (default auto)")
+    p.add_argument("--derate", type=float, default=None, metavar="F",
+                   help="also draw spec HBM x F (e.g. 0.8), labelled as an assumption")
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help="output directory (default: the first run directory, or results/roofline-<timestamp>/)")
+    p.add_argument("--json", action="store_true", help="also print roofline.json to stdout")
+    p.add_argument("--seed-assumptions", action="store_true",
+                   help="print the rejected seed analysis' figures (16-bit, 460 GB/s, 5,410 GFLOP/s) "
+                        "beside the corrected ones; writes nothing")
+    add_workload_args(p)
+    p.set_defaults(func=run)
+
+
+def _clean(o):
+    """JSON-safe: inf/nan -> None."""
+    if isinstance(o, float) and not math.isfinite(o):
+        return None
+    if isinstance(o, dict):
+        return {str(k): _clean(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_clean(v) for v in o]
+    if hasattr(o, "item") and not isinstance(o, (str, bytes)):   # numpy scalars
+        return _clean(o.item())
+    return o
+
+
+def _ops_csv(rows: list[dict]) -> str:
+    import csv
+    import io
+    if not rows:
+        return ""
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    return buf.getvalue()
+
+
+def _out_dir(args, runs) -> pathlib.Path:
+    if args.out:
+        return pathlib.Path(args.out)
+    if runs:
+        return runs[0].path
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return REPO_ROOT / "results" / f"roofline-{stamp}"
+
+
+def write_outputs(out: pathlib.Path, files: dict[str, bytes]) -> None:
+    """All files to temporary names first, then renamed: never half a report."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot create output directory {out} ({exc.strerror}): choose another --out") from None
+    tmps = []
+    try:
+        for name, data in files.items():
+            tmp = out / f".{name}.tmp-{os.getpid()}"
+            tmp.write_bytes(data)
+            tmps.append((tmp, out / name))
+    except OSError as exc:
+        for tmp, _ in tmps:
+            tmp.unlink(missing_ok=True)
+        raise UserError(f"cannot write into {out} ({exc.strerror}): choose another --out") from None
+    for tmp, final in tmps:
+        os.replace(tmp, final)
+
+
+def run(args: argparse.Namespace) -> int:
+    from harness.roofline.analysis import analyze
+    from harness.roofline.runs import load_runs
+
+    runs = load_runs(args.results)
+    workload = None
+    if args.workload or args.seed_assumptions:
+        workload = build_workload(args.workload or "smolvla", config_from_args(args))
+
+    if args.seed_assumptions:
+        from harness.roofline import seed
+        a = analyze(runs, workload, precision=args.precision, derate=args.derate,
+                    extra_compute_dtypes=("fx16",),
+                    no_kernel_reason="no GEMM run given; fp32, the element type of the seed's "
+                                     "kernels (seed-critique.md: 'using bfloat16_t = float')")
+        cmp = seed.compare(a)
+        _print_warnings(a.warnings)
+        if args.json:
+            json.dump(_clean(cmp), sys.stdout, indent=2)
+            print()
+        else:
+            print(seed.format_text(cmp))
+        return 0
+
+    a = analyze(runs, workload, precision=args.precision, derate=args.derate)
+    from harness.roofline import plot, report
+    png, svg = plot.render(a)
+    data = _clean(a.to_json())
+    md = report.markdown(a)
+    files = {
+        "roofline.png": png,
+        "roofline.svg": svg,
+        "roofline.json": (json.dumps(data, indent=2) + "\n").encode(),
+        "report.md": md.encode(),
+        "report.html": report.to_html(md, png).encode(),
+    }
+    if a.rows:
+        files["ops.csv"] = _ops_csv(a.rows).encode()
+    out = _out_dir(args, runs)
+    write_outputs(out, files)
+
+    _print_warnings(a.warnings)
+    info = sys.stderr if args.json else sys.stdout
+    for s in a.ceilings.sets():
+        print(f"{s.label}: memory {s.memory.figure.label()}; compute {s.compute.figure.label()}; "
+              f"ridge {s.ridge_FLOPpB:.1f} FLOP/B", file=info)
+    for x in a.latency:
+        if x["variant"] == "unfused":
+            print(f"predicted latency of one inference under {x['label']}: {x['latency_s'] * 1e3:.1f} ms "
+                  f"({x['roofline_time_s'] * 1e3:.1f} ms roofline + {x['launches']} launches x "
+                  f"{x['dispatch_per_launch_s'] * 1e6:.0f} us dispatch)", file=info)
+    print(f"wrote {', '.join(files)} to {out}", file=info)
+    if args.json:
+        json.dump(data, sys.stdout, indent=2)
+        print()
+    return 0
+
+
+def _print_warnings(warnings: list[str]) -> None:
+    for w in warnings:
+        print(f"warning: {w}", file=sys.stderr)

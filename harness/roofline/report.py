@@ -1,0 +1,247 @@
+"""report.md / report.html: every figure with its source, warnings first."""
+from __future__ import annotations
+
+import base64
+import html
+import re
+
+from harness.roofline.ceilings import source_tag
+from harness.workload.smolvla import STAGES
+
+
+def _f(v, digits=3) -> str:
+    if v is None or v == "":
+        return "-"
+    if isinstance(v, str):
+        return v
+    if v == 0:
+        return "0"
+    a = abs(v)
+    if a >= 1000:
+        return f"{v:,.0f}"
+    if a >= 10:
+        return f"{v:,.1f}"
+    return f"{v:.{digits}g}"
+
+
+def _t(s) -> str:
+    """Seconds, human-scaled."""
+    if s is None:
+        return "-"
+    a = abs(s)
+    if a >= 1:
+        return f"{s:.3g} s"
+    if a >= 1e-3:
+        return f"{s * 1e3:.3g} ms"
+    return f"{s * 1e6:.3g} us"
+
+
+def _table(headers, rows) -> list[str]:
+    out = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    for r in rows:
+        out.append("| " + " | ".join(str(x).replace("|", "/") for x in r) + " |")
+    out.append("")
+    return out
+
+
+def _src(fig_dict_or_fig) -> str:
+    d = fig_dict_or_fig if isinstance(fig_dict_or_fig, dict) else fig_dict_or_fig.to_dict()
+    return f"{source_tag(d)}: {d['detail']}"
+
+
+def markdown(analysis, image="roofline.png") -> str:
+    a = analysis
+    c = a.ceilings
+    L: list[str] = []
+    wl = a.workload
+    L.append(f"# Roofline: {'smolVLA at batch size 1' if wl is not None else 'ceilings'} "
+             f"on the {a.platform_name.upper()}")
+    L.append("")
+    L.append(f"Generated {a.generated_utc} by `harness roofline`. Element type **{a.precision.precision}** "
+             f"({a.precision.origin}). Decimal units: GB/s = 1e9 B/s, MB = 1e6 B.")
+    L.append("")
+    if a.runs:
+        L += _table(["run", "bench", "timing source", "mode", "dtype"],
+                    [(r.run_id, r.bench, "emulated (model)" if r.timing_source == "model" else r.timing_source,
+                      r.context.get("mode", ""), r.dtype or "") for r in a.runs])
+    else:
+        L.append("**Nothing was measured**: no run was given, so only spec ceilings are drawn and every "
+                 "class and time below comes from the spec sheet.")
+        L.append("")
+    L.append("## Warnings")
+    L.append("")
+    if a.warnings:
+        L += [f"- **WARNING** {w}" if w.startswith("PRECISION MISMATCH") else f"- {w}" for w in a.warnings]
+    else:
+        L.append("- none")
+    L.append("")
+    L.append(f"![roofline]({image})")
+    L.append("")
+
+    L.append("## Ceilings")
+    L.append("")
+    L += _table(["ceiling", "kind", "value", "unit", "source", "detail"],
+                [(x.figure.name, x.kind + (f" ({x.dtype})" if x.dtype else ""), _f(x.value), x.figure.unit,
+                  source_tag(x.figure), x.figure.detail) for x in c.all])
+    L.append("Ceiling sets used to classify ops (ridge = compute / memory):")
+    L.append("")
+    L += _table(["set", "memory ceiling", "compute ceiling", "ridge (FLOP/B)", "dispatch per launch", "notes"],
+                [(s.label, f"{s.memory.figure.name} {_f(s.memory.value)} GB/s ({_src(s.memory.figure)})",
+                  f"{s.compute.figure.name} {_f(s.compute.value)} GFLOP/s ({_src(s.compute.figure)})",
+                  _f(s.ridge_FLOPpB), f"{_t(s.dispatch.value)} ({_src(s.dispatch)})",
+                  "; ".join(s.notes) or "-") for s in c.sets()])
+    if wl is None:
+        L.append("No workload given (`--workload smolvla` places smolVLA's ops on these ceilings).")
+        L.append("")
+        return "\n".join(L)
+
+    sets = c.sets()
+    p = a.precision.precision
+    t = wl.totals(p)
+    L.append(f"## Workload: one smolVLA inference ({p}, source: model)")
+    L.append("")
+    cfg = wl.config
+    L.append(f"{cfg.cameras} cameras, {cfg.lang_tokens} language tokens, prefix P = {cfg.prefix_tokens} tokens, "
+             f"{cfg.num_steps} denoising steps over {cfg.chunk_size} action tokens, "
+             f"{cfg.vision_layers} vision / {cfg.vlm_layers} text / {cfg.n_expert_layers} expert layers "
+             "(counting conventions: shared/reference/smolvla.md).")
+    L.append("")
+    L += _table(["stage", "GFLOP", "of which GEMM", "MB moved", "OI (FLOP/B)", "launches"],
+                [(s, _f(t[s]["gflop"]), _f(t[s]["gemm_gflop"]), _f(t[s]["mb"]), _f(t[s]["oi_FLOPpB"]),
+                  t[s]["launches"]) for s in (*STAGES, "overall")])
+
+    L.append("## Latency of one inference")
+    L.append("")
+    L.append("latency = sum of op roofline times + launches x dispatch overhead per launch.")
+    L.append("")
+    L += _table(["ceilings", "variant", "roofline time", "launches", "dispatch", "predicted latency"],
+                [(x["label"], x["variant"], _t(x["roofline_time_s"]), x["launches"],
+                  f"{_t(x['dispatch_time_s'])} ({x['launches']} x {_t(x['dispatch_per_launch_s'])}, "
+                  f"{source_tag({'source': x['dispatch_source'], 'detail': x['dispatch_detail']})})",
+                  f"**{_t(x['latency_s'])}**") for x in a.latency])
+    if a.gap:
+        L.append("### Latency gap: batch-1 GEMM calls, measured beside the roofline")
+        L.append("")
+        L += _table(["dtype", "M x K x N", "workload op", "measured median", "source",
+                     "roofline (spec)", "roofline (measured)", "pipeline fill (model)", "gap", "measured / roofline"],
+                    [(g["dtype"], f"{g['M']}x{g['K']}x{g['N']}", g["workload_op"] or "-",
+                      _t(g["measured_time_s_median"]), _src(g),
+                      _t(g["spec_roofline_time_s"]), _t(g["measured_roofline_time_s"]),
+                      _t(g["pipeline_fill_s"]), _t(g["gap_s"]),
+                      f"{g['gap_ratio']:.1f}x" if g["gap_ratio"] else "-") for g in a.gap])
+
+    L.append("## Bound class: spec vs measured ceilings")
+    L.append("")
+    if c.measured is None:
+        L.append("Nothing was measured: classes are under the spec ceilings only.")
+    elif a.changed:
+        L.append(f"{len(a.changed)} ops change class when the {c.measured.label} replace the spec ones:")
+        L.append("")
+        L += _table(["op", "stage", "OI (FLOP/B)", "spec", c.measured.label],
+                    [(x["name"], x["stage"], _f(x["oi_FLOPpB"]), x["spec_bound"], x["measured_bound"])
+                     for x in a.changed])
+    else:
+        L.append("No op changes class when the measured ceilings replace the spec ones.")
+    L.append("")
+
+    L.append("## Ops")
+    L.append("")
+    hdr = ["stage", "op", "M x K x N", "count", "GFLOP", "MB", "OI (FLOP/B)"]
+    for s in sets:
+        hdr += [f"{s.name}: bound", f"{s.name}: GFLOP/s", f"{s.name}: time"]
+    body = []
+    for r in a.rows:
+        shape = f"{r['M']}x{r['K']}x{r['N']}" if r["K"] != "" else f"{r['M']}x{r['N']}"
+        row = [r["stage"], r["name"], shape, r["count"], _f(r["flop_total"] / 1e9), _f(r["bytes_total"] / 1e6),
+               _f(r["oi_FLOPpB"])]
+        for s in sets:
+            row += [r[f"{s.name}_bound"], _f(r[f"{s.name}_attainable_GFLOPps"]), _t(r[f"{s.name}_time_total_s"])]
+        body.append(row)
+    L += _table(hdr, body)
+
+    L.append("## Fusion: GEMM + bias + activation")
+    L.append("")
+    if a.fusion:
+        cs = c.measured or c.spec
+        L.append(f"Per call; unfused = C written and read back by separate epilogue ops (one launch each); "
+                 f"fused = C kept on chip. Predicted times under the {cs.label}, including the launches saved.")
+        L.append("")
+        L += _table(["op", "epilogue", "M x K x N", "count", "bytes unfused", "bytes fused", "OI unfused",
+                     "OI fused", "time unfused", "time fused", "predicted saving", "per inference",
+                     "measured saving"],
+                    [(x["name"], x["epilogue"], f"{x['M']}x{x['K']}x{x['N']}", x["count"],
+                      _f(x["unfused_bytes"]), _f(x["fused_bytes"]), _f(x["unfused_oi_FLOPpB"]),
+                      _f(x["fused_oi_FLOPpB"]), _t(x["unfused_time_s"]), _t(x["fused_time_s"]),
+                      _t(x["predicted_saved_s"]), _t(x["predicted_saved_total_s"]),
+                      f"{_t(x['measured_saved_s'])} (run {x['measured_run']})" if x["measured_saved_s"] is not None
+                      else "-") for x in a.fusion])
+    if a.fusion_measured:
+        L.append("Fused-vs-unfused GEMM runs: measured saving (unfused - fused median) beside the prediction:")
+        L.append("")
+        L += _table(["dtype", "M x K x N", "epilogue", "unfused (median)", "fused (median)", "measured saving",
+                     "predicted saving", "source"],
+                    [(x["dtype"], f"{x['M']}x{x['K']}x{x['N']}", x["epilogue"], _t(x["measured_unfused_time_s"]),
+                      _t(x["measured_fused_time_s"]), _t(x["measured_saved_s"]), _t(x["predicted_saved_s"]),
+                      _src(x)) for x in a.fusion_measured])
+    else:
+        L.append("No fused-vs-unfused GEMM run given: savings are predicted only.")
+        L.append("")
+    L.append("How these figures are computed: docs/roofline.md.")
+    L.append("")
+    return "\n".join(L)
+
+
+_INLINE = [(re.compile(r"\*\*(.+?)\*\*"), r"<strong>\1</strong>"), (re.compile(r"`(.+?)`"), r"<code>\1</code>")]
+
+
+def _inline(text: str) -> str:
+    s = html.escape(text, quote=False)
+    for pat, rep in _INLINE:
+        s = pat.sub(rep, s)
+    return s
+
+
+def to_html(md: str, png: bytes | None = None, image="roofline.png") -> str:
+    """Render the report's markdown subset (headings, tables, lists, image) as one HTML file."""
+    out = ["<!doctype html><html><head><meta charset='utf-8'><title>roofline report</title><style>",
+           "body{font-family:sans-serif;max-width:1400px;margin:2em auto;color:#222}",
+           "table{border-collapse:collapse;font-size:12px;margin:0.5em 0}",
+           "td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}th{background:#f3f3f3}",
+           "li strong{color:#b22222}img{max-width:100%}</style></head><body>"]
+    lines = md.splitlines()
+    i = 0
+    while i < len(lines):
+        ln = lines[i]
+        if ln.startswith("|"):
+            block = []
+            while i < len(lines) and lines[i].startswith("|"):
+                block.append(lines[i])
+                i += 1
+            cells = [[c.strip() for c in b.strip().strip("|").split("|")] for b in block]
+            out.append("<table><tr>" + "".join(f"<th>{_inline(c)}</th>" for c in cells[0]) + "</tr>")
+            for row in cells[2:]:
+                out.append("<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in row) + "</tr>")
+            out.append("</table>")
+            continue
+        if ln.startswith("- "):
+            out.append("<ul>")
+            while i < len(lines) and lines[i].startswith("- "):
+                out.append(f"<li>{_inline(lines[i][2:])}</li>")
+                i += 1
+            out.append("</ul>")
+            continue
+        m = re.match(r"^(#+) (.*)$", ln)
+        if m:
+            n = len(m.group(1))
+            out.append(f"<h{n}>{_inline(m.group(2))}</h{n}>")
+        elif ln.startswith("!["):
+            if png is not None:
+                b64 = base64.b64encode(png).decode()
+                out.append(f"<p><img alt='roofline' src='data:image/png;base64,{b64}'></p>")
+            else:
+                out.append(f"<p><img alt='roofline' src='{html.escape(image)}'></p>")
+        elif ln.strip():
+            out.append(f"<p>{_inline(ln)}</p>")
+        i += 1
+    out.append("</body></html>")
+    return "\n".join(out)
