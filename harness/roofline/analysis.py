@@ -185,7 +185,7 @@ def analyze(runs: list[Run], workload=None, *, precision: str | None = "auto",
     def spec_for_dtype(d):
         try:
             comp = Ceiling(f"compute.spec.{d}", "compute", plat.spec_compute(platform, d), d)
-        except (KeyError, ValueError):
+        except (KeyError, ValueError, UserError):
             comp = ceil.spec.compute
         return CeilingSet("spec", "spec ceilings", ceil.spec.memory, comp, ceil.spec.dispatch)
 

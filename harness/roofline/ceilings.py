@@ -300,7 +300,7 @@ def collect(platform, runs: list[Run], precision: str, *, derate: float | None =
     for d in spec_dtypes:
         try:
             spec_comp[d] = Ceiling(f"compute.spec.{d}", "compute", plat.spec_compute(platform, d), d)
-        except (KeyError, ValueError) as exc:
+        except (KeyError, ValueError, UserError) as exc:
             notes.append(f"no spec compute ceiling for {d} in the platform data ({exc})")
             continue
         all_.append(spec_comp[d])

@@ -10,13 +10,34 @@ from harness.errors import UserError
 from harness.figures import Figure
 
 
-def load_platform(name: str = "u280"):
+_SUBMODULES = ("platform", "dispatch", "gemm", "timing", "predict")
+
+
+def model_attr(name: str):
+    """`name` from harness.model (or one of its submodules); None when it is not there."""
+    import importlib
     try:
-        from harness.model import load_platform as _load
-    except ImportError as exc:
-        raise UserError(f"the timing model (harness.model) is not available ({exc}); "
-                        "reinstall the harness with `pip install -e .`") from None
-    return _load(name)
+        m = importlib.import_module("harness.model")
+    except ImportError:
+        return None
+    if hasattr(m, name):
+        return getattr(m, name)
+    for sub in _SUBMODULES:
+        try:
+            sm = importlib.import_module(f"harness.model.{sub}")
+        except ImportError:
+            continue
+        if hasattr(sm, name):
+            return getattr(sm, name)
+    return None
+
+
+def load_platform(name: str = "u280"):
+    load = model_attr("load_platform")
+    if load is None:
+        raise UserError("the timing model (harness.model.load_platform) is not available; "
+                        "reinstall the harness with `pip install -e .`")
+    return load(name)
 
 
 def hbm_peak(platform) -> Figure:
@@ -68,23 +89,23 @@ def hbm_pc_spec(platform) -> Figure | None:
 
 def dispatch_overhead(platform) -> Figure:
     """Model of one kernel launch's fixed cost, as a Figure (seconds)."""
-    import harness.model as m
-    if hasattr(m, "dispatch_overhead"):
-        f = m.dispatch_overhead(platform)
+    fn = model_attr("dispatch_overhead")
+    if fn is not None:
+        f = fn(platform)
         if isinstance(f, Figure):
             return f
         return Figure("dispatch overhead", float(f), "s", "model", "harness.model.dispatch_overhead")
-    if hasattr(m, "dispatch_overhead_s"):
-        return Figure("dispatch overhead", float(m.dispatch_overhead_s(platform)), "s", "model",
+    fn = model_attr("dispatch_overhead_s")
+    if fn is not None:
+        return Figure("dispatch overhead", float(fn(platform)), "s", "model",
                       "harness.model.dispatch_overhead_s (published K1-K3)")
     raise UserError("harness.model has no dispatch_overhead(): update the harness")
 
 
 def pipeline_fill_s(platform, *, dtype, M, K, N, params, clock_mhz) -> float | None:
     """Pipeline-fill estimate (depth / clock) of one GEMM call from the model; None if unavailable."""
-    try:
-        from harness.model import predict_gemm
-    except ImportError:
+    predict_gemm = model_attr("predict_gemm")
+    if predict_gemm is None:
         return None
     try:
         p = predict_gemm(platform, dtype=dtype, M=int(M), K=int(K), N=int(N), epilogue="none",
