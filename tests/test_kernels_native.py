@@ -15,8 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from harness.bench import reference as refs
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import refs  # noqa: E402
 from native_util import CompileError, build, load  # noqa: E402
 
 U32 = ctypes.c_uint32

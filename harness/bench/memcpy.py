@@ -14,6 +14,7 @@ import argparse
 import numpy as np
 
 from harness import model
+from harness.bench import reference
 from harness.bench.common import COMMON_SAMPLE_COLUMNS, guarded, make_context, print_table, progress
 from harness.bench.options import add_common, check_common, parse_int_list, parse_sizes, timeout_ms
 from harness.bench.rundir import RunWriter
@@ -26,7 +27,6 @@ from harness.runtime.session import Session
 KERNEL = "bw_memcpy"
 WORD_BYTES = 64
 DIRECTIONS = {"read": 0, "write": 1, "copy": 2}
-PATTERN_KEY = np.uint64(0x9E3779B97F4A7C15)
 POISON = np.uint64(0xDEADBEEFDEADBEEF)
 AUTO_REPS_TARGET_BYTES = 64 << 20     # in-kernel repetitions until each CU moves ~64 MiB per launch
 MAX_AUTO_REPS = 1024
@@ -36,18 +36,15 @@ SAMPLE_COLUMNS = COMMON_SAMPLE_COLUMNS + ["direction", "pcs", "cus", "bytes_per_
 
 
 # ---------------------------------------------------------------- the kernel's contract
+# (flat uint64 arrays here; the references themselves live in harness.bench.reference)
 def write_pattern(n_words: int) -> np.ndarray:
-    """What mode `write` stores: word i, lane j = ((i << 3) | j) ^ key (8 x uint64 lanes)."""
-    i = np.arange(n_words, dtype=np.uint64)[:, None]
-    j = np.arange(8, dtype=np.uint64)[None, :]
-    return (((i << np.uint64(3)) | j) ^ PATTERN_KEY).reshape(-1)
+    """What mode `write` stores: word i, lane j = ((i << 3) | j) ^ key, flattened."""
+    return reference.memcpy_write_pattern(n_words).reshape(-1)
 
 
 def read_checksum(words: np.ndarray, reps: int) -> np.ndarray:
     """What mode `read` stores in out[0]: the lane-wise wrapping uint64 sum over all reps."""
-    lanes = words.reshape(-1, 8).sum(axis=0, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        return lanes * np.uint64(reps)
+    return reference.memcpy_read_checksum(words.reshape(-1, 8), reps)
 
 
 def auto_kernel_reps(size: int) -> int:

@@ -1,0 +1,18 @@
+"""The timing model: platforms as data, memory bandwidth, GEMM / elementwise time, dispatch.
+
+Used both by `harness predict` and by the emulator (harness.runtime.costs), so
+the two always agree. Every parameter is data with a source
+(harness/platforms/*.toml, harness/data/model_params.toml, calibrated against
+harness/data/calibration.csv). See docs/model.md.
+"""
+from harness.model.compute import (ElementwisePrediction, GemmPrediction, dispatch_overhead,
+                                   dispatch_overhead_s, dispatch_spread, gemm_build_params, pcie_transfer,
+                                   predict_elementwise, predict_gemm)
+from harness.model.data import version as model_version
+from harness.model.memory import MemPrediction, predict_memcpy
+from harness.model.platform import DTYPES, Memory, MemoryGroup, Platform, known_platforms, load_platform
+
+__all__ = ["load_platform", "known_platforms", "Platform", "Memory", "MemoryGroup", "DTYPES",
+           "predict_memcpy", "MemPrediction", "predict_gemm", "GemmPrediction", "predict_elementwise",
+           "ElementwisePrediction", "dispatch_overhead", "dispatch_overhead_s", "dispatch_spread",
+           "pcie_transfer", "gemm_build_params", "model_version"]

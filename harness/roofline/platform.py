@@ -10,7 +10,7 @@ from harness.errors import UserError
 from harness.figures import Figure
 
 
-_SUBMODULES = ("platform", "dispatch", "gemm", "timing", "predict")
+_SUBMODULES = ("platform", "compute", "memory", "dispatch", "gemm", "timing", "predict")
 
 
 def model_attr(name: str):

@@ -56,7 +56,7 @@ def _panel(ax, fig, analysis, ceilings, cset, rows, share_key, scales):
                       alpha=1.0 if c.key in roof else 0.75, label=_legend_label(c))
         handles.append((c.key, ln))
         _inline(ax, fig, xs, ys, f"{_short(c.value, 'GB/s')} ({_source_tag(c.figure)})", colour,
-                1.8 * 2.0 ** i)
+                1.8 * 2.0 ** i, below=c.source == "assumption")
     for i, c in enumerate(comps):
         colour = _COMP_COLOURS[i % len(_COMP_COLOURS)]
         x0 = max(c.value / mmax, x_lo)
@@ -91,10 +91,10 @@ def _panel(ax, fig, analysis, ceilings, cset, rows, share_key, scales):
     return handles
 
 
-def _legend_label(c) -> str:
+def _legend_label(c, width=105) -> str:
     unit = "GB/s" if c.kind == "memory" else "GFLOP/s"
     text = f"{c.figure.name}: {_short(c.value, unit)} [{_source_tag(c.figure)}: {c.figure.detail}]"
-    return "\n    ".join(textwrap.wrap(text, 105))
+    return "\n    ".join(textwrap.wrap(text, width))
 
 
 def draw(analysis, title: str | None = None):
@@ -116,8 +116,8 @@ def draw(analysis, title: str | None = None):
 
     sets = ceil.sets()
     n = len(sets)
-    fig = plt.figure(figsize=(7.2 * n + 1.2, 9.6))
-    gs = fig.add_gridspec(2, n, height_ratios=[3.0, 1.0], left=0.06, right=0.98, top=0.88, bottom=0.03,
+    fig = plt.figure(figsize=(max(7.2 * n + 1.2, 11.0), 9.6))
+    gs = fig.add_gridspec(2, n, height_ratios=[3.0, 1.0], left=0.075, right=0.98, top=0.88, bottom=0.03,
                           hspace=0.18, wspace=0.08)
     all_handles = {}
     ax0 = None
@@ -135,9 +135,14 @@ def draw(analysis, title: str | None = None):
 
     lax = fig.add_subplot(gs[1, :])
     lax.axis("off")
+    width = 105 if n > 1 else 78
     handles = [all_handles[c.key] for c in ceil.all if c.key in all_handles]
-    leg1 = lax.legend(handles=handles, title="ceilings: value [source: detail]  -  dashed spec, solid "
-                      "measured or emulated (model), dotted assumption; thick: the roof ops are placed under",
+    for c in ceil.all:
+        if c.key in all_handles:
+            all_handles[c.key].set_label(_legend_label(c, width))
+    leg1 = lax.legend(handles=handles, title="\n".join(textwrap.wrap(
+                      "ceilings: value [source: detail]  -  dashed spec, solid measured or emulated (model), "
+                      "dotted assumption; thick: the roof the ops are placed under", width + 15)),
                       loc="upper left", bbox_to_anchor=(0.0, 1.0), fontsize=7.3, title_fontsize=8,
                       frameon=False, alignment="left")
     lax.add_artist(leg1)
@@ -154,18 +159,18 @@ def draw(analysis, title: str | None = None):
     wl = analysis.workload
     head = title or (f"{'smolVLA, batch 1' if wl is not None else 'Roofline ceilings'} on the "
                      f"{analysis.platform_name.upper()}, operands {p.precision} ({p.origin})")
-    fig.suptitle(head, fontsize=11.5, x=0.06, ha="left", y=0.975)
+    fig.suptitle(head, fontsize=11.5, x=0.075, ha="left", y=0.975)
     sub = ("nothing measured: spec ceilings only" if ceil.measured is None
            else f"{ceil.measured.label} from runs " + ", ".join(r.run_id for r in analysis.runs))
     warn = any(w.startswith("PRECISION MISMATCH") for w in analysis.warnings)
     if warn:
         sub = "WARNING: precision mismatch between workload and kernels (see report)  |  " + sub
-    fig.text(0.06, 0.935, "\n".join(textwrap.wrap(sub, 190)), fontsize=8.5,
+    fig.text(0.075, 0.935, "\n".join(textwrap.wrap(sub, 95 * n + 40)), fontsize=8.5,
              color="#b22222" if warn else "#555555", va="top")
     return fig
 
 
-def _inline(ax, fig, xs, ys, text, colour, factor=2.2):
+def _inline(ax, fig, xs, ys, text, colour, factor=2.2, below=False):
     """Value label along a memory line, near its left end, rotated to its slope on screen."""
     x = xs[0] * factor
     if x > xs[1] / 1.5:
@@ -177,8 +182,8 @@ def _inline(ax, fig, xs, ys, text, colour, factor=2.2):
     p1 = ax.transData.transform((xs[0], ys[0]))
     p2 = ax.transData.transform((xs[1], ys[1]))
     angle = math.degrees(math.atan2(p2[1] - p1[1], p2[0] - p1[0]))
-    ax.text(x, y * 1.12, text, rotation=angle, rotation_mode="anchor", fontsize=7, color=colour,
-            ha="left", va="bottom")
+    ax.text(x, y / 1.15 if below else y * 1.12, text, rotation=angle, rotation_mode="anchor", fontsize=7,
+            color=colour, ha="left", va="top" if below else "bottom")
 
 
 def render(analysis) -> tuple[bytes, bytes]:

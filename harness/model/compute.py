@@ -1,0 +1,266 @@
+"""GEMM, elementwise (bias+GELU), dispatch and PCIe models. Equations: docs/model.md."""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+from harness.errors import UserError
+from harness.figures import Figure
+from harness.model import data
+from harness.model.memory import _int, _num, _platform, first_word_s, port_rate_GBps
+from harness.model.platform import DTYPES, dtype_figure
+
+EPILOGUES = ("none", "bias", "bias_gelu")
+# Build-parameter names accepted in `params` (kernels/designs/gemm.toml) -> model_params.toml [gemm] key.
+GEMM_PARAM_KEYS = {"GEMM_TILE_M": "tile_m", "GEMM_TILE_N": "tile_n", "GEMM_TILE_K": "tile_k", "GEMM_PE": "pe",
+                   "GEMM_BURST": "burst", "GEMM_OUTSTANDING": "outstanding"}
+
+
+def _memory_kind(p, memory):
+    if memory is not None:
+        p.group(memory)
+        return memory
+    return "hbm" if "hbm" in p.groups else "ddr"
+
+
+def _clock(p, clock_mhz):
+    if clock_mhz is None:
+        return float(p.clock_mhz.value)
+    return _num(clock_mhz, "clock_mhz", p.max_clock_mhz.value, " MHz")
+
+
+def _dtype(dtype):
+    if dtype not in DTYPES:
+        raise UserError(f"unknown dtype {dtype!r}; use one of {', '.join(DTYPES)}")
+    return dtype
+
+
+def gemm_build_params(params: dict | None) -> dict:
+    """TM, TN, TK, PE, burst, outstanding from design params, falling back to model data defaults."""
+    G = data.params()["gemm"]
+    out = {v: int(G[v].value) for v in GEMM_PARAM_KEYS.values()}
+    for k, v in (params or {}).items():
+        key = GEMM_PARAM_KEYS.get(str(k).upper(), str(k).lower() if str(k).lower() in out else None)
+        if key is not None and v is not None:
+            out[key] = _int(v, k, 1)
+    if out["burst"] > data.value("axi", "max_burst_beats"):
+        raise UserError(f"GEMM burst {out['burst']} exceeds the AXI4 limit of 256 beats")
+    return out
+
+
+@dataclass
+class GemmPrediction:
+    time_s: float
+    gflops: float
+    bound: str                  # 'compute' | 'memory' | 'latency'
+    pipeline_fill_s: float
+    cycles: int
+    compute_s: float            # MAC loop + epilogue cycles
+    memory_s: float             # bytes / port bandwidth (loads not overlapped with compute)
+    latency_s: float            # memory first-word latencies + pipeline fills
+    bytes: int                  # DRAM traffic (A and B re-read per tile)
+    flop: int                   # 2 M N K (useful, not padded)
+    kernel_peak_GFLOPps: float  # PE x 2 x clock
+    dsps: float
+    inputs: dict
+    model_version: str = field(default_factory=data.version)
+    source: str = "model"
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["modeled"] = True
+        return d
+
+
+def _classes(total, tile):
+    """[(size, count)] of full tiles and the edge tile."""
+    out = [(tile, total // tile)] if total // tile else []
+    if total % tile:
+        out.append((total % tile, 1))
+    return out
+
+
+def predict_gemm(platform, *, dtype, M, K, N, epilogue="none", params=None, clock_mhz=None,
+                 port_bandwidth_GBps=None, memory=None, macs_per_dsp=None) -> GemmPrediction:
+    """Time of one call of the tiled GEMM kernel (dispatch not included)."""
+    p = _platform(platform)
+    dtype = _dtype(dtype)
+    M, K, N = (_int(x, n, 1) for x, n in ((M, "M"), (K, "K"), (N, "N")))
+    if epilogue not in EPILOGUES:
+        raise UserError(f"epilogue must be one of {', '.join(EPILOGUES)}, got {epilogue!r}")
+    bp = gemm_build_params(params)
+    TM, TN, TK, PE = bp["tile_m"], bp["tile_n"], bp["tile_k"], bp["pe"]
+    if PE > TM * TN * TK:
+        raise UserError(f"GEMM_PE ({PE}) cannot exceed the tile's MACs TM x TN x TK ({TM * TN * TK})")
+    clk = _clock(p, clock_mhz)
+    f_hz = clk * 1e6
+    mem = _memory_kind(p, memory)
+    mpd = dtype_figure(dtype, "macs_per_dsp").value if macs_per_dsp is None else _num(macs_per_dsp, "macs_per_dsp")
+    dsps = PE / mpd
+    if dsps > p.dsp_available.value:
+        raise UserError(f"GEMM_PE={PE} {dtype} needs about {dsps:,.0f} DSPs but {p.name} has "
+                        f"{p.dsp_available.value:,.0f} for kernels; use a smaller --pe")
+    eb = int(dtype_figure(dtype, "elem_bytes").value)
+    ob = int(dtype_figure(dtype, "out_bytes").value)
+    G = data.params()["gemm"]
+    width = int(G["width_bits"].value)
+    beat = width // 8
+    if port_bandwidth_GBps is not None:
+        port_bandwidth_GBps = _num(port_bandwidth_GBps, "port_bandwidth_GBps")
+
+    rates = {}
+
+    def rate(direction, row_bytes):
+        if port_bandwidth_GBps is not None:
+            return port_bandwidth_GBps
+        beats = math.ceil(row_bytes / beat)
+        key = (direction, beats)
+        if key not in rates:
+            rates[key] = port_rate_GBps(p, memory=mem, direction=direction, width_bits=width, clock_mhz=clk,
+                                        burst=bp["burst"], outstanding=bp["outstanding"], burst_beats=beats)
+        return rates[key]
+
+    lat_r = first_word_s(p, mem, "read", clk)
+    lat_w = first_word_s(p, mem, "write", clk)
+    mul = dtype_figure(dtype, "mul_latency").value
+    add = dtype_figure(dtype, "add_latency").value
+    depth = G["loop_overhead_cycles"].value + mul + add * math.ceil(math.log2(PE)) + add
+    chunk_cycles = math.ceil(TM * TN * TK / PE)       # edge tiles cost a full tile of compute
+    lanes = G["epilogue_lanes"].value
+    epi_depth = {"none": 0, "bias": G["bias_depth_cycles"].value, "bias_gelu": G["gelu_depth_cycles"].value}[epilogue]
+    epi_cycles = 0 if epilogue == "none" else math.ceil(TM * TN / lanes)
+
+    compute_s = fill_s = mem_s = lat_s = 0.0
+    nbytes = 0
+    k_chunks = _classes(K, TK)
+    for mr, cm in _classes(M, TM):
+        for nc, cn in _classes(N, TN):
+            tiles = cm * cn
+            for kc, ck in k_chunks:
+                n = tiles * ck
+                a, b = mr * kc * eb, kc * nc * eb      # only the valid elements are loaded
+                mem_s += n * (a / (rate("read", kc * eb) * 1e9) + b / (rate("read", nc * eb) * 1e9))
+                lat_s += n * 2 * lat_r                # A then B: two burst-loads per chunk, not overlapped
+                compute_s += n * chunk_cycles / f_hz
+                fill_s += n * depth / f_hz
+                nbytes += n * (a + b)
+            if epilogue != "none":
+                bias = nc * eb
+                mem_s += tiles * bias / (rate("read", bias) * 1e9)
+                lat_s += tiles * lat_r
+                compute_s += tiles * epi_cycles / f_hz
+                fill_s += tiles * epi_depth / f_hz
+                nbytes += tiles * bias
+            c = mr * nc * ob
+            mem_s += tiles * c / (rate("write", nc * ob) * 1e9)
+            lat_s += tiles * lat_w
+            nbytes += tiles * c
+    latency_s = lat_s + fill_s
+    time_s = compute_s + mem_s + latency_s
+    parts = {"compute": compute_s, "memory": mem_s, "latency": latency_s}
+    bound = max(parts, key=parts.get)
+    flop = 2 * M * N * K
+    inputs = dict(platform=p.name, dtype=dtype, M=M, K=K, N=N, epilogue=epilogue, clock_mhz=clk, memory=mem,
+                  tile_m=TM, tile_n=TN, tile_k=TK, pe=PE, burst=bp["burst"], outstanding=bp["outstanding"],
+                  macs_per_dsp=mpd, elem_bytes=eb, out_bytes=ob, pipeline_depth_cycles=depth,
+                  port_bandwidth_GBps=port_bandwidth_GBps)
+    return GemmPrediction(time_s, flop / time_s / 1e9, bound, fill_s, round(time_s * f_hz), compute_s, mem_s,
+                          latency_s, nbytes, flop, PE * 2 * f_hz / 1e9, dsps, inputs)
+
+
+@dataclass
+class ElementwisePrediction:
+    time_s: float
+    bound: str
+    pipeline_fill_s: float
+    cycles: int
+    compute_s: float
+    memory_s: float
+    latency_s: float
+    bytes: int
+    bandwidth_GBps: float       # bytes / time_s
+    inputs: dict
+    model_version: str = field(default_factory=data.version)
+    source: str = "model"
+
+    def __float__(self):
+        return float(self.time_s)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["modeled"] = True
+        return d
+
+
+def predict_elementwise(platform, *, M, N, elem_bytes=4, clock_mhz=None, params=None, port_bandwidth_GBps=None,
+                        epilogue="bias_gelu", memory=None) -> ElementwisePrediction:
+    """The unfused bias(+GELU) kernel over an M x N matrix in memory: read C and bias, write out."""
+    p = _platform(platform)
+    M, N = _int(M, "M", 1), _int(N, "N", 1)
+    elem_bytes = _int(elem_bytes, "elem_bytes", 1, 8)
+    if epilogue not in ("bias", "bias_gelu"):
+        raise UserError(f"the elementwise epilogue must be bias or bias_gelu, got {epilogue!r}")
+    clk = _clock(p, clock_mhz)
+    f_hz = clk * 1e6
+    mem = _memory_kind(p, memory)
+    E, G = data.params()["elementwise"], data.params()["gemm"]
+    width = int(E["width_bits"].value)
+    burst, outstanding = int(E["burst"].value), int(E["outstanding"].value)
+    for k, v in (params or {}).items():
+        if str(k).upper() in ("EW_BURST", "BIAS_GELU_BURST"):
+            burst = _int(v, k, 1, int(data.value("axi", "max_burst_beats")))
+        if str(k).upper() in ("EW_OUTSTANDING", "BIAS_GELU_OUTSTANDING"):
+            outstanding = _int(v, k, 1)
+    lanes = max(1, width // 8 // elem_bytes)
+    if port_bandwidth_GBps is not None:
+        r_copy = r_read = _num(port_bandwidth_GBps, "port_bandwidth_GBps")
+    else:
+        r_copy = port_rate_GBps(p, memory=mem, direction="copy", width_bits=width, clock_mhz=clk, burst=burst,
+                                outstanding=outstanding)
+        r_read = port_rate_GBps(p, memory=mem, direction="read", width_bits=width, clock_mhz=clk, burst=burst,
+                                outstanding=outstanding,
+                                burst_beats=math.ceil(N * elem_bytes / (width // 8)))
+    n = M * N
+    compute_s = math.ceil(n / lanes) / f_hz
+    stream_s = n * elem_bytes / (r_copy * 1e9)        # read C and write out in lock-step
+    bias_s = N * elem_bytes / (r_read * 1e9)
+    depth = G["gelu_depth_cycles"].value if epilogue == "bias_gelu" else G["bias_depth_cycles"].value
+    fill_s = depth / f_hz
+    lat_s = 2 * first_word_s(p, mem, "read", clk) + first_word_s(p, mem, "write", clk) + fill_s
+    mem_s = stream_s + bias_s
+    time_s = max(compute_s, stream_s) + bias_s + lat_s
+    parts = {"compute": compute_s, "memory": mem_s, "latency": lat_s}
+    nbytes = 2 * n * elem_bytes + N * elem_bytes
+    inputs = dict(platform=p.name, M=M, N=N, elem_bytes=elem_bytes, clock_mhz=clk, memory=mem, epilogue=epilogue,
+                  lanes=lanes, burst=burst, outstanding=outstanding, port_bandwidth_GBps=port_bandwidth_GBps)
+    return ElementwisePrediction(time_s, max(parts, key=parts.get), fill_s, round(time_s * f_hz), compute_s,
+                                 mem_s, lat_s, nbytes, nbytes / time_s / 1e9, inputs)
+
+
+# ---------------------------------------------------------------- dispatch, PCIe
+def dispatch_overhead(platform=None) -> Figure:
+    """Fixed cost of one kernel launch (start() to wait() of an empty kernel), seconds."""
+    D = data.params()["dispatch"]
+    v, lo, hi = D["overhead_s"].value, D["low_s"].value, D["high_s"].value
+    return Figure("kernel dispatch overhead", v, "s", "model",
+                  f"{data.version()}: {D['overhead_s'].detail}; spread {lo * 1e6:g}-{hi * 1e6:g} us "
+                  f"(published K1-K3)")
+
+
+def dispatch_overhead_s(platform=None) -> float:
+    return dispatch_overhead(platform).value
+
+
+def dispatch_spread(platform=None) -> tuple[Figure, Figure]:
+    D = data.params()["dispatch"]
+    return D["low_s"], D["high_s"]
+
+
+def pcie_transfer(platform, nbytes) -> Figure:
+    """Modeled time of one host<->card buffer sync of `nbytes` (seconds)."""
+    nbytes = _int(nbytes, "nbytes", 0)
+    P = data.params()["pcie"]
+    v = P["latency_s"].value + nbytes / (P["bandwidth_GBps"].value * 1e9)
+    return Figure("PCIe transfer time", v, "s", "model",
+                  f"{data.version()}: {P['latency_s'].value * 1e6:g} us + bytes / {P['bandwidth_GBps'].value:g} "
+                  f"GB/s (both assumptions: {P['bandwidth_GBps'].detail})")
