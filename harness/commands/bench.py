@@ -5,6 +5,8 @@ import importlib
 
 BENCHES = {
     "memcpy": "achieved HBM bandwidth per direction, PC count and size",
+    "gemm": "GEMM time and GFLOP/s per shape, element type and epilogue, fused or unfused",
+    "latency": "dispatch overhead of an empty kernel and batch-1 latency of GEMM shapes",
 }
 
 

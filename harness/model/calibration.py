@@ -103,8 +103,13 @@ def report(results: list[RowResult] | None = None) -> str:
         if r.predicted is None:
             lines.append(f"{r.id:<13} {r.use:<9} {r.measured:>10.4g} {'-':>10} {'-':>7}  {unit:<7} {r.limit}")
             continue
+        if r.row["kind"] == "dispatch":
+            lines.append(f"{r.id:<13} {r.use:<9} {r.measured:>10.4g} {r.predicted:>10.4g} {'':>7}  {unit:<7} "
+                         f"{r.limit} [{r.row['low']}, {r.row['high']}]")
+            continue
         lines.append(f"{r.id:<13} {r.use:<9} {r.measured:>10.4g} {r.predicted:>10.4g} {r.error:>+7.1%}  "
-                     f"{unit:<7} {r.limit}" + (f" ({r.row['note']})" if r.use == "excluded" else ""))
+                     f"{unit:<7} {r.limit}" + (f" (excluded: {r.row['note'].split(';')[0].removeprefix('excluded: ')})"
+                        if r.use == "excluded" else ""))
     s = summary(results)
     lines.append("")
     lines.append(f"memcpy rows scored (fit + check): {s['rows_scored']}; median |error| "

@@ -1,0 +1,430 @@
+"""`harness bench gemm`: GEMM time and GFLOP/s per shape, element type and epilogue, fused or not.
+
+One point per shape and path. Path `gemm`: one launch of `gemm` with --epilogue.
+With --compare-fusion, two points per shape: `fused` (gemm with the epilogue
+applied as C is stored) and `unfused` (gemm with epilogue none writing C, then
+`bias_gelu` reading C and the bias and writing `out`); the unfused time is the
+sum of the two launches, each timed start()..wait() on its own
+(`gemm_time_s`, `epilogue_time_s`).
+
+Counting (docs/design.md, Run directories):
+- flop = 2 M K N per GEMM. The epilogue's operations (bias add, GELU) are not
+  counted as FLOPs, so fused and unfused points of a shape have the same flop
+  and GFLOP/s compares their times directly.
+- bytes = what the kernels must move, each array once: A + B + C
+  (+ bias with an epilogue); unfused adds bias_gelu's read of C, the bias and
+  its write of `out`. The kernel re-reads A once per column tile and B once per
+  row tile (kernels/gemm/README.md); those re-reads are not counted, so
+  bandwidth_GBps is the effective bandwidth of the compulsory traffic.
+
+`--workload smolvla`: the distinct M x K x N of the linear layers of one smolVLA
+inference at batch size 1 (harness.workload.smolvla, shapes from
+shared/reference/smolvla.md). The per-head attention products (scores, values)
+are left out: the workload runs them as one batched launch per layer, which this
+single-GEMM kernel does not implement; pass their shapes with --shapes to time
+one head.
+
+Every repetition's output is poisoned before the launch, read back and checked
+against harness.bench.reference; a repetition that fails is kept with
+verified=false and no figures.
+"""
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import numpy as np
+
+from harness import model
+from harness.bench import reference
+from harness.bench.common import COMMON_SAMPLE_COLUMNS, guarded, make_context, print_table, progress
+from harness.bench.options import add_common, check_common, timeout_ms
+from harness.bench.rundir import RunWriter
+from harness.bench.stats import stability_warnings, summarize
+from harness.design import load_design
+from harness.errors import UserError
+from harness.runtime import open_runtime
+from harness.runtime.session import U32_MAX, Session
+from harness.workload.args import add_workload_args, config_from_args
+
+KERNEL, EPI_KERNEL = "gemm", "bias_gelu"
+PLATFORM = "u280"
+EPILOGUES = reference.EPILOGUES                       # name -> kernel `epilogue` code
+WORKLOADS = ("smolvla",)
+GEMM_COLUMNS = ["dtype", "M", "K", "N", "epilogue", "path", "flop", "bytes", "throughput_GFLOPps",
+                "bandwidth_GBps", "gemm_time_s", "epilogue_time_s"]
+SAMPLE_COLUMNS = COMMON_SAMPLE_COLUMNS + GEMM_COLUMNS
+SUMMARY_KEYS = ["dtype", "M", "K", "N", "epilogue", "path"]
+RATE_COLS = ("throughput_GFLOPps", "bandwidth_GBps")
+SEED = 2026
+
+
+# ---------------------------------------------------------------- shapes
+def parse_shapes(text: str) -> list[tuple[int, int, int]]:
+    """'64x64x64,50x720x960' -> [(64, 64, 64), (50, 720, 960)]; every dimension 1..2^32-1."""
+    out = []
+    for item in (t.strip() for t in text.split(",")):
+        if not item:
+            continue
+        parts = item.lower().split("x")
+        try:
+            dims = tuple(int(p) for p in parts)
+        except ValueError:
+            dims = ()
+        if len(dims) != 3 or len(parts) != 3:
+            raise UserError(f"--shapes {item!r} is not MxKxN with integer dimensions, e.g. 64x64x64")
+        if min(dims) <= 0:
+            raise UserError(f"--shapes {item}: every dimension must be at least 1 (M, K, N = {', '.join(map(str, dims))})")
+        if max(dims) > U32_MAX:
+            raise UserError(f"--shapes {item}: dimensions are 32-bit kernel arguments; use at most {U32_MAX}")
+        out.append(dims)
+    if not out:
+        raise UserError("--shapes is empty; give shapes like 64x64x64,50x720x960")
+    return list(dict.fromkeys(out))
+
+
+def workload_gemm_shapes(workload) -> dict[tuple[int, int, int], list[str]]:
+    """Distinct (M, K, N) of the workload's linear-layer GEMMs, in order, with the op names of each."""
+    shapes: dict[tuple[int, int, int], list[str]] = {}
+    for op in workload.ops:
+        if op.kind == "gemm" and op.count > 0:
+            shapes.setdefault((op.M, op.K, op.N), []).append(op.name)
+    return shapes
+
+
+def smolvla_shapes(config=None) -> dict[tuple[int, int, int], list[str]]:
+    from harness.workload.smolvla import build_smolvla
+    return workload_gemm_shapes(build_smolvla(config))
+
+
+def resolve_shapes(args) -> tuple[list[tuple[int, int, int]], dict]:
+    """The shapes to run and a description of where they came from (for context.json)."""
+    if args.shapes and args.workload:
+        raise UserError("give --shapes or --workload, not both")
+    if args.workload:
+        if args.workload not in WORKLOADS:
+            raise UserError(f"unknown workload {args.workload!r}; use one of {', '.join(WORKLOADS)}")
+        shapes = smolvla_shapes(config_from_args(args))
+        if not shapes:
+            raise UserError("the workload parameters leave no GEMM to run")
+        return list(shapes), {"workload": args.workload, "includes": "linear layers (attention products excluded)",
+                              "ops": {"x".join(map(str, s)): names for s, names in shapes.items()}}
+    if not args.shapes:
+        raise UserError("give --shapes MxKxN,... or --workload smolvla")
+    return parse_shapes(args.shapes), {"shapes": args.shapes}
+
+
+# ---------------------------------------------------------------- design and sizes
+def load_gemm_design(dtype: str):
+    """The gemm design built for `dtype` (UserError naming the built ones otherwise)."""
+    return load_design("gemm", dtype=dtype)
+
+
+def elem_bytes(dtype: str) -> int:
+    return np.dtype(reference.ELEM_TYPES[dtype]).itemsize
+
+
+def out_bytes(dtype: str) -> int:
+    return np.dtype(reference.OUT_TYPES[dtype]).itemsize
+
+
+def buffer_bytes(dtype: str, M: int, K: int, N: int, unfused: bool) -> dict[tuple[str, str], int]:
+    """{(kernel, arg): bytes} of every buffer one point allocates (bias_gelu reads gemm's C and bias)."""
+    eb, ob = elem_bytes(dtype), out_bytes(dtype)
+    sizes = {(KERNEL, "A"): M * K * eb, (KERNEL, "B"): K * N * eb, (KERNEL, "C"): M * N * ob,
+             (KERNEL, "bias"): N * eb}
+    if unfused:
+        sizes[(EPI_KERNEL, "out")] = M * N * ob
+    return sizes
+
+
+def check_fits(design, dtype: str, shapes, unfused: bool, platform=None) -> None:
+    """Refuse, before anything runs, a shape whose buffers exceed the bank they are connected to."""
+    plat = platform or model.load_platform(PLATFORM)
+    if unfused:
+        for ek, gk in (("in", "C"), ("bias", "bias")):
+            eb_, gb_ = _bank(design, EPI_KERNEL, ek), _bank(design, KERNEL, gk)
+            if eb_ != gb_:
+                raise UserError(f"kernels/designs/{design.base}.toml connects bias_gelu.{ek} to {eb_} but "
+                                f"gemm.{gk} to {gb_}; the unfused path reads gemm's buffer in place")
+    for M, K, N in shapes:
+        per_bank: dict[str, int] = {}
+        for (kname, arg), nbytes in buffer_bytes(dtype, M, K, N, unfused).items():
+            tag = _bank(design, kname, arg)
+            per_bank[tag] = per_bank.get(tag, 0) + nbytes
+        for tag, nbytes in per_bank.items():
+            cap = plat.memory(tag).size_bytes
+            if nbytes > cap:
+                raise UserError(f"shape {M}x{K}x{N} ({dtype}) needs {nbytes} bytes in {tag}, which holds "
+                                f"{cap} bytes; use a smaller shape")
+
+
+def _bank(design, kname: str, arg: str) -> str:
+    k = design.kernels[kname]
+    return k.args[k.arg_index(arg)].bank_for(0)
+
+
+def point_flop(M: int, K: int, N: int) -> int:
+    return 2 * M * K * N
+
+
+def point_bytes(dtype: str, M: int, K: int, N: int, epilogue: str, path: str) -> int:
+    """Compulsory bytes the kernel(s) of one point move (see the module docstring)."""
+    eb, ob = elem_bytes(dtype), out_bytes(dtype)
+    gemm_epi = "none" if path == "unfused" else epilogue
+    n = (M * K + K * N) * eb + M * N * ob + (N * eb if gemm_epi != "none" else 0)
+    if path == "unfused":
+        n += 2 * M * N * ob + (N * eb if epilogue != "none" else 0)
+    return n
+
+
+# ---------------------------------------------------------------- inputs
+def gemm_inputs(dtype: str, M: int, K: int, N: int, rng, params: dict | None = None):
+    """A (M x K), B (K x N), bias (N) as the kernel's element type.
+
+    fp32/fp16 uniform(-1, 1); fx16 raw ap_fixed<16, I> bits small enough that
+    K |a||b| and C + bias stay far from 16.16 saturation; int8 the full range.
+    """
+    if dtype in ("fp32", "fp16"):
+        t = reference.ELEM_TYPES[dtype]
+        return (rng.uniform(-1, 1, (M, K)).astype(t), rng.uniform(-1, 1, (K, N)).astype(t),
+                rng.uniform(-1, 1, N).astype(t))
+    if dtype == "fx16":
+        frac = 16 - int((params or {}).get("GEMM_FX_INT_BITS", 6))
+        lim_real = min(2.0, float(np.sqrt(8192.0 / K)))           # K |a| |b| <= 8192 < 32768
+        lim = max(1, min(2 ** 15 - 1, int(lim_real * 2 ** frac)))
+        blim = max(1, min(2 ** 15 - 1, 2 ** frac))                # |bias| <= 1.0
+        return (rng.integers(-lim, lim + 1, (M, K), dtype=np.int16),
+                rng.integers(-lim, lim + 1, (K, N), dtype=np.int16),
+                rng.integers(-blim, blim + 1, N, dtype=np.int16))
+    if dtype == "int8":
+        return (rng.integers(-128, 128, (M, K), dtype=np.int8), rng.integers(-128, 128, (K, N), dtype=np.int8),
+                rng.integers(-128, 128, N, dtype=np.int8))
+    raise UserError(f"no input generator for element type {dtype!r}")
+
+
+def _poison(view: np.ndarray) -> None:
+    """A value no correct result takes: a NaN for float outputs, 0x7EADBEEF for int32."""
+    if view.dtype == np.float32:
+        view.view(np.uint32)[:] = 0x7FC0DEAD
+    else:
+        view.view(np.uint32)[:] = 0x7EADBEEF
+
+
+# ---------------------------------------------------------------- one point
+@dataclass
+class Launch:
+    time_s: float
+    wall_time_s: float
+    gemm_time_s: float
+    epilogue_time_s: float | None
+    d2h_time_s: float
+    verified: bool
+    error: str
+
+
+class GemmCase:
+    """Buffers, runs and expected result of one (dtype, shape, epilogue, path) on a Session."""
+
+    def __init__(self, sess: Session, dtype: str, M: int, K: int, N: int, epilogue: str, path: str,
+                 rng, platform=None, opts=None):
+        """opts: anything with .timeout (ms or None), e.g. the parsed arguments."""
+        if path not in ("gemm", "fused", "unfused"):
+            raise ValueError(f"path {path!r}")
+        self.sess, self.dtype, self.M, self.K, self.N = sess, dtype, M, K, N
+        self.epilogue, self.path = epilogue, path
+        design = sess.design
+        self.params = design.all_params()
+        self.A, self.B, self.bias = gemm_inputs(dtype, M, K, N, rng, self.params)
+        self.flop = point_flop(M, K, N)
+        self.bytes = point_bytes(dtype, M, K, N, epilogue, path)
+        sizes = buffer_bytes(dtype, M, K, N, path == "unfused")
+        bo = {arg: sess.alloc(kname, 0, arg, n) for (kname, arg), n in sizes.items()}
+        for arg, data in (("A", self.A), ("B", self.B), ("bias", self.bias)):
+            np.frombuffer(bo[arg].map(), np.uint8)[:] = data.reshape(-1).view(np.uint8)
+        self.h2d_time_s = sess.to_device([bo["A"], bo["B"], bo["bias"]])
+        code = EPILOGUES[epilogue]
+        gemm_code = 0 if path == "unfused" else code
+        self.runs = [sess.run(KERNEL, 0, [bo["A"], bo["B"], bo["C"], bo["bias"], M, K, N, gemm_code])]
+        if path == "unfused":
+            self.runs.append(sess.run(EPI_KERNEL, 0, [bo["C"], bo["bias"], bo["out"], M, N, code]))
+        self.result_bo = bo["out"] if path == "unfused" else bo["C"]
+        self._bo = bo
+        self.expected, self.tol = reference.expected_gemm(dtype, self.A, self.B, self.bias, code, self.params)
+        # launch timeouts from the model (50x the modeled time, at least 2 s; --timeout overrides)
+        plat = platform or model.load_platform(PLATFORM)
+        clock = design.freq_mhz
+        disp = model.dispatch_overhead(plat).value
+        t_gemm = model.predict_gemm(plat, dtype=dtype, M=M, K=K, N=N,
+                                    epilogue="none" if path == "unfused" else epilogue,
+                                    params=self.params, clock_mhz=clock).time_s
+        opts = opts if opts is not None else SimpleNamespace(timeout=None)
+        self.timeouts = [timeout_ms(opts, t_gemm + disp)]
+        if path == "unfused":
+            t_epi = model.predict_elementwise(plat, M=M, N=N, elem_bytes=out_bytes(dtype), clock_mhz=clock,
+                                              params=self.params)
+            t_epi = getattr(t_epi, "time_s", t_epi)
+            self.timeouts.append(timeout_ms(opts, t_epi + disp))
+
+    def output(self) -> np.ndarray:
+        """The last result read back from the device (C, or bias_gelu's out), M x N."""
+        return np.frombuffer(self.result_bo.map(), reference.OUT_TYPES[self.dtype]).reshape(self.M, self.N)
+
+    def launch(self) -> Launch:
+        """Poison the output, run (both kernels for unfused, each timed alone), read back, verify."""
+        sess = self.sess
+        outs = [self._bo["C"]] + ([self._bo["out"]] if self.path == "unfused" else [])
+        for b in outs:
+            _poison(np.frombuffer(b.map(), reference.OUT_TYPES[self.dtype]))
+        sess.to_device(outs)
+        what = f"gemm {self.dtype} {self.M}x{self.K}x{self.N} {self.path} {self.epilogue}"
+        times, wall = [], 0.0
+        for r, tmo, kname in zip(self.runs, self.timeouts, (KERNEL, EPI_KERNEL)):
+            t, w = sess.launch([r], tmo, f"{what} ({kname})")
+            times.append(t)
+            wall += w
+        d2h = sess.from_device(self.result_bo)
+        ok, msg = reference.compare(self.output(), self.expected, self.tol)
+        if not ok:
+            msg = f"{'bias_gelu out' if self.path == 'unfused' else 'C'} differs from the reference: {msg}"
+        return Launch(sum(times), wall, times[0], times[1] if len(times) > 1 else None, d2h, ok, msg)
+
+    def repetitions(self, warmup: int, repeats: int, bar=None):
+        """Yield one sample dict (common + timing columns) per launch: warm-ups, then measured."""
+        first = True
+        for phase, count in (("warmup", warmup), ("measure", repeats)):
+            for rep in range(count):
+                r = self.launch()
+                yield {
+                    "phase": phase, "repetition": rep, "time_s": r.time_s, "wall_time_s": r.wall_time_s,
+                    "h2d_time_s": self.h2d_time_s if first else 0.0, "d2h_time_s": r.d2h_time_s,
+                    "verified": r.verified, "error": r.error, "timing_source": self.sess.rt.timing_source,
+                    "gemm_time_s": r.gemm_time_s, "epilogue_time_s": r.epilogue_time_s,
+                }
+                first = False
+                if bar is not None:
+                    bar.update(1)
+
+
+# ---------------------------------------------------------------- options
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_common(p)
+    p.add_argument("--shapes", default=None, help="GEMM shapes MxKxN, comma-separated (e.g. 64x64x64,50x720x960)")
+    p.add_argument("--workload", default=None, choices=WORKLOADS,
+                   help="the distinct linear-layer GEMM shapes of one inference at batch size 1")
+    p.add_argument("--dtype", default="fp32",
+                   help="element type: selects the gemm_<dtype> design (built: see kernels/designs/gemm.toml; "
+                        "default fp32)")
+    p.add_argument("--epilogue", default=None, choices=list(EPILOGUES),
+                   help="applied to C: none, bias, bias_gelu (default none; bias_gelu with --compare-fusion)")
+    p.add_argument("--compare-fusion", action="store_true",
+                   help="per shape, time the epilogue fused in gemm and unfused (gemm, then bias_gelu)")
+    add_workload_args(p)
+
+
+def _epilogue(args) -> str:
+    if args.compare_fusion:
+        if args.epilogue == "none":
+            raise UserError("--compare-fusion needs an epilogue to fuse: use --epilogue bias or bias_gelu")
+        return args.epilogue or "bias_gelu"
+    return args.epilogue or "none"
+
+
+def _plan(shapes, compare: bool) -> list[tuple[int, int, int, str]]:
+    paths = ("fused", "unfused") if compare else ("gemm",)
+    return [(M, K, N, path) for (M, K, N) in shapes for path in paths]
+
+
+# ---------------------------------------------------------------- the bench
+def run(args) -> int:
+    check_common(args)
+    epilogue = _epilogue(args)
+    shapes, shape_source = resolve_shapes(args)
+    design = load_gemm_design(args.dtype)
+    plat = model.load_platform(PLATFORM)
+    check_fits(design, args.dtype, shapes, args.compare_fusion, plat)
+    plan = _plan(shapes, args.compare_fusion)
+
+    rt = open_runtime(args.mode, args.device)
+    sess = Session(rt, design, args.xclbin)
+    ctx = make_context("gemm", rt, sess, design)
+    ctx["gemm"] = {"epilogue": epilogue, "compare_fusion": bool(args.compare_fusion), **shape_source,
+                   "flop": "2 M K N per GEMM; epilogue operations not counted",
+                   "bytes": "compulsory: A + B + C (+ bias), unfused adds bias_gelu's C read, bias and out; "
+                            "tile re-reads not counted"}
+    writer = RunWriter("gemm", rt.mode, ctx, args.out, SAMPLE_COLUMNS)
+    rng = np.random.default_rng(SEED)
+    with guarded(writer):
+        bar = progress(len(plan) * (args.warmup + args.repeats), f"gemm {args.dtype} ({rt.mode})")
+        for point, (M, K, N, path) in enumerate(plan):
+            case = GemmCase(sess, args.dtype, M, K, N, epilogue, path, rng, plat, args)
+            for s in case.repetitions(args.warmup, args.repeats, bar):
+                writer.add_sample({"point": point, **s, **figures(case, s)})
+            del case
+        bar.close()
+        summary = summarize_gemm(writer.rows)
+        writer.finish(summary)
+    _report(writer, summary, rt, args.dtype)
+    return 0
+
+
+def figures(case: GemmCase, s: dict) -> dict:
+    """The gemm columns of one sample; rates only for a verified repetition."""
+    ok, t = s["verified"], s["time_s"]
+    return {"dtype": case.dtype, "M": case.M, "K": case.K, "N": case.N, "epilogue": case.epilogue,
+            "path": case.path, "flop": case.flop, "bytes": case.bytes,
+            "throughput_GFLOPps": case.flop / t / 1e9 if ok and t > 0 else None,
+            "bandwidth_GBps": case.bytes / t / 1e9 if ok and t > 0 else None}
+
+
+def summarize_gemm(rows: list[dict]):
+    summary = summarize(rows, SUMMARY_KEYS, RATE_COLS)
+    if summary.empty:
+        return summary
+    # medians of the two parts of an unfused point (verified measured rows only)
+    import pandas as pd
+    df = pd.DataFrame(rows)
+    ok = df[(df["phase"] == "measure") & df["verified"].astype(bool)]
+    for col in ("gemm_time_s", "epilogue_time_s"):
+        med = pd.to_numeric(ok[col], errors="coerce").groupby(ok["point"]).median()
+        summary[f"{col}_median"] = summary["point"].map(med)
+    for col in ("flop", "bytes"):
+        summary[col] = summary["point"].map(df.groupby("point")[col].first())
+    return summary
+
+
+def _us(x) -> str:
+    return "-" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{x * 1e6:,.1f}"
+
+
+def _report(writer, summary, rt, dtype) -> None:
+    label = "measured" if rt.timing_source == "measured" else "MODELED (emulation, not a measurement)"
+    print(f"\nGEMM {dtype}, {label}")
+    rows = []
+    for _, r in summary.iterrows():
+        shape = f"{int(r['M'])}x{int(r['K'])}x{int(r['N'])}"
+        if not r["verified"]:
+            rows.append([shape, r["path"], r["epilogue"], "-", "-", "-", f"FAILED {r['n_verified']}/{r['n']}"])
+            continue
+        rows.append([shape, r["path"], r["epilogue"], _us(r["time_s_median"]),
+                     f"{r['throughput_GFLOPps_median']:.2f}", f"{r['bandwidth_GBps_median']:.2f}",
+                     f"{r['n_verified']}/{r['n']}"])
+    print_table(rows, ["M x K x N", "path", "epilogue", "median us", "GFLOP/s", "GB/s", "verified"])
+    pairs = summary[summary["path"].isin(["fused", "unfused"]) & summary["verified"]]
+    if len(pairs):
+        prow = []
+        for (M, K, N), g in pairs.groupby(["M", "K", "N"], sort=False):
+            t = dict(zip(g["path"], g["time_s_median"]))
+            if "fused" in t and "unfused" in t:
+                prow.append([f"{int(M)}x{int(K)}x{int(N)}", _us(t["fused"]), _us(t["unfused"]),
+                             _us(t["unfused"] - t["fused"]), f"{t['unfused'] / t['fused']:.2f}x"])
+        if prow:
+            print(f"\nfusion ({summary['epilogue'].iloc[0]}), median times, {label}")
+            print_table(prow, ["M x K x N", "fused us", "unfused us", "saved us", "unfused/fused"])
+    failed = summary[~summary["verified"]]
+    if len(failed):
+        print(f"warning: {len(failed)} point(s) failed verification; they are recorded and never used")
+    for w in stability_warnings(summary, lambda r: f"{int(r['M'])}x{int(r['K'])}x{int(r['N'])} {r['path']}")[:5]:
+        print(f"warning: {w}")
+    print(f"run directory: {writer.path}")

@@ -1,0 +1,247 @@
+"""`harness predict`: what the timing model says a configuration will do (no card needed)."""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+
+from harness.errors import UserError
+
+MODELED = "modeled (harness.model; not a measurement)"
+_SIZE = re.compile(r"^\s*(\d+)\s*([KMG]?)(i?B?)?\s*$", re.IGNORECASE)
+_MULT = {"": 1, "K": 1024, "M": 1024 ** 2, "G": 1024 ** 3}
+
+
+def parse_size(text, what="size") -> int:
+    """'4K' -> 4096 (binary suffixes K, M, G)."""
+    m = _SIZE.match(str(text))
+    if not m:
+        raise UserError(f"{what} must be a whole number with an optional K/M/G suffix (binary), got {text!r}; "
+                        f"e.g. 64M")
+    return int(m.group(1)) * _MULT[m.group(2).upper()]
+
+
+def parse_int(text, what) -> int:
+    try:
+        return int(str(text).strip())
+    except ValueError:
+        raise UserError(f"{what} must be a whole number, got {text!r}") from None
+
+
+def parse_float(text, what) -> float:
+    try:
+        return float(str(text).strip())
+    except ValueError:
+        raise UserError(f"{what} must be a number, got {text!r}") from None
+
+
+def parse_shape(text) -> tuple[int, int, int]:
+    parts = str(text).lower().split("x")
+    if len(parts) != 3:
+        raise UserError(f"--shape must be MxKxN (e.g. 512x512x512), got {text!r}")
+    return tuple(parse_size(x, "each --shape dimension") for x in parts)
+
+
+# ---------------------------------------------------------------- register
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "predict", help="what the timing model predicts (bandwidth, GEMM time, dispatch); no card needed",
+        description="Predict with the calibrated timing model (the same model the emulator uses). "
+                    "Every figure printed is modeled, not measured. See docs/model.md.")
+    p.add_argument("--calibration", action="store_true",
+                   help="print the model's error on every published calibration row and exit")
+    p.set_defaults(func=_run_predict, _predict_parser=p)
+    sub = p.add_subparsers(dest="predict_command", metavar="WHAT")
+
+    m = sub.add_parser("memcpy", help="aggregate bandwidth of AXI ports moving data, and what limits it")
+    _common(m)
+    m.add_argument("--memory", default="hbm", help="hbm or ddr (default hbm)")
+    m.add_argument("--ports", default="1", help="AXI masters (copy: half read, half write; a memcpy CU is 2)")
+    m.add_argument("--pcs-per-port", default="1", help="PCs/banks each port's buffer spans (default 1)")
+    m.add_argument("--pcs", default=None, help="distinct PCs/banks in all (default ports x pcs-per-port)")
+    m.add_argument("--direction", default="read", help="read, write or copy (default read)")
+    m.add_argument("--width", default="512", help="port width in bits: 32..512 (default 512)")
+    m.add_argument("--burst", default=None, help="max burst length in beats, 1..256 (default 64, memcpy.toml)")
+    m.add_argument("--outstanding", default=None, help="outstanding transactions (default 32, memcpy.toml)")
+    m.add_argument("--bytes", default=None, help="bytes moved per port, K/M/G binary suffixes (default 64M)")
+    m.add_argument("--pattern", default="seq", help="seq or random (default seq)")
+    m.add_argument("--txn-bytes", default=None, help="bytes per random transaction (default one burst)")
+    m.add_argument("--cross-group", action="store_true", help="ports reach PCs in another 4x4 switch group")
+    m.set_defaults(func=run_memcpy)
+
+    g = sub.add_parser("gemm", help="time, GFLOP/s and bound of one GEMM kernel call")
+    _common(g)
+    g.add_argument("--dtype", default="fp32", help="fp32, fp16, bf16, fx16 or int8 (default fp32)")
+    g.add_argument("--shape", required=True, help="MxKxN, e.g. 512x512x512")
+    g.add_argument("--epilogue", default="none", help="none, bias or bias_gelu (fused) (default none)")
+    g.add_argument("--unfused", action="store_true",
+                   help="also model GEMM (epilogue none) followed by the bias_gelu kernel")
+    g.add_argument("--tile-m", default=None, help="GEMM_TILE_M (default from kernels/designs/gemm.toml)")
+    g.add_argument("--tile-n", default=None, help="GEMM_TILE_N")
+    g.add_argument("--tile-k", default=None, help="GEMM_TILE_K")
+    g.add_argument("--pe", default=None, help="GEMM_PE, multiply-accumulates per cycle")
+    g.add_argument("--macs-per-dsp", default=None, help="override the dtype's MACs per DSP (e.g. 2 for int8 WP486)")
+    g.add_argument("--port-bandwidth", default=None, help="GB/s per AXI port instead of the memcpy model")
+    g.set_defaults(func=run_gemm)
+
+    lt = sub.add_parser("latency", help="kernel dispatch overhead (and one GEMM call end to end with --shape)")
+    _common(lt)
+    lt.add_argument("--dtype", default="fp32", help="GEMM element type for --shape (default fp32)")
+    lt.add_argument("--shape", default=None, help="MxKxN: add one GEMM call to the dispatch overhead")
+    lt.set_defaults(func=run_latency)
+
+
+def _common(p):
+    p.add_argument("--platform", default="u280", help="u280, u50, u55c, u200 or u250 (default u280)")
+    p.add_argument("--clock-mhz", default=None, help="kernel clock in MHz (default: the platform's, 300)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
+def _run_predict(args) -> int:
+    if args.calibration:
+        from harness.model.calibration import evaluate, report, summary
+        res = evaluate()
+        if getattr(args, "json", False):
+            print(json.dumps({"summary": summary(res), "rows": [
+                {"id": r.id, "use": r.use, "published": r.measured, "modeled": r.predicted, "error": r.error,
+                 "limit": r.limit} for r in res]}, indent=2))
+        else:
+            print(report(res))
+        return 0
+    args._predict_parser.print_help()
+    return 2
+
+
+def _clock(args):
+    return None if args.clock_mhz is None else parse_float(args.clock_mhz, "--clock-mhz")
+
+
+def _fmt(v, unit):
+    return f"{v:,.2f} {unit}" if abs(v) >= 10 else f"{v:.4g} {unit}"
+
+
+# ---------------------------------------------------------------- memcpy
+def run_memcpy(args) -> int:
+    from harness.model import data as mdata
+    from harness.model import load_platform, predict_memcpy
+    p = load_platform(args.platform)
+    clock = _clock(args)
+    pred = predict_memcpy(
+        p, memory=args.memory.lower(), ports=parse_int(args.ports, "--ports"),
+        pcs_per_port=parse_int(args.pcs_per_port, "--pcs-per-port"),
+        pcs=None if args.pcs is None else parse_int(args.pcs, "--pcs"), direction=args.direction.lower(),
+        width_bits=parse_int(args.width, "--width"), clock_mhz=p.clock_mhz.value if clock is None else clock,
+        burst=parse_int(args.burst, "--burst") if args.burst is not None else int(mdata.value("memcpy_defaults", "burst")),
+        outstanding=(parse_int(args.outstanding, "--outstanding") if args.outstanding is not None
+                     else int(mdata.value("memcpy_defaults", "outstanding"))),
+        bytes=parse_size(args.bytes, "--bytes") if args.bytes is not None else None,
+        pattern=args.pattern.lower(),
+        txn_bytes=parse_size(args.txn_bytes, "--txn-bytes") if args.txn_bytes is not None else None,
+        cross_group=args.cross_group)
+    if args.json:
+        print(json.dumps(pred.to_dict(), indent=2))
+        return 0
+    i = pred.inputs
+    print(f"harness predict memcpy: {MODELED}, {pred.model_version}")
+    print(f"  {i['platform']} {i['memory'].upper()}, {i['ports']} port(s) ({i['read_ports']} read, "
+          f"{i['write_ports']} write), {i['pcs']} PC(s)/bank(s), {i['pcs_per_port']} per port, "
+          f"{i['width_bits']}-bit @ {i['clock_mhz']:g} MHz, burst {i['burst']}, outstanding {i['outstanding']}, "
+          f"{i['pattern']}" + (f" {i['txn_bytes']} B transactions" if i["txn_bytes"] else "")
+          + (", crossing switch groups" if i["cross_group"] else ""))
+    print(f"  {'ceiling (aggregate, decimal GB/s)':<36} {'GB/s':>10}  how")
+    for name, v in sorted(pred.limits.items(), key=lambda kv: -kv[1]):
+        mark = "  <- binds" if name == pred.limit else ""
+        print(f"  {name:<36} {v:>10.2f}  {pred.explain.get(name, '')}{mark}")
+    print(f"  predicted bandwidth: {_fmt(pred.bandwidth_GBps, 'GB/s')} aggregate (modeled), limited by: {pred.limit}")
+    print(f"  time to move {i['bytes']:,} B per port: {pred.time_s * 1e3:.4g} ms (modeled)")
+    return 0
+
+
+# ---------------------------------------------------------------- gemm
+def _design_params(dtype):
+    """Build params of kernels/designs/gemm.toml; None when the design (or its loader) is not there."""
+    try:
+        from harness.design import load_design
+        d = load_design("gemm", dtype=dtype)
+        params = dict(getattr(d, "params", {}) or {})
+        k = getattr(d, "kernels", {}).get("gemm")
+        params.update(getattr(k, "params", {}) or {})
+        return params, "kernels/designs/gemm.toml"
+    except Exception:  # noqa: BLE001 - the design module may not exist yet; fall back to model data
+        return {}, "harness/data/model_params.toml [gemm] (design file unavailable)"
+
+
+def _gemm_params(args):
+    params, origin = _design_params(args.dtype)
+    for flag, key in (("tile_m", "GEMM_TILE_M"), ("tile_n", "GEMM_TILE_N"), ("tile_k", "GEMM_TILE_K"),
+                      ("pe", "GEMM_PE")):
+        v = getattr(args, flag)
+        if v is not None:
+            params[key] = parse_int(v, "--" + flag.replace("_", "-"))
+    return params, origin
+
+
+def run_gemm(args) -> int:
+    from harness.model import load_platform, predict_elementwise, predict_gemm
+    from harness.model.platform import dtype_figure
+    p = load_platform(args.platform)
+    M, K, N = parse_shape(args.shape)
+    params, origin = _gemm_params(args)
+    kw = dict(dtype=args.dtype, M=M, K=K, N=N, params=params, clock_mhz=_clock(args),
+              macs_per_dsp=None if args.macs_per_dsp is None else parse_float(args.macs_per_dsp, "--macs-per-dsp"),
+              port_bandwidth_GBps=(None if args.port_bandwidth is None
+                                   else parse_float(args.port_bandwidth, "--port-bandwidth")))
+    pred = predict_gemm(p, epilogue=args.epilogue, **kw)
+    unfused = None
+    if args.unfused:
+        g0 = predict_gemm(p, epilogue="none", **kw)
+        ew = predict_elementwise(p, M=M, N=N, elem_bytes=int(dtype_figure(args.dtype, "out_bytes").value),
+                                 clock_mhz=kw["clock_mhz"], port_bandwidth_GBps=kw["port_bandwidth_GBps"])
+        unfused = {"gemm_s": g0.time_s, "bias_gelu_s": ew.time_s, "time_s": g0.time_s + ew.time_s,
+                   "gflops": g0.flop / (g0.time_s + ew.time_s) / 1e9, "bias_gelu": ew.to_dict()}
+    if args.json:
+        d = pred.to_dict()
+        d["params_from"] = origin
+        if unfused:
+            d["unfused"] = unfused
+        print(json.dumps(d, indent=2))
+        return 0
+    i = pred.inputs
+    print(f"harness predict gemm: {MODELED}, {pred.model_version}")
+    print(f"  {i['platform']} {i['dtype']} {M}x{K}x{N}, epilogue {i['epilogue']}, tiles {i['tile_m']}x{i['tile_n']}"
+          f"x{i['tile_k']}, PE {i['pe']} ({pred.dsps:,.0f} DSPs), {i['clock_mhz']:g} MHz; params from {origin}")
+    print(f"  compute (MAC loop + epilogue)  {pred.compute_s * 1e6:12.2f} us")
+    print(f"  memory (loads + C write)       {pred.memory_s * 1e6:12.2f} us  (not overlapped with compute)")
+    print(f"  latency (first words + fills)  {pred.latency_s * 1e6:12.2f} us  (pipeline fill {pred.pipeline_fill_s * 1e6:.2f} us)")
+    print(f"  predicted time {pred.time_s * 1e6:,.2f} us, {pred.gflops:,.2f} GFLOP/s (kernel peak "
+          f"{pred.kernel_peak_GFLOPps:,.1f}), bound: {pred.bound} (modeled; dispatch not included)")
+    if unfused:
+        print(f"  unfused: gemm {unfused['gemm_s'] * 1e6:,.2f} us + bias_gelu {unfused['bias_gelu_s'] * 1e6:,.2f} us"
+              f" = {unfused['time_s'] * 1e6:,.2f} us, {unfused['gflops']:,.2f} GFLOP/s (modeled)")
+    return 0
+
+
+# ---------------------------------------------------------------- latency
+def run_latency(args) -> int:
+    from harness.model import dispatch_overhead, dispatch_spread, load_platform, predict_gemm
+    p = load_platform(args.platform)
+    d = dispatch_overhead(p)
+    lo, hi = dispatch_spread(p)
+    out = {"modeled": True, "dispatch_overhead_s": d.value, "spread_s": [lo.value, hi.value], "figure": d.to_dict()}
+    g = None
+    if args.shape:
+        M, K, N = parse_shape(args.shape)
+        params, origin = _design_params(args.dtype)
+        g = predict_gemm(p, dtype=args.dtype, M=M, K=K, N=N, params=params, clock_mhz=_clock(args))
+        out.update(gemm_s=g.time_s, end_to_end_s=d.value + g.time_s, pipeline_fill_s=g.pipeline_fill_s,
+                   params_from=origin)
+    if args.json:
+        print(json.dumps(out, indent=2))
+        return 0
+    print(f"harness predict latency: {MODELED}")
+    print(f"  dispatch overhead (start() to wait() of an empty kernel): {d.value * 1e6:.0f} us "
+          f"(spread {lo.value * 1e6:.0f}-{hi.value * 1e6:.0f} us); {d.detail}")
+    if g is not None:
+        print(f"  one {args.dtype} {args.shape} GEMM call: {g.time_s * 1e6:,.2f} us kernel "
+              f"(pipeline fill {g.pipeline_fill_s * 1e6:.2f} us) + dispatch = {(g.time_s + d.value) * 1e6:,.2f} us")
+    return 0
