@@ -68,7 +68,7 @@ def test_bank_must_exist_on_the_platform():
     tags = {m.tag for m in load_platform("u280").memories}
     for d in design_mod.all_designs():
         d.validate(tags)
-    with pytest.raises(UserError, match="HBM\\[40\\]"):
+    with pytest.raises(UserError, match="HBM\\[32\\]"):
         d = load_design("memcpy")
         d.kernels["bw_memcpy"].cus = 21
         d.validate(tags)

@@ -21,13 +21,6 @@ INCOMPLETE = "20250101T050000Z-hw-gemm"
 EMU_GEMM16 = "20250101T060000Z-emu-gemm"
 
 
-@pytest.fixture(autouse=True)
-def platform(monkeypatch):
-    """The real harness.model when it exists, else a stand-in with the same names."""
-    from fixtures.fake_platform import install
-    install(monkeypatch)
-
-
 @pytest.fixture()
 def runs(tmp_path):
     dst = tmp_path / "runs"

@@ -408,7 +408,7 @@ def _report(writer, summary, rt, dtype) -> None:
             rows.append([shape, r["path"], r["epilogue"], "-", "-", "-", f"FAILED {r['n_verified']}/{r['n']}"])
             continue
         rows.append([shape, r["path"], r["epilogue"], _us(r["time_s_median"]),
-                     f"{r['throughput_GFLOPps_median']:.2f}", f"{r['bandwidth_GBps_median']:.2f}",
+                     f"{r['throughput_GFLOPps_median']:.3g}", f"{r['bandwidth_GBps_median']:.3g}",
                      f"{r['n_verified']}/{r['n']}"])
     print_table(rows, ["M x K x N", "path", "epilogue", "median us", "GFLOP/s", "GB/s", "verified"])
     pairs = summary[summary["path"].isin(["fused", "unfused"]) & summary["verified"]]

@@ -90,21 +90,24 @@ def _validate(args, cus: int, pc_bytes: int, n_pcs: int):
     directions = args.direction or list(DIRECTIONS)
     explicit = args.pcs is not None
     pcs_list = parse_int_list(args.pcs, "--pcs") if explicit else DEFAULT_PCS
-    plan = []
-    for d in dict.fromkeys(directions):
+    def fits(d: str, pcs: int) -> bool:
         per_cu = 2 if d == "copy" else 1
-        for pcs in pcs_list:
-            if not 1 <= pcs <= n_pcs:
-                raise UserError(f"--pcs {pcs}: the U280 has {n_pcs} HBM PCs; use 1 to {n_pcs}")
-            ok = pcs % per_cu == 0 and pcs // per_cu <= cus
-            if not ok and explicit:
-                if d == "copy":
-                    raise UserError(f"--pcs {pcs} with copy: each CU drives 2 PCs (read + write); "
-                                    f"use an even number up to {2 * cus}")
-                raise UserError(f"--pcs {pcs} with {d}: each CU drives one PC and there are {cus} CUs; "
-                                f"use at most {cus}, or --direction copy to drive {2 * cus}")
-            if ok:
-                plan += [(d, pcs, s) for s in sizes]
+        return pcs % per_cu == 0 and pcs // per_cu <= cus
+
+    directions = list(dict.fromkeys(directions))
+    for pcs in pcs_list:
+        if not 1 <= pcs <= n_pcs:
+            raise UserError(f"--pcs {pcs}: the U280 has {n_pcs} HBM PCs; use 1 to {n_pcs}")
+        # An explicit PC count must suit at least one requested direction; with several
+        # directions, a count that suits only some (e.g. 1 for read, not copy) is skipped for the others.
+        if explicit and not any(fits(d, pcs) for d in directions):
+            d = directions[0]
+            if d == "copy":
+                raise UserError(f"--pcs {pcs} with copy: each CU drives 2 PCs (read + write); "
+                                f"use an even number up to {2 * cus}")
+            raise UserError(f"--pcs {pcs} with {d}: each CU drives one PC and there are {cus} CUs; "
+                            f"use at most {cus}, or --direction copy to drive {2 * cus}")
+    plan = [(d, pcs, s) for d in directions for pcs in pcs_list if fits(d, pcs) for s in sizes]
     return plan, reps_of
 
 
@@ -127,7 +130,7 @@ def run(args) -> int:
         for point, (direction, pcs, size) in enumerate(plan):
             cus = pcs // 2 if direction == "copy" else pcs
             reps = reps_of(size)
-            pred = model.predict_memcpy(plat, memory="hbm", ports=1, direction=direction, width_bits=512,
+            pred = model.predict_memcpy(plat, memory="hbm", ports=2 if direction == "copy" else 1, direction=direction, width_bits=512,
                                         clock_mhz=design.freq_mhz, burst=params["MEMCPY_BURST"],
                                         outstanding=params["MEMCPY_OUTSTANDING"], bytes=size * reps)
             _run_point(args, sess, writer, bar, rng, point, direction, pcs, cus, size, reps,

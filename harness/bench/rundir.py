@@ -141,10 +141,27 @@ class Run:
     def bench(self) -> str:
         return self.context["bench"]
 
+    @property
+    def timing_source(self) -> str:
+        return str(self.context.get("timing_source", ""))
+
+    @property
+    def dtype(self) -> str | None:
+        d = self.context.get("dtype")
+        return str(d) if d else None
+
+    def source_and_detail(self) -> tuple[str, str]:
+        """Source of a figure taken from this run: 'measured' only for timed hardware."""
+        if self.timing_source == "measured":
+            return "measured", f"run {self.run_id}"
+        return "model", f"run {self.run_id}, emulated"
+
     def verified_summary(self) -> pd.DataFrame:
         """Points whose figures may be used: every measured repetition verified."""
         s = self.summary
-        return s[s["verified"].astype(str).str.lower() == "true"]
+        if "verified" not in s.columns:
+            return s.iloc[0:0]
+        return s[s["verified"].astype(str).str.strip().str.lower().isin(("true", "1"))]
 
 
 def load_run(path: str | Path) -> Run:
@@ -160,6 +177,9 @@ def load_run(path: str | Path) -> Run:
     if context.get("schema_version") != SCHEMA_VERSION:
         raise UserError(f"{p} has schema version {context.get('schema_version')}, this harness reads "
                         f"{SCHEMA_VERSION}; rerun the bench with this version")
+    if context.get("timing_source") not in ("measured", "model"):
+        raise UserError(f"{p}: timing_source {context.get('timing_source')!r} is neither 'measured' nor "
+                        "'model'; rerun the bench")
     if context.get("bench") not in BENCHES:
         raise UserError(f"{p}: unknown bench {context.get('bench')!r} in context.json")
     if context.get("status") != "complete":

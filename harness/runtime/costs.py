@@ -43,7 +43,7 @@ def kernel_time_s(kdesc: dict, xdesc: dict, scalars: dict, banks: dict) -> float
             return 0.0
         width = next(a["width_bits"] for a in kdesc["args"] if a["kind"] == "ptr")
         pred = model.predict_memcpy(
-            p, memory=_memory_kind(banks["in"]), ports=1, direction=direction, width_bits=width,
+            p, memory=_memory_kind(banks["in"]), ports=2 if direction == "copy" else 1, direction=direction, width_bits=width,
             clock_mhz=clock, burst=params["MEMCPY_BURST"], outstanding=params["MEMCPY_OUTSTANDING"],
             bytes=scalars["n_words"] * width // 8 * scalars["reps"])
         return pred.time_s
