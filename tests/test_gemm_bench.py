@@ -104,6 +104,11 @@ def test_compare_fusion_run(runs_dir, capsys):
     # in emulation the unfused pair pays one more dispatch, so fusion must save time
     t = summ.set_index(["M", "path"])["time_s_median"]
     assert t[(65, "unfused")] > t[(65, "fused")]
+    # the roofline pairs the two paths of a shape from this run
+    from harness.roofline.fusion import measured_pairs
+    pairs = measured_pairs([run])
+    assert set(pairs) == {("fp32", 7, 13, 5, "bias+gelu"), ("fp32", 65, 67, 129, "bias+gelu")}
+    assert pairs[("fp32", 65, 67, 129, "bias+gelu")]["measured_saved_s"] > 0
     out = capsys.readouterr().out
     assert "fusion (bias_gelu)" in out and "run directory:" in out
 
@@ -118,6 +123,17 @@ def test_failed_verification_is_recorded_and_never_used(runs_dir, monkeypatch):
     assert not run.summary["verified"].any() and np.isnan(run.summary["throughput_GFLOPps_best"]).all()
     assert "differs from the reference" in run.summary["errors"].iloc[0]
     assert run.verified_summary().empty
+
+
+@pytest.mark.parametrize("fault,code", [("error:bias_gelu", 1), ("timeout:gemm", 1)])
+def test_a_failed_launch_leaves_an_incomplete_run(runs_dir, monkeypatch, capsys, fault, code):
+    from harness.errors import UserError
+    monkeypatch.setenv("HARNESS_EMU_FAULT", fault)
+    assert _run(runs_dir, "--shapes", "7x13x5", "--compare-fusion", "--timeout", "100") == code
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and ("ERROR" in err or "TIMEOUT" in err), err
+    with pytest.raises(UserError, match="incomplete"):
+        load_run(_only_run(runs_dir))
 
 
 def test_check_gemm_catches_wrong_and_missing_results():
@@ -200,6 +216,7 @@ def test_workload_shapes_follow_the_workload_parameters():
     (["--shapes", "4x4x4", "--compare-fusion", "--epilogue", "none"], "needs an epilogue"),
     (["--shapes", "4x4x4", "--epilogue", "relu"], "invalid choice"),
     (["--shapes", "4x4x4", "--repeats", "0"], "at least 1"),
+    (["--shapes", "4x4x4", "--cameras", "2"], "only with --workload"),
 ])
 def test_bad_input_is_one_line_exit_2_and_leaves_no_run(runs_dir, capsys, args, needle):
     with pytest.raises(SystemExit) as exc_info:

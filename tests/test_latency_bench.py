@@ -107,6 +107,8 @@ def test_emulated_run_end_to_end(runs_dir, capsys):
     assert len(g) == 3 and g["verified"].all()
     assert np.allclose(g["time_s_median"], g["predicted_time_s"] + g["predicted_dispatch_s"])
     assert (g["pipeline_fill_s"] > 0).all()
+    from harness.roofline.ceilings import measured_dispatch      # what the roofline takes from it
+    assert measured_dispatch([run]).value == pytest.approx(dispatch)
     out = capsys.readouterr().out
     assert "dispatch overhead" in out and "MODELED" in out and "run directory:" in out
 

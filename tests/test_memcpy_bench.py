@@ -66,6 +66,7 @@ def test_failed_verification_is_recorded_and_never_used(runs_dir, monkeypatch):
     (["--pcs", "33"], "1 to 32"),
     (["--pcs", "3", "--direction", "copy"], "even"),
     (["--pcs", "32", "--direction", "read"], "at most 16"),
+    (["--pcs", "17", "--direction", "read", "--direction", "copy"], "at most 16"),
     (["--sizes", "4x"], "suffix"),
     (["--mode", "bogus"], "invalid choice"),
     (["--xclbin", "/nonexistent.xclbin"], "not found"),
@@ -73,7 +74,9 @@ def test_failed_verification_is_recorded_and_never_used(runs_dir, monkeypatch):
 ])
 def test_bad_input_is_one_line_exit_2_and_leaves_no_run(runs_dir, capsys, args, needle):
     with pytest.raises(SystemExit) as exc_info:
-        rc = _run(runs_dir, "--sizes", "4K", "--pcs", "1", "--direction", "read", *args)
+        defaults = [] if "--direction" in args else ["--direction", "read"]
+        defaults += [] if "--pcs" in args else ["--pcs", "1"]
+        rc = _run(runs_dir, "--sizes", "4K", *defaults, *args)
         raise SystemExit(rc)
     assert exc_info.value.code == 2
     err = capsys.readouterr().err.strip()

@@ -82,13 +82,13 @@ def run(args) -> int:
                       "dispatch": "nop launched alone, start()..wait() per launch",
                       "gemm": "one gemm launch at a time, start()..wait(), every launch verified"}
     writer = RunWriter("latency", rt.mode, ctx, args.out, SAMPLE_COLUMNS)
-    rng = np.random.default_rng(gb.SEED)
     with guarded(writer):
         total = args.warmup + args.launches + len(shapes) * (args.warmup + args.repeats)
         bar = progress(total, f"latency {args.dtype} ({rt.mode})")
         _dispatch_point(args, sess, writer, bar, timeout_ms(args, disp_model.value))
         for i, (M, K, N) in enumerate(shapes, start=1):
-            case = gb.GemmCase(sess, args.dtype, M, K, N, args.epilogue, "gemm", rng, plat, args)
+            case = gb.GemmCase(sess, args.dtype, M, K, N, args.epilogue, "gemm", gb.shape_rng(M, K, N), plat,
+                               args)
             for s in case.repetitions(args.warmup, args.repeats, bar):
                 s.pop("gemm_time_s"), s.pop("epilogue_time_s")
                 writer.add_sample({"point": i, **s, "kind": "gemm", "dtype": args.dtype, "M": M, "K": K, "N": N,
