@@ -32,3 +32,13 @@ def runs_dir(tmp_path):
     d = tmp_path / "runs"
     d.mkdir()
     return d
+
+
+@pytest.fixture()
+def only_run():
+    """The single run directory a bench wrote under --out."""
+    def find(runs_dir):
+        dirs = list(runs_dir.iterdir())
+        assert len(dirs) == 1, f"expected one run directory, found {dirs}"
+        return dirs[0]
+    return find

@@ -22,12 +22,6 @@ def _run(runs_dir, *extra):
     return main(SMALL + ["--out", str(runs_dir), *extra])
 
 
-def _only_run(runs_dir):
-    dirs = list(runs_dir.iterdir())
-    assert len(dirs) == 1
-    return dirs[0]
-
-
 @pytest.fixture(scope="module")
 def sessions():
     """One emulated Session per dtype (each native library builds once, cached in build/emu)."""
@@ -44,9 +38,9 @@ def sessions():
 # ---------------------------------------------------------------- against numpy, through the CLI
 @pytest.mark.parametrize("epilogue", EPILOGUES)
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_every_dtype_and_epilogue_is_verified_against_numpy(runs_dir, capsys, dtype, epilogue):
+def test_every_dtype_and_epilogue_is_verified_against_numpy(only_run, runs_dir, capsys, dtype, epilogue):
     assert _run(runs_dir, "--shapes", SHAPES, "--dtype", dtype, "--epilogue", epilogue) == 0
-    run = load_run(_only_run(runs_dir))
+    run = load_run(only_run(runs_dir))
     ctx = run.context
     assert ctx["bench"] == "gemm" and ctx["status"] == "complete" and ctx["dtype"] == dtype
     assert ctx["timing_source"] == "model" and ctx["design"]["name"] == f"gemm_{dtype}"
@@ -85,9 +79,9 @@ def test_fused_and_unfused_give_the_same_result(sessions, dtype):
             assert np.array_equal(out_f, out_u, equal_nan=False)   # and in fact bit-identical (README)
 
 
-def test_compare_fusion_run(runs_dir, capsys):
+def test_compare_fusion_run(only_run, runs_dir, capsys):
     assert _run(runs_dir, "--shapes", "7x13x5,65x67x129", "--compare-fusion") == 0
-    run = load_run(_only_run(runs_dir))
+    run = load_run(only_run(runs_dir))
     s = run.samples
     assert set(s["path"]) == {"fused", "unfused"} and set(s["epilogue"]) == {"bias_gelu"}
     assert len(s) == 2 * 2 * 3 and s["verified"].all()
@@ -113,11 +107,11 @@ def test_compare_fusion_run(runs_dir, capsys):
     assert "fusion (bias_gelu)" in out and "run directory:" in out
 
 
-def test_failed_verification_is_recorded_and_never_used(runs_dir, monkeypatch):
+def test_failed_verification_is_recorded_and_never_used(only_run, runs_dir, monkeypatch):
     real = reference.expected_gemm
     monkeypatch.setattr(reference, "expected_gemm", lambda *a, **k: (real(*a, **k)[0] + 1, real(*a, **k)[1]))
     assert _run(runs_dir, "--shapes", "7x13x5", "--dtype", "int8") == 0
-    run = load_run(_only_run(runs_dir))
+    run = load_run(only_run(runs_dir))
     assert not run.samples["verified"].any()
     assert run.samples["throughput_GFLOPps"].isna().all() and run.samples["bandwidth_GBps"].isna().all()
     assert not run.summary["verified"].any() and np.isnan(run.summary["throughput_GFLOPps_best"]).all()
@@ -126,14 +120,14 @@ def test_failed_verification_is_recorded_and_never_used(runs_dir, monkeypatch):
 
 
 @pytest.mark.parametrize("fault,code", [("error:bias_gelu", 1), ("timeout:gemm", 1)])
-def test_a_failed_launch_leaves_an_incomplete_run(runs_dir, monkeypatch, capsys, fault, code):
+def test_a_failed_launch_leaves_an_incomplete_run(only_run, runs_dir, monkeypatch, capsys, fault, code):
     from harness.errors import UserError
     monkeypatch.setenv("HARNESS_EMU_FAULT", fault)
     assert _run(runs_dir, "--shapes", "7x13x5", "--compare-fusion", "--timeout", "100") == code
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and ("ERROR" in err or "TIMEOUT" in err), err
     with pytest.raises(UserError, match="incomplete"):
-        load_run(_only_run(runs_dir))
+        load_run(only_run(runs_dir))
 
 
 def test_check_gemm_catches_wrong_and_missing_results():

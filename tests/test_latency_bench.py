@@ -19,12 +19,6 @@ def _run(runs_dir, *extra):
     return main(SMALL + ["--out", str(runs_dir), *extra])
 
 
-def _only_run(runs_dir):
-    dirs = list(runs_dir.iterdir())
-    assert len(dirs) == 1
-    return dirs[0]
-
-
 # ---------------------------------------------------------------- statistics on fixed samples
 def test_time_stats_on_known_samples():
     # sorted 1, 2, 3, 4, 10: median 3; p99 at rank 0.99*4 = 3.96 -> 4 + 0.96*(10-4) = 9.76;
@@ -83,10 +77,10 @@ def test_summary_carries_the_model_prediction():
 
 
 # ---------------------------------------------------------------- the emulated run
-def test_emulated_run_end_to_end(runs_dir, capsys):
+def test_emulated_run_end_to_end(only_run, runs_dir, capsys):
     assert _run(runs_dir, "--launches", "50", "--shapes", "1x1x1,7x13x5,65x67x129", "--dtype", "int8",
                 "--epilogue", "bias_gelu") == 0
-    run = load_run(_only_run(runs_dir))
+    run = load_run(only_run(runs_dir))
     ctx = run.context
     assert ctx["bench"] == "latency" and ctx["dtype"] == "int8" and ctx["status"] == "complete"
     assert ctx["latency"]["dispatch_launches"] == 50
@@ -113,11 +107,11 @@ def test_emulated_run_end_to_end(runs_dir, capsys):
     assert "dispatch overhead" in out and "MODELED" in out and "run directory:" in out
 
 
-def test_default_shapes_are_the_smolvla_workload(runs_dir):
+def test_default_shapes_are_the_smolvla_workload(only_run, runs_dir):
     # without cameras or layers the workload keeps only its small projections: quick to run
     assert _run(runs_dir, "--launches", "5", "--warmup", "0", "--repeats", "1", "--cameras", "0",
                 "--vlm-layers", "0", "--lang-tokens", "0", "--steps", "1", "--expert-layers", "0") == 0
-    run = load_run(_only_run(runs_dir))
+    run = load_run(only_run(runs_dir))
     from harness.workload.smolvla import SmolVLAConfig
     want = gb.smolvla_shapes(SmolVLAConfig(cameras=0, vlm_layers=0, lang_tokens=0, num_steps=1, expert_layers=0))
     g = run.summary[run.summary["kind"] == "gemm"]

@@ -17,15 +17,9 @@ def _run(runs_dir, *extra):
     return main(SMALL + ["--out", str(runs_dir), *extra])
 
 
-def _only_run(runs_dir):
-    dirs = list(runs_dir.iterdir())
-    assert len(dirs) == 1
-    return dirs[0]
-
-
-def test_sweep_writes_a_complete_verified_run(runs_dir, capsys):
+def test_sweep_writes_a_complete_verified_run(only_run, runs_dir, capsys):
     assert _run(runs_dir, "--sizes", "4K,192K", "--direction", "copy", "--direction", "read", "--pcs", "2") == 0
-    run = load_run(_only_run(runs_dir))
+    run = load_run(only_run(runs_dir))
     ctx = run.context
     assert ctx["status"] == "complete" and ctx["bench"] == "memcpy" and ctx["timing_source"] == "model"
     assert ctx["design"]["kernels"]["bw_memcpy"]["cus"] == 16
@@ -47,11 +41,11 @@ def test_sweep_writes_a_complete_verified_run(runs_dir, capsys):
     assert "MODELED" in out and "run directory:" in out
 
 
-def test_failed_verification_is_recorded_and_never_used(runs_dir, monkeypatch):
+def test_failed_verification_is_recorded_and_never_used(only_run, runs_dir, monkeypatch):
     import harness.bench.memcpy as mc
     monkeypatch.setattr(mc, "write_pattern", lambda n: np.zeros(n * 8, np.uint64))
     assert _run(runs_dir, "--sizes", "4K", "--direction", "write", "--pcs", "1") == 0
-    run = load_run(_only_run(runs_dir))
+    run = load_run(only_run(runs_dir))
     assert not run.samples["verified"].any()
     assert run.samples["bandwidth_GBps"].isna().all()
     assert not run.summary["verified"].any() and np.isnan(run.summary["bandwidth_GBps_best"]).all()
@@ -101,10 +95,10 @@ def test_auto_mode_falls_back_to_emu_and_says_so(runs_dir, capsys, monkeypatch):
     assert "mode: emu" in capsys.readouterr().out
 
 
-def test_device_failure_leaves_the_run_marked_incomplete(runs_dir, capsys, monkeypatch):
+def test_device_failure_leaves_the_run_marked_incomplete(only_run, runs_dir, capsys, monkeypatch):
     monkeypatch.setenv("HARNESS_EMU_FAULT", "timeout")
     assert _run(runs_dir, "--sizes", "4K", "--pcs", "1", "--direction", "read", "--timeout", "50") == 1
-    run_dir = _only_run(runs_dir)
+    run_dir = only_run(runs_dir)
     ctx = json.loads((run_dir / "context.json").read_text())
     assert ctx["status"] == "incomplete" and "TIMEOUT" in ctx["error"]
     assert "raise --timeout" in capsys.readouterr().err

@@ -70,6 +70,17 @@ def guarded(writer: RunWriter):
         raise
 
 
+def print_closing(writer: RunWriter, summary, point_label) -> None:
+    """The lines every bench ends with: failed points, stability warnings, where the run is."""
+    from harness.bench.stats import stability_warnings
+    failed = summary[~summary["verified"].astype(bool)]
+    if len(failed):
+        print(f"warning: {len(failed)} point(s) failed verification; they are recorded and never used")
+    for w in stability_warnings(summary, point_label)[:5]:
+        print(f"warning: {w}")
+    print(f"run directory: {writer.path}")
+
+
 def print_table(rows: list[list], header: list[str]) -> None:
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
     fmt = "  ".join(f"{{:>{w}}}" for w in widths)

@@ -39,10 +39,11 @@ import pandas as pd
 
 from harness import model
 from harness.bench import reference
-from harness.bench.common import COMMON_SAMPLE_COLUMNS, guarded, make_context, print_table, progress
+from harness.bench.common import (COMMON_SAMPLE_COLUMNS, guarded, make_context, print_closing, print_table,
+                                   progress)
 from harness.bench.options import add_common, check_common, timeout_ms
 from harness.bench.rundir import RunWriter
-from harness.bench.stats import stability_warnings, summarize
+from harness.bench.stats import summarize
 from harness.design import load_design
 from harness.errors import UserError
 from harness.runtime import open_runtime
@@ -430,9 +431,4 @@ def _report(writer, summary, rt, dtype) -> None:
         if prow:
             print(f"\nfusion ({summary['epilogue'].iloc[0]}), median times, {label}")
             print_table(prow, ["M x K x N", "fused us", "unfused us", "saved us", "unfused/fused"])
-    failed = summary[~summary["verified"]]
-    if len(failed):
-        print(f"warning: {len(failed)} point(s) failed verification; they are recorded and never used")
-    for w in stability_warnings(summary, lambda r: f"{int(r['M'])}x{int(r['K'])}x{int(r['N'])} {r['path']}")[:5]:
-        print(f"warning: {w}")
-    print(f"run directory: {writer.path}")
+    print_closing(writer, summary, lambda r: f"{int(r['M'])}x{int(r['K'])}x{int(r['N'])} {r['path']}")

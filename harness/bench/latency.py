@@ -24,10 +24,10 @@ import pandas as pd
 
 from harness import model
 from harness.bench import gemm as gb
-from harness.bench.common import COMMON_SAMPLE_COLUMNS, guarded, make_context, print_table, progress
+from harness.bench.common import COMMON_SAMPLE_COLUMNS, guarded, make_context, print_closing, print_table, progress
 from harness.bench.options import add_common, check_common, timeout_ms
 from harness.bench.rundir import RunWriter
-from harness.bench.stats import stability_warnings, summarize
+from harness.bench.stats import summarize
 from harness.errors import UserError
 from harness.runtime import open_runtime
 from harness.runtime.session import Session
@@ -163,10 +163,5 @@ def _report(writer, summary, rt, dtype) -> None:
                          f"{r['time_s_cv']:.1%}", _us(r["predicted_time_s"] + r["predicted_dispatch_s"]),
                          _us(r["pipeline_fill_s"]), f"{r['n_verified']}/{r['n']}"])
         print_table(rows, ["M x K x N", "epilogue", "median us", "IQR us", "cv", "model us", "fill us", "verified"])
-    failed = summary[~summary["verified"]]
-    if len(failed):
-        print(f"warning: {len(failed)} point(s) failed verification; they are recorded and never used")
-    label_of = (lambda r: "dispatch" if r["kind"] == "dispatch" else f"{r['M']}x{r['K']}x{r['N']}")
-    for w in stability_warnings(summary, label_of)[:5]:
-        print(f"warning: {w}")
-    print(f"run directory: {writer.path}")
+    print_closing(writer, summary,
+                  lambda r: "dispatch" if r["kind"] == "dispatch" else f"{r['M']}x{r['K']}x{r['N']}")

@@ -15,10 +15,11 @@ import numpy as np
 
 from harness import model
 from harness.bench import reference
-from harness.bench.common import COMMON_SAMPLE_COLUMNS, guarded, make_context, print_table, progress
+from harness.bench.common import (COMMON_SAMPLE_COLUMNS, guarded, make_context, print_closing, print_table,
+                                   progress)
 from harness.bench.options import add_common, check_common, parse_int_list, parse_sizes, timeout_ms
 from harness.bench.rundir import RunWriter
-from harness.bench.stats import stability_warnings, summarize
+from harness.bench.stats import summarize
 from harness.design import load_design
 from harness.errors import UserError
 from harness.runtime import open_runtime
@@ -205,9 +206,4 @@ def _report(writer, summary, rt) -> None:
         rows.append([d, pcs, f"{best['bandwidth_GBps_best']:.2f}", f"{int(best['bytes_per_pc']):,}",
                      f"{len(ok)}/{len(g)} sizes verified"])
     print_table(rows, ["direction", "PCs", "best GB/s", "at bytes/PC", "verification"])
-    failed = summary[~summary["verified"]]
-    if len(failed):
-        print(f"warning: {len(failed)} point(s) failed verification; they are recorded and never used")
-    for w in stability_warnings(summary, lambda r: f"{r['direction']} {r['pcs']} PCs {int(r['bytes_per_pc'])} B")[:5]:
-        print(f"warning: {w}")
-    print(f"run directory: {writer.path}")
+    print_closing(writer, summary, lambda r: f"{r['direction']} {r['pcs']} PCs {int(r['bytes_per_pc'])} B")

@@ -1,7 +1,6 @@
 """`harness predict`: what the timing model says a configuration will do (no card needed)."""
 from __future__ import annotations
 
-import argparse
 import json
 import re
 
