@@ -37,8 +37,10 @@ def run(args) -> int:
     print(f"kernel clock    {dev['max_clock_frequency_mhz']} MHz (max_clock_frequency_mhz)")
     print(f"xclbin          {xb['path']}\n  uuid          {xb['uuid']}\n  xsa           {xb['xsa_name']}")
     used = [m for m in xb["memories"] if m["used"]]
-    print(f"memories        {len(xb['memories'])} ({len(used)} connected): "
-          + ", ".join(f"{m['tag']}#{m['index']} {m['size_kb'] // 1024} MiB" for m in used))
+    print(f"memories        {len(xb['memories'])} in the xclbin, {len(used)} connected to a CU port:")
+    for m in xb["memories"]:
+        print(f"  {m['tag']:<10} index {m['index']:>2}  {m['size_kb'] / 1024:>8,.0f} MiB"
+              f"  {'connected' if m['used'] else '-'}")
     print("kernels         " + ", ".join(f"{k['name']} ({k['num_args']} args)" for k in xb["kernels"]))
     print("compute units and connectivity:")
     for cu, ports in conn.items():
