@@ -22,7 +22,8 @@ VPP_FLAGS  ?=
 ifneq ($(TARGET),hw)
 VPP_DEBUG  := -g
 endif
-DESIGN_PY  := PYTHONPATH=$(CURDIR) $(PYTHON) -m harness.design
+# The design files are read with the .venv interpreter when it exists (it has tomli on 3.10).
+DESIGN_PY  = PYTHONPATH=$(CURDIR) $(if $(wildcard $(PY)),$(PY),$(PYTHON)) -m harness.design
 
 .DEFAULT_GOAL := help
 .PHONY: help install emu demo test xclbin emconfig check-vitis check-xrt check-target clean distclean

@@ -196,7 +196,8 @@ def load_design(name: str, dtype: str | None = None) -> Design:
     params = dict(raw.get("params", {}))
     if variants:
         if dtype is None:
-            raise UserError(f"design {base} is built per element type; choose one of {', '.join(variants)}")
+            raise UserError(f"design {base} is built per element type; use one of "
+                            f"{', '.join(f'{base}_{v}' for v in variants)}")
         if dtype not in variants:
             raise UserError(f"element type {dtype!r} is not built by {base}.toml; built: {', '.join(variants)}")
         params.update(variants[dtype])

@@ -14,7 +14,8 @@ SMALL = ["bench", "memcpy", "--mode", "emu", "--warmup", "1", "--repeats", "2", 
 
 
 def _run(runs_dir, *extra):
-    return main(SMALL + ["--out", str(runs_dir), *extra])
+    out = [] if "--out" in extra else ["--out", str(runs_dir)]
+    return main(SMALL + out + list(extra))
 
 
 def test_sweep_writes_a_complete_verified_run(only_run, runs_dir, capsys):
@@ -65,6 +66,8 @@ def test_failed_verification_is_recorded_and_never_used(only_run, runs_dir, monk
     (["--mode", "bogus"], "invalid choice"),
     (["--xclbin", "/nonexistent.xclbin"], "not found"),
     (["--repeats", "0"], "at least 1"),
+    (["--device", "3"], "--device 0"),
+    (["--out", "/proc/no-such-dir"], "writable"),
 ])
 def test_bad_input_is_one_line_exit_2_and_leaves_no_run(runs_dir, capsys, args, needle):
     with pytest.raises(SystemExit) as exc_info:
@@ -104,3 +107,24 @@ def test_device_failure_leaves_the_run_marked_incomplete(only_run, runs_dir, cap
     assert "raise --timeout" in capsys.readouterr().err
     with pytest.raises(UserError, match="incomplete"):
         load_run(run_dir)
+
+
+def test_a_malformed_fault_spec_is_a_user_error(runs_dir, capsys, monkeypatch):
+    monkeypatch.setenv("HARNESS_EMU_FAULT", "bogus")
+    assert _run(runs_dir, "--sizes", "4K", "--pcs", "1", "--direction", "read") == 2
+    assert "HARNESS_EMU_FAULT" in capsys.readouterr().err
+    assert not any(runs_dir.iterdir())
+
+
+@pytest.mark.parametrize("direction,pcs", [("read", 1), ("copy", 2), ("write", 16)])
+def test_emulated_bandwidth_is_what_harness_predict_says(only_run, runs_dir, direction, pcs):
+    """--mode emu and `harness predict` are the same model: launch time = dispatch + transfer time."""
+    from harness import model
+    size, reps = 1 << 20, 2
+    assert _run(runs_dir, "--sizes", "1M", "--pcs", str(pcs), "--direction", direction) == 0
+    run = load_run(only_run(runs_dir))
+    plat = model.load_platform("u280")
+    pred = model.predict_memcpy(plat, memory="hbm", ports=2 if direction == "copy" else 1, direction=direction,
+                                width_bits=512, clock_mhz=300, burst=64, outstanding=32, bytes=size * reps)
+    expected = pred.time_s + model.dispatch_overhead(plat).value
+    assert run.summary["time_s_median"].iloc[0] == pytest.approx(expected, rel=1e-6)

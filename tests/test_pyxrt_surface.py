@@ -90,10 +90,14 @@ def recorded(monkeypatch, runs_dir):
         rt.xrt = RecordingModule(rec)
         rt.device = rec.wrap(rt.device)
         return rt
-    for mod in ("harness.bench.memcpy", "harness.commands.info"):
+    for mod in ("harness.bench.memcpy", "harness.bench.gemm", "harness.bench.latency", "harness.commands.info"):
         monkeypatch.setattr(f"{mod}.open_runtime", open_recorded)
     assert main(["bench", "memcpy", "--mode", "emu", "--sizes", "4K", "--pcs", "2", "--direction", "copy",
                  "--repeats", "1", "--warmup", "0", "--out", str(runs_dir)]) == 0
+    assert main(["bench", "gemm", "--mode", "emu", "--shapes", "7x13x5", "--compare-fusion", "--repeats", "1",
+                 "--warmup", "0", "--out", str(runs_dir)]) == 0
+    assert main(["bench", "latency", "--mode", "emu", "--launches", "3", "--shapes", "7x13x5", "--repeats", "1",
+                 "--warmup", "0", "--out", str(runs_dir)]) == 0
     assert main(["info", "--mode", "emu"]) == 0
     return rec.calls
 
@@ -125,6 +129,14 @@ def test_emulator_offers_exactly_the_surface():
         holder = getattr(emulator, enum_name)
         for m in members:
             assert hasattr(holder, m), f"{enum_name}.{m}"
+    extra = {n for n in dir(emulator) if not n.startswith("_") and n not in SURFACE["module"]}
+    helpers = {"EMULATED_DEVICE_NAME", "FAULTS", "check_fault_spec", "annotations", "ctypes", "enum", "json",
+               "os", "np", "Path", "parse_cfg", "costs"}
+    assert extra <= helpers, f"the emulator offers names pyxrt 2023.1 does not: {sorted(extra - helpers)}"
+    for cls, methods in SURFACE["methods"].items():
+        public = {m for m in vars(getattr(emulator, cls)) if not m.startswith("_")}
+        enums = set(SURFACE["enums"].get(cls, [])) | {"flags", "cu_access_mode"}
+        assert public <= set(methods) | enums, f"{cls} has extra methods {sorted(public - set(methods) - enums)}"
     for newer in ("hw_context", "enumerate_devices"):
         assert not hasattr(emulator, newer), f"{newer} is newer than 2023.1; the emulator must not offer it"
     assert not hasattr(emulator.run, "wait2") and not hasattr(emulator.device, "register_xclbin")

@@ -116,6 +116,9 @@ def _validate(args, cus: int, pc_bytes: int, n_pcs: int):
 def run(args) -> int:
     design = load_design("memcpy")
     kern = design.kernels[KERNEL]
+    if kern.args[0].width_bits != 8 * WORD_BYTES:
+        raise UserError(f"bw_memcpy ports are {kern.args[0].width_bits}-bit in kernels/designs/memcpy.toml, but "
+                        f"the kernel and this bench move {8 * WORD_BYTES}-bit words; keep them equal")
     plat = model.load_platform("u280")
     pc_bytes = plat.memory(kern.args[0].bank_for(0)).size_bytes
     n_pcs = sum(1 for m in plat.memories if m.kind == "hbm")
@@ -131,7 +134,8 @@ def run(args) -> int:
         for point, (direction, pcs, size) in enumerate(plan):
             cus = pcs // 2 if direction == "copy" else pcs
             reps = reps_of(size)
-            pred = model.predict_memcpy(plat, memory="hbm", ports=2 if direction == "copy" else 1, direction=direction, width_bits=512,
+            pred = model.predict_memcpy(plat, memory="hbm", ports=2 if direction == "copy" else 1, direction=direction,
+                                        width_bits=kern.args[0].width_bits,
                                         clock_mhz=design.freq_mhz, burst=params["MEMCPY_BURST"],
                                         outstanding=params["MEMCPY_OUTSTANDING"], bytes=size * reps)
             _run_point(args, sess, writer, bar, rng, point, direction, pcs, cus, size, reps,

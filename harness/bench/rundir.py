@@ -90,7 +90,11 @@ class RunWriter:
             n += 1
             run_id = f"{stamp}-{mode}-{bench}-{n}"
             path = root / run_id
-        path.mkdir(parents=True)
+        try:
+            path.mkdir(parents=True)
+        except OSError as exc:
+            raise UserError(f"cannot create the run directory under {root} ({exc.strerror}); "
+                            "pass --out a writable directory") from exc
         self.path, self.run_id = path, run_id
         self.context = {**context, "run_id": run_id, "started_utc": started.isoformat(), "ended_utc": None}
         self._columns = list(sample_columns or [])

@@ -34,11 +34,19 @@ def parse_float(text, what) -> float:
         raise UserError(f"{what} must be a number, got {text!r}") from None
 
 
+U32_MAX = 2 ** 32 - 1
+MAX_HBM_PORTS = 32          # AXI slave ports of the HBM switch (UG1393)
+MAX_TILE = 4096             # kernels/gemm/gemm_types.h refuses larger tiles
+
+
 def parse_shape(text) -> tuple[int, int, int]:
     parts = str(text).lower().split("x")
     if len(parts) != 3:
         raise UserError(f"--shape must be MxKxN (e.g. 512x512x512), got {text!r}")
-    return tuple(parse_size(x, "each --shape dimension") for x in parts)
+    dims = tuple(parse_size(x, "each --shape dimension") for x in parts)
+    if not all(1 <= d <= U32_MAX for d in dims):
+        raise UserError(f"--shape {text}: every dimension must be 1 to {U32_MAX} (32-bit kernel arguments)")
+    return dims
 
 
 # ---------------------------------------------------------------- register
@@ -96,6 +104,11 @@ def _common(p):
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
+def _no_calibration(args) -> None:
+    if getattr(args, "calibration", False):
+        raise UserError("--calibration takes no subcommand: run `harness predict --calibration` alone")
+
+
 def _run_predict(args) -> int:
     if args.calibration:
         from harness.model.calibration import evaluate, report, summary
@@ -121,18 +134,23 @@ def _fmt(v, unit):
 
 # ---------------------------------------------------------------- memcpy
 def run_memcpy(args) -> int:
-    from harness.model import data as mdata
+    _no_calibration(args)
+    from harness.design import load_design
     from harness.model import load_platform, predict_memcpy
     p = load_platform(args.platform)
     clock = _clock(args)
+    design = load_design("memcpy").all_params("bw_memcpy")   # burst and outstanding: one source
+    ports = parse_int(args.ports, "--ports")
+    if args.memory.lower() == "hbm" and ports > MAX_HBM_PORTS:
+        raise UserError(f"--ports {ports}: the HBM switch has {MAX_HBM_PORTS} AXI ports; use at most {MAX_HBM_PORTS}")
     pred = predict_memcpy(
-        p, memory=args.memory.lower(), ports=parse_int(args.ports, "--ports"),
+        p, memory=args.memory.lower(), ports=ports,
         pcs_per_port=parse_int(args.pcs_per_port, "--pcs-per-port"),
         pcs=None if args.pcs is None else parse_int(args.pcs, "--pcs"), direction=args.direction.lower(),
         width_bits=parse_int(args.width, "--width"), clock_mhz=p.clock_mhz.value if clock is None else clock,
-        burst=parse_int(args.burst, "--burst") if args.burst is not None else int(mdata.value("memcpy_defaults", "burst")),
+        burst=parse_int(args.burst, "--burst") if args.burst is not None else design["MEMCPY_BURST"],
         outstanding=(parse_int(args.outstanding, "--outstanding") if args.outstanding is not None
-                     else int(mdata.value("memcpy_defaults", "outstanding"))),
+                     else design["MEMCPY_OUTSTANDING"]),
         bytes=parse_size(args.bytes, "--bytes") if args.bytes is not None else None,
         pattern=args.pattern.lower(),
         txn_bytes=parse_size(args.txn_bytes, "--txn-bytes") if args.txn_bytes is not None else None,
@@ -158,16 +176,15 @@ def run_memcpy(args) -> int:
 
 # ---------------------------------------------------------------- gemm
 def _design_params(dtype):
-    """Build params of kernels/designs/gemm.toml; None when the design (or its loader) is not there."""
-    try:
-        from harness.design import load_design
-        d = load_design("gemm", dtype=dtype)
-        params = dict(getattr(d, "params", {}) or {})
-        k = getattr(d, "kernels", {}).get("gemm")
-        params.update(getattr(k, "params", {}) or {})
-        return params, "kernels/designs/gemm.toml"
-    except Exception:  # noqa: BLE001 - the design module may not exist yet; fall back to model data
-        return {}, "harness/data/model_params.toml [gemm] (design file unavailable)"
+    """Build params of kernels/designs/gemm.toml for this element type (one source of design facts).
+
+    An element type with no built variant (bf16) is predicted with the fp32 variant's tiles."""
+    from harness.design import list_designs, load_design
+    built = [v for v in list_designs().get("gemm", []) if v]
+    if dtype in built:
+        return load_design("gemm", dtype=dtype).all_params("gemm"), f"kernels/designs/gemm.toml ({dtype})"
+    return (load_design("gemm", dtype="fp32").all_params("gemm"),
+            f"kernels/designs/gemm.toml (fp32 tiles: {dtype} is not built)")
 
 
 def _gemm_params(args):
@@ -177,10 +194,25 @@ def _gemm_params(args):
         v = getattr(args, flag)
         if v is not None:
             params[key] = parse_int(v, "--" + flag.replace("_", "-"))
+            if not 1 <= params[key] <= MAX_TILE:
+                raise UserError(f"--{flag.replace('_', '-')} {params[key]}: use 1 to {MAX_TILE} "
+                                "(kernels/gemm/gemm_types.h refuses larger)")
     return params, origin
 
 
+def _port_bandwidth(args, platform):
+    if args.port_bandwidth is None:
+        return None
+    bw = parse_float(args.port_bandwidth, "--port-bandwidth")
+    clock = _clock(args) or platform.clock_mhz.value
+    cap = 64 * clock * 1e6 / 1e9          # a 512-bit port at the kernel clock
+    if not 0 < bw <= cap:
+        raise UserError(f"--port-bandwidth {bw:g}: a 512-bit port at {clock:g} MHz moves at most {cap:.1f} GB/s")
+    return bw
+
+
 def run_gemm(args) -> int:
+    _no_calibration(args)
     from harness.model import load_platform, predict_elementwise, predict_gemm
     from harness.model.platform import dtype_figure
     p = load_platform(args.platform)
@@ -188,8 +220,7 @@ def run_gemm(args) -> int:
     params, origin = _gemm_params(args)
     kw = dict(dtype=args.dtype, M=M, K=K, N=N, params=params, clock_mhz=_clock(args),
               macs_per_dsp=None if args.macs_per_dsp is None else parse_float(args.macs_per_dsp, "--macs-per-dsp"),
-              port_bandwidth_GBps=(None if args.port_bandwidth is None
-                                   else parse_float(args.port_bandwidth, "--port-bandwidth")))
+              port_bandwidth_GBps=_port_bandwidth(args, p))
     pred = predict_gemm(p, epilogue=args.epilogue, **kw)
     unfused = None
     if args.unfused:
@@ -222,6 +253,7 @@ def run_gemm(args) -> int:
 
 # ---------------------------------------------------------------- latency
 def run_latency(args) -> int:
+    _no_calibration(args)
     from harness.model import dispatch_overhead, dispatch_spread, load_platform, predict_gemm
     p = load_platform(args.platform)
     d = dispatch_overhead(p)

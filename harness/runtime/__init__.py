@@ -78,7 +78,12 @@ def open_runtime(mode: str | None, device: str = "0", announce=print) -> Runtime
         mode = "emu"
     if mode == "emu":
         from harness.runtime import emulator
-        return Runtime("emu", emulator, emulator.device(0), "model", "0")
+        emulator.check_fault_spec()
+        try:
+            dev = _open_device(emulator, device)
+        except RuntimeError as exc:
+            raise UserError(f"{exc}; use --device 0") from exc
+        return Runtime("emu", emulator, dev, "model", str(device))
     # Real XRT. Emulation targets need XCL_EMULATION_MODE and EMCONFIG_PATH before the
     # device opens (XRT <= 2023.1 looks for emconfig.json only there or next to python).
     if mode in ("hw_emu", "sw_emu"):

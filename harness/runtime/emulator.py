@@ -417,11 +417,23 @@ class run:
         return self._state
 
 
+FAULTS = ("timeout", "error", "hang")
+
+
+def check_fault_spec() -> None:
+    """Refuse a malformed HARNESS_EMU_FAULT before anything runs."""
+    spec = os.environ.get("HARNESS_EMU_FAULT", "").strip()
+    if spec and spec.partition(":")[0] not in FAULTS:
+        from harness.errors import UserError
+        raise UserError(f"HARNESS_EMU_FAULT={spec!r}: use one of {', '.join(FAULTS)}, optionally "
+                        "followed by :KERNEL, or unset it")
+
+
 def _fault_for(kernel_name: str) -> str | None:
     spec = os.environ.get("HARNESS_EMU_FAULT", "").strip()
     if not spec:
         return None
     kind, _, only = spec.partition(":")
-    if kind not in ("timeout", "error", "hang"):
+    if kind not in FAULTS:
         raise RuntimeError(f"HARNESS_EMU_FAULT={spec!r}: use timeout, error or hang[:kernel]")
     return kind if not only or only == kernel_name else None

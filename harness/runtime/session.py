@@ -27,8 +27,8 @@ class Session:
         xrt = rt.xrt
         path = Path(xclbin_path) if xclbin_path else rt.default_xclbin(design)
         if not path.is_file():
-            raise UserError(f"xclbin not found: {path}; build it with `make xclbin TARGET={rt.mode}` "
-                            "or pass --xclbin PATH")
+            build = "make emu" if rt.mode == "emu" else f"make xclbin TARGET={rt.mode} DESIGN={design.name}"
+            raise UserError(f"xclbin not found: {path}; build it with `{build}` or pass --xclbin PATH")
         self.xclbin_path = path
         try:
             self.xclbin = xrt.xclbin(str(path))

@@ -42,6 +42,9 @@ ELEMENTWISE_FLOP: dict[str, tuple[int, str]] = {
 }
 
 
+TEXT_MODEL_LAYERS = 32              # SmolLM2-360M; smolVLA keeps the first num_vlm_layers (smolvla.md)
+
+
 @dataclass(frozen=True)
 class SmolVLAConfig:
     """Workload parameters; defaults from smolvla.md (lerobot/smolvla_base)."""
@@ -74,6 +77,7 @@ class SmolVLAConfig:
     max_action_dim: int = 32
 
     def __post_init__(self):
+        flag = {"num_steps": "--steps"}
         for f in dataclasses.fields(self):
             v = getattr(self, f.name)
             if f.name == "expert_layers":
@@ -81,9 +85,12 @@ class SmolVLAConfig:
                     raise UserError("--expert-layers must be >= 0, or -1 for the same as --vlm-layers")
             elif f.name in ("lang_tokens", "state_tokens", "vision_layers", "vlm_layers", "cameras"):
                 if v < 0:
-                    raise UserError(f"{f.name.replace('_', '-')} must be >= 0, got {v}")
+                    raise UserError(f"{flag.get(f.name, '--' + f.name.replace('_', '-'))} must be >= 0, got {v}")
             elif v <= 0:
-                raise UserError(f"{f.name.replace('_', '-')} must be > 0, got {v}")
+                raise UserError(f"{flag.get(f.name, '--' + f.name.replace('_', '-'))} must be > 0, got {v}")
+        if self.vlm_layers > TEXT_MODEL_LAYERS:
+            raise UserError(f"--vlm-layers {self.vlm_layers}: the text model has {TEXT_MODEL_LAYERS} layers; "
+                            f"use at most {TEXT_MODEL_LAYERS}")
         if self.image_size % self.patch_size:
             raise UserError("image size must be a multiple of the patch size")
 
