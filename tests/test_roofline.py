@@ -1,15 +1,12 @@
 """`harness roofline` on frozen run directories (tests/fixtures/runs), headless."""
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import pathlib
 import shutil
 
 import pytest
-
-from harness.errors import UserError
 
 FIX = pathlib.Path(__file__).parent / "fixtures" / "runs"
 HW_MEMCPY = "20250101T000000Z-hw-memcpy"
@@ -19,6 +16,8 @@ HW_LATENCY = "20250101T030000Z-hw-latency"
 FAILED = "20250101T040000Z-hw-memcpy"
 INCOMPLETE = "20250101T050000Z-hw-gemm"
 EMU_GEMM16 = "20250101T060000Z-emu-gemm"
+EMU_GEMM = "20250101T070000Z-emu-gemm"          # fp32, emulated: ~30 GFLOP/s, fused/unfused pair
+EMU_LATENCY = "20250101T080000Z-emu-latency"
 
 
 @pytest.fixture()
@@ -34,16 +33,13 @@ def summary(run: str) -> list[dict]:
 
 
 def roofline(argv, capsys=None) -> int:
-    """Run the command as the CLI does: UserError -> exit code 2."""
-    from harness.commands import roofline as cmd
-    p = argparse.ArgumentParser()
-    cmd.register(p.add_subparsers())
-    a = p.parse_args(["roofline", *map(str, argv)])
+    """Run the command through the real CLI entry point (harness.cli.main): its exit code,
+    2 for a UserError (one line on stderr) or an argparse error (SystemExit)."""
+    from harness.cli import main
     try:
-        return a.func(a)
-    except UserError as exc:
-        print(f"error: {exc}")
-        return 2
+        return main(["roofline", *map(str, argv)])
+    except SystemExit as exc:
+        return int(exc.code or 0)
 
 
 # ---------- issue 2: the first slice ---------------------------------------------------------
@@ -148,12 +144,22 @@ def test_classification_follows_the_ridges(full):
     assert by["memory.connectivity"]["value"] == pytest.approx(4 * one_pc)
     assert sets["measured"]["memory"] == "memory.connectivity"
     for name, s in sets.items():
-        ridge = s["ridge_FLOPpB"]
-        mem, comp = by[s["memory"]]["value"], by[s["compute"]]["value"]
-        assert ridge == pytest.approx(comp / mem)
+        assert s["key"] == name
+        mem = by[s["memory"]]["value"]
+        assert s["ridge_FLOPpB"] == pytest.approx(by[s["compute"]]["value"] / mem)
+        assert s["ridge_elementwise_FLOPpB"] == pytest.approx(by[s["compute_elementwise"]]["value"] / mem)
         for p in data["points"]:
+            # GEMM and attention products under the GEMM roof, elementwise ops under their own
+            roof = s["compute"] if p["kind"] in ("gemm", "attention") else s["compute_elementwise"]
+            assert p[f"{name}_compute_ceiling"] == roof
+            comp = by[roof]["value"]
+            ridge = comp / mem
             assert p[f"{name}_bound"] == ("memory" if p["oi_FLOPpB"] < ridge else "compute")
             assert p[f"{name}_attainable_GFLOPps"] == pytest.approx(min(comp, mem * p["oi_FLOPpB"]))
+            assert p[f"{name}_bound_by"] == (s["memory"] if p[f"{name}_bound"] == "memory" else roof)
+            assert p[f"{name}_source"] == by[p[f"{name}_bound_by"]]["source"]
+    assert sets["measured"]["compute"] == "compute.measured.fp32"
+    assert sets["measured"]["compute_elementwise"] == "compute.spec.fp32"
     changed = {c["name"] for c in data["changed_class"]}
     expect = {p["name"] for p in data["points"] if p["spec_bound"] != p["measured_bound"]}
     assert changed == expect and changed            # the 4-PC GEMM ceiling moves ops to memory-bound
@@ -177,7 +183,9 @@ def test_latency_is_op_times_plus_dispatch(full):
     g = gap[(50, 720, 2048)]
     assert "expert.mlp.gate" in g["workload_op"]
     measured = [float(r["time_s_median"]) for r in summary(HW_LATENCY) if r["M"] == "50"][0]
-    assert g["measured_time_s_median"] == pytest.approx(measured)
+    assert g["time_s_median"] == pytest.approx(measured)
+    assert g["source"] == "measured" and HW_LATENCY in g["detail"]
+    assert g["ceilings"] == "measured" and g["gap_against"] == "measured"
     assert g["gap_s"] == pytest.approx(measured - g["measured_roofline_time_s"])
 
 
@@ -194,8 +202,10 @@ def test_fusion_bytes_and_measured_saving(full):
     assert fc1["fused_oi_FLOPpB"] > fc1["unfused_oi_FLOPpB"]
     assert fc1["predicted_saved_s"] > 0
     rows = {r["path"]: float(r["time_s_median"]) for r in summary(HW_GEMM) if r["N"] == "3072"}
-    assert fc1["measured_saved_s"] == pytest.approx(rows["unfused"] - rows["fused"])
-    assert fc1["measured_run"] == HW_GEMM
+    assert fc1["run_saved_s"] == pytest.approx(rows["unfused"] - rows["fused"])
+    assert fc1["run_id"] == HW_GEMM and fc1["run_saved_source"] == "measured"
+    (pair,) = [x for x in data["fusion_runs"] if x["N"] == 3072]
+    assert pair["run_saved_s"] == pytest.approx(rows["unfused"] - rows["fused"]) and pair["source"] == "measured"
     assert {f["name"] for f in data["fusion"]} >= {"vision.mlp.fc1", "expert.time_mlp_in"}
 
 
@@ -238,21 +248,43 @@ def test_nothing_measured(tmp_path, capsys):
     assert "Nothing was measured" in (out / "report.md").read_text()
 
 
-@pytest.mark.parametrize("bad", ["not-a-run", FAILED, INCOMPLETE, "does-not-exist"])
-def test_bad_run_directories_rejected(runs, tmp_path, bad, capsys):
+def _one_error_line(err: str) -> str:
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("error: ") and "Traceback" not in err
+    return lines[0]
+
+
+@pytest.mark.parametrize("bad, says", [("not-a-run", "is not a run directory"), (FAILED, "no verified point"),
+                                       (INCOMPLETE, "incomplete run"), ("does-not-exist", "does not exist")])
+def test_bad_run_directories_rejected(runs, tmp_path, bad, says, capsys):
+    from harness.cli import main
     out = tmp_path / "o"
-    assert roofline(["--results", runs / HW_MEMCPY, runs / bad, "--workload", "smolvla", "--out", out]) == 2
-    assert "error:" in capsys.readouterr().out
+    assert main(["roofline", "--results", str(runs / HW_MEMCPY), str(runs / bad), "--workload", "smolvla",
+                 "--out", str(out)]) == 2
+    cap = capsys.readouterr()
+    assert says in _one_error_line(cap.err) and cap.out == ""
     assert not out.exists()
     assert not (runs / HW_MEMCPY / "roofline.json").exists()
 
 
-def test_unknown_workload_and_bad_derate(runs, tmp_path):
+def test_bad_run_alone_writes_nothing_into_it(runs, capsys):
+    from harness.cli import main
+    assert main(["roofline", "--results", str(runs / FAILED)]) == 2
+    _one_error_line(capsys.readouterr().err)
+    assert sorted(p.name for p in (runs / FAILED).iterdir()) == ["context.json", "samples.csv", "summary.csv"]
+
+
+def test_unknown_workload_and_bad_derate(runs, tmp_path, capsys):
+    from harness.cli import main
     with pytest.raises(SystemExit) as e:
-        roofline(["--workload", "gpt2"])
+        main(["roofline", "--workload", "gpt2", "--out", str(tmp_path / "o")])
     assert e.value.code == 2
-    assert roofline(["--results", runs / HW_MEMCPY, "--derate", "1.5", "--out", tmp_path / "o"]) == 2
-    assert roofline(["--workload", "smolvla", "--precision", "fp64", "--out", tmp_path / "o"]) == 2
+    assert "gpt2" in _one_error_line(capsys.readouterr().err)
+    assert main(["roofline", "--results", str(runs / HW_MEMCPY), "--derate", "1.5", "--out", str(tmp_path / "o")]) == 2
+    assert "--derate" in _one_error_line(capsys.readouterr().err)
+    assert main(["roofline", "--workload", "smolvla", "--precision", "fp64", "--out", str(tmp_path / "o")]) == 2
+    _one_error_line(capsys.readouterr().err)
     assert not (tmp_path / "o").exists()
 
 
@@ -289,3 +321,174 @@ def test_harness_main(runs, tmp_path, capsys):
     assert main(["roofline", "--results", str(runs / FAILED)]) == 2
     assert "error:" in capsys.readouterr().err
     assert main(["roofline", "--results", str(runs / HW_MEMCPY), "--out", str(tmp_path / "o")]) == 0
+
+
+# ---------- audit: emulated numbers never under "measured" labels ------------------------------
+@pytest.fixture()
+def emulated(runs, tmp_path, capsys):
+    out = tmp_path / "emu"
+    assert roofline(["--results", runs / EMU_MEMCPY, runs / EMU_GEMM, runs / EMU_LATENCY,
+                     "--workload", "smolvla", "--out", out]) == 0
+    return out, json.loads((out / "roofline.json").read_text()), capsys.readouterr()
+
+
+def _keys(o) -> set:
+    if isinstance(o, dict):
+        return set(o) | {k for v in o.values() for k in _keys(v)}
+    if isinstance(o, list):
+        return {k for v in o for k in _keys(v)}
+    return set()
+
+
+def test_emulated_runs_are_named_emulated_everywhere(emulated):
+    out, data, cap = emulated
+    assert list(data["ceiling_sets"]) == ["spec", "emulated"]
+    es = data["ceiling_sets"]["emulated"]
+    assert es["label"] == "emulated ceilings (model)" and data["run_ceilings"] == "emulated"
+    assert data["nothing_measured"] is True and data["no_runs"] is False
+    # no key, ceiling key or column anywhere says "measured"
+    assert not [k for k in _keys(data) if "measured" in k and k != "nothing_measured"]
+    assert not [c["key"] for c in data["ceilings"] if "measured" in c["key"]]
+    assert {"memory.emulated", "compute.emulated.fp32"} <= {c["key"] for c in data["ceilings"]}
+    with open(out / "ops.csv") as f:
+        header = next(csv.reader(f))
+    assert not [h for h in header if h.startswith("measured")]
+    assert {"emulated_bound", "emulated_attainable_GFLOPps", "emulated_time_s", "emulated_source",
+            "emulated_compute_ceiling", "emulated_bound_by", "spec_source"} <= set(header)
+    assert {p["emulated_source"] for p in data["points"]} <= {"emulated (model)", "spec"}
+    assert "emulated (model)" in {p["emulated_source"] for p in data["points"]}
+    assert all(p["spec_source"] == "spec" for p in data["points"])
+    # latency gap and fusion rows carry the run's source: model
+    assert data["latency_gap"] and all(g["source"] == "model" and g["source_tag"] == "emulated (model)"
+                                       and g["ceilings"] == "emulated" for g in data["latency_gap"])
+    fc1 = next(f for f in data["fusion"] if f["name"] == "vision.mlp.fc1")
+    assert fc1["run_id"] == EMU_GEMM and fc1["run_saved_source"] == "model"
+    assert data["fusion_runs"] and all(x["source"] == "model" for x in data["fusion_runs"])
+    # the report: headers named by the set, sources per row, nothing emulated called measured
+    md = (out / "report.md").read_text()
+    assert "| emulated (model): bound |" in md and "emulated (model): compute roof" in md
+    assert "measured:" not in md.replace("emulated", "")
+    assert "measured median" not in md and "roofline (measured)" not in md and "measured saving" not in md
+    assert "roofline (emulated (model))" in md and "run median" in md
+    assert f"(emulated (model): run {EMU_GEMM})" in md
+    assert "Nothing here was timed on the card" in md
+    assert "measured" not in "\n".join(l for l in cap.out.splitlines() if not l.startswith("wrote"))
+    assert "EMULATED" in (out / "roofline.svg").read_text()
+
+
+def test_hardware_and_emulated_mixed_is_named_runs(runs, tmp_path):
+    out = tmp_path / "o"
+    assert roofline(["--results", runs / HW_MEMCPY, runs / EMU_GEMM, "--workload", "smolvla", "--out", out]) == 0
+    data = json.loads((out / "roofline.json").read_text())
+    assert list(data["ceiling_sets"]) == ["spec", "runs"]
+    assert "mixed" in data["ceiling_sets"]["runs"]["label"]
+    srcs = {p["runs_source"] for p in data["points"]}
+    assert "measured" in srcs and "emulated (model)" in srcs       # per-figure sources shown per op
+    by = {c["key"]: c for c in data["ceilings"]}
+    for p in data["points"]:
+        assert by[p["runs_bound_by"]]["source"] == ("measured" if p["runs_source"] == "measured" else
+                                                    "model" if p["runs_source"] == "emulated (model)" else "spec")
+    assert "| measured + emulated (model): bound |" in (out / "report.md").read_text()
+
+
+def test_hardware_runs_still_measured(full):
+    out, data, _ = full
+    assert list(data["ceiling_sets"]) == ["spec", "measured"] and data["nothing_measured"] is False
+    with open(out / "ops.csv") as f:
+        header = next(csv.reader(f))
+    assert {"measured_bound", "measured_attainable_GFLOPps", "measured_time_s", "measured_source",
+            "measured_compute_ceiling"} <= set(header)
+    assert "| measured: bound |" in (out / "report.md").read_text()
+
+
+# ---------- audit: the GEMM kernel's throughput is the roof of GEMM-kind ops only ----------------
+def test_elementwise_ops_keep_the_spec_compute_roof(emulated):
+    out, data, _ = emulated
+    es = data["ceiling_sets"]["emulated"]
+    by = {c["key"]: c for c in data["ceilings"]}
+    gemm_roof = by[es["compute"]]["value"]
+    assert gemm_roof == pytest.approx(30.0)                 # the emulated GEMM kernel's best
+    ew = [p for p in data["points"] if p["kind"] == "elementwise"]
+    gk = [p for p in data["points"] if p["kind"] in ("gemm", "attention")]
+    assert ew and gk
+    assert all(p["emulated_compute_ceiling"] == "compute.spec.fp32" for p in ew)
+    assert all(p["emulated_compute_ceiling"] == "compute.emulated.fp32" for p in gk)
+    # under the GEMM roof these would be compute-bound (OI x memory roof > 30 GFLOP/s): they are not
+    mem = by[es["memory"]]["value"]
+    assert any(p["oi_FLOPpB"] * mem > gemm_roof for p in ew)
+    assert all(p["emulated_bound"] == "memory" for p in ew)
+    assert not [c for c in data["changed_class"] if c["kind"] == "elementwise"]
+    assert any("elementwise ops" in n and "spec compute ceiling" in n for n in es["notes"])
+    md = (out / "report.md").read_text()
+    assert "compute: elementwise" in md and "compute roof (elementwise)" in md
+    svg = (out / "roofline.svg").read_text()
+    assert "elementwise ops" in svg
+
+
+def test_epilogues_sit_under_the_elementwise_roof(full):
+    _, data, _ = full
+    from harness.roofline.ceilings import Ceiling, CeilingSet
+    from harness.roofline.classify import roofline_time
+    from harness.figures import Figure
+    fig = lambda v: Figure("x", v, "GFLOP/s", "spec", "test")           # noqa: E731
+    cs = CeilingSet("t", "t", Ceiling("m", "memory", Figure("m", 10.0, "GB/s", "spec", "test")),
+                    Ceiling("c", "compute", fig(1.0)), fig(0.0), compute_elementwise=Ceiling("e", "compute", fig(1e3)))
+    assert roofline_time(100e9, 1e9, cs, "gemm")[1:] == ("compute", pytest.approx(100.0))
+    assert roofline_time(100e9, 1e9, cs, "attention")[1] == "compute"
+    assert roofline_time(100e9, 2e9, cs, "elementwise")[1:] == ("memory", pytest.approx(0.2))
+    # the fusion table's unfused time is the sum of the chain's op times, each under its kind's roof
+    pts = {p["name"]: p for p in data["points"]}
+    fc1 = next(f for f in data["fusion"] if f["name"] == "vision.mlp.fc1")
+    chain = ["vision.mlp.fc1"] + [n for n in pts if n.startswith("vision.mlp.fc1.")]
+    assert len(chain) == 3
+    assert fc1["unfused_time_s"] == pytest.approx(sum(pts[n]["measured_time_s"] for n in chain))
+    # fused: the GEMM's FLOPs at the GEMM roof plus the epilogue's at the elementwise roof
+    by = {c["key"]: c for c in data["ceilings"]}
+    ms = data["ceiling_sets"]["measured"]
+    g_flop = pts["vision.mlp.fc1"]["flop"]
+    e_flop = fc1["flop"] - g_flop
+    t_comp = g_flop / by[ms["compute"]]["value"] / 1e9 + e_flop / by[ms["compute_elementwise"]]["value"] / 1e9
+    assert fc1["fused_time_s"] == pytest.approx(max(t_comp, fc1["fused_bytes"] / by[ms["memory"]]["value"] / 1e9))
+
+
+def test_seed_corrected_bounds_per_kind(runs, capsys):
+    assert roofline(["--seed-assumptions", "--json", "--results", runs / EMU_MEMCPY, runs / EMU_GEMM]) == 0
+    data = json.loads(capsys.readouterr().out)
+    c = data["corrected"]
+    assert c["compute"]["source"] == "model" and c["compute_elementwise"]["source"] == "spec"
+    assert c["ceilings"] == "emulated" and c["nothing_measured"] is True
+    assert all(o["corrected_bound"] == "memory" for o in data["ops"] if o["kind"] == "elementwise")
+
+
+# ---------- audit: the memcpy run's own ceiling is printed ---------------------------------------
+def test_memcpy_run_alone_prints_its_best_aggregate(runs, capsys):
+    assert roofline(["--results", runs / HW_MEMCPY]) == 0
+    out = capsys.readouterr().out
+    best = max(float(r["bandwidth_GBps_best"]) for r in summary(HW_MEMCPY) if r["verified"] == "True")
+    (line,) = [ln for ln in out.splitlines() if "best verified aggregate bandwidth over all PCs" in ln]
+    assert f"{best:,.1f} GB/s (measured: run {HW_MEMCPY}" in line
+    assert "memory roof" in out                                  # and which roof ops are placed under
+    md = (runs / HW_MEMCPY / "report.md").read_text()
+    assert "best verified aggregate bandwidth over all PCs" in md
+    assert "best aggregate over all PCs" in md or "memory roof" in md
+
+
+def test_emulated_memcpy_alone_prints_model_aggregate(runs, tmp_path, capsys):
+    assert roofline(["--results", runs / EMU_MEMCPY, "--out", tmp_path / "o"]) == 0
+    out = capsys.readouterr().out
+    (line,) = [ln for ln in out.splitlines() if "best verified aggregate bandwidth over all PCs" in ln]
+    assert "380.0 GB/s (emulated (model): run" in line and "measured" not in line
+
+
+# ---------- audit: the default output directory is printed ----------------------------------------
+def test_default_output_directory_is_printed(tmp_path, monkeypatch, capsys):
+    import harness.commands.roofline as cmd
+    monkeypatch.setattr(cmd, "REPO_ROOT", tmp_path)
+    assert roofline(["--workload", "smolvla"]) == 0
+    assert roofline([]) == 0
+    outs = sorted((tmp_path / "results").iterdir())
+    assert len(outs) == 2 and all(p.name.startswith("roofline-") for p in outs)   # never overwritten
+    printed = capsys.readouterr().out
+    for p in outs:
+        assert f"to {p} (default directory" in printed
+        assert (p / "report.md").is_file()

@@ -77,7 +77,12 @@ def _out_dir(args, runs) -> pathlib.Path:
     if runs:
         return runs[0].path
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    return REPO_ROOT / "results" / f"roofline-{stamp}"
+    out = REPO_ROOT / "results" / f"roofline-{stamp}"
+    n = 2
+    while out.exists():                  # two reports in the same second: never overwrite one
+        out = REPO_ROOT / "results" / f"roofline-{stamp}-{n}"
+        n += 1
+    return out
 
 
 def write_outputs(out: pathlib.Path, files: dict[str, bytes]) -> None:
@@ -139,23 +144,57 @@ def run(args: argparse.Namespace) -> int:
     if a.rows:
         files["ops.csv"] = _ops_csv(a.rows).encode()
     out = _out_dir(args, runs)
+    default_out = not args.out and not runs
     write_outputs(out, files)
 
     _print_warnings(a.warnings)
     info = sys.stderr if args.json else sys.stdout
-    for s in a.ceilings.sets():
-        print(f"{s.label}: memory {s.memory.figure.label()}; compute {s.compute.figure.label()}; "
-              f"ridge {s.ridge_FLOPpB:.1f} FLOP/B", file=info)
-    for x in a.latency:
-        if x["variant"] == "unfused":
-            print(f"predicted latency of one inference under {x['label']}: {x['latency_s'] * 1e3:.1f} ms "
-                  f"({x['roofline_time_s'] * 1e3:.1f} ms roofline + {x['launches']} launches x "
-                  f"{x['dispatch_per_launch_s'] * 1e6:.0f} us dispatch)", file=info)
-    print(f"wrote {', '.join(files)} to {out}", file=info)
+    for line in summary_lines(a):
+        print(line, file=info)
+    where = "default directory, no --results or --out given" if default_out else \
+        ("--out" if args.out else "the first run directory")
+    print(f"wrote {', '.join(files)} to {out} ({where})", file=info)
     if args.json:
         json.dump(data, sys.stdout, indent=2)
         print()
     return 0
+
+
+def _tagged(fig) -> str:
+    """'363.6 GB/s (emulated (model): run ..., emulated; ...)': the value with its source tag."""
+    from harness.roofline.ceilings import source_tag
+    v = fig.value
+    txt = f"{v:,.1f}" if abs(v) >= 10 else f"{v:.3g}"
+    return f"{txt} {fig.unit} ({source_tag(fig)}: {fig.detail})"
+
+
+def summary_lines(a) -> list[str]:
+    """The terminal summary: every ceiling set with its roofs, each with its source."""
+    c = a.ceilings
+    lines = []
+    for s in c.sets():
+        comp = f"compute {s.compute.figure.name} {_tagged(s.compute.figure)}"
+        if s.ew_compute is not s.compute:
+            comp = (f"compute for GEMM/attention ops {s.compute.figure.name} {_tagged(s.compute.figure)}; "
+                    f"compute for elementwise ops {s.ew_compute.figure.name} {_tagged(s.ew_compute.figure)}")
+        ridge = f"ridge {s.ridge_FLOPpB:.1f} FLOP/B"
+        if s.ew_compute is not s.compute:
+            ridge += f" (GEMM/attention), {s.ridge_elementwise_FLOPpB:.1f} FLOP/B (elementwise)"
+        lines.append(f"{s.label}: memory roof {s.memory.figure.name} {_tagged(s.memory.figure)}; {comp}; {ridge}")
+    if c.aggregate is not None:
+        used = c.run_set is not None and c.run_set.memory is c.aggregate
+        lines.append(f"memory ceiling taken from the runs (best verified aggregate bandwidth over all PCs): "
+                     f"{_tagged(c.aggregate.figure)}" +
+                     ("; the memory roof ops are classified under" if used else
+                      f"; drawn, but ops are classified under {c.run_set.memory.figure.name}, "
+                      f"{c.run_set.memory.value:,.1f} GB/s (what the GEMM kernel's ports reach)"
+                      if c.run_set is not None else ""))
+    for x in a.latency:
+        if x["variant"] == "unfused":
+            lines.append(f"predicted latency of one inference under {x['label']}: {x['latency_s'] * 1e3:.1f} ms "
+                         f"({x['roofline_time_s'] * 1e3:.1f} ms roofline + {x['launches']} launches x "
+                         f"{x['dispatch_per_launch_s'] * 1e6:.0f} us dispatch)")
+    return lines
 
 
 def _print_warnings(warnings: list[str]) -> None:

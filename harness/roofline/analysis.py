@@ -10,14 +10,14 @@ from dataclasses import dataclass, field
 
 from harness.errors import UserError
 from harness.roofline import platform as plat
-from harness.roofline.ceilings import Ceiling, CeilingSet, Ceilings, collect, measured_compute
+from harness.roofline.ceilings import Ceiling, CeilingSet, Ceilings, collect, measured_compute, with_compute
 from harness.roofline.classify import changed_class, classify
-from harness.roofline.fusion import fusion_table, measured_pair_table
+from harness.roofline.fusion import fusion_table, run_pair_table
 from harness.roofline.latency import inference_latency, latency_gap
 from harness.roofline.runs import Run
 from harness.workload.precision import PRECISIONS, check_precision, element_bytes
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2     # 2: ceiling-set keys measured|emulated|runs, per-op compute roofs, run_* sources
 
 
 @dataclass
@@ -68,7 +68,7 @@ def resolve_precision(arg: str | None, runs: list[Run],
     for d, ids in sorted(others.items()):
         pc.warnings.append(
             f"PRECISION MISMATCH: the workload is counted at {pc.precision} "
-            f"({element_bytes(pc.precision)} B/element) but the kernel measured in run "
+            f"({element_bytes(pc.precision)} B/element) but the kernel of run "
             f"{', '.join(ids)} was built with {d} ({element_bytes(d) if d in PRECISIONS else '?'} "
             f"B/element): every operational intensity is off by "
             f"{_ratio(pc.precision, d)} against these ceilings (the seed analysis' flaw); "
@@ -94,15 +94,20 @@ class Analysis:
     rows: list[dict]
     changed: list[dict]
     fusion: list[dict]
-    fusion_measured: list[dict]
+    fusion_runs: list[dict]
     latency: list[dict]
     gap: list[dict]
     warnings: list[str]
     generated_utc: str
 
     @property
-    def measured(self) -> bool:
-        return self.ceilings.measured is not None
+    def run_set(self) -> CeilingSet | None:
+        return self.ceilings.run_set
+
+    @property
+    def nothing_measured(self) -> bool:
+        """True when no figure was timed on the card (no run, or emulated runs only)."""
+        return not any(r.timing_source == "measured" for r in self.runs)
 
     def to_json(self) -> dict:
         c = self.ceilings
@@ -119,8 +124,11 @@ class Analysis:
                           "origin": self.precision.origin,
                           "kernel_dtypes": self.precision.kernel_dtypes},
             "ceilings": [x.to_dict() for x in c.all],
-            "ceiling_sets": {s.name: s.to_dict() for s in c.sets()},
-            "nothing_measured": c.measured is None,
+            "ceiling_sets": {s.key: s.to_dict() for s in c.sets()},
+            "run_ceilings": c.run_set.key if c.run_set else None,
+            "aggregate_memory": c.aggregate.key if c.aggregate else None,
+            "nothing_measured": self.nothing_measured,
+            "no_runs": not self.runs,
             "workload": None if wl is None else {
                 "name": wl.name, "config": dict(vars(wl.config)),
                 "prefix_tokens": wl.config.prefix_tokens,
@@ -130,7 +138,7 @@ class Analysis:
             "points": self.rows,
             "changed_class": self.changed,
             "fusion": self.fusion,
-            "fusion_measured": self.fusion_measured,
+            "fusion_runs": self.fusion_runs,
             "latency": self.latency,
             "latency_gap": self.gap,
             "warnings": self.warnings,
@@ -158,8 +166,8 @@ def analyze(runs: list[Run], workload=None, *, precision: str | None = "auto",
             warnings.append(f"run {r.run_id} is emulated: its figures are model figures "
                             "(source 'model'), not measurements")
     warnings += ceil.notes
-    if ceil.measured:
-        warnings += [f"{ceil.measured.label}: {n}" for n in ceil.measured.notes]
+    if ceil.run_set:
+        warnings += [f"{ceil.run_set.label}: {n}" for n in ceil.run_set.notes]
     # a figure above its physical ceiling is a bug to report, not a result
     spec_mem = ceil.spec.memory
     for c in ceil.all:
@@ -176,30 +184,33 @@ def analyze(runs: list[Run], workload=None, *, precision: str | None = "auto",
     rows, changed, fus, lat = [], [], [], []
     if workload is not None:
         rows = classify(workload, p, sets)
-        changed = changed_class(rows)
-        fus = fusion_table(workload, p, ceil.measured or ceil.spec, [r for r in runs if r.bench == "gemm"])
+        changed = changed_class(rows, ceil.run_set)
+        fus = fusion_table(workload, p, ceil.run_set or ceil.spec, [r for r in runs if r.bench == "gemm"])
         lat = inference_latency(workload, p, rows, sets)
 
     meas_comp = measured_compute(runs)
 
-    def spec_for_dtype(d):
+    def spec_compute_for(d):
         try:
-            comp = Ceiling(f"compute.spec.{d}", "compute", plat.spec_compute(platform, d), d)
+            return Ceiling(f"compute.spec.{d}", "compute", plat.spec_compute(platform, d), d)
         except (KeyError, ValueError, UserError):
-            comp = ceil.spec.compute
-        return CeilingSet("spec", "spec ceilings", ceil.spec.memory, comp, ceil.spec.dispatch)
+            return ceil.spec.compute
 
-    def measured_for_dtype(d):
-        m = ceil.measured
+    def spec_for_dtype(d):
+        return with_compute(ceil.spec, spec_compute_for(d), spec_compute_for(d))
+
+    def runs_for_dtype(d):
+        m = ceil.run_set
         if m is None:
             return None
-        comp = meas_comp.get(d) or spec_for_dtype(d).compute
-        return CeilingSet("measured", m.label, m.memory, comp, m.dispatch)
+        if d == p:
+            return m
+        return with_compute(m, meas_comp.get(d) or spec_compute_for(d), spec_compute_for(d))
 
-    fus_meas = measured_pair_table([r for r in runs if r.bench == "gemm"],
-                                   lambda d: measured_for_dtype(d) or spec_for_dtype(d))
+    fus_runs = run_pair_table([r for r in runs if r.bench == "gemm"],
+                              lambda d: runs_for_dtype(d) or spec_for_dtype(d))
     gap = latency_gap(platform, [r for r in runs if r.bench == "latency"], workload,
-                      spec_for_dtype, measured_for_dtype)
+                      spec_for_dtype, runs_for_dtype)
     now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return Analysis(platform_name, runs, pc, workload, ceil, derate, rows, changed, fus, fus_meas,
+    return Analysis(platform_name, runs, pc, workload, ceil, derate, rows, changed, fus, fus_runs,
                     lat, gap, warnings, now)

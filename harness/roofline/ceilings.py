@@ -2,16 +2,25 @@
 
 - memory, spec: the platform's HBM peak (460 GB/s, spec document).
 - memory, derated: spec x F (--derate F), an assumption with its reason.
-- memory, measured aggregate: best verified memcpy bandwidth over the PCs of a
-  run (source 'measured' for hardware timing, 'model' for an emulated run).
+- memory, run aggregate: best verified memcpy bandwidth over the PCs of a run
+  (source 'measured' for hardware timing, 'model' for an emulated run; key
+  memory.measured or memory.emulated accordingly).
 - memory, GEMM connectivity: the sum of the per-PC bandwidth of the PCs the
   GEMM kernel's ports are connected to (what that kernel can actually get).
 - compute, spec per precision: DSPs x clock x MACs/DSP x 2 (platform data).
-- compute, measured per precision: best verified GEMM throughput of a run.
+- compute, run per precision: best verified GEMM throughput of a run (key
+  compute.measured.<dtype> or compute.emulated.<dtype>). It applies to GEMM-kind
+  ops (linear layers, attention products) only: elementwise ops keep the spec
+  compute ceiling of the precision.
+
+A ceiling set's `key` names what its run-derived figures are: 'spec' (no run),
+'measured' (every figure taken from a run was timed on the card), 'emulated'
+(every one comes from an emulated run: a model figure) or 'runs' (both). Every
+column and JSON key derived from a set is prefixed by that key (docs/roofline.md).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -41,32 +50,78 @@ class Ceiling:
                 **self.figure.to_dict(), "label": self.figure.label()}
 
 
+GEMM_KINDS = ("gemm", "attention")        # op kinds the GEMM kernel's throughput applies to
+
+SET_KEYS = ("spec", "measured", "emulated", "runs")
+_SHORT = {"spec": "spec", "measured": "measured", "emulated": "emulated (model)",
+          "runs": "measured + emulated (model)"}
+_LABEL = {"spec": "spec ceilings", "measured": "measured ceilings",
+          "emulated": "emulated ceilings (model)",
+          "runs": "run ceilings (measured and emulated (model) figures mixed)"}
+
+
 @dataclass
 class CeilingSet:
-    """The pair of ceilings that ops are classified under."""
-    name: str             # "spec" | "measured"
+    """The ceilings that ops are classified under: one memory roof, a compute roof per op kind."""
+    key: str              # spec | measured | emulated | runs: the prefix of every column derived from it
     label: str            # e.g. "measured ceilings" or "emulated ceilings (model)"
     memory: Ceiling
-    compute: Ceiling
+    compute: Ceiling      # GEMM-kind ops (linear layers, attention products)
     dispatch: Figure
     notes: list[str] = field(default_factory=list)
+    compute_elementwise: Ceiling | None = None   # elementwise ops; None = the same as `compute`
+    run_figures: tuple = ()   # the figures of this set taken from runs (they decide `key`)
+
+    @property
+    def short(self) -> str:
+        """The set's name in table headers: 'spec', 'measured', 'emulated (model)', ..."""
+        return _SHORT.get(self.key, self.key)
+
+    @property
+    def ew_compute(self) -> Ceiling:
+        return self.compute_elementwise or self.compute
+
+    def compute_for(self, kind: str) -> Ceiling:
+        """The compute roof of an op kind: the GEMM one for gemm/attention, else the elementwise one."""
+        return self.compute if kind in GEMM_KINDS else self.ew_compute
 
     @property
     def ridge_FLOPpB(self) -> float:
         return self.compute.value / self.memory.value
 
+    @property
+    def ridge_elementwise_FLOPpB(self) -> float:
+        return self.ew_compute.value / self.memory.value
+
     def to_dict(self) -> dict:
-        return {"name": self.name, "label": self.label, "memory": self.memory.key,
-                "compute": self.compute.key, "ridge_FLOPpB": self.ridge_FLOPpB,
+        return {"key": self.key, "label": self.label, "memory": self.memory.key,
+                "compute": self.compute.key, "compute_elementwise": self.ew_compute.key,
+                "ridge_FLOPpB": self.ridge_FLOPpB,
+                "ridge_elementwise_FLOPpB": self.ridge_elementwise_FLOPpB,
                 "dispatch": self.dispatch.to_dict(), "notes": list(self.notes)}
+
+
+def set_key(run_figures) -> str:
+    """'measured' | 'emulated' | 'runs' from the sources of the figures a set took from runs."""
+    srcs = {(f if isinstance(f, str) else f.source) for f in run_figures}
+    if not srcs or srcs == {"measured"}:
+        return "measured"
+    if "measured" in srcs:
+        return "runs"
+    return "emulated"
+
+
+def set_label(key: str) -> str:
+    return _LABEL.get(key, f"{key} ceilings")
 
 
 @dataclass
 class Ceilings:
     all: list[Ceiling]
     spec: CeilingSet
-    measured: CeilingSet | None
+    run_set: CeilingSet | None      # the set taken from the runs (key measured | emulated | runs)
     notes: list[str]
+    aggregate: Ceiling | None = None    # best verified aggregate memcpy bandwidth over all PCs
 
     def get(self, key: str) -> Ceiling | None:
         for c in self.all:
@@ -75,7 +130,7 @@ class Ceilings:
         return None
 
     def sets(self) -> list[CeilingSet]:
-        return [self.spec] + ([self.measured] if self.measured else [])
+        return [self.spec] + ([self.run_set] if self.run_set else [])
 
 
 def _num(v) -> float | None:
@@ -107,6 +162,11 @@ def _best_row(runs: list[Run], column: str, where=None):
     return best[0], best[1]
 
 
+def _run_key(source: str) -> str:
+    """Ceiling-key word of a figure taken from a run: 'measured' only for hardware timing."""
+    return "measured" if source == "measured" else "emulated"
+
+
 def _fmt(v: float) -> str:
     return f"{v:,.1f}" if abs(v) >= 10 else f"{v:.3g}"
 
@@ -126,7 +186,7 @@ def measured_memcpy(runs: list[Run]) -> Ceiling | None:
     src, detail = run.source_and_detail()
     pcs = row.get("pcs", "")
     what = f"memcpy {row.get('direction', '')}, {pcs} PCs".strip()
-    return Ceiling("memory.measured", "memory",
+    return Ceiling(f"memory.{_run_key(src)}", "memory",
                    Figure("HBM aggregate, memcpy best", float(row["bandwidth_GBps_best"]), "GB/s",
                           src, f"{detail}; {what}"))
 
@@ -172,7 +232,7 @@ def measured_compute(runs: list[Run]) -> dict[str, Ceiling]:
         src, detail = run.source_and_detail()
         shape = "x".join(str(int(_num(row.get(k)) or 0)) for k in ("M", "K", "N"))
         path = row.get("path", "")
-        out[d] = Ceiling(f"compute.measured.{d}", "compute",
+        out[d] = Ceiling(f"compute.{_run_key(src)}.{d}", "compute",
                          Figure(f"GEMM {d}, best", float(row["throughput_GFLOPps_best"]), "GFLOP/s",
                                 src, f"{detail}; {shape} {path}".strip()), d)
     return out
@@ -310,14 +370,14 @@ def collect(platform, runs: list[Run], precision: str, *, derate: float | None =
                         "element types in harness/platforms/u280.toml")
 
     dispatch_model = plat.dispatch_overhead(platform)
-    spec_set = CeilingSet("spec", "spec ceilings", spec_mem, spec_comp[precision], dispatch_model)
+    spec_set = CeilingSet("spec", set_label("spec"), spec_mem, spec_comp[precision], dispatch_model)
 
-    measured_set = None
-    measured_mem = None
+    run_set = None
+    run_mem = None
     if conn_ceiling is not None and conn_ceiling.source != "spec":
-        measured_mem = conn_ceiling
+        run_mem = conn_ceiling
     elif agg is not None:
-        measured_mem = agg
+        run_mem = agg
     comp = meas.get(precision)
     set_notes = []
     if comp is None and meas:
@@ -325,30 +385,54 @@ def collect(platform, runs: list[Run], precision: str, *, derate: float | None =
         comp = next(iter(meas.values()))
         set_notes.append(f"compute ceiling from the {comp.dtype} GEMM run: no {precision} GEMM run given")
     disp = measured_dispatch(runs)
-    if measured_mem is not None or comp is not None or disp is not None:
-        if measured_mem is None:
-            measured_mem = conn_ceiling or spec_mem
-            set_notes.append(f"no memcpy run given: memory ceiling is {measured_mem.figure.name} "
-                             f"({measured_mem.source})")
+    if run_mem is not None or comp is not None or disp is not None:
+        run_figures = [c.figure for c in (run_mem, comp) if c is not None] + ([disp] if disp else [])
+        if run_mem is None:
+            run_mem = conn_ceiling or spec_mem
+            set_notes.append(f"no memcpy run given: memory ceiling is {run_mem.figure.name} "
+                             f"({run_mem.source})")
+        elif run_mem is conn_ceiling and agg is not None:
+            set_notes.append(
+                f"memory roof used to classify: {conn_ceiling.figure.name} {_fmt(conn_ceiling.value)} GB/s "
+                f"(the GEMM kernel's connectivity); the best verified aggregate over all PCs taken from "
+                f"the runs, {_fmt(agg.value)} GB/s ({source_tag(agg.figure)}), is drawn but not used")
         if comp is None:
             comp = spec_comp[precision]
             set_notes.append(f"no GEMM run given: compute ceiling is the {precision} spec figure")
         if disp is None:
             disp = dispatch_model
             set_notes.append("no latency run given: dispatch overhead is the model's")
-        tags = {source_tag(f) for f in (measured_mem.figure, comp.figure, disp)}
-        emulated = "emulated (model)" in tags
-        if emulated and "measured" in tags:
-            label = "measured ceilings (partly emulated: model)"
-        elif emulated:
-            label = "emulated ceilings (model)"
-        else:
-            label = "measured ceilings"
-        measured_set = CeilingSet("measured", label, measured_mem, comp, disp, set_notes)
+        ew = spec_comp[precision]
+        if comp is not ew:
+            set_notes.append(
+                f"elementwise ops (bias, activations, norms, softmax, RoPE, residual adds) are placed under "
+                f"the {precision} spec compute ceiling ({_fmt(ew.value)} GFLOP/s): the GEMM kernel's "
+                f"throughput applies to GEMM and attention products only, and no run or harness.model "
+                f"figure gives an elementwise kernel's GFLOP/s")
+        key = set_key(run_figures)
+        run_set = CeilingSet(key, set_label(key), run_mem, comp, disp, set_notes, compute_elementwise=ew,
+                             run_figures=tuple(run_figures))
     else:
         notes.append("nothing was measured: only spec ceilings are drawn; run "
                      "`harness bench memcpy|gemm|latency` and pass the run directories with --results")
-    return Ceilings(all_, spec_set, measured_set, notes)
+    return Ceilings(all_, spec_set, run_set, notes, agg)
+
+
+def _from_run(c: Ceiling) -> bool:
+    return c.key.split(".")[1:2] in (["measured"], ["emulated"]) or c.key == "memory.connectivity"
+
+
+def with_compute(cs: CeilingSet, comp: Ceiling, ew: Ceiling | None = None) -> CeilingSet:
+    """A copy of `cs` whose GEMM compute roof is `comp` (and elementwise roof `ew`), for a point of
+    another element type; the key is recomputed from the run-derived figures it then holds."""
+    if cs.key == "spec":
+        return replace(cs, compute=comp, compute_elementwise=ew or cs.compute_elementwise)
+    figs = [f for f in cs.run_figures if f is not cs.compute.figure]
+    if _from_run(comp):
+        figs.append(comp.figure)
+    key = set_key(figs)
+    return replace(cs, key=key, label=cs.label if key == cs.key else set_label(key), compute=comp,
+                   compute_elementwise=ew or cs.compute_elementwise, run_figures=tuple(figs))
 
 
 def source_tag(fig) -> str:

@@ -4,12 +4,19 @@ Unfused: the GEMM writes C to HBM, the bias op reads C and writes C', the
 activation reads C' and writes the output: every op moves its own bytes and is
 its own kernel launch. Fused: C stays on chip; the chain reads the weights, the
 input and the bias vector and writes the output once, in one launch.
+
+Unfused, each op sits under the compute roof of its kind (the GEMM under the GEMM
+kernel's, bias/activation under the elementwise roof); fused, the GEMM's FLOPs
+count against the GEMM roof and the epilogue's against the elementwise roof
+(added: an upper bound), against the fused bytes (fused_time). Savings taken from a gemm run are
+`run_saved_s` with that run's `source` (measured | model): an emulated run's
+saving is a model figure, never called measured.
 """
 from __future__ import annotations
 
 import pandas as pd
 
-from harness.roofline.ceilings import CeilingSet
+from harness.roofline.ceilings import CeilingSet, source_tag
 from harness.roofline.classify import roofline_time
 from harness.workload.precision import element_bytes
 from harness.workload.smolvla import ELEMENTWISE_FLOP
@@ -54,19 +61,33 @@ def chain_bytes(chain, precision: str) -> tuple[int, int]:
     return unfused, fused
 
 
+def fused_time(gemm_flop: float, ew_flop: float, nbytes: float, cs: CeilingSet) -> tuple[str, float]:
+    """(bound, time_s) of a GEMM with its epilogue fused: the GEMM's FLOPs at the GEMM roof plus the
+    epilogue's at the elementwise roof (serial: an upper bound), against the fused bytes.
+    Under one compute roof this is the plain roofline time of the chain."""
+    t_comp = gemm_flop / (cs.compute.value * 1e9) + ew_flop / (cs.ew_compute.value * 1e9)
+    t_mem = nbytes / (cs.memory.value * 1e9)
+    return ("memory" if t_mem > t_comp else "compute"), max(t_mem, t_comp)
+
+
+def chain_fused_time(chain, precision: str, cs: CeilingSet) -> tuple[str, float]:
+    _, fb = chain_bytes(chain, precision)
+    return fused_time(chain[0].flop, sum(o.flop for o in chain[1:]), fb, cs)
+
+
 def fusion_table(workload, precision: str, cs: CeilingSet, gemm_runs=()) -> list[dict]:
-    measured = measured_pairs(gemm_runs)
+    pairs = run_pairs(gemm_runs)
     rows = []
     for ch in chains(workload):
         g = ch[0]
         flop = sum(o.flop for o in ch)
         ub, fb = chain_bytes(ch, precision)
-        t_un = sum(roofline_time(o.flop, o.bytes(precision), cs)[2] for o in ch)
-        _, bound_f, t_f = roofline_time(flop, fb, cs)
+        t_un = sum(roofline_time(o.flop, o.bytes(precision), cs, o.kind)[2] for o in ch)
+        bound_f, t_f = chain_fused_time(ch, precision, cs)
         launches_saved = len(ch) - 1
         saved = t_un - t_f + launches_saved * cs.dispatch.value
         epi = "+".join(o.ew for o in ch[1:])
-        m = measured.get((precision, g.M, g.K, g.N, epi))
+        m = pairs.get((precision, g.M, g.K, g.N, epi))
         rows.append({
             "name": g.name, "stage": g.stage, "epilogue": epi, "M": g.M, "K": g.K, "N": g.N,
             "count": g.count, "flop": flop,
@@ -74,15 +95,21 @@ def fusion_table(workload, precision: str, cs: CeilingSet, gemm_runs=()) -> list
             "unfused_oi_FLOPpB": flop / ub, "fused_oi_FLOPpB": flop / fb,
             "unfused_time_s": t_un, "fused_time_s": t_f, "launches_saved": launches_saved,
             "predicted_saved_s": saved, "predicted_saved_total_s": saved * g.count,
-            "ceilings": cs.name,
-            "measured_saved_s": m["measured_saved_s"] if m else None,
-            "measured_run": m["run"] if m else None,
+            "ceilings": cs.key,
+            "run_saved_s": m["saved_s"] if m else None,
+            "run_saved_source": m["source"] if m else None,
+            "run_saved_detail": m["detail"] if m else None,
+            "run_saved_tag": m["tag"] if m else None,
+            "run_id": m["run"] if m else None,
         })
     return rows
 
 
-def measured_pairs(gemm_runs) -> dict:
-    """(dtype, M, K, N, epilogue) -> measured unfused - fused median time, from gemm runs."""
+def run_pairs(gemm_runs) -> dict:
+    """(dtype, M, K, N, epilogue) -> unfused - fused median time of a gemm run, with its source.
+
+    `saved_s` (and its older name `measured_saved_s`, kept for callers) is a model
+    figure when the run is emulated: read `source` ('measured' | 'model')."""
     out = {}
     for r in gemm_runs:
         s = r.verified_summary()
@@ -97,16 +124,21 @@ def measured_pairs(gemm_runs) -> dict:
             groups.setdefault(key, {})[str(row["path"])] = float(row["time_s_median"])
         for key, paths in groups.items():
             if "fused" in paths and "unfused" in paths:
-                out[key] = {"measured_saved_s": paths["unfused"] - paths["fused"],
+                saved = paths["unfused"] - paths["fused"]
+                out[key] = {"saved_s": saved, "measured_saved_s": saved,
                             "fused_time_s": paths["fused"], "unfused_time_s": paths["unfused"],
-                            "run": r.run_id, "source": src, "detail": detail}
+                            "run": r.run_id, "source": src, "detail": detail,
+                            "tag": source_tag({"source": src, "detail": detail})}
     return out
 
 
-def measured_pair_table(gemm_runs, cs_for_dtype) -> list[dict]:
-    """Every fused-vs-unfused pair measured, with the saving predicted for the same shape."""
+measured_pairs = run_pairs      # older name, kept for callers outside the roofline
+
+
+def run_pair_table(gemm_runs, cs_for_dtype) -> list[dict]:
+    """Every fused-vs-unfused pair of the gemm runs (timed or emulated), beside the predicted saving."""
     rows = []
-    for (d, M, K, N, epi), m in sorted(measured_pairs(gemm_runs).items()):
+    for (d, M, K, N, epi), m in sorted(run_pairs(gemm_runs).items()):
         cs = cs_for_dtype(d)
         eb = element_bytes(d)
         gemm_flop = 2 * M * K * N
@@ -116,12 +148,14 @@ def measured_pair_table(gemm_runs, cs_for_dtype) -> list[dict]:
         # the unfused epilogue kernel reads C (+ bias) and writes the output once
         epi_bytes = (M * N + (N if "bias" in acts else 0) + M * N) * eb
         fused_bytes = (M * K + K * N + (N if "bias" in acts else 0) + M * N) * eb
-        t_un = roofline_time(gemm_flop, gemm_bytes, cs)[2] + roofline_time(ew_flop, epi_bytes, cs)[2]
-        t_f = roofline_time(gemm_flop + ew_flop, fused_bytes, cs)[2]
+        t_un = (roofline_time(gemm_flop, gemm_bytes, cs, "gemm")[2]
+                + roofline_time(ew_flop, epi_bytes, cs, "elementwise")[2])
+        t_f = fused_time(gemm_flop, ew_flop, fused_bytes, cs)[1]
         rows.append({"dtype": d, "M": M, "K": K, "N": N, "epilogue": epi,
                      "predicted_saved_s": t_un - t_f + cs.dispatch.value,
-                     "measured_saved_s": m["measured_saved_s"],
-                     "measured_fused_time_s": m["fused_time_s"],
-                     "measured_unfused_time_s": m["unfused_time_s"],
-                     "source": m["source"], "detail": m["detail"], "ceilings": cs.name})
+                     "run_saved_s": m["saved_s"],
+                     "run_fused_time_s": m["fused_time_s"],
+                     "run_unfused_time_s": m["unfused_time_s"],
+                     "run_id": m["run"], "source": m["source"], "detail": m["detail"], "tag": m["tag"],
+                     "ceilings": cs.key})
     return rows

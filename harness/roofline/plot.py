@@ -14,7 +14,10 @@ from matplotlib.lines import Line2D  # noqa: E402
 from harness.roofline.ceilings import source_tag  # noqa: E402
 
 STAGE_COLOURS = {"vision": "#1f77b4", "prefix": "#ff7f0e", "expert": "#2ca02c"}
+# GEMM-kind ops sit under the GEMM compute roof, elementwise ops under their own (ceilings.GEMM_KINDS)
+KIND_MARKERS = {"gemm": "o", "attention": "o", "elementwise": "^"}
 _MEM_COLOURS = {"memory.spec": "#444444", "memory.derated": "#888888", "memory.measured": "#6a3d9a",
+                "memory.emulated": "#6a3d9a",
                 "memory.connectivity": "#d62728", "memory.connectivity.spec": "#d62728"}
 _COMP_COLOURS = ["#17becf", "#bcbd22", "#e377c2", "#8c564b", "#7f7f7f"]
 
@@ -46,7 +49,7 @@ def _panel(ax, fig, analysis, ceilings, cset, rows, share_key, scales):
     ax.grid(True, which="major", color="#dddddd", linewidth=0.6)
     ax.grid(True, which="minor", color="#f4f4f4", linewidth=0.4)
     ax.set_xlabel("operational intensity (FLOP/B)")
-    roof = {cset.memory.key, cset.compute.key}
+    roof = {cset.memory.key, cset.compute.key, cset.ew_compute.key}
     handles = []
     for i, c in enumerate(mems):
         colour = _MEM_COLOURS.get(c.key, "#6a3d9a")
@@ -66,13 +69,16 @@ def _panel(ax, fig, analysis, ceilings, cset, rows, share_key, scales):
         handles.append((c.key, ln))
         ax.text(x0 * 1.15, c.value * 1.07, f"{_short(c.value, 'GFLOP/s')} {c.dtype} ({_source_tag(c.figure)})",
                 ha="left", va="bottom", fontsize=7.5, color=colour)
-    perf_key = f"{cset.name}_attainable_GFLOPps"
+    perf_key = f"{cset.key}_attainable_GFLOPps"
     for stage, colour in STAGE_COLOURS.items():
-        sr = [r for r in rows if r["stage"] == stage]
-        if sr:
-            ax.scatter([r["oi_FLOPpB"] for r in sr], [r[perf_key] for r in sr],
-                       s=[10 + 900 * r[share_key] for r in sr], c=colour, alpha=0.6,
-                       edgecolors="white", linewidths=0.6, zorder=3)
+        for marker in sorted(set(KIND_MARKERS.values())):
+            sr = [r for r in rows if r["stage"] == stage and KIND_MARKERS.get(r["kind"], "o") == marker]
+            if sr:
+                ew = marker != "o"
+                ax.scatter([r["oi_FLOPpB"] for r in sr], [r[perf_key] for r in sr],
+                           s=[(22 if ew else 10) + 900 * r[share_key] for r in sr], c=colour,
+                           alpha=0.75 if ew else 0.6, marker=marker,
+                           edgecolors="#333333" if ew else "white", linewidths=0.5 if ew else 0.6, zorder=3)
     top = sorted(rows, key=lambda r: -r[share_key])[:5]
     lines = []
     spots: dict = {}
@@ -87,7 +93,13 @@ def _panel(ax, fig, analysis, ceilings, cset, rows, share_key, scales):
         ax.text(0.98, 0.03, "largest shares of the predicted time\n" + "\n".join(lines),
                 transform=ax.transAxes, ha="right", va="bottom", fontsize=7.2, family="monospace",
                 bbox={"boxstyle": "round,pad=0.4", "facecolor": "white", "edgecolor": "#cccccc", "alpha": 0.9})
-    ax.set_title(f"under the {cset.label}: ridge {cset.ridge_FLOPpB:.1f} FLOP/B", fontsize=9.5, loc="left")
+    if cset.ew_compute is not cset.compute:
+        title = (f"under the {cset.label}: ridge {cset.ridge_FLOPpB:.1f} FLOP/B for GEMM/attention (o), "
+                 f"{cset.ridge_elementwise_FLOPpB:.1f} FLOP/B for elementwise ops (^, under "
+                 f"{_short(cset.ew_compute.value, 'GFLOP/s')} {cset.ew_compute.source})")
+    else:
+        title = f"under the {cset.label}: ridge {cset.ridge_FLOPpB:.1f} FLOP/B"
+    ax.set_title("\n".join(textwrap.wrap(title, 95)), fontsize=9.5, loc="left")
     return handles
 
 
@@ -109,7 +121,7 @@ def draw(analysis, title: str | None = None):
     ridges = [c.value / m.value for c in comps for m in mems]
     x_lo = min(ois + [min(ridges) / 20]) / 2
     x_hi = max(ois + [max(ridges) * 4]) * 2
-    perfs = [r[f"{s.name}_attainable_GFLOPps"] for r in rows for s in ceil.sets()]
+    perfs = [r[f"{s.key}_attainable_GFLOPps"] for r in rows for s in ceil.sets()]
     y_lo = min([mmin * x_lo] + perfs) / 2
     y_hi = cmax * 3
     scales = (x_lo, x_hi, y_lo, y_hi)
@@ -128,8 +140,8 @@ def draw(analysis, title: str | None = None):
             ax.set_ylabel("performance (GFLOP/s)")
         else:
             plt.setp(ax.get_yticklabels(), visible=False)
-        shown = [c for c in ceil.all if cs.name == "measured" or c.source in ("spec", "assumption")]
-        share_key = f"{cs.name}_time_share"
+        shown = [c for c in ceil.all if cs.key != "spec" or c.source in ("spec", "assumption")]
+        share_key = f"{cs.key}_time_share"
         for key, h in _panel(ax, fig, analysis, shown, cs, rows, share_key, scales):
             all_handles.setdefault(key, h)
 
@@ -150,6 +162,11 @@ def draw(analysis, title: str | None = None):
                             label=f"{s} ops") for s, c in STAGE_COLOURS.items()
                      if any(r["stage"] == s for r in rows)]
     if rows:
+        stage_handles += [
+            Line2D([], [], marker="o", linestyle="", color="#777777", alpha=0.6, markersize=7,
+                   label="GEMM / attention ops:\nunder the GEMM compute roof"),
+            Line2D([], [], marker="^", linestyle="", color="#777777", alpha=0.6, markersize=7,
+                   label="elementwise ops: under the\nelementwise roof (spec compute)")]
         stage_handles.append(Line2D([], [], linestyle="", label="marker area: share of the predicted\n"
                                     "time of one inference; points at\nattainable GFLOP/s"))
         lax.legend(handles=stage_handles, loc="upper right", bbox_to_anchor=(1.0, 1.0), fontsize=7.5,
@@ -160,8 +177,10 @@ def draw(analysis, title: str | None = None):
     head = title or (f"{'smolVLA, batch 1' if wl is not None else 'Roofline ceilings'} on the "
                      f"{analysis.platform_name.upper()}, operands {p.precision} ({p.origin})")
     fig.suptitle(head, fontsize=11.5, x=0.075, ha="left", y=0.975)
-    sub = ("nothing measured: spec ceilings only" if ceil.measured is None
-           else f"{ceil.measured.label} from runs " + ", ".join(r.run_id for r in analysis.runs))
+    sub = ("nothing measured: spec ceilings only" if ceil.run_set is None
+           else f"{ceil.run_set.label} from runs " + ", ".join(r.run_id for r in analysis.runs))
+    if ceil.run_set is not None and analysis.nothing_measured:
+        sub += "  -  EMULATED: nothing was timed on the card"
     warn = any(w.startswith("PRECISION MISMATCH") for w in analysis.warnings)
     if warn:
         sub = "WARNING: precision mismatch between workload and kernels (see report)  |  " + sub

@@ -49,6 +49,29 @@ def _src(fig_dict_or_fig) -> str:
     return f"{source_tag(d)}: {d['detail']}"
 
 
+def _ceiling_name(c, key: str) -> str:
+    x = c.get(key)
+    return x.figure.name if x is not None else key
+
+
+def _role(x, c) -> str:
+    """What a ceiling is used as: the roof of which set and op kind, or drawn only."""
+    roles = []
+    for s in c.sets():
+        if x is s.memory:
+            roles.append(f"{s.short}: memory roof")
+        if x is s.compute:
+            roles.append(f"{s.short}: compute roof (GEMM, attention" +
+                         (")" if s.ew_compute is not s.compute else ", elementwise)"))
+        if s.ew_compute is not s.compute and x is s.ew_compute:
+            roles.append(f"{s.short}: compute roof (elementwise)")
+    if roles:
+        return "; ".join(roles)
+    if x is c.aggregate:
+        return "best aggregate over all PCs (drawn, not a roof)"
+    return "drawn only"
+
+
 def markdown(analysis, image="roofline.png") -> str:
     a = analysis
     c = a.ceilings
@@ -64,6 +87,10 @@ def markdown(analysis, image="roofline.png") -> str:
         L += _table(["run", "bench", "timing source", "mode", "dtype"],
                     [(r.run_id, r.bench, "emulated (model)" if r.timing_source == "model" else r.timing_source,
                       r.context.get("mode", ""), r.dtype or "") for r in a.runs])
+        if a.nothing_measured:
+            L.append("**Nothing here was timed on the card**: every run given is emulated, so every figure "
+                     "taken from a run is a model figure, labelled 'emulated (model)'.")
+            L.append("")
     else:
         L.append("**Nothing was measured**: no run was given, so only spec ceilings are drawn and every "
                  "class and time below comes from the spec sheet.")
@@ -80,15 +107,28 @@ def markdown(analysis, image="roofline.png") -> str:
 
     L.append("## Ceilings")
     L.append("")
-    L += _table(["ceiling", "kind", "value", "unit", "source", "detail"],
-                [(x.figure.name, x.kind + (f" ({x.dtype})" if x.dtype else ""), _f(x.value), x.figure.unit,
-                  source_tag(x.figure), x.figure.detail) for x in c.all])
-    L.append("Ceiling sets used to classify ops (ridge = compute / memory):")
+    L += _table(["ceiling", "key", "kind", "value", "unit", "source", "detail", "used as"],
+                [(x.figure.name, x.key, x.kind + (f" ({x.dtype})" if x.dtype else ""), _f(x.value), x.figure.unit,
+                  source_tag(x.figure), x.figure.detail, _role(x, c)) for x in c.all])
+    if c.aggregate is not None and c.run_set is not None and c.run_set.memory is not c.aggregate:
+        L.append(f"Memory: the ceiling taken from the runs (best verified aggregate bandwidth over all PCs) is "
+                 f"{_f(c.aggregate.value)} GB/s ({_src(c.aggregate.figure)}); ops are classified under "
+                 f"{c.run_set.memory.figure.name} {_f(c.run_set.memory.value)} GB/s "
+                 f"({_src(c.run_set.memory.figure)}), the bandwidth the GEMM kernel's ports can reach.")
+        L.append("")
+    L.append("Ceiling sets used to classify ops (ridge = compute / memory; `key` prefixes their columns in "
+             "ops.csv and roofline.json). GEMM and attention products sit under the GEMM compute roof, "
+             "elementwise ops (bias, activations, norms, softmax, RoPE, residual adds) under the elementwise "
+             "one:")
     L.append("")
-    L += _table(["set", "memory ceiling", "compute ceiling", "ridge (FLOP/B)", "dispatch per launch", "notes"],
-                [(s.label, f"{s.memory.figure.name} {_f(s.memory.value)} GB/s ({_src(s.memory.figure)})",
+    L += _table(["set", "key", "memory ceiling", "compute: GEMM, attention", "compute: elementwise",
+                 "ridge GEMM (FLOP/B)", "ridge elementwise (FLOP/B)", "dispatch per launch", "notes"],
+                [(s.label, s.key, f"{s.memory.figure.name} {_f(s.memory.value)} GB/s ({_src(s.memory.figure)})",
                   f"{s.compute.figure.name} {_f(s.compute.value)} GFLOP/s ({_src(s.compute.figure)})",
-                  _f(s.ridge_FLOPpB), f"{_t(s.dispatch.value)} ({_src(s.dispatch)})",
+                  (f"{s.ew_compute.figure.name} {_f(s.ew_compute.value)} GFLOP/s ({_src(s.ew_compute.figure)})"
+                   if s.ew_compute is not s.compute else "same"),
+                  _f(s.ridge_FLOPpB), _f(s.ridge_elementwise_FLOPpB),
+                  f"{_t(s.dispatch.value)} ({_src(s.dispatch)})",
                   "; ".join(s.notes) or "-") for s in c.sets()])
     if wl is None:
         L.append("No workload given (`--workload smolvla` places smolVLA's ops on these ceilings).")
@@ -119,70 +159,92 @@ def markdown(analysis, image="roofline.png") -> str:
                   f"{_t(x['dispatch_time_s'])} ({x['launches']} x {_t(x['dispatch_per_launch_s'])}, "
                   f"{source_tag({'source': x['dispatch_source'], 'detail': x['dispatch_detail']})})",
                   f"**{_t(x['latency_s'])}**") for x in a.latency])
+    rs = c.run_set
     if a.gap:
-        L.append("### Latency gap: batch-1 GEMM calls, measured beside the roofline")
+        L.append("### Latency gap: batch-1 GEMM calls of the latency runs beside the roofline")
         L.append("")
-        L += _table(["dtype", "M x K x N", "workload op", "measured median", "source",
-                     "roofline (spec)", "roofline (measured)", "pipeline fill (model)", "gap", "measured / roofline"],
+        L.append("The run's time is measured only for a hardware run; an emulated run's time is the "
+                 "model's (source column).")
+        L.append("")
+        L += _table(["dtype", "M x K x N", "workload op", "run median", "source",
+                     "roofline (spec)", f"roofline ({rs.short if rs else 'runs'})", "pipeline fill (model)",
+                     "gap", "run / roofline"],
                     [(g["dtype"], f"{g['M']}x{g['K']}x{g['N']}", g["workload_op"] or "-",
-                      _t(g["measured_time_s_median"]), _src(g),
-                      _t(g["spec_roofline_time_s"]), _t(g["measured_roofline_time_s"]),
+                      _t(g["time_s_median"]), _src(g),
+                      _t(g["spec_roofline_time_s"]),
+                      _t(g.get(f"{g['ceilings']}_roofline_time_s")) if g.get("ceilings") else "-",
                       _t(g["pipeline_fill_s"]), _t(g["gap_s"]),
                       f"{g['gap_ratio']:.1f}x" if g["gap_ratio"] else "-") for g in a.gap])
 
-    L.append("## Bound class: spec vs measured ceilings")
+    L.append(f"## Bound class: spec vs {rs.short if rs else 'run'} ceilings")
     L.append("")
-    if c.measured is None:
-        L.append("Nothing was measured: classes are under the spec ceilings only.")
+    if rs is None:
+        L.append("No run was given: classes are under the spec ceilings only.")
     elif a.changed:
-        L.append(f"{len(a.changed)} ops change class when the {c.measured.label} replace the spec ones:")
+        L.append(f"{len(a.changed)} ops change class when the {rs.label} replace the spec ones:")
         L.append("")
-        L += _table(["op", "stage", "OI (FLOP/B)", "spec", c.measured.label],
-                    [(x["name"], x["stage"], _f(x["oi_FLOPpB"]), x["spec_bound"], x["measured_bound"])
-                     for x in a.changed])
+        L += _table(["op", "stage", "kind", "OI (FLOP/B)", "spec", rs.short, f"{rs.short}: compute roof"],
+                    [(x["name"], x["stage"], x["kind"], _f(x["oi_FLOPpB"]), x["spec_bound"], x[f"{rs.key}_bound"],
+                      _ceiling_name(c, x[f"{rs.key}_compute_ceiling"])) for x in a.changed])
     else:
-        L.append("No op changes class when the measured ceilings replace the spec ones.")
+        L.append(f"No op changes class when the {rs.label} replace the spec ones.")
     L.append("")
 
     L.append("## Ops")
     L.append("")
-    hdr = ["stage", "op", "M x K x N", "count", "GFLOP", "MB", "OI (FLOP/B)"]
+    hdr = ["stage", "op", "kind", "M x K x N", "count", "GFLOP", "MB", "OI (FLOP/B)"]
+    detailed = {s.key: s.key != "spec" or s.ew_compute is not s.compute for s in sets}
     for s in sets:
-        hdr += [f"{s.name}: bound", f"{s.name}: GFLOP/s", f"{s.name}: time"]
+        hdr += [f"{s.short}: bound"]
+        if detailed[s.key]:
+            hdr += [f"{s.short}: compute roof", f"{s.short}: source"]
+        hdr += [f"{s.short}: GFLOP/s", f"{s.short}: time"]
     body = []
     for r in a.rows:
         shape = f"{r['M']}x{r['K']}x{r['N']}" if r["K"] != "" else f"{r['M']}x{r['N']}"
-        row = [r["stage"], r["name"], shape, r["count"], _f(r["flop_total"] / 1e9), _f(r["bytes_total"] / 1e6),
-               _f(r["oi_FLOPpB"])]
+        row = [r["stage"], r["name"], r["kind"], shape, r["count"], _f(r["flop_total"] / 1e9),
+               _f(r["bytes_total"] / 1e6), _f(r["oi_FLOPpB"])]
         for s in sets:
-            row += [r[f"{s.name}_bound"], _f(r[f"{s.name}_attainable_GFLOPps"]), _t(r[f"{s.name}_time_total_s"])]
+            k = s.key
+            row += [r[f"{k}_bound"]]
+            if detailed[k]:
+                row += [_ceiling_name(c, r[f"{k}_compute_ceiling"]), r[f"{k}_source"]]
+            row += [_f(r[f"{k}_attainable_GFLOPps"]), _t(r[f"{k}_time_total_s"])]
         body.append(row)
+    if any(detailed.values()):
+        L.append("compute roof: the compute ceiling the op is placed under; source: the source of the roof "
+                 "that binds it (memory or compute).")
+        L.append("")
     L += _table(hdr, body)
 
     L.append("## Fusion: GEMM + bias + activation")
     L.append("")
     if a.fusion:
-        cs = c.measured or c.spec
+        cs = c.run_set or c.spec
         L.append(f"Per call; unfused = C written and read back by separate epilogue ops (one launch each); "
-                 f"fused = C kept on chip. Predicted times under the {cs.label}, including the launches saved.")
+                 f"fused = C kept on chip. Predicted times under the {cs.label}, including the launches saved "
+                 f"(unfused epilogue ops under the elementwise compute roof, the fused chain under the GEMM "
+                 f"one). 'saving from a run' = unfused - fused median of a gemm run of the same shape, with "
+                 f"its source.")
         L.append("")
         L += _table(["op", "epilogue", "M x K x N", "count", "bytes unfused", "bytes fused", "OI unfused",
                      "OI fused", "time unfused", "time fused", "predicted saving", "per inference",
-                     "measured saving"],
+                     "saving from a run"],
                     [(x["name"], x["epilogue"], f"{x['M']}x{x['K']}x{x['N']}", x["count"],
                       _f(x["unfused_bytes"]), _f(x["fused_bytes"]), _f(x["unfused_oi_FLOPpB"]),
                       _f(x["fused_oi_FLOPpB"]), _t(x["unfused_time_s"]), _t(x["fused_time_s"]),
                       _t(x["predicted_saved_s"]), _t(x["predicted_saved_total_s"]),
-                      f"{_t(x['measured_saved_s'])} (run {x['measured_run']})" if x["measured_saved_s"] is not None
-                      else "-") for x in a.fusion])
-    if a.fusion_measured:
-        L.append("Fused-vs-unfused GEMM runs: measured saving (unfused - fused median) beside the prediction:")
+                      f"{_t(x['run_saved_s'])} ({x['run_saved_tag']}: run {x['run_id']})"
+                      if x["run_saved_s"] is not None else "-") for x in a.fusion])
+    if a.fusion_runs:
+        L.append("Fused-vs-unfused GEMM runs: the run's saving (unfused - fused median) beside the prediction "
+                 "(a hardware run's times are measured; an emulated run's are the model's):")
         L.append("")
-        L += _table(["dtype", "M x K x N", "epilogue", "unfused (median)", "fused (median)", "measured saving",
+        L += _table(["dtype", "M x K x N", "epilogue", "unfused (median)", "fused (median)", "saving (run)",
                      "predicted saving", "source"],
-                    [(x["dtype"], f"{x['M']}x{x['K']}x{x['N']}", x["epilogue"], _t(x["measured_unfused_time_s"]),
-                      _t(x["measured_fused_time_s"]), _t(x["measured_saved_s"]), _t(x["predicted_saved_s"]),
-                      _src(x)) for x in a.fusion_measured])
+                    [(x["dtype"], f"{x['M']}x{x['K']}x{x['N']}", x["epilogue"], _t(x["run_unfused_time_s"]),
+                      _t(x["run_fused_time_s"]), _t(x["run_saved_s"]), _t(x["predicted_saved_s"]),
+                      _src(x)) for x in a.fusion_runs])
     else:
         L.append("No fused-vs-unfused GEMM run given: savings are predicted only.")
         L.append("")

@@ -40,12 +40,14 @@ def compare(analysis) -> dict:
     mem = plat.hbm_peak(platform)
     p = analysis.precision.precision
     fp = ceil.spec.compute.figure                   # the corrected element type's spec compute
-    if ceil.measured is not None:
-        bw = ceil.measured.memory.figure
-        comp = ceil.measured.compute.figure
+    rs = ceil.run_set
+    if rs is not None:
+        bw = rs.memory.figure
+        comp = rs.compute.figure          # GEMM-kind ops
+        comp_ew = rs.ew_compute.figure    # elementwise ops: the spec compute of the element type
     else:
         bw = mem
-        comp = fp
+        comp = comp_ew = fp
     seed = {
         "operand": SEED_OPERAND, "operand_bytes": 2,
         "compute": comp16.to_dict(), "memory": mem.to_dict(),
@@ -55,14 +57,18 @@ def compare(analysis) -> dict:
     }
     corrected = {
         "operand": p, "operand_bytes": element_bytes(p), "operand_origin": analysis.precision.origin,
-        "compute_spec": fp.to_dict(), "compute": comp.to_dict(), "memory": bw.to_dict(),
+        "compute_spec": fp.to_dict(), "compute": comp.to_dict(), "compute_elementwise": comp_ew.to_dict(),
+        "memory": bw.to_dict(),
         "ridge_FLOPpB": comp.value / bw.value,
-        "nothing_measured": ceil.measured is None,
+        "ceilings": rs.key if rs else "spec",
+        "nothing_measured": analysis.nothing_measured,
+        "no_runs": not analysis.runs,
     }
     seed_set = CeilingSet("seed", "seed", Ceiling("memory.spec", "memory", mem),
                           Ceiling("compute.seed", "compute", comp16), ceil.spec.dispatch)
     corr_set = CeilingSet("corrected", "corrected", Ceiling("memory.c", "memory", bw),
-                          Ceiling("compute.c", "compute", comp), ceil.spec.dispatch)
+                          Ceiling("compute.c", "compute", comp), ceil.spec.dispatch,
+                          compute_elementwise=Ceiling("compute.c.ew", "compute", comp_ew))
     ops = []
     if wl is not None:
         for o in wl.ops:
@@ -71,8 +77,8 @@ def compare(analysis) -> dict:
             ops.append({
                 "stage": o.stage, "name": o.name, "kind": o.kind,
                 "seed_oi_FLOPpB": oi16, "corrected_oi_FLOPpB": oip, "oi_ratio": oi16 / oip,
-                "seed_bound": roofline_time(o.flop, o.bytes(SEED_OPERAND), seed_set)[1],
-                "corrected_bound": roofline_time(o.flop, o.bytes(p), corr_set)[1],
+                "seed_bound": roofline_time(o.flop, o.bytes(SEED_OPERAND), seed_set, o.kind)[1],
+                "corrected_bound": roofline_time(o.flop, o.bytes(p), corr_set, o.kind)[1],
             })
         t16, tp = wl.totals(SEED_OPERAND)["overall"], wl.totals(p)["overall"]
         seed["inference_oi_FLOPpB"] = t16["oi_FLOPpB"]
@@ -97,7 +103,9 @@ def format_text(cmp: dict) -> str:
             L.append(f"  corrected: {b}")
     pair("operands", "16-bit, 2 B/element (assumption: 'We assume 16-bit precision')",
          f"{c['operand']}, {c['operand_bytes']} B/element ({c['operand_origin']})")
-    pair("compute ceiling", fig(s["compute"]), fig(c["compute"]))
+    pair("compute ceiling (GEMM, attention)", fig(s["compute"]), fig(c["compute"]))
+    if c["compute_elementwise"] != c["compute"]:
+        pair("compute ceiling (elementwise ops)", fig(s["compute"]), fig(c["compute_elementwise"]))
     pair("memory ceiling", fig(s["memory"]), fig(c["memory"]))
     pair("ridge (FLOP/B)", f"{s['ridge_FLOPpB']:.1f}", f"{c['ridge_FLOPpB']:.1f}")
     pair("derated memory, ridge", f"{fig(s['derated_memory'])}; ridge {s['derated_ridge_FLOPpB']:.1f} FLOP/B", None)
@@ -105,8 +113,11 @@ def format_text(cmp: dict) -> str:
     if "inference_oi_FLOPpB" in s:
         pair("OI of one inference (FLOP/B)", f"{s['inference_oi_FLOPpB']:.2f}", f"{c['inference_oi_FLOPpB']:.2f}")
         pair("compute-bound ops", str(s["compute_bound_ops"]), str(c["compute_bound_ops"]))
-    if c["nothing_measured"]:
+    if c["no_runs"]:
         L.append("nothing was measured: the corrected bandwidth is the spec figure; pass memcpy and gemm runs")
+    elif c["nothing_measured"]:
+        L.append("nothing was measured: the runs given are emulated, so the corrected figures taken from them "
+                 "are model figures ('emulated (model)')")
     if cmp["ops"]:
         L += ["", f"{'op':<30} {'OI 16-bit':>10} {'OI ' + c['operand']:>10} {'ratio':>6}  seed -> corrected bound"]
         for o in cmp["ops"]:
