@@ -55,9 +55,9 @@ class GemmPrediction:
     bound: str                  # 'compute' | 'memory' | 'latency'
     pipeline_fill_s: float
     cycles: int
-    compute_s: float            # MAC loop + epilogue cycles
-    memory_s: float             # bytes / port bandwidth (loads not overlapped with compute)
-    latency_s: float            # memory first-word latencies + pipeline fills
+    compute_s: float            # zero-acc, MAC loop and epilogue (finish) cycles
+    memory_s: float             # row data cycles (word rate or port rate) + zero padding; not overlapped
+    latency_s: float            # first-word latency of every row burst + pipeline fills
     bytes: int                  # DRAM traffic (A and B re-read per tile)
     flop: int                   # 2 M N K (useful, not padded)
     kernel_peak_GFLOPps: float  # PE x 2 x clock
@@ -80,9 +80,16 @@ def _classes(total, tile):
     return out
 
 
+def gemm_lanes(width_bits, elem_bytes, out_bytes, TM, TN, TK):
+    """Elements per cycle of the word-wide loops (kernels/gemm/gemm_types.h GEMM_LANES_*):
+    one port word of elements, capped at the tile edge. Returns (LA, LB, LC)."""
+    w = width_bits // 8
+    return min(max(1, w // elem_bytes), TK), min(max(1, w // elem_bytes), TN), min(max(1, w // out_bytes), TN)
+
+
 def predict_gemm(platform, *, dtype, M, K, N, epilogue="none", params=None, clock_mhz=None,
                  port_bandwidth_GBps=None, memory=None, macs_per_dsp=None) -> GemmPrediction:
-    """Time of one call of the tiled GEMM kernel (dispatch not included)."""
+    """Time of one call of the tiled GEMM kernel (dispatch not included). Structure: docs/model.md."""
     p = _platform(platform)
     dtype = _dtype(dtype)
     M, K, N = (_int(x, n, 1) for x, n in ((M, "M"), (K, "K"), (N, "N")))
@@ -104,58 +111,67 @@ def predict_gemm(platform, *, dtype, M, K, N, epilogue="none", params=None, cloc
     ob = int(dtype_figure(dtype, "out_bytes").value)
     G = data.params()["gemm"]
     width = int(G["width_bits"].value)
-    beat = width // 8
+    LA, LB, LC = gemm_lanes(width, eb, ob, TM, TN, TK)
     if port_bandwidth_GBps is not None:
-        port_bandwidth_GBps = _num(port_bandwidth_GBps, "port_bandwidth_GBps")
+        r_rd = r_wr = _num(port_bandwidth_GBps, "port_bandwidth_GBps")
+    else:
+        # streaming rate of one port on its own PC (a row burst is one request of up to `burst` beats;
+        # its round trip is counted separately as the first-word latency of that row)
+        kw = dict(memory=mem, width_bits=width, clock_mhz=clk, burst=bp["burst"], outstanding=bp["outstanding"])
+        r_rd = port_rate_GBps(p, direction="read", **kw)
+        r_wr = port_rate_GBps(p, direction="write", **kw)
+    rd_Bpc, wr_Bpc = r_rd * 1e9 / f_hz, r_wr * 1e9 / f_hz        # bytes per kernel cycle
 
-    rates = {}
-
-    def rate(direction, row_bytes):
-        if port_bandwidth_GBps is not None:
-            return port_bandwidth_GBps
-        beats = math.ceil(row_bytes / beat)
-        key = (direction, beats)
-        if key not in rates:
-            rates[key] = port_rate_GBps(p, memory=mem, direction=direction, width_bits=width, clock_mhz=clk,
-                                        burst=bp["burst"], outstanding=bp["outstanding"], burst_beats=beats)
-        return rates[key]
-
-    lat_r = first_word_s(p, mem, "read", clk)
-    lat_w = first_word_s(p, mem, "write", clk)
+    lat_r = first_word_s(p, mem, "read", clk) * f_hz              # cycles, per row burst
+    lat_w = first_word_s(p, mem, "write", clk) * f_hz
+    row_depth = G["loop_overhead_cycles"].value                   # fill of one row loop (load/store)
     mul = dtype_figure(dtype, "mul_latency").value
     add = dtype_figure(dtype, "add_latency").value
     depth = G["loop_overhead_cycles"].value + mul + add * math.ceil(math.log2(PE)) + add
-    chunk_cycles = math.ceil(TM * TN * TK / PE)       # edge tiles cost a full tile of compute
-    lanes = G["epilogue_lanes"].value
-    epi_depth = {"none": 0, "bias": G["bias_depth_cycles"].value, "bias_gelu": G["gelu_depth_cycles"].value}[epilogue]
-    epi_cycles = 0 if epilogue == "none" else math.ceil(TM * TN / lanes)
+    epi_depth = {"none": G["loop_overhead_cycles"].value, "bias": G["bias_depth_cycles"].value,
+                 "bias_gelu": G["gelu_depth_cycles"].value}[epilogue]
 
-    compute_s = fill_s = mem_s = lat_s = 0.0
+    # per tile (constant): zero acc, finish (epilogue) pass
+    zero_cyc = math.ceil(TM * TN / PE)
+    finish_cyc = TM * math.ceil(TN / LC)
+    chunk_cyc = math.ceil(TM * TN * TK / PE)            # edge tiles cost a full tile of compute
+    segA, segB, segC = math.ceil(TK / LA), math.ceil(TN / LB), math.ceil(TN / LC)
+
+    comp = memc = latc = fillc = 0.0                    # cycles
     nbytes = 0
     k_chunks = _classes(K, TK)
     for mr, cm in _classes(M, TM):
         for nc, cn in _classes(N, TN):
             tiles = cm * cn
+            comp += tiles * (zero_cyc + finish_cyc)
+            fillc += tiles * (G["loop_overhead_cycles"].value + epi_depth)
             for kc, ck in k_chunks:
                 n = tiles * ck
-                a, b = mr * kc * eb, kc * nc * eb      # only the valid elements are loaded
-                mem_s += n * (a / (rate("read", kc * eb) * 1e9) + b / (rate("read", nc * eb) * 1e9))
-                lat_s += n * 2 * lat_r                # A then B: two burst-loads per chunk, not overlapped
-                compute_s += n * chunk_cycles / f_hz
-                fill_s += n * depth / f_hz
-                nbytes += n * (a + b)
+                # load A: mr row bursts of kc elements, zero padding to TK, padding rows
+                sa = math.ceil(kc / LA)
+                a_data = max(sa, kc * eb / rd_Bpc)
+                memc += n * (mr * (a_data + (segA - sa)) + (TM - mr) * segA)
+                # load B: kc row bursts of nc elements, zero padding to TN, padding rows
+                sb = math.ceil(nc / LB)
+                b_data = max(sb, nc * eb / rd_Bpc)
+                memc += n * (kc * (b_data + (segB - sb)) + (TK - kc) * segB)
+                latc += n * (mr + kc) * lat_r
+                fillc += n * ((mr + kc) * row_depth + depth)
+                comp += n * chunk_cyc
+                nbytes += n * (mr * kc + kc * nc) * eb
+            sc = math.ceil(nc / LC)
             if epilogue != "none":
-                bias = nc * eb
-                mem_s += tiles * bias / (rate("read", bias) * 1e9)
-                lat_s += tiles * lat_r
-                compute_s += tiles * epi_cycles / f_hz
-                fill_s += tiles * epi_depth / f_hz
-                nbytes += tiles * bias
-            c = mr * nc * ob
-            mem_s += tiles * c / (rate("write", nc * ob) * 1e9)
-            lat_s += tiles * lat_w
-            nbytes += tiles * c
-    latency_s = lat_s + fill_s
+                memc += tiles * (max(sc, nc * eb / rd_Bpc) + (segC - sc))
+                latc += tiles * lat_r
+                fillc += tiles * row_depth
+                nbytes += tiles * nc * eb
+            # store: mr row bursts of nc out_t
+            memc += tiles * mr * max(sc, nc * ob / wr_Bpc)
+            latc += tiles * mr * lat_w
+            fillc += tiles * mr * row_depth
+            nbytes += tiles * mr * nc * ob
+    compute_s, mem_s, fill_s = comp / f_hz, memc / f_hz, fillc / f_hz
+    latency_s = latc / f_hz + fill_s
     time_s = compute_s + mem_s + latency_s
     parts = {"compute": compute_s, "memory": mem_s, "latency": latency_s}
     bound = max(parts, key=parts.get)
@@ -163,7 +179,7 @@ def predict_gemm(platform, *, dtype, M, K, N, epilogue="none", params=None, cloc
     inputs = dict(platform=p.name, dtype=dtype, M=M, K=K, N=N, epilogue=epilogue, clock_mhz=clk, memory=mem,
                   tile_m=TM, tile_n=TN, tile_k=TK, pe=PE, burst=bp["burst"], outstanding=bp["outstanding"],
                   macs_per_dsp=mpd, elem_bytes=eb, out_bytes=ob, pipeline_depth_cycles=depth,
-                  port_bandwidth_GBps=port_bandwidth_GBps)
+                  lanes_a=LA, lanes_b=LB, lanes_c=LC, port_bandwidth_GBps=port_bandwidth_GBps)
     return GemmPrediction(time_s, flop / time_s / 1e9, bound, fill_s, round(time_s * f_hz), compute_s, mem_s,
                           latency_s, nbytes, flop, PE * 2 * f_hz / 1e9, dsps, inputs)
 
@@ -211,26 +227,29 @@ def predict_elementwise(platform, *, M, N, elem_bytes=4, clock_mhz=None, params=
             burst = _int(v, k, 1, int(data.value("axi", "max_burst_beats")))
         if str(k).upper() in ("EW_OUTSTANDING", "BIAS_GELU_OUTSTANDING"):
             outstanding = _int(v, k, 1)
-    lanes = max(1, width // 8 // elem_bytes)
+    lanes = max(1, width // 8 // elem_bytes)           # 16 for 4-byte C elements (GEMM_OUT_LANES)
     if port_bandwidth_GBps is not None:
         r_copy = r_read = _num(port_bandwidth_GBps, "port_bandwidth_GBps")
     else:
         r_copy = port_rate_GBps(p, memory=mem, direction="copy", width_bits=width, clock_mhz=clk, burst=burst,
                                 outstanding=outstanding)
         r_read = port_rate_GBps(p, memory=mem, direction="read", width_bits=width, clock_mhz=clk, burst=burst,
-                                outstanding=outstanding,
-                                burst_beats=math.ceil(N * elem_bytes / (width // 8)))
+                                outstanding=outstanding)
+    # Per row (kernels/gemm/bias_gelu.cpp): one loop of ceil(N/lanes) iterations that reads in[] and
+    # bias[] and writes out[] as three bursts on three ports, then waits for the write response.
     n = M * N
-    compute_s = math.ceil(n / lanes) / f_hz
-    stream_s = n * elem_bytes / (r_copy * 1e9)        # read C and write out in lock-step
-    bias_s = N * elem_bytes / (r_read * 1e9)
+    segs = math.ceil(N / lanes)
+    row_stream_s = N * elem_bytes / (r_copy * 1e9)      # read C and write out in lock-step
+    row_bias_s = N * elem_bytes / (r_read * 1e9)        # bias re-read per row, on its own port (parallel)
+    row_data_s = max(segs / f_hz, row_stream_s, row_bias_s)
     depth = G["gelu_depth_cycles"].value if epilogue == "bias_gelu" else G["bias_depth_cycles"].value
-    fill_s = depth / f_hz
-    lat_s = 2 * first_word_s(p, mem, "read", clk) + first_word_s(p, mem, "write", clk) + fill_s
-    mem_s = stream_s + bias_s
-    time_s = max(compute_s, stream_s) + bias_s + lat_s
+    fill_s = M * depth / f_hz
+    lat_s = M * (first_word_s(p, mem, "read", clk) + first_word_s(p, mem, "write", clk)) + fill_s
+    compute_s = M * segs / f_hz
+    mem_s = M * max(row_stream_s, row_bias_s)
+    time_s = M * row_data_s + lat_s
     parts = {"compute": compute_s, "memory": mem_s, "latency": lat_s}
-    nbytes = 2 * n * elem_bytes + N * elem_bytes
+    nbytes = 2 * n * elem_bytes + M * N * elem_bytes
     inputs = dict(platform=p.name, M=M, N=N, elem_bytes=elem_bytes, clock_mhz=clk, memory=mem, epilogue=epilogue,
                   lanes=lanes, burst=burst, outstanding=outstanding, port_bandwidth_GBps=port_bandwidth_GBps)
     return ElementwisePrediction(time_s, max(parts, key=parts.get), fill_s, round(time_s * f_hz), compute_s,

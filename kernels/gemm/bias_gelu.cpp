@@ -11,8 +11,11 @@
 //   M, N     uint32
 //   epilogue uint32         0 copy, 1 + bias, 2 + bias then GELU; > 2: nothing is done
 //
-// Structure: for each row, one II=1 loop over N reading in[] and bias[] (two
-// bursts) and writing out[] (one burst): ~M*(N + L) cycles.
+// Structure: for each row, one II=1 loop of ceil(N/LC) iterations, each
+// reading LC consecutive elements of in[] and bias[] (two bursts) and writing
+// LC elements of out[] (one burst); LC = GEMM_LANES_C = 16 (one 512-bit word of
+// 32-bit out_t).  Lanes past the end of the row are neither read nor written.
+// ~M*(ceil(N/16) + L) cycles; see README.md.
 #include "epilogue.h"
 
 extern "C" void bias_gelu(const out_t* in, const elem_t* bias, out_t* out,
@@ -35,19 +38,28 @@ rows:
 #pragma HLS LOOP_TRIPCOUNT min=1 max=1024 avg=64
     const out_t* src = in + (unsigned long)m * N;
     out_t* dst = out + (unsigned long)m * N;
+    const unsigned int segs = (N + GEMM_OUT_LANES - 1) / GEMM_OUT_LANES;
     if (epilogue == GEMM_EPI_NONE) {
     copy_row:
-      for (unsigned int n = 0; n < N; ++n) {
+      for (unsigned int s = 0; s < segs; ++s) {
 #pragma HLS PIPELINE II=1
-#pragma HLS LOOP_TRIPCOUNT min=1 max=4096 avg=1024
-        dst[n] = src[n];
+#pragma HLS LOOP_TRIPCOUNT min=1 max=256 avg=64
+        for (int l = 0; l < GEMM_OUT_LANES; ++l) {
+#pragma HLS UNROLL
+          const unsigned int n = s * GEMM_OUT_LANES + l;
+          if (n < N) dst[n] = src[n];
+        }
       }
     } else {
     epi_row:
-      for (unsigned int n = 0; n < N; ++n) {
+      for (unsigned int s = 0; s < segs; ++s) {
 #pragma HLS PIPELINE II=1
-#pragma HLS LOOP_TRIPCOUNT min=1 max=4096 avg=1024
-        dst[n] = gemm_epilogue(src[n], bias[n], epilogue);
+#pragma HLS LOOP_TRIPCOUNT min=1 max=256 avg=64
+        for (int l = 0; l < GEMM_OUT_LANES; ++l) {
+#pragma HLS UNROLL
+          const unsigned int n = s * GEMM_OUT_LANES + l;
+          if (n < N) dst[n] = gemm_epilogue(src[n], bias[n], epilogue);
+        }
       }
     }
   }

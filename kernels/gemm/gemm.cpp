@@ -11,15 +11,20 @@
 //   epilogue uint32         0 none, 1 + bias, 2 + bias then GELU; > 2: nothing is done
 // elem_t / out_t per GEMM_DTYPE_ID: see gemm_types.h and README.md.
 //
-// Structure (the timing model depends on it; see README.md):
+// Structure (the timing model depends on it; see README.md).  LA, LB, LC are
+// the lanes of gemm_types.h: one 512-bit word of elements per cycle (fp32 16,
+// fp16/fx16 32, int8 64; C/bias 16), capped at the tile edge.
 //   for each TM x TN output tile (row-major tile order):
-//     zero the accumulators                               TM*TN/PE cycles
+//     zero the accumulators                                   TM*TN/PE cycles
 //     for each K chunk of TK:
-//       load A tile (TM x TK), one burst per row, zero padding  ~TM*(TK + L)
-//       load B tile (TK x TN), one burst per row, zero padding  ~TK*(TN + L)
+//       load A tile (TM x TK): per row one burst of ceil(kv/LA) word cycles,
+//                              then zero padding to TK (LA per cycle)
+//       load B tile (TK x TN): per row one burst of ceil(nv/LB) word cycles,
+//                              then zero padding to TN (LB per cycle)
 //       compute: II=1 loop of TK*TM*TN/PE iterations, PE MACs each
-//     if epilogue: load bias[n0 .. n0+TN) (one burst)      ~TN + L
-//     epilogue + write the valid part of the tile, one burst per row
+//     if epilogue: load bias[n0 .. n0+nv) (one burst, LC per cycle), zero-padded
+//     finish: c_buf = epilogue(acc, bias) over the whole tile, LC per cycle
+//     store the valid part of c_buf, one burst of ceil(nv/LC) cycles per row
 //   Loads, compute and stores are sequential (no overlap).
 #include "epilogue.h"
 
@@ -27,6 +32,9 @@
 #define TN GEMM_TILE_N
 #define TK GEMM_TILE_K
 #define PE GEMM_PE
+#define LA GEMM_LANES_A
+#define LB GEMM_LANES_B
+#define LC GEMM_LANES_C
 
 extern "C" void gemm(const elem_t* A, const elem_t* B, out_t* C, const elem_t* bias,
                      unsigned int M, unsigned int K, unsigned int N,
@@ -47,15 +55,21 @@ extern "C" void gemm(const elem_t* A, const elem_t* B, out_t* C, const elem_t* b
 
   if (epilogue > GEMM_EPI_BIAS_GELU || M == 0 || K == 0 || N == 0) return;
 
-  // A tile: one read per cycle in compute (broadcast to all PE lanes).
+  // A tile: LA consecutive k per cycle when loaded, one element per cycle in
+  // compute (broadcast to all PE lanes).
   buf_t a_buf[TM][TK];
-  // B tile: PE consecutive columns per cycle -> PE banks.
+  HLSC_PRAGMA(HLS ARRAY_PARTITION variable=a_buf cyclic factor=GEMM_LANES_A dim=2)
+  // B tile: PE consecutive columns per cycle in compute, LB when loaded.
   buf_t b_buf[TK][TN];
-  HLSC_PRAGMA(HLS ARRAY_PARTITION variable=b_buf cyclic factor=GEMM_PE dim=2)
-  // Accumulators: PE consecutive columns per cycle -> PE banks.
+  HLSC_PRAGMA(HLS ARRAY_PARTITION variable=b_buf cyclic factor=GEMM_B_BANKS dim=2)
+  // Accumulators: PE consecutive columns per cycle in compute, LC in finish.
   acc_t acc[TM][TN];
-  HLSC_PRAGMA(HLS ARRAY_PARTITION variable=acc cyclic factor=GEMM_PE dim=2)
+  HLSC_PRAGMA(HLS ARRAY_PARTITION variable=acc cyclic factor=GEMM_ACC_BANKS dim=2)
+  // Finished C tile (epilogue applied): LC columns per cycle.
+  out_t c_buf[TM][TN];
+  HLSC_PRAGMA(HLS ARRAY_PARTITION variable=c_buf cyclic factor=GEMM_LANES_C dim=2)
   elem_t bias_buf[TN];
+  HLSC_PRAGMA(HLS ARRAY_PARTITION variable=bias_buf cyclic factor=GEMM_LANES_C dim=1)
 
 tile_m:
   for (unsigned int m0 = 0; m0 < M; m0 += TM) {
@@ -82,39 +96,59 @@ tile_m:
 #pragma HLS LOOP_TRIPCOUNT min=1 max=64 avg=8
         const unsigned int kv = (K - k0 < (unsigned int)TK) ? K - k0 : (unsigned int)TK;
 
+        // Each row: one burst of ceil(len/LA) iterations moving LA consecutive
+        // elements (one 512-bit word of elem_t) per cycle; lanes past the end
+        // of the row are not read and get 0.  Then the rest of the row is
+        // zeroed LA per cycle.  Rows past the matrix edge are all padding.
       load_a:
         for (int i = 0; i < TM; ++i) {
           const unsigned int len = ((unsigned int)i < mv) ? kv : 0;
+          const unsigned int segs = (len + LA - 1) / LA;
           const elem_t* src = A + (unsigned long)(m0 + i) * K + k0;
         load_a_row:
-          for (unsigned int k = 0; k < len; ++k) {
+          for (unsigned int s = 0; s < segs; ++s) {
 #pragma HLS PIPELINE II=1
-HLSC_PRAGMA(HLS LOOP_TRIPCOUNT min=1 max=GEMM_TILE_K avg=GEMM_TILE_K)
-            a_buf[i][k] = gemm_to_buf(src[k]);
+HLSC_PRAGMA(HLS LOOP_TRIPCOUNT min=1 max=GEMM_TILE_K)
+            for (int l = 0; l < LA; ++l) {
+#pragma HLS UNROLL
+              const unsigned int k = s * LA + l;
+              a_buf[i][k] = (k < len) ? gemm_to_buf(src[k]) : buf_t(0);
+            }
           }
         pad_a_row:
-          for (unsigned int k = len; k < (unsigned int)TK; ++k) {
+          for (unsigned int s = segs; s < (unsigned int)(TK / LA); ++s) {
 #pragma HLS PIPELINE II=1
 HLSC_PRAGMA(HLS LOOP_TRIPCOUNT min=0 max=GEMM_TILE_K avg=0)
-            a_buf[i][k] = 0;
+            for (int l = 0; l < LA; ++l) {
+#pragma HLS UNROLL
+              a_buf[i][s * LA + l] = 0;
+            }
           }
         }
 
       load_b:
         for (int k = 0; k < TK; ++k) {
           const unsigned int len = ((unsigned int)k < kv) ? nv : 0;
+          const unsigned int segs = (len + LB - 1) / LB;
           const elem_t* src = B + (unsigned long)(k0 + k) * N + n0;
         load_b_row:
-          for (unsigned int j = 0; j < len; ++j) {
+          for (unsigned int s = 0; s < segs; ++s) {
 #pragma HLS PIPELINE II=1
-HLSC_PRAGMA(HLS LOOP_TRIPCOUNT min=1 max=GEMM_TILE_N avg=GEMM_TILE_N)
-            b_buf[k][j] = gemm_to_buf(src[j]);
+HLSC_PRAGMA(HLS LOOP_TRIPCOUNT min=1 max=GEMM_TILE_N)
+            for (int l = 0; l < LB; ++l) {
+#pragma HLS UNROLL
+              const unsigned int j = s * LB + l;
+              b_buf[k][j] = (j < len) ? gemm_to_buf(src[j]) : buf_t(0);
+            }
           }
         pad_b_row:
-          for (unsigned int j = len; j < (unsigned int)TN; ++j) {
+          for (unsigned int s = segs; s < (unsigned int)(TN / LB); ++s) {
 #pragma HLS PIPELINE II=1
 HLSC_PRAGMA(HLS LOOP_TRIPCOUNT min=0 max=GEMM_TILE_N avg=0)
-            b_buf[k][j] = 0;
+            for (int l = 0; l < LB; ++l) {
+#pragma HLS UNROLL
+              b_buf[k][s * LB + l] = 0;
+            }
           }
         }
 
@@ -140,25 +174,62 @@ HLSC_PRAGMA(HLS LOOP_TRIPCOUNT min=0 max=GEMM_TILE_N avg=0)
         }
       }
 
+      // bias[n0 .. n0+nv): one burst, LC per cycle, zero-padded to TN.
       if (epilogue != GEMM_EPI_NONE) {
+        const unsigned int segs = (nv + LC - 1) / LC;
       load_bias:
-        for (unsigned int j = 0; j < nv; ++j) {
+        for (unsigned int s = 0; s < segs; ++s) {
 #pragma HLS PIPELINE II=1
-HLSC_PRAGMA(HLS LOOP_TRIPCOUNT min=1 max=GEMM_TILE_N avg=GEMM_TILE_N)
-          bias_buf[j] = bias[n0 + j];
+HLSC_PRAGMA(HLS LOOP_TRIPCOUNT min=1 max=GEMM_TILE_N)
+          for (int l = 0; l < LC; ++l) {
+#pragma HLS UNROLL
+            const unsigned int j = s * LC + l;
+            bias_buf[j] = (j < nv) ? bias[n0 + j] : elem_t(0.0f);
+          }
+        }
+      pad_bias:
+        for (unsigned int s = segs; s < (unsigned int)(TN / LC); ++s) {
+#pragma HLS PIPELINE II=1
+HLSC_PRAGMA(HLS LOOP_TRIPCOUNT min=0 max=GEMM_TILE_N avg=0)
+          for (int l = 0; l < LC; ++l) {
+#pragma HLS UNROLL
+            bias_buf[s * LC + l] = elem_t(0.0f);
+          }
         }
       }
 
+      // Epilogue over the whole tile (constant bounds: one pipeline fill per
+      // tile), LC columns per cycle: TM*TN/LC iterations.
+    finish:
+      for (int i = 0; i < TM; ++i) {
+        for (int jb = 0; jb < TN / LC; ++jb) {
+#pragma HLS PIPELINE II=1
+          for (int l = 0; l < LC; ++l) {
+#pragma HLS UNROLL
+            const int j = jb * LC + l;
+            const elem_t b = (epilogue != GEMM_EPI_NONE) ? bias_buf[j] : elem_t(0.0f);
+            c_buf[i][j] = gemm_epilogue(gemm_acc_to_out(acc[i][j]), b, epilogue);
+          }
+        }
+      }
+
+      // The valid part of the tile: per row one burst of ceil(nv/LC) cycles,
+      // LC elements (one 512-bit word of out_t) each; lanes past the end of
+      // the row are not written.
     store_c:
       for (unsigned int i = 0; i < mv; ++i) {
 HLSC_PRAGMA(HLS LOOP_TRIPCOUNT min=1 max=GEMM_TILE_M avg=GEMM_TILE_M)
         out_t* dst = C + (unsigned long)(m0 + i) * N + n0;
+        const unsigned int segs = (nv + LC - 1) / LC;
       store_c_row:
-        for (unsigned int j = 0; j < nv; ++j) {
+        for (unsigned int s = 0; s < segs; ++s) {
 #pragma HLS PIPELINE II=1
-HLSC_PRAGMA(HLS LOOP_TRIPCOUNT min=1 max=GEMM_TILE_N avg=GEMM_TILE_N)
-          const elem_t b = (epilogue != GEMM_EPI_NONE) ? bias_buf[j] : elem_t(0.0f);
-          dst[j] = gemm_epilogue(gemm_acc_to_out(acc[i][j]), b, epilogue);
+HLSC_PRAGMA(HLS LOOP_TRIPCOUNT min=1 max=GEMM_TILE_N)
+          for (int l = 0; l < LC; ++l) {
+#pragma HLS UNROLL
+            const unsigned int j = s * LC + l;
+            if (j < nv) dst[j] = c_buf[i][j];
+          }
         }
       }
     }

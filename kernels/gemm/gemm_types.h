@@ -11,17 +11,19 @@
 #ifndef GEMM_DTYPE_ID
 #define GEMM_DTYPE_ID 0      // 0 fp32, 1 fp16, 2 fx16, 3 int8
 #endif
+// The defaults are the fp32 design (kernels/designs/gemm.toml); they are valid
+// for every dtype.
 #ifndef GEMM_TILE_M
-#define GEMM_TILE_M 64       // TM: output tile rows
+#define GEMM_TILE_M 128      // TM: output tile rows
 #endif
 #ifndef GEMM_TILE_N
-#define GEMM_TILE_N 64       // TN: output tile columns
+#define GEMM_TILE_N 512      // TN: output tile columns
 #endif
 #ifndef GEMM_TILE_K
-#define GEMM_TILE_K 64       // TK: depth of one K chunk
+#define GEMM_TILE_K 256      // TK: depth of one K chunk
 #endif
 #ifndef GEMM_PE
-#define GEMM_PE 64           // multiply-accumulates per cycle
+#define GEMM_PE 256          // multiply-accumulates per cycle
 #endif
 #ifndef GEMM_FX_INT_BITS
 #define GEMM_FX_INT_BITS 6   // fx16 only: integer bits (incl. sign) of ap_fixed<16, I>
@@ -66,6 +68,7 @@ typedef float buf_t;
 typedef float acc_t;
 typedef float out_t;
 #define GEMM_DSP_PER_MAC 5   // fp32 fmul (3 DSP) + fadd (2 DSP), full-DSP cores
+#define GEMM_IN_LANES 16     // elem_t per 512-bit word
 #define GEMM_DTYPE_NAME "fp32"
 #elif GEMM_DTYPE_ID == 1
 typedef half elem_t;
@@ -73,6 +76,7 @@ typedef float buf_t;         // converted (exactly) to fp32 when loaded
 typedef float acc_t;         // fp32 accumulation
 typedef float out_t;         // fp32 output
 #define GEMM_DSP_PER_MAC 5   // same fp32 MAC as above
+#define GEMM_IN_LANES 32
 #define GEMM_DTYPE_NAME "fp16"
 #elif GEMM_DTYPE_ID == 2
 #define GEMM_FX_FRAC_BITS (16 - GEMM_FX_INT_BITS)
@@ -82,6 +86,7 @@ typedef hlsc::acc<48>::type acc_t;                    // raw sum, units 2^-2F, 4
 typedef ap_fixed<32, 16, AP_RND, AP_SAT> out_t;       // 16.16, round half up, saturate
 #define GEMM_ACC_BITS 48
 #define GEMM_DSP_PER_MAC 1   // 16x16 multiply + 48-bit accumulate: one DSP48E2
+#define GEMM_IN_LANES 32
 #define GEMM_DTYPE_NAME "fx16"
 #else
 typedef ap_int<8> elem_t;
@@ -90,16 +95,66 @@ typedef hlsc::acc<32>::type acc_t;                    // int32 accumulation (wra
 typedef ap_int<32> out_t;
 #define GEMM_ACC_BITS 32
 #define GEMM_DSP_PER_MAC 1   // conservative: one DSP per 8x8 MAC (no packing)
+#define GEMM_IN_LANES 64
 #define GEMM_DTYPE_NAME "int8"
 #endif
 
 // ---------------------------------------------------------------------------
+// Lanes: elements moved per cycle by the word-wide loops (one 512-bit word of
+// elements, capped at the tile edge so small test tiles still work).
+//   GEMM_LANES_A : A tile row (TK elements)        min(512/elem bits, TK)
+//   GEMM_LANES_B : B tile row (TN elements)        min(512/elem bits, TN)
+//   GEMM_LANES_C : C row, epilogue and bias (TN)   min(16, TN): 16 x 32-bit out_t
+// Bank counts (cyclic ARRAY_PARTITION factors, dim 2): b_buf and acc serve both
+// the PE lanes of the compute loop and the word-wide loops, so they get
+// max(PE, lanes) banks; the larger must be a multiple of the smaller (checked).
+// All of these are plain integer literals after preprocessing, so they can be
+// used as pragma values.
+#define GEMM_OUT_LANES 16
+#if GEMM_TILE_K < GEMM_IN_LANES
+#define GEMM_LANES_A GEMM_TILE_K
+#else
+#define GEMM_LANES_A GEMM_IN_LANES
+#endif
+#if GEMM_TILE_N < GEMM_IN_LANES
+#define GEMM_LANES_B GEMM_TILE_N
+#else
+#define GEMM_LANES_B GEMM_IN_LANES
+#endif
+#if GEMM_TILE_N < GEMM_OUT_LANES
+#define GEMM_LANES_C GEMM_TILE_N
+#else
+#define GEMM_LANES_C GEMM_OUT_LANES
+#endif
+#if GEMM_PE >= GEMM_LANES_B
+#define GEMM_B_BANKS GEMM_PE
+#else
+#define GEMM_B_BANKS GEMM_LANES_B
+#endif
+#if GEMM_PE >= GEMM_LANES_C
+#define GEMM_ACC_BANKS GEMM_PE
+#else
+#define GEMM_ACC_BANKS GEMM_LANES_C
+#endif
+static_assert(GEMM_TILE_K % GEMM_LANES_A == 0,
+              "GEMM_TILE_K must be a multiple of the A lanes (512 / element bits) or smaller than it: "
+              "A tile rows are loaded one 512-bit word of elements per cycle");
+static_assert(GEMM_TILE_N % GEMM_LANES_B == 0 && GEMM_TILE_N % GEMM_LANES_C == 0,
+              "GEMM_TILE_N must be a multiple of the B lanes (512 / element bits) and of 16, or smaller: "
+              "B rows and C rows move one 512-bit word per cycle");
+static_assert(GEMM_B_BANKS % GEMM_PE == 0 && GEMM_B_BANKS % GEMM_LANES_B == 0 &&
+                  GEMM_ACC_BANKS % GEMM_PE == 0 && GEMM_ACC_BANKS % GEMM_LANES_C == 0,
+              "GEMM_PE and the word lanes (512 / element bits, 16 for C) must divide one another: "
+              "b_buf and acc are split into max(PE, lanes) banks shared by both access patterns");
+
+// ---------------------------------------------------------------------------
 // Resource budgets (estimates; Vitis reports are the authority).
-// DSP: PE MACs + a reserve for the fp32 GELU epilogue, tanh and address math.
-#define GEMM_DSP_RESERVE 200
+// DSP: PE MACs + a reserve for the 16-lane fp32 GELU epilogue (16 x about 30:
+// bias fadd, 5 fmul, 2 fadd, tanh) and address math.
+#define GEMM_DSP_RESERVE 600
 #define GEMM_DSP_BUDGET 8490  // DSPs left to kernels on a U280 (XCU280 has 9024; brief's figure)
 static_assert(GEMM_PE * GEMM_DSP_PER_MAC + GEMM_DSP_RESERVE <= GEMM_DSP_BUDGET,
-              "GEMM_PE too large for the DSP budget: PE*DSP_PER_MAC + 200 must be <= 8490 "
+              "GEMM_PE too large for the DSP budget: PE*DSP_PER_MAC + 600 must be <= 8490 "
               "(fp32/fp16: 5 DSP per MAC, fx16/int8: 1)");
 
 // BRAM: BRAM18 blocks for a buffer of `banks` banks, each depth x width bits,
@@ -124,12 +179,15 @@ constexpr long GEMM_BUF_ELEM_BITS =   // on-chip A/B element width (fp16 held as
     GEMM_DTYPE_ID <= 1 ? 32 : (GEMM_DTYPE_ID == 2 ? 16 : 8);
 constexpr long GEMM_ELEM_BITS = 8 * (long)sizeof(elem_t);   // memory element width
 constexpr long GEMM_BRAM18_EST =
-    gemm_bram18(1, (long)GEMM_TILE_M * GEMM_TILE_K, GEMM_BUF_ELEM_BITS)          // a_buf
-    + gemm_bram18(GEMM_PE, (long)GEMM_TILE_K * GEMM_TILE_N / GEMM_PE,
+    gemm_bram18(GEMM_LANES_A, (long)GEMM_TILE_M * GEMM_TILE_K / GEMM_LANES_A,
+                GEMM_BUF_ELEM_BITS)                                              // a_buf
+    + gemm_bram18(GEMM_B_BANKS, (long)GEMM_TILE_K * GEMM_TILE_N / GEMM_B_BANKS,
                   GEMM_BUF_ELEM_BITS)                                            // b_buf
-    + gemm_bram18(GEMM_PE, (long)GEMM_TILE_M * GEMM_TILE_N / GEMM_PE,
+    + gemm_bram18(GEMM_ACC_BANKS, (long)GEMM_TILE_M * GEMM_TILE_N / GEMM_ACC_BANKS,
                   GEMM_ACC_WIDTH)                                                // acc
-    + gemm_bram18(1, GEMM_TILE_N, GEMM_ELEM_BITS);                               // bias_buf
+    + gemm_bram18(GEMM_LANES_C, (long)GEMM_TILE_M * GEMM_TILE_N / GEMM_LANES_C,
+                  32)                                                            // c_buf (out_t)
+    + gemm_bram18(GEMM_LANES_C, GEMM_TILE_N / GEMM_LANES_C, GEMM_ELEM_BITS);     // bias_buf
 // One SLR's share of the U280's BRAM: 4032 BRAM18 (2016 BRAM36) / 3 SLRs.
 #define GEMM_BRAM18_BUDGET 1344
 static_assert(GEMM_BRAM18_EST <= GEMM_BRAM18_BUDGET,
