@@ -1,7 +1,7 @@
 """Compile a kernel source natively with g++ (as the emulator does) and load it.
 
 Only for tests/test_kernels_native.py; the harness's own builder is
-harness/nativebuild.py.  Flags mirror docs/design.md: -O2 -fPIC -shared
+harness/nativebuild.py.  Flags mirror harness/docs/design.md: -O2 -fPIC -shared
 -std=c++17 -Wno-unknown-pragmas -I<hls4ml ap_types> -Ikernels/common -D...
 """
 from __future__ import annotations

@@ -72,6 +72,7 @@ def test_summary_carries_the_model_prediction():
                               params=design.all_params(), clock_mhz=design.freq_mhz)
     assert s.loc["gemm", "predicted_time_s"] == pytest.approx(pred.time_s)
     assert s.loc["gemm", "pipeline_fill_s"] == pytest.approx(pred.pipeline_fill_s)
+    assert s.loc["gemm", "pipeline_depth_s"] == pytest.approx(pred.pipeline_depth_s)
     assert s.loc["gemm", "M"] == 50 and pd.isna(s.loc["dispatch", "M"])
     assert np.isnan(s.loc["dispatch", "predicted_time_s"]) and s.loc["dispatch", "predicted_dispatch_s"] == 5e-5
 

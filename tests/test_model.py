@@ -243,6 +243,9 @@ def test_gemm_basic_accounting(u280):
     assert g.gflops == pytest.approx(2 * 256 ** 3 / g.time_s / 1e9)
     assert g.gflops < g.kernel_peak_GFLOPps
     assert 0 < g.pipeline_fill_s < g.time_s
+    # one pass through the pipeline (depth / clock) is a fraction of all the refills of a multi-tile call
+    depth_cycles = g.inputs["pipeline_depth_cycles"]
+    assert depth_cycles / (g.inputs["clock_mhz"] * 1e6) < g.pipeline_depth_s < g.pipeline_fill_s
     assert g.bound in ("compute", "memory", "latency")
     assert g.cycles == pytest.approx(g.time_s * 300e6, abs=1)
     assert g.to_dict()["modeled"] is True

@@ -47,7 +47,7 @@ def make_context(bench: str, rt, session, design) -> dict:
         desc = json.loads(session.xclbin_path.read_text())
         ctx["emulator"] = {"library": desc["library"], "build_hash": desc["build_hash"],
                            "compiler": desc["compiler"],
-                           "timing": "harness.model (see docs/model.md); wall_time_s is the emulation's own time"}
+                           "timing": "harness.model (see harness/docs/model.md); wall_time_s is the emulation's own time"}
         ctx["notes"].append("emulated: every time_s is modeled by harness.model, not measured on a card")
     return ctx
 

@@ -7,7 +7,7 @@ applied as C is stored) and `unfused` (gemm with epilogue none writing C, then
 sum of the two launches, each timed start()..wait() on its own
 (`gemm_time_s`, `epilogue_time_s`).
 
-Counting (docs/design.md, Run directories):
+Counting (harness/docs/design.md, Run directories):
 - flop = 2 M K N per GEMM. The epilogue's operations (bias add, GELU) are not
   counted as FLOPs, so fused and unfused points of a shape have the same flop
   and GFLOP/s compares their times directly.

@@ -120,19 +120,22 @@ def summarize_latency(rows: list[dict], plat, design, dispatch_model_s: float) -
         return s
     for k in ("M", "K", "N"):
         s[k] = pd.array([None if v is None or pd.isna(v) else int(v) for v in s[k]], dtype="Int64")
-    pred, fill = [], []
+    pred, fill, depth = [], [], []
     params = design.all_params()
     for _, r in s.iterrows():
         if r["kind"] == "dispatch":
             pred.append(np.nan)
             fill.append(np.nan)
+            depth.append(np.nan)
             continue
         g = model.predict_gemm(plat, dtype=r["dtype"], M=int(r["M"]), K=int(r["K"]), N=int(r["N"]),
                                epilogue=r["epilogue"], params=params, clock_mhz=design.freq_mhz)
         pred.append(g.time_s)
-        fill.append(getattr(g, "pipeline_fill_s", np.nan))
+        fill.append(g.pipeline_fill_s)
+        depth.append(g.pipeline_depth_s)
     s["predicted_time_s"] = pred               # harness.model.predict_gemm: the kernel alone
-    s["pipeline_fill_s"] = fill
+    s["pipeline_fill_s"] = fill                # every pipeline (re)fill of the call, summed
+    s["pipeline_depth_s"] = depth              # one pass: (MAC + epilogue depth) / clock
     s["predicted_dispatch_s"] = dispatch_model_s   # harness.model.dispatch_overhead, per launch
     return s
 

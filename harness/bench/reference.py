@@ -1,7 +1,7 @@
 """numpy references for the kernels, quantising exactly as the kernels do, and the
 host-side verification the benches apply to every repetition.
 
-See kernels/gemm/README.md for the arithmetic these mirror and docs/design.md
+See kernels/gemm/README.md for the arithmetic these mirror and harness/docs/design.md
 ("Native kernels") for the memcpy contract. tests/test_kernels_native.py checks
 the kernels against these functions; harness.bench.gemm and .latency check every
 launch with `check_gemm` (same tolerances as those tests).

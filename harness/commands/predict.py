@@ -54,7 +54,7 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "predict", help="what the timing model predicts (bandwidth, GEMM time, dispatch); no card needed",
         description="Predict with the calibrated timing model (the same model the emulator uses). "
-                    "Every figure printed is modeled, not measured. See docs/model.md.")
+                    "Every figure printed is modeled, not measured. See harness/docs/model.md.")
     p.add_argument("--calibration", action="store_true",
                    help="print the model's error on every published calibration row and exit")
     p.set_defaults(func=_run_predict, _predict_parser=p)

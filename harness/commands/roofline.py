@@ -25,7 +25,7 @@ def register(subparsers) -> None:
         description="Roofline (GFLOP/s against FLOP/B, log-log) with spec ceilings (dashed) and the "
         "ceilings taken from memcpy, gemm and latency runs (solid; 'emulated (model)' for emulator "
         "runs). With --workload, places every op of one inference on it and writes report.md/.html, "
-        "roofline.json and ops.csv. How figures are computed: docs/roofline.md.",
+        "roofline.json and ops.csv. How figures are computed: harness/docs/roofline.md.",
     )
     p.add_argument("--results", nargs="+", metavar="RUN_DIR", default=[],
                    help="run directories (memcpy, gemm, latency; any mix) under results/runs/")

@@ -3,7 +3,7 @@
 Used both by `harness predict` and by the emulator (harness.runtime.costs), so
 the two always agree. Every parameter is data with a source
 (harness/platforms/*.toml, harness/data/model_params.toml, calibrated against
-harness/data/calibration.csv). See docs/model.md.
+harness/data/calibration.csv). See harness/docs/model.md.
 """
 from harness.model.compute import (ElementwisePrediction, GemmPrediction, dispatch_overhead,
                                    dispatch_overhead_s, dispatch_spread, gemm_build_params, pcie_transfer,

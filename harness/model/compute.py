@@ -1,4 +1,4 @@
-"""GEMM, elementwise (bias+GELU), dispatch and PCIe models. Equations: docs/model.md."""
+"""GEMM, elementwise (bias+GELU), dispatch and PCIe models. Equations: harness/docs/model.md."""
 from __future__ import annotations
 
 import math
@@ -53,7 +53,7 @@ class GemmPrediction:
     time_s: float
     gflops: float
     bound: str                  # 'compute' | 'memory' | 'latency'
-    pipeline_fill_s: float
+    pipeline_fill_s: float      # every pipeline (re)fill over all tiles, chunks and row loops
     cycles: int
     compute_s: float            # zero-acc, MAC loop and epilogue (finish) cycles
     memory_s: float             # row data cycles (word rate or port rate) + zero padding; not overlapped
@@ -63,6 +63,9 @@ class GemmPrediction:
     kernel_peak_GFLOPps: float  # PE x 2 x clock
     dsps: float
     inputs: dict
+    # One pass through the MAC pipeline and the epilogue: pipeline depth / clock, the
+    # batch-1 latency floor the critique asks for beside the throughput-derived time.
+    pipeline_depth_s: float = 0.0
     model_version: str = field(default_factory=data.version)
     source: str = "model"
 
@@ -89,7 +92,7 @@ def gemm_lanes(width_bits, elem_bytes, out_bytes, TM, TN, TK):
 
 def predict_gemm(platform, *, dtype, M, K, N, epilogue="none", params=None, clock_mhz=None,
                  port_bandwidth_GBps=None, memory=None, macs_per_dsp=None) -> GemmPrediction:
-    """Time of one call of the tiled GEMM kernel (dispatch not included). Structure: docs/model.md."""
+    """Time of one call of the tiled GEMM kernel (dispatch not included). Structure: harness/docs/model.md."""
     p = _platform(platform)
     dtype = _dtype(dtype)
     M, K, N = (_int(x, n, 1) for x, n in ((M, "M"), (K, "K"), (N, "N")))
@@ -181,7 +184,8 @@ def predict_gemm(platform, *, dtype, M, K, N, epilogue="none", params=None, cloc
                   macs_per_dsp=mpd, elem_bytes=eb, out_bytes=ob, pipeline_depth_cycles=depth,
                   lanes_a=LA, lanes_b=LB, lanes_c=LC, port_bandwidth_GBps=port_bandwidth_GBps)
     return GemmPrediction(time_s, flop / time_s / 1e9, bound, fill_s, round(time_s * f_hz), compute_s, mem_s,
-                          latency_s, nbytes, flop, PE * 2 * f_hz / 1e9, dsps, inputs)
+                          latency_s, nbytes, flop, PE * 2 * f_hz / 1e9, dsps, inputs,
+                          pipeline_depth_s=(depth + epi_depth) / f_hz)
 
 
 @dataclass

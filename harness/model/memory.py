@@ -1,7 +1,7 @@
 """Memory bandwidth model: what `bytes` moved by `ports` AXI masters should take.
 
 Every number comes from harness/data/model_params.toml and the platform file.
-Equations: docs/model.md.
+Equations: harness/docs/model.md.
 """
 from __future__ import annotations
 

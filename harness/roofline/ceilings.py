@@ -16,7 +16,7 @@
 A ceiling set's `key` names what its run-derived figures are: 'spec' (no run),
 'measured' (every figure taken from a run was timed on the card), 'emulated'
 (every one comes from an emulated run: a model figure) or 'runs' (both). Every
-column and JSON key derived from a set is prefixed by that key (docs/roofline.md).
+column and JSON key derived from a set is prefixed by that key (harness/docs/roofline.md).
 """
 from __future__ import annotations
 

@@ -74,7 +74,7 @@ def latency_gap(platform, latency_runs, workload, spec_for_dtype, runs_for_dtype
             t_spec = roofline_time(flop, nbytes, spec_for_dtype(d), "gemm")[2]
             rcs = runs_for_dtype(d)
             t_run = roofline_time(flop, nbytes, rcs, "gemm")[2] if rcs else None
-            fill = plat.pipeline_fill_s(platform, dtype=d, M=M, K=K, N=N, params=params, clock_mhz=clock)
+            fill = plat.pipeline_depth_s(platform, dtype=d, M=M, K=K, N=N, params=params, clock_mhz=clock)
             t = float(row["time_s_median"])
             ref = t_run if t_run is not None else t_spec
             g = {
@@ -88,7 +88,7 @@ def latency_gap(platform, latency_runs, workload, spec_for_dtype, runs_for_dtype
             if rcs is not None:
                 g["ceilings"] = rcs.key
                 g[f"{rcs.key}_roofline_time_s"] = t_run
-            g.update({"pipeline_fill_s": fill, "gap_against": rcs.key if rcs else "spec",
+            g.update({"pipeline_depth_s": fill, "gap_against": rcs.key if rcs else "spec",
                       "gap_s": t - ref, "gap_ratio": t / ref if ref else None})
             out.append(g)
     return out

@@ -38,10 +38,10 @@ def dispatch_overhead(platform) -> Figure:
     return model.dispatch_overhead(platform)
 
 
-def pipeline_fill_s(platform, *, dtype, M, K, N, params, clock_mhz) -> float:
-    """Pipeline-fill estimate (depth / clock) of one GEMM call, from the model of the kernel."""
+def pipeline_depth_s(platform, *, dtype, M, K, N, params, clock_mhz) -> float:
+    """Pipeline-fill estimate of one GEMM call: (MAC + epilogue pipeline depth) / clock, from the model."""
     return float(model.predict_gemm(platform, dtype=dtype, M=int(M), K=int(K), N=int(N), epilogue="none",
-                                     params=params or {}, clock_mhz=clock_mhz).pipeline_fill_s)
+                                     params=params or {}, clock_mhz=clock_mhz).pipeline_depth_s)
 
 
 _BANK = re.compile(r"^\s*(HBM|DDR|PLRAM)\[(\d+)(?::(\d+))?\]\s*$")

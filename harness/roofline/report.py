@@ -167,13 +167,13 @@ def markdown(analysis, image="roofline.png") -> str:
                  "model's (source column).")
         L.append("")
         L += _table(["dtype", "M x K x N", "workload op", "run median", "source",
-                     "roofline (spec)", f"roofline ({rs.short if rs else 'runs'})", "pipeline fill (model)",
+                     "roofline (spec)", f"roofline ({rs.short if rs else 'runs'})", "pipeline fill: depth / clock (model)",
                      "gap", "run / roofline"],
                     [(g["dtype"], f"{g['M']}x{g['K']}x{g['N']}", g["workload_op"] or "-",
                       _t(g["time_s_median"]), _src(g),
                       _t(g["spec_roofline_time_s"]),
                       _t(g.get(f"{g['ceilings']}_roofline_time_s")) if g.get("ceilings") else "-",
-                      _t(g["pipeline_fill_s"]), _t(g["gap_s"]),
+                      _t(g["pipeline_depth_s"]), _t(g["gap_s"]),
                       f"{g['gap_ratio']:.1f}x" if g["gap_ratio"] else "-") for g in a.gap])
 
     L.append(f"## Bound class: spec vs {rs.short if rs else 'run'} ceilings")
@@ -248,7 +248,7 @@ def markdown(analysis, image="roofline.png") -> str:
     else:
         L.append("No fused-vs-unfused GEMM run given: savings are predicted only.")
         L.append("")
-    L.append("How these figures are computed: docs/roofline.md.")
+    L.append("How these figures are computed: harness/docs/roofline.md.")
     L.append("")
     return "\n".join(L)
 
