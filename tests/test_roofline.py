@@ -187,6 +187,10 @@ def test_latency_is_op_times_plus_dispatch(full):
     assert g["source"] == "measured" and HW_LATENCY in g["detail"]
     assert g["ceilings"] == "measured" and g["gap_against"] == "measured"
     assert g["gap_s"] == pytest.approx(measured - g["measured_roofline_time_s"])
+    # the run's own empty-kernel launch cost is subtracted from the start-to-wait time
+    launch = float(dispatch_rows[0]["time_s_median"])
+    assert g["dispatch_s"] == pytest.approx(launch)
+    assert g["gap_after_dispatch_s"] == pytest.approx(measured - launch - g["measured_roofline_time_s"])
 
 
 def test_fusion_bytes_and_measured_saving(full):

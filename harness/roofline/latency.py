@@ -62,6 +62,9 @@ def latency_gap(platform, latency_runs, workload, spec_for_dtype, runs_for_dtype
         if "kind" not in s.columns:
             continue
         src, detail = r.source_and_detail()
+        # The run's own launch cost (empty kernel, start to wait), subtracted to leave the kernel's time.
+        disp_rows = s[s["kind"].astype(str) == "dispatch"]
+        dispatch = float(disp_rows["time_s_median"].min()) if len(disp_rows) else None
         design = r.context.get("design") or {}
         params = design.get("params") or {}
         clock = r.context.get("clock_mhz") or design.get("freq_mhz")
@@ -89,6 +92,8 @@ def latency_gap(platform, latency_runs, workload, spec_for_dtype, runs_for_dtype
                 g["ceilings"] = rcs.key
                 g[f"{rcs.key}_roofline_time_s"] = t_run
             g.update({"pipeline_depth_s": fill, "gap_against": rcs.key if rcs else "spec",
-                      "gap_s": t - ref, "gap_ratio": t / ref if ref else None})
+                      "gap_s": t - ref, "gap_ratio": t / ref if ref else None,
+                      "dispatch_s": dispatch,
+                      "gap_after_dispatch_s": (t - dispatch - ref) if dispatch is not None else None})
             out.append(g)
     return out

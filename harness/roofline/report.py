@@ -168,12 +168,14 @@ def markdown(analysis, image="roofline.png") -> str:
         L.append("")
         L += _table(["dtype", "M x K x N", "workload op", "run median", "source",
                      "roofline (spec)", f"roofline ({rs.short if rs else 'runs'})", "pipeline fill: depth / clock (model)",
-                     "gap", "run / roofline"],
+                     "gap", "launch cost (run)", "gap minus launch", "run / roofline"],
                     [(g["dtype"], f"{g['M']}x{g['K']}x{g['N']}", g["workload_op"] or "-",
                       _t(g["time_s_median"]), _src(g),
                       _t(g["spec_roofline_time_s"]),
                       _t(g.get(f"{g['ceilings']}_roofline_time_s")) if g.get("ceilings") else "-",
                       _t(g["pipeline_depth_s"]), _t(g["gap_s"]),
+                      _t(g["dispatch_s"]) if g.get("dispatch_s") is not None else "-",
+                      _t(g["gap_after_dispatch_s"]) if g.get("gap_after_dispatch_s") is not None else "-",
                       f"{g['gap_ratio']:.1f}x" if g["gap_ratio"] else "-") for g in a.gap])
 
     L.append(f"## Bound class: spec vs {rs.short if rs else 'run'} ceilings")
