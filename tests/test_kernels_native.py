@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from harness.bench import reference as refs
+from harness.design import load_design
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from native_util import CompileError, build, load  # noqa: E402
@@ -26,18 +27,26 @@ GEMM_SRC = ["gemm/gemm.cpp", "gemm/bias_gelu.cpp"]
 SMALL = {"GEMM_TILE_M": 8, "GEMM_TILE_N": 8, "GEMM_TILE_K": 4, "GEMM_PE": 4}
 DTYPES = {0: "fp32", 1: "fp16", 2: "fx16", 3: "int8"}
 
+# Build parameters start from the design files (their only source); tests override some.
+MEMCPY = load_design("memcpy").all_params("bw_memcpy")
+
+
+def gemm_params(dtype_id: int, **overrides) -> dict:
+    return {**load_design("gemm", dtype=DTYPES[dtype_id]).all_params("gemm"), **overrides}
+
+
 BUILDS: dict[str, tuple[list[str], dict]] = {
-    "memcpy": (["memcpy/memcpy.cpp"], {}),
-    "memcpy_ap": (["memcpy/memcpy.cpp"], {"HLSC_AP_ARITH": 1}),
+    "memcpy": (["memcpy/memcpy.cpp"], MEMCPY),
+    "memcpy_ap": (["memcpy/memcpy.cpp"], {**MEMCPY, "HLSC_AP_ARITH": 1}),
     "nop": (["empty/empty.cpp"], {}),
 }
 for _d in DTYPES:
-    BUILDS[f"gemm{_d}"] = (GEMM_SRC, {"GEMM_DTYPE_ID": _d})               # default tiles
-    BUILDS[f"gemm{_d}_small"] = (GEMM_SRC, {"GEMM_DTYPE_ID": _d, **SMALL})
+    BUILDS[f"gemm{_d}"] = (GEMM_SRC, gemm_params(_d))                      # the design's tiles
+    BUILDS[f"gemm{_d}_small"] = (GEMM_SRC, gemm_params(_d, **SMALL))
 for _d in (2, 3):   # ap_int arithmetic path (what Vitis synthesises) must give the same bits
-    BUILDS[f"gemm{_d}_small_ap"] = (GEMM_SRC, {"GEMM_DTYPE_ID": _d, "HLSC_AP_ARITH": 1, **SMALL})
-BUILDS["gemm2_i12_small"] = (GEMM_SRC, {"GEMM_DTYPE_ID": 2, "GEMM_FX_INT_BITS": 12, **SMALL})
-BUILDS["gemm2_i1_small"] = (GEMM_SRC, {"GEMM_DTYPE_ID": 2, "GEMM_FX_INT_BITS": 1, **SMALL})
+    BUILDS[f"gemm{_d}_small_ap"] = (GEMM_SRC, gemm_params(_d, HLSC_AP_ARITH=1, **SMALL))
+BUILDS["gemm2_i12_small"] = (GEMM_SRC, gemm_params(2, GEMM_FX_INT_BITS=12, **SMALL))
+BUILDS["gemm2_i1_small"] = (GEMM_SRC, gemm_params(2, GEMM_FX_INT_BITS=1, **SMALL))
 
 # impossible parameter combinations: (defines, reason the compiler must print)
 BAD = {
@@ -52,6 +61,9 @@ BAD = {
                 "must be >= 16: each accumulator is revisited"),
     "bad_dtype": ({"GEMM_DTYPE_ID": 7}, "GEMM_DTYPE_ID must be 0 (fp32)"),
 }
+BAD = {k: ({**gemm_params(0), **d}, why) for k, (d, why) in BAD.items()}
+# without the design file's flags the kernels refuse to build, naming where the flags come from
+BAD["no_design_flags"] = ({}, "kernels/designs/gemm.toml")
 
 
 @pytest.fixture(scope="session")

@@ -7,26 +7,15 @@
 #include "hls_compat.h"
 
 // ---------------------------------------------------------------------------
-// Build parameters (integer literals; -DNAME=value).  Defaults below.
-#ifndef GEMM_DTYPE_ID
-#define GEMM_DTYPE_ID 0      // 0 fp32, 1 fp16, 2 fx16, 3 int8
-#endif
-// The defaults are the fp32 design (kernels/designs/gemm.toml); they are valid
-// for every dtype.
-#ifndef GEMM_TILE_M
-#define GEMM_TILE_M 128      // TM: output tile rows
-#endif
-#ifndef GEMM_TILE_N
-#define GEMM_TILE_N 512      // TN: output tile columns
-#endif
-#ifndef GEMM_TILE_K
-#define GEMM_TILE_K 256      // TK: depth of one K chunk
-#endif
-#ifndef GEMM_PE
-#define GEMM_PE 256          // multiply-accumulates per cycle
-#endif
-#ifndef GEMM_FX_INT_BITS
-#define GEMM_FX_INT_BITS 6   // fx16 only: integer bits (incl. sign) of ap_fixed<16, I>
+// Build parameters (integer literals; -DNAME=value), set only in
+// kernels/designs/gemm.toml and passed by `make xclbin` / `make emu`:
+//   GEMM_DTYPE_ID     0 fp32, 1 fp16, 2 fx16, 3 int8 (one xclbin per value)
+//   GEMM_TILE_M/N/K   TM output tile rows, TN output tile columns, TK depth of one K chunk
+//   GEMM_PE           multiply-accumulates per cycle
+//   GEMM_FX_INT_BITS  fx16 only: integer bits (incl. sign) of ap_fixed<16, I>
+#if !defined(GEMM_DTYPE_ID) || !defined(GEMM_TILE_M) || !defined(GEMM_TILE_N) || \
+    !defined(GEMM_TILE_K) || !defined(GEMM_PE) || !defined(GEMM_FX_INT_BITS)
+#error "GEMM build parameters come from kernels/designs/gemm.toml: build with make emu or make xclbin"
 #endif
 
 // ---------------------------------------------------------------------------

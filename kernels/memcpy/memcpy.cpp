@@ -18,16 +18,14 @@
 //   write: out[i] lane j = ((i << 3) | j) ^ 0x9E3779B97F4A7C15, every rep.
 //   copy : out[i] = in[i], every rep.
 //
-// Build parameters (integer literals, -DNAME=value):
-//   MEMCPY_BURST        max_read/max_write_burst_length, beats (default 64)
-//   MEMCPY_OUTSTANDING  num_read/num_write_outstanding  (default 32)
+// Build parameters (integer literals, -DNAME=value), set only in
+// kernels/designs/memcpy.toml and passed by `make xclbin` / `make emu`:
+//   MEMCPY_BURST        max_read/max_write_burst_length, beats
+//   MEMCPY_OUTSTANDING  num_read/num_write_outstanding
 #include "hls_compat.h"
 
-#ifndef MEMCPY_BURST
-#define MEMCPY_BURST 64
-#endif
-#ifndef MEMCPY_OUTSTANDING
-#define MEMCPY_OUTSTANDING 32
+#if !defined(MEMCPY_BURST) || !defined(MEMCPY_OUTSTANDING)
+#error "MEMCPY_BURST and MEMCPY_OUTSTANDING come from kernels/designs/memcpy.toml: build with make emu or make xclbin"
 #endif
 
 static_assert(MEMCPY_BURST >= 1 && MEMCPY_BURST <= 256,
