@@ -35,12 +35,23 @@ def _dtype(dtype):
     return dtype
 
 
+def _design_tiles() -> dict:
+    """Tiles and PE of the fp32 GEMM design: kernels/designs/gemm.toml is their only source."""
+    from harness.design import load_design
+    return load_design("gemm", dtype="fp32").all_params("gemm")
+
+
 def gemm_build_params(params: dict | None) -> dict:
-    """TM, TN, TK, PE, burst, outstanding from design params, falling back to model data defaults."""
+    """TM, TN, TK, PE from the design params given (else the fp32 design's), burst and
+    outstanding from the kernel source's port pragmas (model data)."""
     G = data.params()["gemm"]
-    out = {v: int(G[v].value) for v in GEMM_PARAM_KEYS.values()}
-    for k, v in (params or {}).items():
-        key = GEMM_PARAM_KEYS.get(str(k).upper(), str(k).lower() if str(k).lower() in out else None)
+    out = {"burst": int(G["burst"].value), "outstanding": int(G["outstanding"].value)}
+    by_short = {short: name for name, short in GEMM_PARAM_KEYS.items()}     # 'tile_m' -> 'GEMM_TILE_M'
+    given = {by_short.get(str(k).lower(), str(k).upper()): v for k, v in (params or {}).items()}
+    if not all(k in given for k in ("GEMM_TILE_M", "GEMM_TILE_N", "GEMM_TILE_K", "GEMM_PE")):
+        given = {**_design_tiles(), **given}
+    for k, v in given.items():
+        key = GEMM_PARAM_KEYS.get(k)
         if key is not None and v is not None:
             out[key] = _int(v, k, 1)
     if out["burst"] > data.value("axi", "max_burst_beats"):
