@@ -94,11 +94,12 @@ endif
 SELECTED := $(if $(filter all,$(DESIGN)),$(DESIGNS),$(DESIGN))
 freq = $(if $(FREQ_MHZ),$(FREQ_MHZ),$(DESIGN_$(1)_FREQ_MHZ))
 
-# One .xo per kernel per design: v++ -c with that kernel's -D flags.
+# One .xo per kernel per design: v++ -c with that kernel's -D flags, synthesised for the
+# kernel clock (--hls.clock in Hz; FREQ_MHZ must be a whole number of MHz).
 define KERNEL_RULE
 $(TEMP)/$(1)/$(2).xo: $$(DESIGN_$(1)_$(2)_SRC) $$(wildcard kernels/common/*.h $$(dir $$(DESIGN_$(1)_$(2)_SRC))*.h) $$(DESIGN_$(1)_FILE) | check-target check-vitis check-xrt
 	@mkdir -p $$(@D)
-	$(VPP) -c -t $(TARGET) --platform $(PLATFORM) -k $(2) $(VPP_DEBUG) $(VPP_FLAGS) --temp_dir $(TEMP)/$(1) -Ikernels/common $$(DESIGN_$(1)_$(2)_DEFS) -o $$@ $$<
+	$(VPP) -c -t $(TARGET) --platform $(PLATFORM) -k $(2) --hls.clock $(call freq,$(1))000000:$(2) $(VPP_DEBUG) $(VPP_FLAGS) --temp_dir $(TEMP)/$(1) -Ikernels/common $$(DESIGN_$(1)_$(2)_DEFS) -o $$@ $$<
 endef
 
 # Link with the connectivity file rendered from the design, then package.

@@ -160,6 +160,13 @@ class Design:
                         raise UserError(f"{self.base}.toml: {cu}.{a.name} is connected to {bank}, "
                                         "which the platform does not have")
                     owners.setdefault(bank, []).append((f"{cu}.{a.name}", a.shared))
+        seen: dict[str, tuple[str, object]] = {}
+        for k in self.kernels.values():      # the native build compiles the design with the union of flags
+            for name, value in k.params.items():
+                if name in seen and seen[name][1] != value:
+                    raise UserError(f"{self.base}.toml: {name} is {seen[name][1]} in {seen[name][0]} and {value} "
+                                    f"in {k.name}; give each kernel's parameters their own names")
+                seen[name] = (k.name, value)
         for bank, users in owners.items():
             if len(users) > 1 and not all(shared for _, shared in users[1:]):
                 names = ", ".join(u for u, _ in users)
@@ -211,8 +218,13 @@ def load_design(name: str, dtype: str | None = None) -> Design:
                                 dict(k.get("params", {})), args)
     xname = raw.get("name", base).format(dtype=dtype)
     d = Design(base, xname, float(raw.get("freq_mhz", 300)), params, kernels, dtype, dict(variants))
-    d.validate()
+    d.validate(_platform_bank_tags())
     return d
+
+
+def _platform_bank_tags() -> set[str]:
+    from harness.model import load_platform      # stdlib-only, so the Makefile's python can import it
+    return {m.tag for m in load_platform("u280").memories}
 
 
 def all_designs() -> list[Design]:

@@ -84,3 +84,13 @@ def test_unknown_design_and_dtype_are_user_errors():
 def test_parse_cfg_rejects_sp_for_undeclared_cu():
     with pytest.raises(ValueError):
         parse_cfg("[connectivity]\nnk=k:1:k_1\nsp=k_2.a:HBM[0]\n")
+
+
+def test_element_sizes_agree_between_the_model_and_the_host_types():
+    """The model's bytes per element and the numpy types the benches allocate are the same facts."""
+    import numpy as np
+    from harness.bench import reference
+    from harness.model.platform import dtype_figure
+    for dtype in load_design("gemm", dtype="fp32").variants:
+        assert dtype_figure(dtype, "out_bytes").value == np.dtype(reference.OUT_TYPES[dtype]).itemsize
+        assert dtype_figure(dtype, "elem_bytes").value == np.dtype(reference.ELEM_TYPES[dtype]).itemsize

@@ -86,8 +86,17 @@ def test_bank_capacity_is_enforced_per_pc(dev):
 
 
 def test_memory_is_allocated_per_buffer_not_up_front(dev):
+    import resource
     d, _ = dev
-    assert sum(d._bank_used.values()) == 0
+    k = _kernel(dev)
+    assert sum(d._bank_used.values()) == 0                       # nothing reserved by opening the device
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    b = xrt.bo(d, 64 << 20, xrt.bo.normal, k.group_id(0))
+    assert d._bank_used["HBM[0]"] == 64 << 20
+    # untouched pages are not resident: a 64 MiB buffer does not cost 128 MiB (host + device) up front
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 32 << 10    # KiB
+    del b
+    assert d._bank_used["HBM[0]"] == 0
 
 
 def test_buffer_in_the_wrong_bank_is_refused(dev):
@@ -142,7 +151,12 @@ def test_cus_launched_together_run_concurrently_in_modeled_time(memcpy_session):
 def test_transfers_take_modeled_time_apart_from_kernel_time(memcpy_session):
     s = memcpy_session
     a = s.alloc("bw_memcpy", 0, "in", 16 << 20)
+    b = s.alloc("bw_memcpy", 0, "out", 64)
+    r = s.run("bw_memcpy", 0, [a, b, (16 << 20) // 64, 1, 0])
+    alone, _ = s.launch([r], 10_000, "no transfer before")
     assert s.to_device([a]) > 0
+    after, _ = s.launch([r], 10_000, "after a 16 MiB transfer")
+    assert after == pytest.approx(alone)                         # the DMA is never part of kernel time
 
 
 @pytest.mark.parametrize("fault,state", [("timeout", "TIMEOUT"), ("error", "ERROR"), ("hang", "TIMEOUT")])

@@ -37,7 +37,8 @@ def test_hw_mode_runs_the_same_code_and_records_measured_timing(fake_pyxrt, memc
     run = load_run(only_run(runs_dir))
     assert run.context["mode"] == "hw" and run.timing_source == "measured"
     assert run.samples["verified"].all() and (run.samples["timing_source"] == "measured").all()
-    assert run.context["clock_source"].startswith("device")
+    # the shell's max clock is recorded but not taken for the kernels' clock
+    assert run.context["clock_mhz"] == 300 and "max_clock_frequency_mhz" in run.context["clock_source"]
     assert run.context["device"]["xclbin"]["uuid"] and "XCL_EMULATION_MODE" not in os.environ
     # host timing: perf_counter_ns around start()..wait(), so wall time and time agree
     m = run.samples
@@ -74,3 +75,57 @@ def test_hw_emu_without_emconfig_names_the_make_target(fake_pyxrt, runs_dir, tmp
     monkeypatch.setenv("EMCONFIG_PATH", str(tmp_path))
     assert main(ARGS + ["--mode", "hw_emu", "--out", str(runs_dir)]) == 2
     assert "make emconfig TARGET=hw_emu" in capsys.readouterr().err
+
+
+def test_the_achieved_clock_given_by_the_user_is_recorded(fake_pyxrt, memcpy_xclbin, runs_dir, only_run):
+    assert main(ARGS + ["--mode", "hw", "--xclbin", str(memcpy_xclbin), "--clock-mhz", "236",
+                        "--out", str(runs_dir)]) == 0
+    ctx = load_run(only_run(runs_dir)).context
+    assert ctx["clock_mhz"] == 236 and "--clock-mhz" in ctx["clock_source"]
+
+
+def test_auto_mode_with_xcl_emulation_mode_set_is_never_hw(fake_pyxrt, memcpy_xclbin, runs_dir, tmp_path,
+                                                           monkeypatch, capsys, only_run):
+    (tmp_path / "emconfig.json").write_text("{}")
+    monkeypatch.setenv("EMCONFIG_PATH", str(tmp_path))
+    monkeypatch.setenv("XCL_EMULATION_MODE", "hw_emu")
+    assert main(ARGS + ["--xclbin", str(memcpy_xclbin), "--out", str(runs_dir)]) == 0
+    assert "mode: hw_emu" in capsys.readouterr().out
+    run = load_run(only_run(runs_dir))
+    assert run.context["mode"] == "hw_emu" and run.timing_source == "model"
+
+
+class _HwContextPyxrt:
+    """XRT >= 2023.2 shape: device.register_xclbin + hw_context + kernel(hw_context, name)."""
+
+    def __init__(self):
+        self.used_hw_context = False
+        outer = self
+
+        class device(emulator.device):
+            def register_xclbin(self, xb):
+                return self.load_xclbin(xb)
+
+        class hw_context:
+            def __init__(self, dev, uuid):
+                self.dev, self.uuid = dev, uuid
+                outer.used_hw_context = True
+
+        def kernel(ctx_or_dev, *args):
+            if isinstance(ctx_or_dev, hw_context):
+                return emulator.kernel(ctx_or_dev.dev, ctx_or_dev.uuid, *args)
+            return emulator.kernel(ctx_or_dev, *args)
+        kernel.shared = emulator.kernel.shared
+
+        self.device, self.hw_context, self.kernel = device, hw_context, kernel
+
+    def __getattr__(self, name):
+        return getattr(emulator, name)
+
+
+def test_newer_xrt_uses_hw_context(monkeypatch, memcpy_xclbin, runs_dir, only_run):
+    fake = _HwContextPyxrt()
+    monkeypatch.setattr(rtmod, "_import_pyxrt", lambda: fake)
+    assert main(ARGS + ["--mode", "hw", "--xclbin", str(memcpy_xclbin), "--out", str(runs_dir)]) == 0
+    assert fake.used_hw_context
+    assert load_run(only_run(runs_dir)).samples["verified"].all()

@@ -39,6 +39,7 @@ def test_make_n_xclbin_compiles_each_kernel_and_links_with_the_generated_cfg(tar
             for flag in d.define_flags(kernel):
                 assert flag in c, f"{flag} missing from the v++ -c of {kernel}"
             assert ("-g" in c) == (target != "hw")
+            assert c[c.index("--hls.clock") + 1] == f"{int(d.freq_mhz * 1e6)}:{kernel}"
         link = [c for c in _vpp_lines(out, "-l") if f"{d.name}.link.xclbin" in " ".join(c)]
         assert len(link) == 1
         link = link[0]
@@ -53,7 +54,7 @@ def test_freq_and_platform_variables_reach_v_plus_plus():
     res = _make("-n", "xclbin", "TARGET=hw", "DESIGN=memcpy", "FREQ_MHZ=250",
                 "PLATFORM=/opt/xilinx/platforms/xilinx_u280_xdma_201920_3/xilinx_u280_xdma_201920_3.xpfm")
     assert res.returncode == 0, res.stderr
-    assert "--kernel_frequency 250" in res.stdout
+    assert "--kernel_frequency 250" in res.stdout and "--hls.clock 250000000:bw_memcpy" in res.stdout
     assert "build/hw.xilinx_u280_xdma_201920_3/memcpy.xclbin" in res.stdout
 
 

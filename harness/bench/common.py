@@ -15,23 +15,26 @@ COMMON_SAMPLE_COLUMNS = ["run_id", "point", "phase", "repetition", "time_s", "wa
                          "h2d_time_s", "d2h_time_s", "verified", "error", "timing_source"]
 
 
-def kernel_clock_mhz(rt, design, device: dict) -> tuple[float, str]:
-    """The clock the kernels ran at and where that figure comes from."""
-    raw = device.get("max_clock_frequency_mhz")
-    try:
-        mhz = float(raw)
-        if mhz > 0:
-            src = "design file (emulated clock)" if rt.mode == "emu" else "device (xrt_info_device.max_clock_frequency_mhz)"
-            return mhz, src
-    except (TypeError, ValueError):
-        pass
-    return design.freq_mhz, f"design target (kernels/designs/{design.base}.toml)"
+def kernel_clock_mhz(rt, design, device: dict, given: float | None = None) -> tuple[float, str]:
+    """The kernel clock the run is analysed at, and where that figure comes from.
+
+    XRT's max_clock_frequency_mhz is the shell's highest clock, not necessarily the
+    kernels' (and v++ may have lowered the kernel clock to close timing), so the
+    design target is used unless the achieved clock is given with --clock-mhz."""
+    design_src = f"design target (kernels/designs/{design.base}.toml)"
+    if given is not None:
+        return float(given), "given with --clock-mhz (the achieved kernel clock of the xclbin)"
+    if rt.mode == "emu":
+        return design.freq_mhz, f"{design_src}; emulated"
+    return design.freq_mhz, (f"{design_src}; the device reports max_clock_frequency_mhz="
+                             f"{device.get('max_clock_frequency_mhz')}; if v++ lowered the kernel clock, "
+                             "rerun with --clock-mhz ACHIEVED")
 
 
-def make_context(bench: str, rt, session, design) -> dict:
+def make_context(bench: str, rt, session, design, clock_mhz: float | None = None) -> dict:
     ctx = base_context(bench, rt.mode, rt.timing_source)
     dev = device_context(rt, session)
-    clock, clock_src = kernel_clock_mhz(rt, design, dev)
+    clock, clock_src = kernel_clock_mhz(rt, design, dev, clock_mhz)
     ctx.update({
         "platform": "u280",
         "design": design.to_context(),

@@ -274,8 +274,7 @@ class GemmCase:
         self.timeouts = [timeout_ms(opts, t_gemm + disp)]
         if path == "unfused":
             t_epi = model.predict_elementwise(plat, M=M, N=N, elem_bytes=out_bytes(dtype), clock_mhz=clock,
-                                              params=self.params)
-            t_epi = getattr(t_epi, "time_s", t_epi)
+                                              params=self.params, epilogue=epilogue).time_s
             self.timeouts.append(timeout_ms(opts, t_epi + disp))
 
     def output(self) -> np.ndarray:
@@ -359,7 +358,7 @@ def run(args) -> int:
 
     rt = open_runtime(args.mode, args.device)
     sess = Session(rt, design, args.xclbin)
-    ctx = make_context("gemm", rt, sess, design)
+    ctx = make_context("gemm", rt, sess, design, args.clock_mhz)
     ctx["gemm"] = {"epilogue": epilogue, "compare_fusion": bool(args.compare_fusion), **shape_source,
                    "flop": "2 M K N per GEMM; epilogue operations not counted",
                    "bytes": "compulsory: A + B + C (+ bias), unfused adds bias_gelu's C read, bias and out; "

@@ -76,7 +76,7 @@ def run(args) -> int:
     if rt.mode == "hw" and args.launches < MIN_HW_LAUNCHES:       # mode picked automatically
         raise UserError(f"--launches {args.launches}: use at least {MIN_HW_LAUNCHES} on hardware")
     sess = Session(rt, design, args.xclbin)
-    ctx = make_context("latency", rt, sess, design)
+    ctx = make_context("latency", rt, sess, design, args.clock_mhz)
     disp_model = model.dispatch_overhead(plat)
     ctx["latency"] = {"dispatch_launches": args.launches, "epilogue": args.epilogue, **shape_source,
                       "dispatch": "nop launched alone, start()..wait() per launch",
@@ -95,7 +95,7 @@ def run(args) -> int:
                                    "epilogue": args.epilogue, "flop": case.flop, "bytes": case.bytes})
             del case
         bar.close()
-        summary = summarize_latency(writer.rows, plat, design, disp_model.value)
+        summary = summarize_latency(writer.rows, plat, design, disp_model.value, ctx["clock_mhz"])
         writer.finish(summary)
     _report(writer, summary, rt, args.dtype)
     return 0
@@ -113,7 +113,8 @@ def _dispatch_point(args, sess, writer, bar, tmo_ms: int) -> None:
             bar.update(1)
 
 
-def summarize_latency(rows: list[dict], plat, design, dispatch_model_s: float) -> pd.DataFrame:
+def summarize_latency(rows: list[dict], plat, design, dispatch_model_s: float,
+                      clock_mhz: float | None = None) -> pd.DataFrame:
     """Per point: time statistics (stats.summarize) plus the model's prediction for it."""
     s = summarize(rows, SUMMARY_KEYS)
     if s.empty:
@@ -129,7 +130,7 @@ def summarize_latency(rows: list[dict], plat, design, dispatch_model_s: float) -
             depth.append(np.nan)
             continue
         g = model.predict_gemm(plat, dtype=r["dtype"], M=int(r["M"]), K=int(r["K"]), N=int(r["N"]),
-                               epilogue=r["epilogue"], params=params, clock_mhz=design.freq_mhz)
+                               epilogue=r["epilogue"], params=params, clock_mhz=clock_mhz or design.freq_mhz)
         pred.append(g.time_s)
         fill.append(g.pipeline_fill_s)
         depth.append(g.pipeline_depth_s)

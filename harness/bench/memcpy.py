@@ -126,7 +126,8 @@ def run(args) -> int:
 
     rt = open_runtime(args.mode, args.device)
     sess = Session(rt, design, args.xclbin)
-    writer = RunWriter("memcpy", rt.mode, make_context("memcpy", rt, sess, design), args.out, SAMPLE_COLUMNS)
+    context = make_context("memcpy", rt, sess, design, args.clock_mhz)
+    writer = RunWriter("memcpy", rt.mode, context, args.out, SAMPLE_COLUMNS)
     params = design.all_params(KERNEL)
     rng = np.random.default_rng(2026)
     with guarded(writer):
@@ -136,7 +137,7 @@ def run(args) -> int:
             reps = reps_of(size)
             pred = model.predict_memcpy(plat, memory="hbm", ports=2 if direction == "copy" else 1, direction=direction,
                                         width_bits=kern.args[0].width_bits,
-                                        clock_mhz=design.freq_mhz, burst=params["MEMCPY_BURST"],
+                                        clock_mhz=context["clock_mhz"], burst=params["MEMCPY_BURST"],
                                         outstanding=params["MEMCPY_OUTSTANDING"], bytes=size * reps)
             _run_point(args, sess, writer, bar, rng, point, direction, pcs, cus, size, reps,
                        timeout_ms(args, pred.time_s + model.dispatch_overhead(plat).value))
@@ -155,21 +156,20 @@ def _run_point(args, sess, writer, bar, rng, point, direction, pcs, cus, size, r
     in_bytes = size if direction != "write" else WORD_BYTES
     out_bytes = WORD_BYTES if direction == "read" else size
     data = rng.integers(0, 2 ** 63, size=in_bytes // 8, dtype=np.uint64)
-    ins, outs, runs = [], [], []
+    ins, outs, runs, expected = [], [], [], []
+    pattern = write_pattern(n_words) if direction == "write" else None
     for cu in range(cus):
         b_in = sess.alloc(KERNEL, cu, "in", in_bytes)
         b_out = sess.alloc(KERNEL, cu, "out", out_bytes)
-        np.frombuffer(b_in.map(), np.uint64)[:] = data
+        # Each CU gets its own input, so a CU reading another CU's PC fails verification.
+        host_in = np.frombuffer(b_in.map(), np.uint64)
+        np.bitwise_xor(data, np.uint64(cu) * np.uint64(0x0101010101010101), out=host_in)
         ins.append(b_in)
         outs.append(b_out)
         runs.append(sess.run(KERNEL, cu, [b_in, b_out, n_words, reps, mode]))
+        expected.append(read_checksum(host_in, reps) if direction == "read"
+                        else pattern if direction == "write" else host_in)
     h2d = sess.to_device(ins)
-    if direction == "read":
-        expected = read_checksum(data, reps)
-    elif direction == "write":
-        expected = write_pattern(n_words)
-    else:
-        expected = data
     moved = cus * size * reps * (2 if direction == "copy" else 1)
     first = True
     for phase, count in (("warmup", args.warmup), ("measure", args.repeats)):
@@ -180,10 +180,10 @@ def _run_point(args, sess, writer, bar, rng, point, direction, pcs, cus, size, r
             sess.to_device(outs)
             t, wall = sess.launch(runs, tmo_ms, f"memcpy {direction} {pcs} PCs {size} B")
             d2h, bad = 0.0, []
-            for cu, b in enumerate(outs):
+            for cu, (b, want) in enumerate(zip(outs, expected)):
                 d2h += sess.from_device(b)
-                got = np.frombuffer(b.map(), np.uint64)[:expected.size]
-                if not np.array_equal(got, expected):
+                got = np.frombuffer(b.map(), np.uint64)[:want.size]
+                if not np.array_equal(got, want):
                     bad.append(f"{KERNEL}_{cu + 1} output differs from the reference")
             ok = not bad
             writer.add_sample({

@@ -52,6 +52,9 @@ def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--timeout", type=int, default=None,
                    help="ms to wait for one launch (default: 50x the modeled time, at least 2 s)")
     p.add_argument("--out", default=None, help="parent directory of the run directory (default results/runs)")
+    p.add_argument("--clock-mhz", type=float, default=None,
+                   help="the kernel clock the xclbin achieved, if v++ lowered it below the design's target "
+                        "(see the link summary); recorded as clock_mhz and used by the models")
 
 
 def check_common(args) -> None:
@@ -59,6 +62,8 @@ def check_common(args) -> None:
         raise UserError("--warmup must be 0 or more")
     if args.repeats < 1:
         raise UserError("--repeats must be at least 1")
+    if args.clock_mhz is not None and not 0 < args.clock_mhz <= 1000:
+        raise UserError("--clock-mhz is the achieved kernel clock in MHz, e.g. 236; give a value in (0, 1000]")
     if args.timeout is not None and args.timeout <= 0:
         raise UserError("--timeout is in milliseconds and must be positive")
 

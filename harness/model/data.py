@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import functools
 import pathlib
-import tomllib
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 
 from harness.errors import UserError
 from harness.figures import Figure

@@ -65,6 +65,10 @@ def open_runtime(mode: str | None, device: str = "0", announce=print) -> Runtime
     """Pick the runtime for `mode` (None: hw if pyxrt and a card are there, else emu)."""
     if mode is not None and mode not in MODES:
         raise UserError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
+    if mode is None and os.environ.get("XCL_EMULATION_MODE") in ("hw_emu", "sw_emu"):
+        # pyxrt would open XRT's emulated device, not the card: never record that as `hw`.
+        mode = os.environ["XCL_EMULATION_MODE"]
+        announce(f"mode: {mode} (XCL_EMULATION_MODE is set; unset it to run on the card)")
     if mode is None:
         xrt = _import_pyxrt()
         if xrt is not None:

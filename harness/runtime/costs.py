@@ -10,13 +10,17 @@ import functools
 from harness import model
 
 _MEMCPY_MODES = {0: "read", 1: "write", 2: "copy"}
-# Bytes of one C element per GEMM element type (the accumulator/output type the kernel writes).
-_OUT_BYTES = {"fp32": 4, "fp16": 4, "fx16": 4, "int8": 4}
 
 
 @functools.lru_cache(maxsize=None)
 def platform(name: str = "u280"):
     return model.load_platform(name)
+
+
+def out_bytes(dtype: str) -> int:
+    """Bytes of one C element (the type the GEMM writes) for an element type: model data."""
+    from harness.model.platform import dtype_figure
+    return int(dtype_figure(dtype, "out_bytes").value)
 
 
 def dispatch_s() -> float:
@@ -56,7 +60,10 @@ def kernel_time_s(kdesc: dict, xdesc: dict, scalars: dict, banks: dict) -> float
     if kind == "elementwise":
         if min(scalars["M"], scalars["N"]) == 0:
             return 0.0
-        return model.predict_elementwise(p, M=scalars["M"], N=scalars["N"],
-                                         elem_bytes=_OUT_BYTES[xdesc["dtype"]], clock_mhz=clock,
+        epi = {1: "bias", 2: "bias_gelu"}.get(scalars["epilogue"])
+        if epi is None:                      # the kernel does nothing for other values
+            return 0.0
+        return model.predict_elementwise(p, M=scalars["M"], N=scalars["N"], epilogue=epi,
+                                         elem_bytes=out_bytes(xdesc["dtype"]), clock_mhz=clock,
                                          params=params).time_s
     raise RuntimeError(f"no timing model named {kind!r} for kernel {kdesc['name']}")

@@ -16,6 +16,20 @@ def _info(rt, key: str):
         return raw
 
 
+def _find_key(obj, key: str):
+    """First value of `key` in nested JSON (XRT's host report holds the XRT version)."""
+    if isinstance(obj, dict):
+        if key in obj and not isinstance(obj[key], (dict, list)):
+            return obj[key]
+        obj = list(obj.values())
+    if isinstance(obj, list):
+        for v in obj:
+            found = _find_key(v, key)
+            if found is not None:
+                return found
+    return None
+
+
 def device_context(rt, session=None) -> dict:
     """Device facts as XRT reports them (JSON keys parsed), plus the loaded xclbin."""
     out = {
@@ -26,8 +40,8 @@ def device_context(rt, session=None) -> dict:
         "thermal": _info(rt, "thermal"),
         "electrical": _info(rt, "electrical"),
         "host": _info(rt, "host"),     # holds the XRT version on the card
-        "xrt_version": getattr(rt.xrt, "__version__", None),
     }
+    out["xrt_version"] = getattr(rt.xrt, "__version__", None) or _find_key(out["host"], "version")
     if session is not None:
         xb = session.xclbin
         out["xclbin"] = {
