@@ -99,10 +99,10 @@ def test_compare_fusion_run(only_run, runs_dir, capsys):
     t = summ.set_index(["M", "path"])["time_s_median"]
     assert t[(65, "unfused")] > t[(65, "fused")]
     # the roofline pairs the two paths of a shape from this run
-    from harness.roofline.fusion import measured_pairs
-    pairs = measured_pairs([run])
+    from harness.roofline.fusion import run_pairs
+    pairs = run_pairs([run])
     assert set(pairs) == {("fp32", 7, 13, 5, "bias+gelu"), ("fp32", 65, 67, 129, "bias+gelu")}
-    assert pairs[("fp32", 65, 67, 129, "bias+gelu")]["measured_saved_s"] > 0
+    assert pairs[("fp32", 65, 67, 129, "bias+gelu")]["saved_s"] > 0
     out = capsys.readouterr().out
     assert "fusion (bias_gelu)" in out and "run directory:" in out
 

@@ -35,21 +35,23 @@ def _dtype(dtype):
     return dtype
 
 
-def _design_tiles() -> dict:
-    """Tiles and PE of the fp32 GEMM design: kernels/designs/gemm.toml is their only source."""
-    from harness.design import load_design
-    return load_design("gemm", dtype="fp32").all_params("gemm")
+def _design_tiles(dtype: str) -> dict:
+    """Tiles and PE of the GEMM design for `dtype`: kernels/designs/gemm.toml is their only source
+    (an element type that is not built, bf16, is predicted with the fp32 design's)."""
+    from harness.design import list_designs, load_design
+    built = [v for v in list_designs().get("gemm", []) if v]
+    return load_design("gemm", dtype=dtype if dtype in built else "fp32").all_params("gemm")
 
 
-def gemm_build_params(params: dict | None) -> dict:
-    """TM, TN, TK, PE from the design params given (else the fp32 design's), burst and
+def gemm_build_params(params: dict | None, dtype: str = "fp32") -> dict:
+    """TM, TN, TK, PE from the design params given (else that dtype's design), burst and
     outstanding from the kernel source's port pragmas (model data)."""
     G = data.params()["gemm"]
     out = {"burst": int(G["burst"].value), "outstanding": int(G["outstanding"].value)}
     by_short = {short: name for name, short in GEMM_PARAM_KEYS.items()}     # 'tile_m' -> 'GEMM_TILE_M'
     given = {by_short.get(str(k).lower(), str(k).upper()): v for k, v in (params or {}).items()}
     if not all(k in given for k in ("GEMM_TILE_M", "GEMM_TILE_N", "GEMM_TILE_K", "GEMM_PE")):
-        given = {**_design_tiles(), **given}
+        given = {**_design_tiles(dtype), **given}
     for k, v in given.items():
         key = GEMM_PARAM_KEYS.get(k)
         if key is not None and v is not None:
@@ -109,14 +111,18 @@ def predict_gemm(platform, *, dtype, M, K, N, epilogue="none", params=None, cloc
     M, K, N = (_int(x, n, 1) for x, n in ((M, "M"), (K, "K"), (N, "N")))
     if epilogue not in EPILOGUES:
         raise UserError(f"epilogue must be one of {', '.join(EPILOGUES)}, got {epilogue!r}")
-    bp = gemm_build_params(params)
+    bp = gemm_build_params(params, dtype)
     TM, TN, TK, PE = bp["tile_m"], bp["tile_n"], bp["tile_k"], bp["pe"]
     if PE > TM * TN * TK:
         raise UserError(f"GEMM_PE ({PE}) cannot exceed the tile's MACs TM x TN x TK ({TM * TN * TK})")
     clk = _clock(p, clock_mhz)
     f_hz = clk * 1e6
     mem = _memory_kind(p, memory)
-    mpd = dtype_figure(dtype, "macs_per_dsp").value if macs_per_dsp is None else _num(macs_per_dsp, "macs_per_dsp")
+    if macs_per_dsp is None:
+        key = "kernel_macs_per_dsp" if "kernel_macs_per_dsp" in data.params()["dtypes"][dtype] else "macs_per_dsp"
+        mpd = dtype_figure(dtype, key).value
+    else:
+        mpd = _num(macs_per_dsp, "macs_per_dsp")
     dsps = PE / mpd
     if dsps > p.dsp_available.value:
         raise UserError(f"GEMM_PE={PE} {dtype} needs about {dsps:,.0f} DSPs but {p.name} has "
@@ -141,7 +147,7 @@ def predict_gemm(platform, *, dtype, M, K, N, epilogue="none", params=None, cloc
     row_depth = G["loop_overhead_cycles"].value                   # fill of one row loop (load/store)
     mul = dtype_figure(dtype, "mul_latency").value
     add = dtype_figure(dtype, "add_latency").value
-    depth = G["loop_overhead_cycles"].value + mul + add * math.ceil(math.log2(PE)) + add
+    depth = G["loop_overhead_cycles"].value + mul + add     # each PE lane owns its accumulator: no adder tree
     epi_depth = {"none": G["loop_overhead_cycles"].value, "bias": G["bias_depth_cycles"].value,
                  "bias_gelu": G["gelu_depth_cycles"].value}[epilogue]
 

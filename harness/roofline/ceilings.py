@@ -102,9 +102,12 @@ class CeilingSet:
 
 
 def set_key(run_figures) -> str:
-    """'measured' | 'emulated' | 'runs' from the sources of the figures a set took from runs."""
+    """'measured' | 'emulated' | 'runs' from the sources of the figures a set took from runs;
+    'spec' when it took none (a set of spec and model figures is never called measured)."""
     srcs = {(f if isinstance(f, str) else f.source) for f in run_figures}
-    if not srcs or srcs == {"measured"}:
+    if not srcs:
+        return "spec"
+    if srcs == {"measured"}:
         return "measured"
     if "measured" in srcs:
         return "runs"

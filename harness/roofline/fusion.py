@@ -18,7 +18,7 @@ import pandas as pd
 
 from harness.roofline.ceilings import CeilingSet, source_tag
 from harness.roofline.classify import roofline_time
-from harness.workload.precision import element_bytes
+from harness.workload.precision import element_bytes, output_bytes
 from harness.workload.smolvla import ELEMENTWISE_FLOP
 
 
@@ -108,7 +108,7 @@ def fusion_table(workload, precision: str, cs: CeilingSet, gemm_runs=()) -> list
 def run_pairs(gemm_runs) -> dict:
     """(dtype, M, K, N, epilogue) -> unfused - fused median time of a gemm run, with its source.
 
-    `saved_s` (and its older name `measured_saved_s`, kept for callers) is a model
+    `saved_s` is a model
     figure when the run is emulated: read `source` ('measured' | 'model')."""
     out = {}
     for r in gemm_runs:
@@ -125,14 +125,11 @@ def run_pairs(gemm_runs) -> dict:
         for key, paths in groups.items():
             if "fused" in paths and "unfused" in paths:
                 saved = paths["unfused"] - paths["fused"]
-                out[key] = {"saved_s": saved, "measured_saved_s": saved,
+                out[key] = {"saved_s": saved,
                             "fused_time_s": paths["fused"], "unfused_time_s": paths["unfused"],
                             "run": r.run_id, "source": src, "detail": detail,
                             "tag": source_tag({"source": src, "detail": detail})}
     return out
-
-
-measured_pairs = run_pairs      # older name, kept for callers outside the roofline
 
 
 def run_pair_table(gemm_runs, cs_for_dtype) -> list[dict]:
@@ -140,14 +137,15 @@ def run_pair_table(gemm_runs, cs_for_dtype) -> list[dict]:
     rows = []
     for (d, M, K, N, epi), m in sorted(run_pairs(gemm_runs).items()):
         cs = cs_for_dtype(d)
-        eb = element_bytes(d)
+        eb, ob = element_bytes(d), output_bytes(d)      # operands / C as the kernels store them
         gemm_flop = 2 * M * K * N
         acts = [a for a in epi.split("+") if a and a != "none"]
         ew_flop = sum(ELEMENTWISE_FLOP.get(a, (1, ""))[0] for a in acts) * M * N
-        gemm_bytes = (M * K + K * N + M * N) * eb
+        bias = (N if "bias" in acts else 0) * eb
+        gemm_bytes = (M * K + K * N) * eb + M * N * ob
         # the unfused epilogue kernel reads C (+ bias) and writes the output once
-        epi_bytes = (M * N + (N if "bias" in acts else 0) + M * N) * eb
-        fused_bytes = (M * K + K * N + (N if "bias" in acts else 0) + M * N) * eb
+        epi_bytes = 2 * M * N * ob + bias
+        fused_bytes = (M * K + K * N) * eb + bias + M * N * ob
         t_un = (roofline_time(gemm_flop, gemm_bytes, cs, "gemm")[2]
                 + roofline_time(ew_flop, epi_bytes, cs, "elementwise")[2])
         t_f = fused_time(gemm_flop, ew_flop, fused_bytes, cs)[1]

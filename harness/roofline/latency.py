@@ -14,7 +14,7 @@ from harness.roofline import platform as plat
 from harness.roofline.ceilings import CeilingSet, source_tag
 from harness.roofline.classify import roofline_time
 from harness.roofline.fusion import chain_fused_time, chains
-from harness.workload.precision import element_bytes
+from harness.workload.precision import element_bytes, output_bytes
 
 
 def inference_latency(workload, precision: str, rows: list[dict], sets: list[CeilingSet]) -> list[dict]:
@@ -73,7 +73,7 @@ def latency_gap(platform, latency_runs, workload, spec_for_dtype, runs_for_dtype
             d = r.dtype if d is None or (isinstance(d, float) and pd.isna(d)) else str(d)
             M, K, N = int(row["M"]), int(row["K"]), int(row["N"])
             flop = 2 * M * K * N
-            nbytes = (M * K + K * N + M * N) * element_bytes(d)
+            nbytes = (M * K + K * N) * element_bytes(d) + M * N * output_bytes(d)   # C at the kernel's width
             t_spec = roofline_time(flop, nbytes, spec_for_dtype(d), "gemm")[2]
             rcs = runs_for_dtype(d)
             t_run = roofline_time(flop, nbytes, rcs, "gemm")[2] if rcs else None

@@ -152,7 +152,9 @@ def markdown(analysis, image="roofline.png") -> str:
 
     L.append("## Latency of one inference")
     L.append("")
-    L.append("latency = sum of op roofline times + launches x dispatch overhead per launch.")
+    L.append("latency = sum of op roofline times + launches x dispatch overhead per launch. "
+             "'epilogues fused' folds every bias and activation that follows a GEMM into it; the gemm kernel "
+             "here fuses bias and GELU only, so the SiLU fusions are what a kernel with that epilogue would get.")
     L.append("")
     L += _table(["ceilings", "variant", "roofline time", "launches", "dispatch", "predicted latency"],
                 [(x["label"], x["variant"], _t(x["roofline_time_s"]), x["launches"],

@@ -7,15 +7,11 @@ precision of the kernel whose measurements are used.
 from __future__ import annotations
 
 from harness.errors import UserError
+from harness.model.platform import DTYPES, dtype_figure
 
-# element type -> bytes per element (smolvla.md "Counting conventions")
-ELEMENT_BYTES: dict[str, int] = {
-    "fp32": 4,
-    "fp16": 2,
-    "bf16": 2,
-    "fx16": 2,   # 16-bit fixed point (ap_fixed<16, ...>)
-    "int8": 1,
-}
+# element type -> bytes per element (smolvla.md "Counting conventions"), from the model data
+# (harness/data/model_params.toml [dtypes.*]), the one place element widths are written.
+ELEMENT_BYTES: dict[str, int] = {d: int(dtype_figure(d, "elem_bytes").value) for d in DTYPES}
 PRECISIONS = tuple(ELEMENT_BYTES)
 
 
@@ -27,6 +23,12 @@ def element_bytes(precision: str) -> int:
         raise UserError(
             f"unknown precision {precision!r}: use one of {', '.join(PRECISIONS)}"
         ) from None
+
+
+def output_bytes(precision: str) -> int:
+    """Width of one C element the GEMM kernel writes for `precision` (fp32, or 32-bit accumulators)."""
+    element_bytes(precision)
+    return int(dtype_figure(precision, "out_bytes").value)
 
 
 def check_precision(precision: str) -> str:
