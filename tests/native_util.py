@@ -1,8 +1,8 @@
 """Compile a kernel source natively with g++ (as the emulator does) and load it.
 
-Only for tests/test_kernels_native.py; the harness's own builder is
-harness/nativebuild.py.  Flags mirror harness/docs/design.md: -O2 -fPIC -shared
--std=c++17 -Wno-unknown-pragmas -I<hls4ml ap_types> -Ikernels/common -D...
+Only for tests/test_kernels_native.py, which builds variants the design files
+do not (small tiles, bad parameters); the compiler, flags and header location are
+harness/nativebuild.py's, so these tests compile exactly as the emulator does.
 """
 from __future__ import annotations
 
@@ -14,8 +14,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 KERNELS = REPO / "kernels"
-CXX = os.environ.get("CXX", "g++")
-BASE_FLAGS = ["-O2", "-fPIC", "-shared", "-std=c++17", "-Wno-unknown-pragmas"]
+from harness.nativebuild import CXX, CXXFLAGS as BASE_FLAGS, ap_types_dir  # noqa: E402
 
 
 class CompileError(RuntimeError):
@@ -23,16 +22,6 @@ class CompileError(RuntimeError):
         super().__init__(f"compile failed: {' '.join(cmd)}\n{stderr[-4000:]}")
         self.cmd = cmd
         self.stderr = stderr
-
-
-def ap_types_dir() -> Path:
-    """Xilinx ap_types headers shipped inside the installed hls4ml package."""
-    import hls4ml  # noqa: PLC0415  (heavy import, only when building)
-
-    d = Path(hls4ml.__file__).resolve().parent / "templates" / "vivado" / "ap_types"
-    if not (d / "ap_int.h").is_file():
-        raise FileNotFoundError(f"ap_int.h not found under {d}; is hls4ml installed?")
-    return d
 
 
 def _flags(sources: list[Path], defines: dict[str, int | str] | None) -> list[str]:

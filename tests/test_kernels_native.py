@@ -171,6 +171,8 @@ def test_nop(libs):
 
 # ----------------------------------------------------------------------- gemm
 SIZES = [(1, 1, 1), (7, 13, 5), (3, 100, 2), (64, 64, 64), (65, 67, 129), (9, 1, 70)]
+# larger than the design's tiles (128 x 512 x 256) in every dimension: several tiles and K chunks
+MULTI_TILE = (130, 300, 520)
 GUARD = 16   # elements after C that must stay untouched
 
 
@@ -232,6 +234,13 @@ def test_gemm_against_numpy(libs, tiles, dtype_id, epi, mkn):
     a, b, bias = _inputs(dtype_id, *mkn, seed=sum(mkn) + epi)
     c = run_gemm(lib, dtype_id, a, b, bias, epi)
     check_gemm(dtype_id, a, b, bias, epi, c)
+
+
+@pytest.mark.parametrize("dtype_id", list(DTYPES), ids=list(DTYPES.values()))
+def test_gemm_with_the_design_tiles_spans_several_tiles_and_k_chunks(libs, dtype_id):
+    a, b, bias = _inputs(dtype_id, *MULTI_TILE, seed=7)
+    c = run_gemm(libs[f"gemm{dtype_id}"], dtype_id, a, b, bias, 2)
+    check_gemm(dtype_id, a, b, bias, 2, c)
 
 
 @pytest.mark.parametrize("dtype_id", list(DTYPES), ids=list(DTYPES.values()))

@@ -301,3 +301,13 @@ def test_dispatch_overhead_is_a_sourced_model_figure(u280):
     assert 16e-6 <= d.value <= 100e-6
     for k in ("K1", "K2", "K3"):
         assert k in d.detail
+
+
+def test_gemm_model_uses_each_element_types_design():
+    from harness.design import load_design
+    from harness.model import load_platform, predict_gemm
+    p = load_platform("u280")
+    for dtype in ("fp32", "int8"):
+        g = predict_gemm(p, dtype=dtype, M=64, K=64, N=64)
+        params = load_design("gemm", dtype=dtype).all_params("gemm")
+        assert g.inputs["pe"] == params["GEMM_PE"] and g.inputs["tile_n"] == params["GEMM_TILE_N"]

@@ -98,9 +98,9 @@ def test_memcpy_gemm_latency_together(runs, tmp_path):
 def test_spec_compute_is_dsp_clock_macs_2():
     from harness.roofline import platform as plat
     p = plat.load_platform("u280")
-    for d in ("fp32", "fx16", "int8"):
+    # 9,024 DSPs x 300 MHz x 2 FLOP x MACs/DSP: 1 for 16-bit fixed and int8, about 1/5 for fp32 (C3)
+    for d, expect in (("fp32", 1082.88), ("fx16", 5414.4), ("int8", 5414.4)):
         f = plat.spec_compute(p, d)
-        expect = p.dsp_count.value * p.clock_mhz.value * p.macs_per_dsp(d).value * 2 / 1e3
         assert f.value == pytest.approx(expect) and f.unit == "GFLOP/s" and f.source == "spec"
 
 
@@ -317,11 +317,7 @@ def test_seed_assumptions_text(capsys):
 
 
 def test_harness_main(runs, tmp_path, capsys):
-    try:
-        from harness.cli import build_parser, main
-        build_parser()
-    except Exception as exc:  # noqa: BLE001 - another command module is not there yet
-        pytest.skip(f"harness.cli does not import yet: {exc}")
+    from harness.cli import main
     assert main(["roofline", "--results", str(runs / FAILED)]) == 2
     assert "error:" in capsys.readouterr().err
     assert main(["roofline", "--results", str(runs / HW_MEMCPY), "--out", str(tmp_path / "o")]) == 0
