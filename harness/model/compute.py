@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from harness.errors import UserError
 from harness.figures import Figure
@@ -62,7 +62,7 @@ def gemm_build_params(params: dict | None, dtype: str = "fp32") -> dict:
 
 
 @dataclass
-class GemmPrediction:
+class GemmPrediction(data.Modeled):
     time_s: float
     gflops: float
     bound: str                  # 'compute' | 'memory' | 'latency'
@@ -81,11 +81,6 @@ class GemmPrediction:
     pipeline_depth_s: float = 0.0
     model_version: str = field(default_factory=data.version)
     source: str = "model"
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["modeled"] = True
-        return d
 
 
 def _classes(total, tile):
@@ -206,7 +201,7 @@ def predict_gemm(platform, *, dtype, M, K, N, epilogue="none", params=None, cloc
 
 
 @dataclass
-class ElementwisePrediction:
+class ElementwisePrediction(data.Modeled):
     time_s: float
     bound: str
     pipeline_fill_s: float
@@ -222,11 +217,6 @@ class ElementwisePrediction:
 
     def __float__(self):
         return float(self.time_s)
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["modeled"] = True
-        return d
 
 
 def predict_elementwise(platform, *, M, N, elem_bytes=4, clock_mhz=None, params=None, port_bandwidth_GBps=None,

@@ -69,3 +69,11 @@ def figure(*path: str) -> Figure:
 
 def version() -> str:
     return f"harness.model v{params()['version']}"
+
+
+class Modeled:
+    """Mixin for the prediction dataclasses: their dict form says they are model output."""
+
+    def to_dict(self) -> dict:
+        from dataclasses import asdict
+        return {**asdict(self), "modeled": True}

@@ -6,7 +6,7 @@ Equations: harness/docs/model.md.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from harness.errors import UserError
 from harness.model import data
@@ -32,7 +32,7 @@ STARTUP = "start-up latency (small transfer)"
 
 
 @dataclass
-class MemPrediction:
+class MemPrediction(data.Modeled):
     bandwidth_GBps: float      # aggregate over all ports, decimal GB/s, = total bytes / time_s
     steady_GBps: float         # aggregate once streaming (min of the ceilings)
     time_s: float              # time for every port to move `bytes`
@@ -44,11 +44,6 @@ class MemPrediction:
     total_bytes: int
     model_version: str = field(default_factory=data.version)
     source: str = "model"
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["modeled"] = True
-        return d
 
 
 # ---------------------------------------------------------------- validation
