@@ -67,8 +67,8 @@ BAD["no_design_flags"] = ({}, "kernels/designs/gemm.toml")
 
 
 @pytest.fixture(scope="session")
-def libs(tmp_path_factory):
-    cache = tmp_path_factory.mktemp("native-kernels")
+def libs():
+    cache = None          # native_util's content-addressed cache under build/
     jobs = {**{k: v for k, v in BUILDS.items()},
             **{f"bad:{k}": (GEMM_SRC[:1], d) for k, (d, _) in BAD.items()}}
 

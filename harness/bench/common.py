@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-
-from tqdm import tqdm
 
 from harness.results.writer import RunWriter, base_context
 from harness.errors import RunFailed, UserError
@@ -33,6 +32,7 @@ class BenchResult:
     run_id: str
     summary: object                  # pandas DataFrame
     timing_source: str
+    mode: str = ""                   # emu: times come from the model, the same on every repetition
 
 
 def timeout_ms(opts: RunOptions, predicted_s: float) -> int:
@@ -85,9 +85,126 @@ def make_context(bench: str, rt, session, design, clock_mhz: float | None = None
     return ctx
 
 
-def progress(total: int, desc: str):
-    return tqdm(total=total, desc=desc, unit="launch", file=sys.stderr, dynamic_ncols=True,
-                disable=None, leave=False)
+class Progress:
+    """What a user waiting for a bench sees, on stderr.
+
+    Each repetition advances the bar by its weight (the modeled time or the bytes of
+    its launch, plus a fixed cost per launch), so the time left is estimated from work
+    done, not from a count of launches of very different sizes. On a terminal: one
+    line, redrawn, naming the point being run. Otherwise (a pipe, a log): one plain
+    line per finished point with its figure and the elapsed time. Always: the total
+    time at the end. `write` prints a message on a line of its own, never glued onto
+    the bar.
+    """
+
+    REDRAW_S = 0.1
+    _active: list["Progress"] = []
+
+    def __init__(self, total: float, desc: str, stream=None, tty: bool | None = None):
+        self.stream = stream if stream is not None else sys.stderr
+        self.tty = bool(tty if tty is not None else getattr(self.stream, "isatty", lambda: False)())
+        self.total, self.desc = max(float(total), 1e-30), desc
+        self.done = 0.0
+        self.points = 0
+        self.label = ""
+        self.t0 = time.perf_counter()
+        self._drawn = 0.0
+        self._width = 0
+        self._closed = False
+        Progress._active.append(self)
+
+    @classmethod
+    def clear_all(cls) -> None:
+        """Take every bar off the screen (before an error is printed)."""
+        for p in list(cls._active):
+            p._clear()
+            p._closed = True
+            cls._active.remove(p)
+
+    # -- what the bench tells it
+    def point(self, label: str) -> None:
+        """The point about to run."""
+        self.label = label
+        self._draw(force=True)
+
+    def update(self, weight: float = 1.0) -> None:
+        """One repetition (of `weight`) done."""
+        self.done = min(self.total, self.done + float(weight))
+        self._draw()
+
+    def point_done(self, label: str, figure: str) -> None:
+        self.points += 1
+        if not self.tty:
+            pct = 100.0 * self.done / self.total
+            self._print(f"{self.desc}: {label}: {figure} ({self.elapsed():.1f} s elapsed, {pct:.0f}%)")
+
+    def write(self, message: str) -> None:
+        self._clear()
+        self._print(message)
+        self._draw(force=True)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._clear()
+        if self in Progress._active:
+            Progress._active.remove(self)
+        n = f"{self.points} point{'s' if self.points != 1 else ''} in " if self.points else ""
+        self._print(f"{self.desc}: {n}{_clock(self.elapsed())} total")
+
+    # -- drawing
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.t0
+
+    def _print(self, text: str) -> None:
+        try:
+            print(text, file=self.stream, flush=True)
+        except (BrokenPipeError, ValueError):
+            pass
+
+    def _clear(self) -> None:
+        if self.tty and self._width:
+            self._raw("\r" + " " * self._width + "\r")
+            self._width = 0
+
+    def _raw(self, text: str) -> None:
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except (BrokenPipeError, ValueError):
+            pass
+
+    def _draw(self, force: bool = False) -> None:
+        if not self.tty or self._closed:
+            return
+        now = time.perf_counter()
+        if not force and now - self._drawn < self.REDRAW_S:
+            return
+        self._drawn = now
+        frac = self.done / self.total
+        el = self.elapsed()
+        left = f"~{_clock(el * (1 - frac) / frac)} left" if frac > 0.02 and el > 0.5 else "estimating"
+        bar = "#" * int(20 * frac)
+        line = f"{self.desc} [{bar:<20}] {100 * frac:3.0f}%  {_clock(el)}, {left}  {self.label}"
+        line = line[:_columns() - 1]
+        pad = max(0, self._width - len(line))
+        self._raw("\r" + line + " " * pad)
+        self._width = len(line)
+
+
+def _clock(seconds: float) -> str:
+    s = int(round(seconds))
+    return f"{s // 60}:{s % 60:02d}" if s >= 60 else f"{seconds:.1f} s"
+
+
+def _columns() -> int:
+    import shutil
+    return max(40, shutil.get_terminal_size((100, 20)).columns)
+
+
+def progress(total: float, desc: str) -> Progress:
+    return Progress(total, desc)
 
 
 @contextmanager
@@ -96,8 +213,10 @@ def guarded(writer: RunWriter):
     try:
         yield
     except (RunFailed, UserError) as exc:
+        Progress.clear_all()
         writer.fail(str(exc))
         raise
     except BaseException as exc:
+        Progress.clear_all()
         writer.fail(f"{type(exc).__name__}: {exc}")
         raise

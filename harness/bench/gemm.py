@@ -319,7 +319,7 @@ def run(plan: GemmPlan) -> BenchResult:
         bar.close()
         summary = summarize_gemm(writer.rows)
         writer.finish(summary)
-    return BenchResult(writer.path, writer.run_id, summary, rt.timing_source)
+    return BenchResult(writer.path, writer.run_id, summary, rt.timing_source, rt.mode)
 
 
 def figures(case: GemmCase, s: dict) -> dict:

@@ -84,7 +84,7 @@ def run(plan: LatencyPlan) -> BenchResult:
         bar.close()
         summary = summarize_latency(writer.rows, plat, design, disp_model.value, ctx["clock_mhz"])
         writer.finish(summary)
-    return BenchResult(writer.path, writer.run_id, summary, rt.timing_source)
+    return BenchResult(writer.path, writer.run_id, summary, rt.timing_source, rt.mode)
 
 
 def _dispatch_point(plan, sess, writer, bar, tmo_ms: int) -> None:

@@ -27,7 +27,7 @@ from harness.runtime.session import Session
 KERNEL = "bw_memcpy"
 WORD_BYTES = 64
 DIRECTIONS = {"read": 0, "write": 1, "copy": 2}
-POISON = np.uint64(0xDEADBEEFDEADBEEF)
+POISON_WORD = 0xDEADBEEFDEADBEEF      # left by a launch that skips a word; no write-pattern word is this
 AUTO_REPS_TARGET_BYTES = 64 << 20     # in-kernel repetitions until each CU moves ~64 MiB per launch
 MAX_AUTO_REPS = 1024
 DEFAULT_PCS = [1, 2, 4, 8, 16, 32]
@@ -68,6 +68,8 @@ class MemcpyPoint:
 class MemcpyPlan:
     points: list[MemcpyPoint]
     opts: RunOptions = field(default_factory=RunOptions)
+    default_sizes: bool = False      # sizes not chosen by the user: emulation stops where the model does
+    notes: tuple = ()                # said to the user and kept in context.json (e.g. skipped combinations)
 
 
 def memcpy_design():
@@ -89,78 +91,166 @@ def fits(direction: str, pcs: int, cus: int) -> bool:
     return pcs % per_cu == 0 and pcs // per_cu <= cus
 
 
+# ---------------------------------------------------------------- where the model stops changing
+EMU_STABLE_REL = 0.005        # default emulated sizes stop within 0.5% of the figure at the largest size
+
+
+def modeled_bandwidth_GBps(plat, kern, params: dict, clock_mhz: float, pt: MemcpyPoint) -> float:
+    """What the emulator will report for a point: the model's bytes over dispatch + kernel time."""
+    pred = model.predict_memcpy(plat, memory="hbm", ports=2 if pt.direction == "copy" else 1,
+                                direction=pt.direction, width_bits=kern.args[0].width_bits, clock_mhz=clock_mhz,
+                                burst=params["MEMCPY_BURST"], outstanding=params["MEMCPY_OUTSTANDING"],
+                                bytes=pt.bytes_per_pc * pt.kernel_reps)
+    t = pred.time_s + model.dispatch_overhead(plat).value
+    return pt.cus * pt.bytes_per_pc * pt.kernel_reps * (2 if pt.direction == "copy" else 1) / t / 1e9
+
+
+def emu_size_limit(plan: "MemcpyPlan", plat, kern, params: dict, clock_mhz: float) -> int | None:
+    """The smallest size of the plan from which every larger size's modeled figure is within
+    EMU_STABLE_REL of the largest size's, for every direction and PC count; None if that is the largest."""
+    sizes = sorted({p.bytes_per_pc for p in plan.points})
+    if len(sizes) < 2:
+        return None
+    by_key: dict[tuple, dict[int, float]] = {}
+    for p in plan.points:
+        by_key.setdefault((p.direction, p.pcs), {})[p.bytes_per_pc] = modeled_bandwidth_GBps(
+            plat, kern, params, clock_mhz, p)
+    limit = sizes[-1]
+    for s in reversed(sizes):
+        if all(abs(bw[s] - bw[sizes[-1]]) <= EMU_STABLE_REL * bw[sizes[-1]] for bw in by_key.values() if s in bw):
+            limit = s
+        else:
+            break
+    return None if limit == sizes[-1] else limit
+
+
+# ---------------------------------------------------------------- buffers, made once per run
+class _Buffers:
+    """Per CU an `in` and an `out` buffer at the largest size any point needs, allocated once and
+    reused by every point; inputs made once (distinct per CU), their prefixes used by smaller points."""
+
+    def __init__(self, sess: Session, points: list[MemcpyPoint], seed: int = 2026):
+        cus = max(p.cus for p in points)
+        in_bytes = max([p.bytes_per_pc for p in points if p.direction != "write"] or [WORD_BYTES])
+        out_bytes = max([p.bytes_per_pc for p in points if p.direction != "read"] or [WORD_BYTES])
+        self.ins = [sess.alloc(KERNEL, cu, "in", in_bytes) for cu in range(cus)]
+        self.outs = [sess.alloc(KERNEL, cu, "out", out_bytes) for cu in range(cus)]
+        base = np.random.default_rng(seed).bit_generator.random_raw(in_bytes // 8)
+        self.host_in = []
+        for cu, b in enumerate(self.ins):
+            # Each CU gets its own input, so a CU reading another CU's PC fails verification.
+            h = np.frombuffer(b.map(), np.uint64)
+            np.bitwise_xor(base, np.uint64(cu) * np.uint64(0x0101010101010101), out=h)
+            self.host_in.append(h)
+        del base
+        writes = [p.bytes_per_pc for p in points if p.direction == "write"]
+        self.pattern = write_pattern(max(writes) // WORD_BYTES) if writes else None
+
+
 # ---------------------------------------------------------------- the bench
-def run(plan: MemcpyPlan) -> BenchResult:
-    """Run every point of the plan, verified; write and return the run directory."""
+def _rep_weight(pt: MemcpyPoint) -> float:
+    """Host work of one repetition, for the progress estimate: the kernels' bytes, the verified
+    output's bytes (poison, fetch, compare) and a fixed cost per launch."""
+    counted = pt.bytes_per_pc * pt.kernel_reps * (2 if pt.direction == "copy" else 1)
+    verified = pt.bytes_per_pc if pt.direction != "read" else WORD_BYTES
+    return pt.cus * (counted + 3 * verified + (1 << 20))
+
+
+def point_label(pt: MemcpyPoint) -> str:
+    return f"{pt.direction} {pt.pcs} PC{'s' if pt.pcs != 1 else ''} {_size(pt.bytes_per_pc)}"
+
+
+def _size(n: int) -> str:
+    for unit, k in (("G", 30), ("M", 20), ("K", 10)):
+        if n >= 1 << k and n % (1 << k) == 0:
+            return f"{n >> k}{unit}"
+    return f"{n} B"
+
+
+def run(plan: MemcpyPlan, bar=None) -> BenchResult:
+    """Run every point of the plan, verified; write and return the run directory.
+
+    bar: a harness.bench.common.Progress (default: one on stderr)."""
     design, kern, plat, _, _ = memcpy_design()
     opts = plan.opts
     rt = open_runtime(opts.mode, opts.device)
     sess = Session(rt, design, opts.xclbin)
     context = make_context("memcpy", rt, sess, design, opts.clock_mhz)
-    writer = RunWriter("memcpy", rt.mode, context, opts.out, SAMPLE_COLUMNS)
     params = design.all_params(KERNEL)
-    rng = np.random.default_rng(2026)
+    points = list(plan.points)
+    notes = list(plan.notes)
+    if rt.mode == "emu" and plan.default_sizes:
+        limit = emu_size_limit(plan, plat, kern, params, context["clock_mhz"])
+        if limit is not None:
+            largest = max(p.bytes_per_pc for p in points)
+            points = [p for p in points if p.bytes_per_pc <= limit]
+            notes.append(f"emulated: default sizes stop at {_size(limit)}, where the modeled bandwidth is within "
+                         f"{EMU_STABLE_REL:.1%} of the figure at {_size(largest)}; --sizes reaches up to "
+                         f"{_size(largest)}")
+    context["notes"].extend(notes)
+    writer = RunWriter("memcpy", rt.mode, context, opts.out, SAMPLE_COLUMNS)
     with guarded(writer):
-        bar = progress(len(plan.points) * (opts.warmup + opts.repeats), f"memcpy ({rt.mode})")
-        for point, pt in enumerate(plan.points):
+        reps = opts.warmup + opts.repeats
+        bar = bar or progress(sum(reps * _rep_weight(p) for p in points), f"memcpy ({rt.mode})")
+        for n in notes:
+            bar.write(f"note: {n}")
+        bufs = _Buffers(sess, points)
+        for point, pt in enumerate(points):
             pred = model.predict_memcpy(plat, memory="hbm", ports=2 if pt.direction == "copy" else 1,
                                         direction=pt.direction, width_bits=kern.args[0].width_bits,
                                         clock_mhz=context["clock_mhz"], burst=params["MEMCPY_BURST"],
                                         outstanding=params["MEMCPY_OUTSTANDING"],
                                         bytes=pt.bytes_per_pc * pt.kernel_reps)
-            _run_point(opts, sess, writer, bar, rng, point, pt,
+            _run_point(opts, sess, writer, bar, bufs, point, pt,
                        timeout_ms(opts, pred.time_s + model.dispatch_overhead(plat).value))
         bar.close()
         summary = summarize(writer.rows, ["direction", "pcs", "cus", "bytes_per_pc", "kernel_reps"],
                             ("bandwidth_GBps",))
         writer.finish(summary)
-    return BenchResult(writer.path, writer.run_id, summary, rt.timing_source)
+    return BenchResult(writer.path, writer.run_id, summary, rt.timing_source, rt.mode)
 
 
-def _run_point(opts, sess, writer, bar, rng, point, pt: MemcpyPoint, tmo_ms):
+def _run_point(opts, sess, writer, bar, bufs: _Buffers, point, pt: MemcpyPoint, tmo_ms):
     direction, pcs, cus, size, reps = pt.direction, pt.pcs, pt.cus, pt.bytes_per_pc, pt.kernel_reps
     n_words = size // WORD_BYTES
-    mode = DIRECTIONS[direction]
-    # Inputs: random words in each CU's `in` PC (read, copy); write mode ignores `in`.
-    in_bytes = size if direction != "write" else WORD_BYTES
-    out_bytes = WORD_BYTES if direction == "read" else size
-    data = rng.integers(0, 2 ** 63, size=in_bytes // 8, dtype=np.uint64)
-    ins, outs, runs, expected = [], [], [], []
-    pattern = write_pattern(n_words) if direction == "write" else None
-    for cu in range(cus):
-        b_in = sess.alloc(KERNEL, cu, "in", in_bytes)
-        b_out = sess.alloc(KERNEL, cu, "out", out_bytes)
-        # Each CU gets its own input, so a CU reading another CU's PC fails verification.
-        host_in = np.frombuffer(b_in.map(), np.uint64)
-        np.bitwise_xor(data, np.uint64(cu) * np.uint64(0x0101010101010101), out=host_in)
-        ins.append(b_in)
-        outs.append(b_out)
-        runs.append(sess.run(KERNEL, cu, [b_in, b_out, n_words, reps, mode]))
-        expected.append(read_checksum(host_in, reps) if direction == "read"
-                        else pattern if direction == "write" else host_in)
-    h2d = sess.to_device(ins)
+    label = point_label(pt)
+    bar.point(label)
+    ins, outs = bufs.ins[:cus], bufs.outs[:cus]
+    # What each CU must leave in `out`, and how many bytes of it are checked.
+    if direction == "read":
+        expected = [read_checksum(h[:size // 8], reps) for h in bufs.host_in[:cus]]
+    elif direction == "write":
+        expected = [bufs.pattern[:size // 8]] * cus
+    else:
+        expected = [h[:size // 8] for h in bufs.host_in[:cus]]
+    out_bytes = expected[0].size * 8
+    runs = [sess.run(KERNEL, cu, [ins[cu], outs[cu], n_words, reps, DIRECTIONS[direction]]) for cu in range(cus)]
+    h2d = sess.to_device(ins, size) if direction != "write" else 0.0
     moved = cus * size * reps * (2 if direction == "copy" else 1)
+    weight = _rep_weight(pt)
     first = True
+    figures = []
     for phase, count in (("warmup", opts.warmup), ("measure", opts.repeats)):
         for rep in range(count):
-            # Poison the outputs so a launch that did nothing cannot pass as verified.
-            for b in outs:
-                np.frombuffer(b.map(), np.uint64)[:] = POISON
-            sess.to_device(outs)
-            t, wall = sess.launch(runs, tmo_ms, f"memcpy {direction} {pcs} PCs {size} B")
-            d2h, bad = 0.0, []
-            for cu, (b, want) in enumerate(zip(outs, expected)):
-                d2h += sess.from_device(b)
-                got = np.frombuffer(b.map(), np.uint64)[:want.size]
-                if not np.array_equal(got, want):
-                    bad.append(f"{KERNEL}_{cu + 1} output differs from the reference")
+            # Poison the outputs so a launch that skips a word cannot pass as verified.
+            sess.poison([(b, out_bytes) for b in outs], POISON_WORD)
+            t, wall = sess.launch(runs, tmo_ms, f"memcpy {label}")
+            d2h, results = sess.fetch_compare(list(zip(outs, expected)))
+            bad = [f"{KERNEL}_{cu + 1} output differs from the reference in {n} of {want.size} words "
+                   f"(first at word {i})" for cu, ((n, i), want) in enumerate(zip(results, expected)) if n]
             ok = not bad
+            bw = moved / t / 1e9 if ok and t > 0 else None
             writer.add_sample({
                 "point": point, "phase": phase, "repetition": rep, "time_s": t, "wall_time_s": wall,
                 "h2d_time_s": h2d if first else 0.0, "d2h_time_s": d2h,
                 "verified": ok, "error": "; ".join(bad), "timing_source": sess.rt.timing_source,
                 "direction": direction, "pcs": pcs, "cus": cus, "bytes_per_pc": size, "kernel_reps": reps,
-                "bytes": moved, "bandwidth_GBps": moved / t / 1e9 if ok and t > 0 else None,
+                "bytes": moved, "bandwidth_GBps": bw,
             })
+            if phase == "measure":
+                figures.append(bw)
             first = False
-            bar.update(1)
+            bar.update(weight)
+    good = [f for f in figures if f is not None]
+    fig = f"{float(np.median(good)):.2f} GB/s" if good else "no verified repetition"
+    bar.point_done(label, f"{fig}, {len(good)}/{len(figures)} verified")

@@ -8,15 +8,18 @@ from harness.commands.report import print_closing, print_table
 from harness.errors import UserError
 
 HELP = "achieved HBM bandwidth per direction, PC count and size"
+DEFAULT_SIZES = "4K..256M"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     from harness.bench.memcpy import DIRECTIONS
     add_common(p)
-    p.add_argument("--sizes", default="4K..256M",
-                   help="bytes per PC: a doubling range LO..HI or a list (K/M/G suffixes; default 4K..256M)")
-    p.add_argument("--direction", action="append", choices=list(DIRECTIONS),
-                   help="read, write or copy; repeat for several (default: all three)")
+    p.add_argument("--sizes", default=None,
+                   help=f"bytes per PC: a doubling range LO..HI or a list (K/M/G suffixes; default {DEFAULT_SIZES}; "
+                        "in --mode emu the default stops where the modeled bandwidth stops changing)")
+    p.add_argument("--direction", action="append", metavar="DIRS",
+                   help=f"{', '.join(DIRECTIONS)}, or a comma list like read,copy (may be repeated; "
+                        "default: all three)")
     p.add_argument("--pcs", default=None,
                    help="PCs driven at once, a list like 1,2,4,8,16,32 (default: every one of those "
                         "the direction can drive)")
@@ -30,7 +33,8 @@ def plan_from_args(args):
     opts = run_options(args)
     _, kern, _, pc_bytes, n_pcs = mc.memcpy_design()
     cus = kern.cus
-    sizes = parse_sizes(args.sizes)
+    default_sizes = args.sizes is None
+    sizes = parse_sizes(DEFAULT_SIZES if default_sizes else args.sizes)
     if not sizes:
         raise UserError("--sizes is empty; give sizes like 4K..256M")
     for s in sizes:
@@ -51,24 +55,51 @@ def plan_from_args(args):
         if not 1 <= fixed <= 2 ** 32 - 1:
             raise UserError("--kernel-reps must be between 1 and 4294967295 (a 32-bit kernel argument)")
         reps_of = lambda _s: fixed  # noqa: E731
-    directions = list(dict.fromkeys(args.direction or list(mc.DIRECTIONS)))
+    directions = parse_directions(args.direction, list(mc.DIRECTIONS))
     explicit = args.pcs is not None
     pcs_list = parse_int_list(args.pcs, "--pcs") if explicit else mc.DEFAULT_PCS
+    if not pcs_list:
+        raise UserError("--pcs is empty; give PC counts like 1,2,16")
+    notes = []
     for pcs in pcs_list:
         if not 1 <= pcs <= n_pcs:
             raise UserError(f"--pcs {pcs}: the U280 has {n_pcs} HBM PCs; use 1 to {n_pcs}")
-        # An explicit PC count must suit at least one requested direction; with several
-        # directions, a count that suits only some (e.g. 1 for read, not copy) is skipped for the others.
-        if explicit and not any(mc.fits(d, pcs, cus) for d in directions):
-            d = directions[0]
-            if d == "copy":
-                raise UserError(f"--pcs {pcs} with copy: each CU drives 2 PCs (read + write); "
-                                f"use an even number up to {2 * cus}")
-            raise UserError(f"--pcs {pcs} with {d}: each CU drives one PC and there are {cus} CUs; "
-                            f"use at most {cus}, or --direction copy to drive {2 * cus}")
+        # An explicit PC count must suit at least one requested direction; a count that suits only
+        # some (e.g. 1 for read, not copy) runs for those and the others are named in a note.
+        cannot = [d for d in directions if not mc.fits(d, pcs, cus)]
+        if explicit and len(cannot) == len(directions):
+            raise UserError(_why_not(cannot[0], pcs, cus))
+        if explicit and cannot:
+            notes.append(f"{', '.join(cannot)} not run on {pcs} PC{'s' if pcs != 1 else ''}: "
+                         + "; ".join(_why_not(d, pcs, cus).split(": ", 1)[1] for d in cannot))
     points = [mc.MemcpyPoint(d, pcs, s, reps_of(s))
               for d in directions for pcs in pcs_list if mc.fits(d, pcs, cus) for s in sizes]
-    return mc.MemcpyPlan(points, opts)
+    return mc.MemcpyPlan(points, opts, default_sizes=default_sizes, notes=tuple(notes))
+
+
+def parse_directions(values: list[str] | None, known: list[str]) -> list[str]:
+    """--direction read,copy (or repeated): known names, in order, without repeats."""
+    if not values:
+        return list(known)
+    out = []
+    for v in values:
+        for d in (x.strip() for x in v.split(",")):
+            if not d:
+                continue
+            if d not in known:
+                raise UserError(f"--direction {d!r}: use {', '.join(known)}, or a comma list like read,copy")
+            out.append(d)
+    if not out:
+        raise UserError(f"--direction is empty; use {', '.join(known)}, or a comma list like read,copy")
+    return list(dict.fromkeys(out))
+
+
+def _why_not(direction: str, pcs: int, cus: int) -> str:
+    if direction == "copy":
+        return (f"--pcs {pcs} with copy: each CU drives 2 PCs (read + write); "
+                f"use an even number up to {2 * cus}")
+    return (f"--pcs {pcs} with {direction}: each CU drives one PC and there are {cus} CUs; "
+            f"use at most {cus}, or --direction copy to drive {2 * cus}")
 
 
 def run(args) -> int:

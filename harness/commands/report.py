@@ -16,15 +16,25 @@ def us(x, digits: int = 1) -> str:
     return f"{float(x) * 1e6:,.{digits}f}"
 
 
+SHOWN_WARNINGS = 5
+
+
 def print_closing(result, point_label) -> None:
-    """Failed points, stability warnings, where the run is."""
+    """Failed points, stability warnings (all counted), where the run is.
+
+    No stability warning in emulation: its times come from the model and are the same on
+    every repetition, so neither spread nor the number of repetitions says anything."""
     from harness.results.stats import stability_warnings
     summary = result.summary
     failed = summary[~summary["verified"].astype(bool)]
     if len(failed):
-        print(f"warning: {len(failed)} point(s) failed verification; they are recorded and never used")
-    for w in stability_warnings(summary, point_label)[:5]:
+        print(f"warning: {len(failed)} point{'s' if len(failed) != 1 else ''} failed verification; "
+              "recorded and never used")
+    warns = [] if getattr(result, "mode", "") == "emu" else stability_warnings(summary, point_label)
+    for w in warns[:SHOWN_WARNINGS]:
         print(f"warning: {w}")
+    if len(warns) > SHOWN_WARNINGS:
+        print(f"warning: and {len(warns) - SHOWN_WARNINGS} more (every point's spread is in summary.csv)")
     print(f"run directory: {result.path}")
 
 

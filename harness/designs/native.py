@@ -3,14 +3,27 @@
 Each design becomes `build/emu/lib<design>.so` plus two files the emulator
 loads like an xclbin: `<design>.cfg` (the connectivity file v++ gets, rendered
 from the design) and `<design>.emu.xclbin` (JSON: kernels, arguments, build
-parameters, library and a build hash). A build is redone when any kernel
-source, header, design file, flag or the compiler changes (content hash), so
-`make emu` and the harness's build-on-first-use never use a stale library.
+parameters, library, a build hash and the SHA-256 of the library produced).
+
+- A build is redone when any kernel source, header, design file, flag or the
+  compiler changes (content hash), so `make emu` and the harness's
+  build-on-first-use never use a stale library.
+- The library's own SHA-256 is checked before it is used: a truncated,
+  corrupted or foreign library is rebuilt (here) or refused (by the emulator),
+  never loaded.
+- A compiler that fails, or is not a compiler, is named in one line with its
+  output; the whole output goes to `build/emu/<design>.build.log`.
+
+Flags: `-O3 -march=native` for speed, with `-ffp-contract=off` so that no
+multiply and add are fused: every float result is bit-identical to the plain
+build (`PROFILES["plain"]`, -O0), which tests/test_native_build.py checks on
+every design. -O3 never reorders float sums (that needs -ffast-math).
 
 `python -m harness.designs.native [DESIGN ...]` builds all designs or the named ones.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -25,10 +38,26 @@ from harness import REPO_ROOT
 from harness.designs.files import KERNELS_DIR, Design, all_designs, load_design
 from harness.errors import UserError
 
-BUILD_DIR = REPO_ROOT / "build" / "emu"
+BUILD_ROOT = REPO_ROOT / "build"
+BUILD_DIR = BUILD_ROOT / "emu"
 CXX = os.environ.get("CXX", "g++")
-CXXFLAGS = ["-O2", "-fPIC", "-shared", "-std=c++17", "-Wno-unknown-pragmas"]
+COMMON_FLAGS = ["-fPIC", "-shared", "-std=c++17", "-Wno-unknown-pragmas"]
+PROFILES = {
+    # what the emulator runs: as fast as the compiler allows, same bits as "plain"
+    "release": ["-O3", "-march=native", "-ffp-contract=off"],
+    # the reference build the release one is compared with, byte for byte
+    "plain": ["-O0", "-ffp-contract=off"],
+}
+CXXFLAGS = PROFILES["release"] + COMMON_FLAGS
 EMU_XCLBIN_FORMAT = "harness-emu-xclbin/1"
+
+
+class BuildFailed(UserError):
+    """The compiler failed or is not a compiler; `output` is everything it printed."""
+
+    def __init__(self, message: str, output: str = ""):
+        super().__init__(message)
+        self.output = output
 
 
 def ap_types_dir() -> Path:
@@ -44,10 +73,94 @@ def ap_types_dir() -> Path:
     return base
 
 
-def _compiler_version() -> str:
-    if shutil.which(CXX) is None:
-        raise UserError(f"C++ compiler {CXX!r} not found; install g++ (apt-get install g++) or set CXX")
-    return subprocess.run([CXX, "--version"], capture_output=True, text=True).stdout.splitlines()[0]
+def _one_line(text: str, limit: int = 300) -> str:
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    errors = [ln for ln in lines if "error" in ln.lower()]
+    picked = " | ".join((errors or lines)[:2])
+    return picked if len(picked) <= limit else picked[:limit - 3] + "..."
+
+
+def compiler_identity() -> str:
+    """The compiler's --version line and the target -march=native resolves to (both in the hash)."""
+    return _identity(CXX)
+
+
+@functools.lru_cache(maxsize=None)
+def _identity(cxx: str) -> str:
+    if shutil.which(cxx) is None:
+        raise UserError(f"C++ compiler {cxx!r} not found; install g++ (apt-get install g++) or set CXX")
+    try:
+        res = subprocess.run([cxx, "--version"], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise UserError(f"CXX={cxx!r} cannot be run as a C++ compiler ({exc}); set CXX to g++") from exc
+    first = (res.stdout or res.stderr).strip().splitlines()
+    if res.returncode != 0 or not first:
+        said = _one_line(res.stdout + res.stderr) or "nothing"
+        raise UserError(f"CXX={cxx!r} is not a working C++ compiler: `{cxx} --version` exited with status "
+                        f"{res.returncode} and printed {said}; set CXX to g++")
+    try:
+        target = subprocess.run([cxx, "-march=native", "-Q", "--help=target"], capture_output=True, text=True,
+                                timeout=60).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        target = ""
+    march = [ln.split() for ln in target.splitlines() if ln.strip().startswith(("-march=", "-mtune="))]
+    return first[0] + "".join(f" {' '.join(m)}" for m in march)
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def library_matches(path: Path, sha256: str | None) -> bool:
+    """Whether `path` is the library whose SHA-256 was recorded when it was built."""
+    try:
+        return bool(sha256) and path.is_file() and file_sha256(path) == sha256
+    except OSError:
+        return False
+
+
+def compile_library(sources: list[Path], flags: list[str], out: Path, what: str,
+                    log: Path | None = None) -> None:
+    """Compile `sources` into the shared library `out` (written under a temporary name, then renamed,
+    so an interrupted build never leaves a library that looks complete). UserError on failure."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cmd_for = lambda o: [CXX, *flags, *map(str, sources), "-o", str(o)]   # noqa: E731
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=".build-") as tmp:
+        tmp_out = Path(tmp) / out.name
+        cmd = cmd_for(tmp_out)
+        try:
+            res = subprocess.run(cmd, capture_output=True, text=True)
+        except OSError as exc:
+            raise UserError(f"native build of {what}: cannot run the C++ compiler {CXX!r} ({exc.strerror or exc}); "
+                            "install g++ or set CXX") from exc
+        output = (res.stderr + res.stdout).strip()
+        where = ""
+        if log is not None and output:
+            log.write_text(" ".join(cmd_for(out)) + "\n\n" + output + "\n")
+            where = f" (full output in {_rel(log)})"
+        if res.returncode != 0:
+            raise BuildFailed(f"native build of {what} failed: {CXX} exited with status {res.returncode}: "
+                              f"{_one_line(output) or 'no output'}{where}", output)
+        try:
+            magic = tmp_out.read_bytes()[:4]
+        except OSError:
+            magic = b""
+        if magic != b"\x7fELF":
+            said = _one_line(output) or "nothing"
+            raise BuildFailed(f"native build of {what}: {CXX!r} exited with status 0 but wrote no shared library "
+                              f"(it printed {said}); is CXX a C++ compiler? set CXX to g++", output)
+        os.replace(tmp_out, out)
+
+
+def _rel(p: Path) -> str:
+    try:
+        return str(p.relative_to(REPO_ROOT))
+    except ValueError:
+        return str(p)
 
 
 def _inputs(design: Design) -> list[Path]:
@@ -60,50 +173,65 @@ def _inputs(design: Design) -> list[Path]:
     return sorted(files)
 
 
-def _command(design: Design, out: Path) -> list[str]:
-    return [CXX, *CXXFLAGS, f"-I{ap_types_dir()}", f"-I{KERNELS_DIR / 'common'}",
-            *design.define_flags(), *[str(KERNELS_DIR / s) for s in design.sources()], "-o", str(out)]
+def design_flags(design: Design, profile: str = "release") -> list[str]:
+    return [*PROFILES[profile], *COMMON_FLAGS, f"-I{ap_types_dir()}", f"-I{KERNELS_DIR / 'common'}",
+            *design.define_flags()]
 
 
-def build_hash(design: Design) -> str:
+def build_hash(design: Design, profile: str = "release") -> str:
     h = hashlib.sha256()
-    h.update(_compiler_version().encode())
-    h.update(" ".join(_command(design, Path("OUT"))).encode())
+    h.update(compiler_identity().encode())
+    h.update(" ".join(design_flags(design, profile)).encode())
     for f in _inputs(design):
         h.update(f.relative_to(REPO_ROOT).as_posix().encode())
         h.update(f.read_bytes())
     return h.hexdigest()[:16]
 
 
-def paths(design: Design) -> dict[str, Path]:
-    return {"library": BUILD_DIR / f"lib{design.name}.so",
-            "cfg": BUILD_DIR / f"{design.name}.cfg",
-            "xclbin": BUILD_DIR / f"{design.name}.emu.xclbin"}
+def build_dir(profile: str = "release") -> Path:
+    return BUILD_DIR if profile == "release" else BUILD_DIR / profile
 
 
-def ensure_built(design: Design, quiet: bool = False) -> Path:
-    """Build the design if it is missing or stale; return its emulated xclbin path."""
-    p = paths(design)
-    digest = build_hash(design)
-    if p["xclbin"].is_file():
-        try:
-            if json.loads(p["xclbin"].read_text()).get("build_hash") == digest and p["library"].is_file():
-                return p["xclbin"]
-        except json.JSONDecodeError:
-            pass
-    BUILD_DIR.mkdir(parents=True, exist_ok=True)
+def paths(design: Design, profile: str = "release") -> dict[str, Path]:
+    d = build_dir(profile)
+    return {"library": d / f"lib{design.name}.so",
+            "cfg": d / f"{design.name}.cfg",
+            "xclbin": d / f"{design.name}.emu.xclbin",
+            "log": d / f"{design.name}.build.log"}
+
+
+def _up_to_date(p: dict[str, Path], digest: str) -> tuple[bool, str]:
+    """(usable, why not): the descriptor names this build and the library is the one it recorded."""
+    try:
+        desc = json.loads(p["xclbin"].read_text())
+    except (OSError, ValueError):
+        return False, ""
+    if not isinstance(desc, dict) or desc.get("build_hash") != digest:
+        return False, ""
+    if not p["library"].is_file():
+        return False, f"{_rel(p['library'])} is missing"
+    if not library_matches(p["library"], desc.get("library_sha256")):
+        return False, (f"{_rel(p['library'])} does not match the SHA-256 recorded when it was built "
+                       "(truncated, corrupted or replaced)")
+    if not p["cfg"].is_file():
+        return False, f"{_rel(p['cfg'])} is missing"
+    return True, ""
+
+
+def ensure_built(design: Design, quiet: bool = False, profile: str = "release") -> Path:
+    """Build the design if it is missing, stale or damaged; return its emulated xclbin path."""
+    p = paths(design, profile)
+    digest = build_hash(design, profile)
+    ok, why = _up_to_date(p, digest)
+    if ok:
+        return p["xclbin"]
+    p["library"].parent.mkdir(parents=True, exist_ok=True)
+    if why:
+        print(f"note: {why}; rebuilding it", file=sys.stderr)
     if not quiet:
-        print(f"building {design.name} natively (g++, emulation) -> {p['library'].relative_to(REPO_ROOT)}",
-              file=sys.stderr)
-    # Build into temporary names and rename: a concurrent or interrupted build never
-    # leaves a library that looks complete.
-    with tempfile.TemporaryDirectory(dir=BUILD_DIR) as tmp:
-        lib_tmp = Path(tmp) / p["library"].name
-        res = subprocess.run(_command(design, lib_tmp), capture_output=True, text=True)
-        if res.returncode != 0:
-            first = next((ln for ln in res.stderr.splitlines() if "error" in ln), res.stderr.strip()[:300])
-            raise UserError(f"native build of {design.name} failed: {first.strip()}")
-        os.replace(lib_tmp, p["library"])
+        print(f"building {design.name} natively (g++, emulation) -> {_rel(p['library'])}", file=sys.stderr)
+    compile_library([KERNELS_DIR / s for s in design.sources()], design_flags(design, profile), p["library"],
+                    design.name, log=p["log"])
     p["cfg"].write_text(design.cfg_text())
     descriptor = {
         "format": EMU_XCLBIN_FORMAT,
@@ -115,10 +243,12 @@ def ensure_built(design: Design, quiet: bool = False) -> Path:
         "uuid": str(uuidlib.uuid5(uuidlib.NAMESPACE_URL, f"harness-emu:{design.name}:{digest}")),
         "build_hash": digest,
         "library": p["library"].name,
+        "library_sha256": file_sha256(p["library"]),
         "cfg": p["cfg"].name,
         "freq_mhz": design.freq_mhz,
         "params": design.all_params(),
-        "compiler": _compiler_version(),
+        "compiler": compiler_identity(),
+        "flags": PROFILES[profile],
         "kernels": [{"name": k.name, "model": k.model,
                      "args": [{"name": a.name, "kind": a.kind, "width_bits": a.width_bits} for a in k.args]}
                     for k in design.kernels.values()],
@@ -127,6 +257,26 @@ def ensure_built(design: Design, quiet: bool = False) -> Path:
     tmp_x.write_text(json.dumps(descriptor, indent=2))
     os.replace(tmp_x, p["xclbin"])
     return p["xclbin"]
+
+
+def build_cached(sources: list[Path], flags: list[str], cache_dir: Path, name: str) -> Path:
+    """A library of self-contained sources (the emulator's own helpers), content-addressed in
+    `cache_dir`: built once per distinct source, flags and compiler, its SHA-256 checked before reuse."""
+    h = hashlib.sha256(compiler_identity().encode() + b"\0" + "\0".join(flags).encode())
+    for f in sources:
+        h.update(f.name.encode() + b"\0" + f.read_bytes())
+    out = cache_dir / f"lib{name}-{h.hexdigest()[:16]}.so"
+    record = out.with_suffix(".sha256")
+    try:
+        if library_matches(out, record.read_text().strip()):
+            return out
+    except OSError:
+        pass
+    compile_library(sources, flags, out, name)
+    tmp = record.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(file_sha256(out) + "\n")
+    os.replace(tmp, record)
+    return out
 
 
 def main(argv: list[str]) -> int:

@@ -56,6 +56,8 @@ def stability_warnings(summary: pd.DataFrame, label) -> list[str]:
     for _, r in summary.iterrows():
         if r.get("time_s_cv", 0) and r["time_s_cv"] >= CV_WARN:
             warns.append(f"{label(r)}: unstable (cv {r['time_s_cv']:.0%}); raise --repeats or the size")
-        if r["n_verified"] < 3:
-            warns.append(f"{label(r)}: only {r['n_verified']} verified repetitions; use --repeats 3 or more")
+        n = int(r["n_verified"])
+        if 0 < n < 3:      # none verified: the failed-verification warning says so
+            warns.append(f"{label(r)}: only {n} verified repetition{'s' if n != 1 else ''}; "
+                         "use --repeats 3 or more")
     return warns

@@ -1,8 +1,10 @@
 """Mode -> runtime. The only place that branches on the mode.
 
 `open_runtime(mode)` returns a Runtime whose `.xrt` is the real `pyxrt` module
-(hw, hw_emu, sw_emu) or harness.runtime.emulator (emu), and whose `.now_ns()` is
-the host clock (perf_counter_ns) or the emulator's modeled device clock.
+(hw, hw_emu, sw_emu) or harness.runtime.emulator (emu), whose `.now_ns()` is
+the host clock (perf_counter_ns) or the emulator's modeled device clock, and
+whose `.buffers` poisons and verifies output buffers (harness.runtime.buffers;
+the emulator's does the same in native code).
 Everything above this (Session, the benches) is one code path for all modes.
 """
 from __future__ import annotations
@@ -28,11 +30,19 @@ class Runtime:
     timing_source: str            # 'measured' (the card) or 'model' (any emulation)
     device_id: str = "0"
     notes: list[str] = field(default_factory=list)
+    buffers: object = None        # BufferOps for this runtime (set by open_runtime)
 
     def now_ns(self) -> float:
         if self.mode == "emu":
             return self.device.now_ns
         return float(time.perf_counter_ns())
+
+    def set_wall_timeout(self, seconds: float | None) -> None:
+        """Bound the host time of every wait for a launch. On the card wait(timeout_ms) already is
+        host time; the emulator's timeout_ms is modeled time, so its native run gets this bound
+        (past it, the kernel is stopped and the run ends in ERT_CMD_STATE_TIMEOUT)."""
+        if self.mode == "emu":
+            self.device.wall_timeout_s = seconds
 
     def default_xclbin(self, design) -> Path:
         """Where `make emu` / `make xclbin` put this design's xclbin for this mode."""
@@ -75,19 +85,19 @@ def open_runtime(mode: str | None, device: str = "0", announce=print) -> Runtime
             try:
                 dev = _open_device(xrt, device)
                 announce(f"mode: hw (pyxrt imported and device {device} opened)")
-                return Runtime("hw", xrt, dev, "measured", str(device))
+                return Runtime("hw", xrt, dev, "measured", str(device), buffers=_generic_buffers(xrt))
             except Exception:   # noqa: BLE001 - any failure to open means: no usable card
                 pass
         announce("mode: emu (no pyxrt or no U280 found; timings are modeled, not measured)")
         mode = "emu"
     if mode == "emu":
-        from harness.runtime import emulator
+        from harness.runtime import emu_native, emulator
         emulator.check_fault_spec()
         try:
             dev = _open_device(emulator, device)
         except RuntimeError as exc:
             raise UserError(f"{exc}; use --device 0") from exc
-        return Runtime("emu", emulator, dev, "model", str(device))
+        return Runtime("emu", emulator, dev, "model", str(device), buffers=emu_native.BufferOps(emulator))
     # Real XRT. Emulation targets need XCL_EMULATION_MODE and EMCONFIG_PATH before the
     # device opens (XRT <= 2023.1 looks for emconfig.json only there or next to python).
     if mode in ("hw_emu", "sw_emu"):
@@ -109,10 +119,15 @@ def open_runtime(mode: str | None, device: str = "0", announce=print) -> Runtime
         raise UserError(f"cannot open device {device} ({str(exc).splitlines()[0] if str(exc) else exc}); "
                         "check `xbutil examine`, or use --mode emu") from exc
     timing = "measured" if mode == "hw" else "model"
-    rt = Runtime(mode, xrt, dev, timing, str(device))
+    rt = Runtime(mode, xrt, dev, timing, str(device), buffers=_generic_buffers(xrt))
     if mode != "hw":
         rt.notes.append(f"{mode}: times are simulator wall-clock, not the card's; never a measured ceiling")
     return rt
+
+
+def _generic_buffers(xrt):
+    from harness.runtime.buffers import BufferOps
+    return BufferOps(xrt)
 
 
 def has_hw_context(xrt) -> bool:

@@ -15,6 +15,13 @@ the card where it matters for a benchmark:
   verified; their *time* comes from harness.model on a modeled device clock, on
   which CUs launched together run concurrently.
 
+Kernels run in worker processes (harness.runtime.emu_native): CUs launched
+together run on different cores, a kernel that crashes fails its run, and a wait
+stops the native code at once on Ctrl-C or when `device.wall_timeout_s` (seconds
+of host time, None: no bound) passes; the run then ends in ERT_CMD_STATE_TIMEOUT
+(or ABORT) with the reason in `run.detail`. Device memory is shared with those
+processes; host memory stays separate, as on the card.
+
 Faults for testing the error paths: set HARNESS_EMU_FAULT to `timeout`,
 `error` or `hang` (optionally `kind:kernel`, e.g. `error:gemm`).
 """
@@ -24,12 +31,14 @@ import ctypes
 import enum
 import json
 import os
+import time as _time
 from pathlib import Path
 
 import numpy as np
 
 from harness.designs import parse_cfg
 from harness.runtime import costs
+from harness.runtime import emu_native as _native
 
 EMULATED_DEVICE_NAME = "harness-emulated-u280"
 _U32_MIN, _U32_MAX = -(2 ** 31), 2 ** 32 - 1
@@ -157,17 +166,23 @@ class device:
             raise RuntimeError(f"Device index {index} out of range: the emulator has 1 device")
         self._index = 0
         self._xclbin: xclbin | None = None
-        self._lib = None
+        self._library: tuple[str, str] | None = None   # (path, sha256) of the loaded kernels
         self._bank_used: dict[str, int] = {}
         self._cu_free_ns: dict[str, float] = {}
         self.now_ns = 0.0          # the modeled device/host clock
+        self.wall_timeout_s: float | None = None       # host-time bound of one wait(), None: none
 
     # pyxrt API
     def load_xclbin(self, xb) -> uuid:
+        from harness.designs.native import library_matches
         if isinstance(xb, str):
             xb = xclbin(xb)
-        lib_path = xb._path.parent / xb._desc["library"]
-        self._lib = ctypes.CDLL(str(lib_path))
+        lib_path = (xb._path.parent / xb._desc["library"]).resolve()
+        sha = xb._desc.get("library_sha256")
+        if not library_matches(lib_path, sha):
+            raise RuntimeError(f"{lib_path.name} does not match the SHA-256 recorded in {xb._path.name} "
+                               "(missing, truncated, corrupted or from another build); rebuild it with `make emu`")
+        self._library = (str(lib_path), sha)
         self._xclbin = xb
         self._cu_free_ns = {cu: 0.0 for cu in xb._connectivity}
         return xb.get_uuid()
@@ -228,6 +243,8 @@ class bo:
             self._host = parent._host[offset:offset + nbytes]
             self._dev = parent._dev[offset:offset + nbytes]
             self._offset = parent._offset + offset
+            self._arena_off = parent._arena_off + offset
+            self._parent = parent                   # its device memory lives as long as this view
             self._owns = False
             return
         if len(args) != 4:
@@ -244,17 +261,25 @@ class bo:
             # XRT reports this as std::bad_alloc on the card.
             raise MemoryError(f"std::bad_alloc: {nbytes} bytes do not fit in {mem.tag} "
                               f"({mem.size_bytes - used} of {mem.size_bytes} bytes free)")
+        self._arena_off = _native.arena().alloc(nbytes)
         dev._bank_used[mem.tag] = used + nbytes
         self._dev_obj, self._mem, self._group = dev, mem, group
-        self._host = np.zeros(nbytes, np.uint8)      # host backing store
-        self._dev = np.zeros(nbytes, np.uint8)       # device memory (pages allocated on touch)
-        self._offset = dev._bank_used[mem.tag] - nbytes
+        self._host = np.zeros(nbytes, np.uint8)      # host backing store (pages allocated on touch)
+        # device memory: shared with the kernel processes, zero until written, like the host copy
+        self._dev = _native.arena().view(self._arena_off, nbytes)
+        self._offset = used                          # an address inside the bank (bo.address())
         self._owns = True
 
     def __del__(self):
         if getattr(self, "_owns", False):
+            self._owns = False
             d = self._dev_obj
             d._bank_used[self._mem.tag] = d._bank_used.get(self._mem.tag, 0) - self._host.size
+            self._dev = None
+            try:
+                _native.arena().free(self._arena_off, self._host.size)
+            except Exception:  # noqa: BLE001 - interpreter shutdown
+                pass
 
     def size(self) -> int:
         return int(self._host.size)
@@ -280,12 +305,18 @@ class bo:
         end = offset + size
         if end > self.size():
             raise RuntimeError("sync range exceeds the buffer")
-        if direction == xclBOSyncDirection.XCL_BO_SYNC_BO_TO_DEVICE:
-            self._dev[offset:end] = self._host[offset:end]
-        elif direction == xclBOSyncDirection.XCL_BO_SYNC_BO_FROM_DEVICE:
-            self._host[offset:end] = self._dev[offset:end]
-        else:
+        if direction not in (xclBOSyncDirection.XCL_BO_SYNC_BO_TO_DEVICE,
+                             xclBOSyncDirection.XCL_BO_SYNC_BO_FROM_DEVICE):
             raise RuntimeError("AIE sync directions do not apply to Alveo")
+        to_dev = direction == xclBOSyncDirection.XCL_BO_SYNC_BO_TO_DEVICE
+        if size >= _native.SYNC_NATIVE_BYTES:
+            host = self._host.ctypes.data + offset
+            dev = _native.arena().base + self._arena_off + offset
+            _native.copy(dev if to_dev else host, host if to_dev else dev, size)
+        elif to_dev:
+            self._dev[offset:end] = self._host[offset:end]
+        else:
+            self._host[offset:end] = self._dev[offset:end]
         self._dev_obj.now_ns += costs.pcie_transfer_s(size) * 1e9
 
 
@@ -315,9 +346,8 @@ class kernel:
         else:
             cus = all_cus
         self._dev, self._desc, self._name, self._cus = dev, desc, kname, cus
-        self._fn = getattr(dev._lib, kname)
-        self._fn.restype = None
-        self._fn.argtypes = [ctypes.c_void_p if a["kind"] == "ptr" else ctypes.c_uint32 for a in desc["args"]]
+        self._library = dev._library
+        self._kinds = "".join("p" if a["kind"] == "ptr" else "u" for a in desc["args"])
 
     def group_id(self, argidx: int) -> int:
         arg = self._desc["args"][argidx]
@@ -342,6 +372,9 @@ class run:
         self._state = ert_cmd_state.ERT_CMD_STATE_NEW
         self._end_ns = 0.0
         self._fault = None
+        self._job = None
+        self._stopped = False     # the native call was stopped or failed: the state is final
+        self.detail = ""          # why a run ended in TIMEOUT, ERROR or ABORT (not in pyxrt)
 
     def set_arg(self, index: int, value) -> None:
         if isinstance(value, bo):
@@ -370,20 +403,29 @@ class run:
 
     def start(self) -> None:
         k = self._k
-        values = []
+        if self._job is not None and not self._job.done:
+            _native.pool().wait(self._job, None)     # one run object runs one call at a time
+        values, native, keep = [], [], []
         for i, a in enumerate(k._desc["args"]):
             v = self._args.get(i)
             if a["kind"] == "ptr":
                 if not isinstance(v, bo):
                     raise RuntimeError(f"argument {i} ('{a['name']}') of {k._name} is not set to a buffer")
-                values.append(ctypes.c_void_p(v._dev.ctypes.data))
+                values.append(None)
+                native.append(v._arena_off)
+                keep.append(v)
             else:
                 values.append(int(v) if isinstance(v, int) else 0)   # unset scalar register reads 0
+                native.append(values[-1])
         cu = self._pick_cu()
         dev = k._dev
         self._fault = _fault_for(k._name)
+        self.detail = ""
+        self._job = None
+        self._stopped = False
         if self._fault != "hang":
-            k._fn(*values)
+            path, sha = k._library
+            self._job = _native.pool().submit(path, sha, k._name, k._kinds, native, keep)
         scalars = {a["name"]: (values[i] if a["kind"] != "ptr" else None) for i, a in enumerate(k._desc["args"])}
         banks = dev._xclbin._connectivity[cu]
         kernel_s = costs.kernel_time_s(k._desc, dev._xclbin._desc, scalars, banks)
@@ -394,9 +436,39 @@ class run:
         dev._cu_free_ns[cu] = self._end_ns
         self._state = ert_cmd_state.ERT_CMD_STATE_SUBMITTED
 
+    def _finish_native(self) -> bool:
+        """Wait for the kernel's native execution (wall-clock bound, Ctrl-C); False if it was stopped."""
+        job = self._job
+        if job is None:
+            return True
+        dev = self._k._dev
+        if not job.done:
+            limit = dev.wall_timeout_s
+            deadline = None if limit is None else _time.monotonic() + limit
+            try:
+                finished = _native.pool().wait(job, deadline)
+            except KeyboardInterrupt:
+                self._state, self._stopped = ert_cmd_state.ERT_CMD_STATE_ABORT, True
+                self.detail = "interrupted: the emulated kernel was stopped"
+                raise
+            if not finished:
+                self._state, self._stopped = ert_cmd_state.ERT_CMD_STATE_TIMEOUT, True
+                self.detail = (f"the emulated kernel was still running after {limit:g} s of host time and was "
+                               "stopped")
+                # the launch has failed: stop its other kernels too instead of waiting out each one
+                _native.pool().abort("stopped: another kernel passed the host-time deadline")
+                return False
+        if job.error:
+            self._state, self._stopped = ert_cmd_state.ERT_CMD_STATE_ERROR, True
+            self.detail = job.error
+            return False
+        return True
+
     def wait(self, timeout_ms: int = 0) -> ert_cmd_state:
         dev = self._k._dev
-        if self._state == ert_cmd_state.ERT_CMD_STATE_NEW:
+        if self._state == ert_cmd_state.ERT_CMD_STATE_NEW or self._stopped:
+            return self._state
+        if not self._finish_native():
             return self._state
         remaining = self._end_ns - dev.now_ns
         if self._fault in ("timeout", "hang") or (timeout_ms and remaining > timeout_ms * 1e6):
@@ -412,7 +484,8 @@ class run:
         return self._state
 
     def state(self) -> ert_cmd_state:
-        if self._state == ert_cmd_state.ERT_CMD_STATE_SUBMITTED and self._k._dev.now_ns >= self._end_ns:
+        if self._state == ert_cmd_state.ERT_CMD_STATE_SUBMITTED and self._k._dev.now_ns >= self._end_ns \
+                and (self._job is None or self._job.done):
             return ert_cmd_state.ERT_CMD_STATE_COMPLETED
         return self._state
 
@@ -437,3 +510,4 @@ def _fault_for(kernel_name: str) -> str | None:
     if kind not in FAULTS:
         raise RuntimeError(f"HARNESS_EMU_FAULT={spec!r}: use timeout, error or hang[:kernel]")
     return kind if not only or only == kernel_name else None
+

@@ -140,10 +140,13 @@ class Session:
         states = [r.wait(int(timeout_ms)) for r in runs]
         t1 = self.rt.now_ns()
         w1 = time.perf_counter_ns()
-        for st in states:
+        for r, st in zip(runs, states):
             if st != done:
                 name = getattr(st, "name", str(st))
-                if st == xrt.ert_cmd_state.ERT_CMD_STATE_TIMEOUT:
+                detail = getattr(r, "detail", "")      # the emulator says why; pyxrt runs have no such field
+                if detail:
+                    cause = detail
+                elif st == xrt.ert_cmd_state.ERT_CMD_STATE_TIMEOUT:
                     cause = (f"no completion within {timeout_ms} ms: the kernel may be hung (bad size or "
                              "address argument) or slower than expected; raise --timeout to wait longer")
                 else:
@@ -152,13 +155,26 @@ class Session:
                 raise RunFailed(f"{what}: run ended in {name}; {cause}")
         return (t1 - t0) / 1e9, (w1 - w0) / 1e9
 
-    def to_device(self, bos: list) -> float:
-        """Host->device DMA of whole buffers; returns seconds (never part of kernel time)."""
+    def to_device(self, bos: list, nbytes: int | None = None) -> float:
+        """Host->device DMA of whole buffers (or their first `nbytes`); returns seconds (never
+        part of kernel time)."""
         d = self.rt.xrt.xclBOSyncDirection.XCL_BO_SYNC_BO_TO_DEVICE
         t0 = self.rt.now_ns()
         for b in bos:
-            b.sync(d, b.size(), 0)
+            b.sync(d, b.size() if nbytes is None else nbytes, 0)
         return (self.rt.now_ns() - t0) / 1e9
+
+    def poison(self, items: list, word: int) -> None:
+        """[(bo, nbytes)]: those bytes of each output become `word` (uint64) on the device, so a
+        launch that skips a word cannot pass verification (rt.buffers: numpy + sync on the card)."""
+        self.rt.buffers.poison(items, word)
+
+    def fetch_compare(self, items: list) -> tuple[float, list[tuple[int, int]]]:
+        """[(bo, expected uint64 words)]: sync each output from the device and compare it with the
+        expected words. Returns (transfer seconds, [(differing words, first differing word or -1)])."""
+        t0 = self.rt.now_ns()
+        res = self.rt.buffers.fetch_compare(items)
+        return (self.rt.now_ns() - t0) / 1e9, res
 
     def from_device(self, b, nbytes: int | None = None, offset: int = 0) -> float:
         d = self.rt.xrt.xclBOSyncDirection.XCL_BO_SYNC_BO_FROM_DEVICE

@@ -1,0 +1,40 @@
+"""What a verified repetition does to its buffers besides running the kernel.
+
+- `poison`: make the first bytes of each output buffer, on the device, a 64-bit
+  word no correct result takes, so a launch that skips a word cannot pass;
+- `fetch_compare`: sync each output from the device and compare it, word for
+  word, with the expected words: (differing words, first differing word) per buffer.
+
+This generic version uses only the pyxrt 2023.1 surface (map, sync) and numpy,
+so it is what runs on the card. The emulator (harness.runtime.emulator.BufferOps)
+computes the same results in fewer passes over memory, in native code on every
+core. Runtime.buffers holds the one that goes with the mode.
+"""
+from __future__ import annotations
+
+
+class BufferOps:
+    def __init__(self, xrt):
+        self.xrt = xrt
+
+    def poison(self, items: list, word: int) -> None:
+        """items: [(bo, nbytes)], nbytes a multiple of 8: those bytes := `word` on host and device."""
+        import numpy as np
+        to_dev = self.xrt.xclBOSyncDirection.XCL_BO_SYNC_BO_TO_DEVICE
+        for b, nbytes in items:
+            np.frombuffer(b.map(), np.uint64, count=nbytes // 8)[:] = np.uint64(word)
+            b.sync(to_dev, nbytes, 0)
+
+    def fetch_compare(self, items: list) -> list[tuple[int, int]]:
+        """items: [(bo, expected uint64 words)]: sync that many bytes from the device, then compare."""
+        import numpy as np
+        from_dev = self.xrt.xclBOSyncDirection.XCL_BO_SYNC_BO_FROM_DEVICE
+        out = []
+        for b, want in items:
+            want = np.asarray(want, dtype=np.uint64).reshape(-1)
+            b.sync(from_dev, want.size * 8, 0)
+            got = np.frombuffer(b.map(), np.uint64, count=want.size)
+            diff = got != want
+            n = int(np.count_nonzero(diff))
+            out.append((n, int(np.argmax(diff)) if n else -1))
+        return out

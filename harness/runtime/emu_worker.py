@@ -1,0 +1,81 @@
+"""A worker process of the emulator: runs native kernels, one call at a time.
+
+Started by harness.runtime.emulator (`python -I emu_worker.py SOCK_FD ARENA_FD ARENA_BYTES PARENT_PID`),
+never imported. Kernels run here, not in the harness's process, so that a timeout
+or Ctrl-C stops them at once (the harness kills this process) and a kernel that
+crashes (SIGSEGV, SIGBUS) fails its run instead of the harness.
+
+Device memory is the emulator's shared arena (a memfd), mapped here too: a pointer
+argument arrives as an offset into it. Messages are length-prefixed pickles over a
+Unix socket: ("call", job, library, symbol, argkinds, args) -> ("ok", job) or
+("err", job, text). Standard library only, so it starts in a few milliseconds.
+"""
+import ctypes
+import mmap
+import os
+import pickle
+import signal
+import socket
+import struct
+import sys
+
+
+def _recv_exact(sock, n):
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            raise EOFError
+        buf += chunk
+    return bytes(buf)
+
+
+def _send(sock, msg):
+    data = pickle.dumps(msg, protocol=pickle.HIGHEST_PROTOCOL)
+    sock.sendall(struct.pack("<Q", len(data)) + data)
+
+
+def main(argv):
+    sock_fd, arena_fd, arena_bytes, parent = (int(x) for x in argv[1:5])
+    # Ctrl-C reaches the whole process group: the harness decides, and kills this process.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:   # die with the harness (PR_SET_PDEATHSIG = 1), even in the middle of a kernel
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:
+        return 0
+    sock = socket.socket(fileno=sock_fd)
+    arena = mmap.mmap(arena_fd, arena_bytes)
+    base = ctypes.addressof(ctypes.c_char.from_buffer(arena))
+    libs, fns = {}, {}
+    while True:
+        try:
+            (size,) = struct.unpack("<Q", _recv_exact(sock, 8))
+            msg = pickle.loads(_recv_exact(sock, size))
+        except (EOFError, OSError):
+            return 0
+        if msg[0] == "quit":
+            return 0
+        _, job, lib, symbol, kinds, args = msg
+        try:
+            fn = fns.get((lib, symbol))
+            if fn is None:
+                if lib not in libs:
+                    libs[lib] = ctypes.CDLL(lib)
+                fn = getattr(libs[lib], symbol)
+                fn.restype = None
+                fn.argtypes = [ctypes.c_void_p if k == "p" else ctypes.c_uint32 for k in kinds]
+                fns[(lib, symbol)] = fn
+            fn(*[base + a if k == "p" else a for k, a in zip(kinds, args)])
+            reply = ("ok", job)
+        except Exception as exc:  # noqa: BLE001 - any failure is the run's, reported to the harness
+            reply = ("err", job, f"{type(exc).__name__}: {exc}")
+        try:
+            _send(sock, reply)
+        except OSError:
+            return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
