@@ -92,7 +92,7 @@ def fits(direction: str, pcs: int, cus: int) -> bool:
 
 
 # ---------------------------------------------------------------- where the model stops changing
-EMU_STABLE_REL = 0.005        # default emulated sizes stop within 0.5% of the figure at the largest size
+EMU_STABLE_REL = 0.01         # default emulated sizes stop where no larger size moves the figure by 1%
 
 
 def modeled_bandwidth_GBps(plat, kern, params: dict, clock_mhz: float, pt: MemcpyPoint) -> float:
@@ -106,22 +106,18 @@ def modeled_bandwidth_GBps(plat, kern, params: dict, clock_mhz: float, pt: Memcp
 
 
 def emu_size_limit(plan: "MemcpyPlan", plat, kern, params: dict, clock_mhz: float) -> int | None:
-    """The smallest size of the plan from which every larger size's modeled figure is within
-    EMU_STABLE_REL of the largest size's, for every direction and PC count; None if that is the largest."""
+    """The smallest size of the plan from which no larger size's modeled figure differs by more than
+    EMU_STABLE_REL, for every direction and PC count; None if only the largest qualifies."""
     sizes = sorted({p.bytes_per_pc for p in plan.points})
-    if len(sizes) < 2:
-        return None
     by_key: dict[tuple, dict[int, float]] = {}
     for p in plan.points:
         by_key.setdefault((p.direction, p.pcs), {})[p.bytes_per_pc] = modeled_bandwidth_GBps(
             plat, kern, params, clock_mhz, p)
-    limit = sizes[-1]
-    for s in reversed(sizes):
-        if all(abs(bw[s] - bw[sizes[-1]]) <= EMU_STABLE_REL * bw[sizes[-1]] for bw in by_key.values() if s in bw):
-            limit = s
-        else:
-            break
-    return None if limit == sizes[-1] else limit
+    for i, s in enumerate(sizes[:-1]):
+        if all(abs(bw[t] - bw[s]) <= EMU_STABLE_REL * bw[s]
+               for bw in by_key.values() if s in bw for t in sizes[i + 1:] if t in bw):
+            return s
+    return None
 
 
 # ---------------------------------------------------------------- buffers, made once per run
@@ -184,9 +180,9 @@ def run(plan: MemcpyPlan, bar=None) -> BenchResult:
         if limit is not None:
             largest = max(p.bytes_per_pc for p in points)
             points = [p for p in points if p.bytes_per_pc <= limit]
-            notes.append(f"emulated: default sizes stop at {_size(limit)}, where the modeled bandwidth is within "
-                         f"{EMU_STABLE_REL:.1%} of the figure at {_size(largest)}; --sizes reaches up to "
-                         f"{_size(largest)}")
+            notes.append(f"emulated: default sizes stop at {_size(limit)}: the model's bandwidth changes by less "
+                         f"than {EMU_STABLE_REL:.0%} from there to {_size(largest)}; --sizes 4K..{_size(largest)} "
+                         "runs them all")
     context["notes"].extend(notes)
     writer = RunWriter("memcpy", rt.mode, context, opts.out, SAMPLE_COLUMNS)
     with guarded(writer):

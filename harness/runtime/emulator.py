@@ -418,6 +418,7 @@ class run:
                 values.append(int(v) if isinstance(v, int) else 0)   # unset scalar register reads 0
                 native.append(values[-1])
         cu = self._pick_cu()
+        self._cu = cu
         dev = k._dev
         self._fault = _fault_for(k._name)
         self.detail = ""
@@ -442,6 +443,13 @@ class run:
         if job is None:
             return True
         dev = self._k._dev
+        try:
+            return self._wait_native(job, dev)
+        finally:
+            if self._stopped:      # a stopped CU is free again (as after a reset on the card)
+                dev._cu_free_ns[self._cu] = dev.now_ns
+
+    def _wait_native(self, job, dev) -> bool:
         if not job.done:
             limit = dev.wall_timeout_s
             deadline = None if limit is None else _time.monotonic() + limit

@@ -1,0 +1,217 @@
+"""Native kernels in worker processes: stopped at once on a deadline or Ctrl-C, crashes contained,
+libraries checked before loading, compiler failures named, buffer operations exact."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from harness.designs import load_design, native
+from harness.errors import RunFailed, UserError
+from harness.runtime import emu_native, open_runtime
+from harness.runtime.buffers import BufferOps as GenericOps
+from harness.runtime.session import Session
+
+FOREVER = 2 ** 32 - 1          # in-kernel repetitions: hours of native work
+
+
+def _busy_workers():
+    pool = emu_native.pool()
+    return [w for w in pool.workers if w.job is not None]
+
+
+def _long_runs(sess, cus=1):
+    runs = []
+    for cu in range(cus):
+        a = sess.alloc("bw_memcpy", cu, "in", 1 << 20)
+        b = sess.alloc("bw_memcpy", cu, "out", 64)
+        runs.append(sess.run("bw_memcpy", cu, [a, b, (1 << 20) // 64, FOREVER, 0]))
+    return runs
+
+
+def test_a_wall_clock_deadline_stops_native_code_at_once(memcpy_session):
+    s = memcpy_session
+    s.rt.set_wall_timeout(0.5)
+    runs = _long_runs(s, cus=3)           # more CUs than cores: some wait in the queue
+    t0 = time.monotonic()
+    with pytest.raises(RunFailed, match="TIMEOUT.*0.5 s of host time"):
+        s.launch(runs, 10 ** 9, "forever")
+    assert time.monotonic() - t0 < 5
+    assert not _busy_workers() and not emu_native.pool().queue
+
+
+def test_ctrl_c_stops_the_kernel_and_raises(memcpy_session):
+    s = memcpy_session
+    runs = _long_runs(s)
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    t0 = time.monotonic()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            s.launch(runs, 10 ** 9, "forever")
+    finally:
+        timer.cancel()
+    assert time.monotonic() - t0 < 5
+    assert not _busy_workers()
+    # the device still works afterwards (a fresh worker)
+    s.rt.set_wall_timeout(None)
+    a = s.alloc("bw_memcpy", 0, "in", 4096)
+    b = s.alloc("bw_memcpy", 0, "out", 4096)
+    np.frombuffer(a.map(), np.uint64)[:] = np.arange(512, dtype=np.uint64)
+    s.to_device([a])
+    s.launch([s.run("bw_memcpy", 0, [a, b, 64, 1, 2])], 10_000, "after")
+    _, [(bad, _)] = s.fetch_compare([(b, np.arange(512, dtype=np.uint64))])
+    assert bad == 0
+
+
+def test_ctrl_c_on_the_command_line_exits_promptly_and_marks_the_run_incomplete(tmp_path, memcpy_xclbin):
+    out = tmp_path / "runs"
+    proc = subprocess.Popen([sys.executable, "-m", "harness", "bench", "memcpy", "--mode", "emu", "--sizes", "1M",
+                             "--pcs", "1", "--direction", "read", "--kernel-reps", str(FOREVER), "--warmup", "0",
+                             "--repeats", "1", "--timeout", "2000000000", "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list(out.glob("*/context.json")):
+        time.sleep(0.1)
+    time.sleep(1.0)                       # inside the kernel by now
+    t0 = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert time.monotonic() - t0 < 10
+    assert proc.returncode == 130
+    assert "Traceback" not in err and "interrupted" in err
+    (run,) = out.iterdir()
+    assert json.loads((run / "context.json").read_text())["status"] != "complete"
+
+
+def _fake_design_dir(tmp_path, memcpy_xclbin, library: Path, sha: str | None = None) -> Path:
+    """A copy of the memcpy emulated xclbin that points at another library."""
+    src = Path(memcpy_xclbin)
+    desc = json.loads(src.read_text())
+    shutil.copy(src.parent / desc["cfg"], tmp_path / desc["cfg"])
+    shutil.copy(library, tmp_path / library.name)
+    desc["library"] = library.name
+    desc["library_sha256"] = sha if sha is not None else native.file_sha256(library)
+    x = tmp_path / "memcpy.emu.xclbin"
+    x.write_text(json.dumps(desc))
+    return x
+
+
+def test_a_kernel_that_crashes_fails_its_run_not_the_harness(tmp_path, memcpy_xclbin):
+    src = tmp_path / "crash.c"
+    src.write_text('extern "C" void bw_memcpy(void* a, void* b, unsigned n, unsigned r, unsigned m) '
+                   '{ *(volatile int*)0 = 1; }\n')
+    lib = native.build_cached([src], ["-O1", "-fPIC", "-shared"], tmp_path / "build", "crash")
+    sess = Session(open_runtime("emu"), load_design("memcpy"), _fake_design_dir(tmp_path, memcpy_xclbin, lib))
+    a = sess.alloc("bw_memcpy", 0, "in", 4096)
+    b = sess.alloc("bw_memcpy", 0, "out", 4096)
+    with pytest.raises(RunFailed, match="ERROR.*crashed.*SIGSEGV"):
+        sess.launch([sess.run("bw_memcpy", 0, [a, b, 64, 1, 2])], 10_000, "crash")
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "foreign"])
+def test_a_damaged_library_is_refused_before_loading(tmp_path, memcpy_xclbin, damage):
+    desc = json.loads(Path(memcpy_xclbin).read_text())
+    lib = tmp_path / "orig" / desc["library"]
+    lib.parent.mkdir()
+    shutil.copy(Path(memcpy_xclbin).parent / desc["library"], lib)
+    x = _fake_design_dir(tmp_path, memcpy_xclbin, lib, sha=desc["library_sha256"])
+    target = tmp_path / lib.name
+    data = target.read_bytes()
+    if damage == "truncate":
+        target.write_bytes(data[: len(data) // 2])
+    elif damage == "flip":
+        target.write_bytes(data[:100] + bytes([data[100] ^ 1]) + data[101:])
+    else:
+        shutil.copy(native.build_cached([Path(__file__).parents[1] / "harness" / "runtime" / "emu_ops.c"],
+                                        ["-O1", "-fPIC", "-shared", "-pthread"], tmp_path / "b", "x"), target)
+    with pytest.raises(UserError, match="does not match the SHA-256.*make emu"):
+        Session(open_runtime("emu"), load_design("memcpy"), x)
+
+
+def test_a_corrupted_build_is_rebuilt_not_called_up_to_date(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(native, "BUILD_DIR", tmp_path / "emu")
+    design = load_design("memcpy")
+    x = native.ensure_built(design, quiet=True)
+    lib = native.paths(design)["library"]
+    good = native.file_sha256(lib)
+    lib.write_bytes(lib.read_bytes()[:1000])            # truncated
+    assert native.ensure_built(design, quiet=True) == x
+    assert "does not match the SHA-256" in capsys.readouterr().err
+    assert native.file_sha256(lib) == good                # rebuilt: same compiler, same bits
+    assert json.loads(x.read_text())["library_sha256"] == good
+
+
+def _script(tmp_path, name: str, body: str) -> str:
+    p = tmp_path / name
+    p.write_text("#!/bin/sh\n" + body)
+    p.chmod(p.stat().st_mode | stat.S_IEXEC)
+    return str(p)
+
+
+@pytest.mark.parametrize("body,needle", [
+    ("exit 1\n", "is not a working C++ compiler"),
+    ('echo "cc1: fatal error: out of cheese" >&2; exit 3\n', "out of cheese"),
+    ('if [ "$1" = --version ]; then echo "fakecc 1.0"; exit 0; fi\n'
+     'echo "x.cpp:1: error: boom" >&2; exit 1\n', "exited with status 1: x.cpp:1: error: boom"),
+    ('if [ "$1" = --version ]; then echo "fakecc 1.0"; exit 0; fi\necho "compiled, honest"\n',
+     "wrote no shared library (it printed compiled, honest)"),
+])
+def test_a_compiler_that_fails_or_is_not_one_is_named_with_its_output(tmp_path, monkeypatch, body, needle):
+    monkeypatch.setattr(native, "BUILD_DIR", tmp_path / "emu")
+    monkeypatch.setattr(native, "CXX", _script(tmp_path, f"cc{abs(hash(body))}", body))
+    with pytest.raises(UserError) as exc:
+        native.ensure_built(load_design("memcpy"), quiet=True)
+    msg = str(exc.value)
+    assert needle in msg and "\n" not in msg
+    assert not (tmp_path / "emu" / "libmemcpy.so").exists()
+
+
+def test_a_missing_compiler_says_how_to_get_one(monkeypatch):
+    monkeypatch.setattr(native, "CXX", "no-such-compiler-xyz")
+    with pytest.raises(UserError, match="not found; install g\\+\\+"):
+        native.compiler_identity()
+
+
+# ------------------------------------------------------------------ buffer operations
+def _ops_pair(memcpy_session):
+    s = memcpy_session
+    return s, [("emulator", s.rt.buffers), ("generic", GenericOps(s.rt.xrt))]
+
+
+@pytest.mark.parametrize("words", [1, 7, 64, 65, 200_003])
+def test_poison_and_fetch_compare_agree_in_both_implementations(memcpy_session, words):
+    s, impls = _ops_pair(memcpy_session)
+    rng = np.random.default_rng(words)
+    for name, ops in impls:
+        b = s.alloc("bw_memcpy", 0, "out", words * 8 + 64)
+        ops.poison([(b, words * 8)], 0xDEADBEEFDEADBEEF)
+        want = np.full(words, 0xDEADBEEFDEADBEEF, np.uint64)
+        assert ops.fetch_compare([(b, want)]) == [(0, -1)], name
+        # the device copy is what a kernel left: change some words there, then compare
+        dev = np.frombuffer(b._dev, np.uint64, count=words)
+        bad = sorted(set(rng.integers(0, words, size=min(words, 5)).tolist()))
+        dev[bad] = 1
+        assert ops.fetch_compare([(b, want)]) == [(len(bad), bad[0])], name
+        # the host copy now holds what the device held
+        assert np.array_equal(np.frombuffer(b.map(), np.uint64, count=words), dev), name
+
+
+def test_poison_reaches_the_device_copy_the_kernel_reads(memcpy_session):
+    s = memcpy_session
+    a = s.alloc("bw_memcpy", 0, "in", 4096)
+    b = s.alloc("bw_memcpy", 0, "out", 4096)
+    s.poison([(a, 4096)], 0x0123456789ABCDEF)
+    s.launch([s.run("bw_memcpy", 0, [a, b, 64, 1, 2])], 10_000, "copy poison")
+    _, [(bad, _)] = s.fetch_compare([(b, np.full(512, 0x0123456789ABCDEF, np.uint64))])
+    assert bad == 0
