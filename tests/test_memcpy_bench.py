@@ -128,3 +128,169 @@ def test_emulated_bandwidth_is_what_harness_predict_says(only_run, runs_dir, dir
                                 width_bits=512, clock_mhz=300, burst=64, outstanding=32, bytes=size * reps)
     expected = pred.time_s + model.dispatch_overhead(plat).value
     assert run.summary["time_s_median"].iloc[0] == pytest.approx(expected, rel=1e-6)
+
+
+# ---------------------------------------------------------------- options, notes, progress (issue 14)
+def test_direction_takes_a_comma_list_like_pcs(only_run, runs_dir):
+    assert _run(runs_dir, "--sizes", "4K", "--direction", "read,copy", "--pcs", "2") == 0
+    run = load_run(only_run(runs_dir))
+    assert list(dict.fromkeys(run.summary["direction"])) == ["read", "copy"]
+
+
+@pytest.mark.parametrize("value", ["read,bogus", ",", "read;copy"])
+def test_a_bad_direction_list_is_one_line(runs_dir, capsys, value):
+    assert _run(runs_dir, "--sizes", "4K", "--pcs", "2", "--direction", value) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--direction" in err and "read,copy" in err
+    assert not any(runs_dir.iterdir())
+
+
+def test_a_combination_that_cannot_run_is_said_not_dropped(only_run, runs_dir, capsys):
+    assert _run(runs_dir, "--sizes", "4K", "--direction", "read,copy", "--pcs", "1,2") == 0
+    err = capsys.readouterr().err
+    assert "note: copy not run on 1 PC: each CU drives 2 PCs" in err
+    run = load_run(only_run(runs_dir))
+    assert any("copy not run on 1 PC" in n for n in run.context["notes"])
+    got = {(d, p) for d, p in zip(run.summary["direction"], run.summary["pcs"])}
+    assert got == {("read", 1), ("read", 2), ("copy", 2)}
+
+
+def test_emulated_default_sizes_stop_where_the_model_stops_changing(only_run, runs_dir, capsys):
+    from harness.bench import memcpy as mc
+    assert main(["bench", "memcpy", "--mode", "emu", "--warmup", "0", "--repeats", "1", "--direction", "copy",
+                 "--pcs", "2", "--out", str(runs_dir)]) == 0
+    err = capsys.readouterr().err
+    assert "default sizes stop at" in err and "--sizes 4K..256M runs them all" in err
+    run = load_run(only_run(runs_dir))
+    sizes = sorted(run.summary["bytes_per_pc"])
+    assert sizes[0] == 4096 and sizes[-1] < 256 << 20
+    assert any("default sizes stop at" in n for n in run.context["notes"])
+    # the claim holds: no size above the last one run moves the modeled figure by the tolerance
+    d, k, plat, _, _ = mc.memcpy_design()
+    params = d.all_params(mc.KERNEL)
+    last = mc.modeled_bandwidth_GBps(plat, k, params, 300, mc.MemcpyPoint("copy", 2, sizes[-1], 1024))
+    s = sizes[-1]
+    while s <= 256 << 20:
+        bw = mc.modeled_bandwidth_GBps(plat, k, params, 300, mc.MemcpyPoint("copy", 2, s, mc.auto_kernel_reps(s)))
+        assert abs(bw - last) <= mc.EMU_STABLE_REL * last
+        s *= 2
+
+
+def test_explicit_sizes_still_reach_256m_in_emulation():
+    from harness.cli import build_parser
+    from harness.commands.bench_memcpy import plan_from_args
+    args = build_parser().parse_args(["bench", "memcpy", "--mode", "emu", "--sizes", "128M..256M",
+                                      "--direction", "read", "--pcs", "1"])
+    plan = plan_from_args(args)
+    assert not plan.default_sizes and max(p.bytes_per_pc for p in plan.points) == 256 << 20
+
+
+def test_a_launch_that_does_nothing_cannot_pass(only_run, runs_dir, monkeypatch):
+    """The outputs are poisoned before every launch: a kernel that writes nothing fails every repetition,
+    even after a repetition that left correct data behind."""
+    from harness.runtime.session import Session
+    real = Session.launch
+    calls = {"n": 0}
+
+    def lazy(self, runs, tmo, what):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            return real(self, runs, tmo, what)       # the warm-up really runs
+        return 1e-3, 1e-3                           # later launches do nothing
+    monkeypatch.setattr(Session, "launch", lazy)
+    assert _run(runs_dir, "--sizes", "64K", "--direction", "copy", "--pcs", "4") == 0
+    run = load_run(only_run(runs_dir), require_verified=False)
+    s = run.samples
+    assert s["verified"].tolist() == [True, False, False]
+    assert "differs from the reference in 8192 of 8192 64-bit words (first at word 0)" in s["error"].iloc[1]
+
+
+def test_progress_off_a_terminal_is_one_line_per_point_and_a_total(runs_dir, capsys):
+    assert _run(runs_dir, "--sizes", "4K,64K", "--direction", "read", "--pcs", "1,2") == 0
+    cap = capsys.readouterr()
+    out = cap.out.splitlines()
+    lines = [ln for ln in out if ln.startswith("memcpy (emu): read")]
+    assert len(lines) == 4
+    assert "read 2 PCs 64K: " in lines[-1] and "GB/s, 2/2 verified" in lines[-1] and "elapsed" in lines[-1]
+    total = [ln for ln in out if ln.startswith("memcpy (emu): 4 points in ")]
+    assert len(total) == 1 and total[0].endswith("total")
+    assert out.index(total[0]) > out.index(lines[-1])
+    assert "memcpy (emu)" not in cap.err                 # stderr keeps notes and errors only
+
+
+def _screen(text: str) -> list[str]:
+    """What a terminal shows after `text`: \r returns to the start of the line, \n starts a new one."""
+    lines = [""]
+    col = 0
+    for ch in text:
+        if ch == "\n":
+            lines.append("")
+            col = 0
+        elif ch == "\r":
+            col = 0
+        else:
+            cur = lines[-1]
+            lines[-1] = cur[:col] + ch + cur[col + 1:]
+            col += 1
+    return [ln.rstrip() for ln in lines]
+
+
+def test_progress_is_weighted_by_work_and_names_the_point():
+    import io
+    from harness.bench.common import Progress
+    out = io.StringIO()
+    bar = Progress(100.0, "bench", stream=out, tty=True, lines=io.StringIO())
+    bar.REDRAW_S = 0.0
+    bar.point("copy 16 PCs 64M")
+    bar.update(90.0)                       # one heavy repetition: 90% done, not 1 of 2 launches
+    screen = _screen(out.getvalue())
+    assert " 90%" in screen[-1] and screen[-1].endswith("copy 16 PCs 64M")
+    bar.write("warning: something")        # never glued onto the bar
+    screen = _screen(out.getvalue())
+    assert screen[-2] == "warning: something" and "copy 16 PCs 64M" in screen[-1]
+    bar.close()                            # the bar goes; the total stays
+    screen = _screen(out.getvalue())
+    assert screen[-3] == "warning: something" and screen[-2].startswith("bench: ") and screen[-2].endswith(
+        "total") and screen[-1] == ""
+
+
+def test_an_error_never_lands_on_the_bar(runs_dir, capsys, monkeypatch):
+    from harness.bench.common import Progress
+    seen = []
+    real_init = Progress.__init__
+
+    def tty_init(self, *a, **k):
+        k["tty"] = True
+        real_init(self, *a, **k)
+        seen.append(self)
+    monkeypatch.setattr(Progress, "__init__", tty_init)
+    monkeypatch.setenv("HARNESS_EMU_FAULT", "error")
+    assert _run(runs_dir, "--sizes", "4K", "--pcs", "1", "--direction", "read") == 1
+    screen = _screen(capsys.readouterr().err)
+    err = [ln for ln in screen if ln.startswith("error:")]
+    assert len(err) == 1 and seen and not any("[" in ln and "%" in ln for ln in screen if ln)
+
+
+def _summary(n, emulated=False):
+    import pandas as pd
+    from harness.bench.common import BenchResult
+    rows = [{"direction": "read", "pcs": 1, "bytes_per_pc": 4096 * (i + 1), "verified": True, "n_verified": 1,
+             "time_s_cv": 0.5} for i in range(n)]
+    return BenchResult("/tmp/x", "id", pd.DataFrame(rows), "model" if emulated else "measured",
+                       "emu" if emulated else "hw")
+
+
+def test_stability_warnings_are_counted_in_full_and_worded_for_one_repetition(capsys):
+    from harness.commands.report import print_closing
+    print_closing(_summary(19), lambda r: f"{r['direction']} {r['bytes_per_pc']}")
+    out = capsys.readouterr().out.splitlines()
+    warns = [ln for ln in out if ln.startswith("warning:")]
+    assert len(warns) == 6 and warns[-1] == "warning: and 33 more (every point's spread is in summary.csv)"
+    assert any("only 1 verified repetition;" in w for w in warns)
+    assert not any("repetitions;" in w for w in warns if "only 1 " in w)
+
+
+def test_no_stability_warning_where_times_are_deterministic(capsys):
+    from harness.commands.report import print_closing
+    print_closing(_summary(19, emulated=True), lambda r: "p")
+    assert "warning" not in capsys.readouterr().out

@@ -86,22 +86,24 @@ def make_context(bench: str, rt, session, design, clock_mhz: float | None = None
 
 
 class Progress:
-    """What a user waiting for a bench sees, on stderr.
+    """What a user waiting for a bench sees.
 
     Each repetition advances the bar by its weight (the modeled time or the bytes of
     its launch, plus a fixed cost per launch), so the time left is estimated from work
     done, not from a count of launches of very different sizes. On a terminal: one
-    line, redrawn, naming the point being run. Otherwise (a pipe, a log): one plain
-    line per finished point with its figure and the elapsed time. Always: the total
-    time at the end. `write` prints a message on a line of its own, never glued onto
-    the bar.
+    line on stderr, redrawn, naming the point being run, and the total time at the
+    end. Otherwise (a pipe, a log): one plain line per finished point on stdout, with
+    its figure and the elapsed time, then the total time, so a log shows the sweep
+    as it goes while stderr keeps only notes and errors. `write` prints a note on
+    stderr on a line of its own, never glued onto the bar.
     """
 
     REDRAW_S = 0.1
     _active: list["Progress"] = []
 
-    def __init__(self, total: float, desc: str, stream=None, tty: bool | None = None):
+    def __init__(self, total: float, desc: str, stream=None, tty: bool | None = None, lines=None):
         self.stream = stream if stream is not None else sys.stderr
+        self.lines = lines if lines is not None else (stream if stream is not None else sys.stdout)
         self.tty = bool(tty if tty is not None else getattr(self.stream, "isatty", lambda: False)())
         self.total, self.desc = max(float(total), 1e-30), desc
         self.done = 0.0
@@ -136,11 +138,12 @@ class Progress:
         self.points += 1
         if not self.tty:
             pct = 100.0 * self.done / self.total
-            self._print(f"{self.desc}: {label}: {figure} ({self.elapsed():.1f} s elapsed, {pct:.0f}%)")
+            self._print(f"{self.desc}: {label}: {figure} ({self.elapsed():.1f} s elapsed, {pct:.0f}%)",
+                        self.lines)
 
     def write(self, message: str) -> None:
         self._clear()
-        self._print(message)
+        self._print(message, self.stream)
         self._draw(force=True)
 
     def close(self) -> None:
@@ -151,15 +154,16 @@ class Progress:
         if self in Progress._active:
             Progress._active.remove(self)
         n = f"{self.points} point{'s' if self.points != 1 else ''} in " if self.points else ""
-        self._print(f"{self.desc}: {n}{_clock(self.elapsed())} total")
+        self._print(f"{self.desc}: {n}{_clock(self.elapsed())} total", self.stream if self.tty else self.lines)
 
     # -- drawing
     def elapsed(self) -> float:
         return time.perf_counter() - self.t0
 
-    def _print(self, text: str) -> None:
+    @staticmethod
+    def _print(text: str, stream) -> None:
         try:
-            print(text, file=self.stream, flush=True)
+            print(text, file=stream, flush=True)
         except (BrokenPipeError, ValueError):
             pass
 

@@ -228,6 +228,7 @@ class GemmCase:
             t_epi = model.predict_elementwise(plat, M=M, N=N, elem_bytes=out_bytes(dtype), clock_mhz=clock,
                                               params=self.params, epilogue=epilogue).time_s
             self.timeouts.append(timeout_ms(opts, t_epi + disp))
+        self.weight = repetition_weight(t_gemm + (t_epi if path == "unfused" else 0.0))
 
     def output(self) -> np.ndarray:
         """The last result read back from the device (C, or bias_gelu's out), M x N."""
@@ -266,7 +267,31 @@ class GemmCase:
                 }
                 first = False
                 if bar is not None:
-                    bar.update(1)
+                    bar.update(self.weight)
+
+
+def repetition_weight(modeled_s: float) -> float:
+    """Progress weight of one repetition: its modeled kernel time plus a fixed cost per launch
+    (native GEMM time in emulation grows with the same flops the model's time does)."""
+    return modeled_s + 2e-6
+
+
+def point_weight(plat, design, dtype: str, M: int, K: int, N: int, epilogue: str, path: str) -> float:
+    params, clock = design.all_params(), design.freq_mhz
+    t = model.predict_gemm(plat, dtype=dtype, M=M, K=K, N=N, epilogue="none" if path == "unfused" else epilogue,
+                           params=params, clock_mhz=clock).time_s
+    if path == "unfused":
+        t += model.predict_elementwise(plat, M=M, N=N, elem_bytes=out_bytes(dtype), clock_mhz=clock,
+                                       params=params, epilogue=epilogue).time_s
+    return repetition_weight(t)
+
+
+def point_done(bar, label: str, samples: list[dict]) -> None:
+    """One plain line per finished point (off a terminal): median GFLOP/s of the verified repetitions."""
+    good = [s["throughput_GFLOPps"] for s in samples if s["phase"] == "measure" and s["verified"]]
+    n = sum(1 for s in samples if s["phase"] == "measure")
+    fig = f"{float(np.median(good)):.4g} GFLOP/s" if good else "no verified repetition"
+    bar.point_done(label, f"{fig}, {len(good)}/{n} verified")
 
 
 # ---------------------------------------------------------------- the plan
@@ -310,11 +335,18 @@ def run(plan: GemmPlan) -> BenchResult:
                             "tile re-reads not counted"}
     writer = RunWriter("gemm", rt.mode, ctx, opts.out, SAMPLE_COLUMNS)
     with guarded(writer):
-        bar = progress(len(points) * (opts.warmup + opts.repeats), f"gemm {plan.dtype} ({rt.mode})")
+        reps = opts.warmup + opts.repeats
+        bar = progress(sum(reps * point_weight(plat, design, plan.dtype, M, K, N, plan.epilogue, path)
+                           for M, K, N, path in points), f"gemm {plan.dtype} ({rt.mode})")
         for point, (M, K, N, path) in enumerate(points):
+            label = f"{M}x{K}x{N} {path}" + (f" {plan.epilogue}" if plan.epilogue != "none" else "")
+            bar.point(label)
             case = GemmCase(sess, plan.dtype, M, K, N, plan.epilogue, path, shape_rng(M, K, N), plat, opts)
+            done = []
             for s in case.repetitions(opts.warmup, opts.repeats, bar):
-                writer.add_sample({"point": point, **s, **figures(case, s)})
+                done.append({"point": point, **s, **figures(case, s)})
+                writer.add_sample(done[-1])
+            point_done(bar, label, done)
             del case
         bar.close()
         summary = summarize_gemm(writer.rows)

@@ -70,16 +70,26 @@ def run(plan: LatencyPlan) -> BenchResult:
                       "gemm": "one gemm launch at a time, start()..wait(), every launch verified"}
     writer = RunWriter("latency", rt.mode, ctx, opts.out, SAMPLE_COLUMNS)
     with guarded(writer):
-        total = opts.warmup + plan.launches + len(plan.shapes) * (opts.warmup + opts.repeats)
+        total = (opts.warmup + plan.launches) * gb.repetition_weight(disp_model.value) + sum(
+            (opts.warmup + opts.repeats) * gb.point_weight(plat, design, plan.dtype, M, K, N, plan.epilogue, "gemm")
+            for M, K, N in plan.shapes)
         bar = progress(total, f"latency {plan.dtype} ({rt.mode})")
+        bar.point("nop (dispatch)")
         _dispatch_point(plan, sess, writer, bar, timeout_ms(opts, disp_model.value))
         for i, (M, K, N) in enumerate(plan.shapes, start=1):
+            label = f"{M}x{K}x{N}"
+            bar.point(label)
             case = gb.GemmCase(sess, plan.dtype, M, K, N, plan.epilogue, "gemm", gb.shape_rng(M, K, N), plat,
                                opts)
+            times = []
             for s in case.repetitions(opts.warmup, opts.repeats, bar):
                 s.pop("gemm_time_s"), s.pop("epilogue_time_s")
                 writer.add_sample({"point": i, **s, "kind": "gemm", "dtype": plan.dtype, "M": M, "K": K, "N": N,
                                    "epilogue": plan.epilogue, "flop": case.flop, "bytes": case.bytes})
+                if s["phase"] == "measure" and s["verified"]:
+                    times.append(s["time_s"])
+            bar.point_done(label, (f"{float(np.median(times)) * 1e6:,.1f} us median" if times
+                                   else "no verified repetition") + f", {len(times)}/{opts.repeats} verified")
             del case
         bar.close()
         summary = summarize_latency(writer.rows, plat, design, disp_model.value, ctx["clock_mhz"])
@@ -89,14 +99,19 @@ def run(plan: LatencyPlan) -> BenchResult:
 
 def _dispatch_point(plan, sess, writer, bar, tmo_ms: int) -> None:
     r = sess.run(NOP, 0, [])
+    weight = gb.repetition_weight(model.dispatch_overhead(model.load_platform(gb.PLATFORM)).value)
+    times = []
     for phase, count in (("warmup", plan.opts.warmup), ("measure", plan.launches)):
         for rep in range(count):
             t, wall = sess.launch([r], tmo_ms, "nop (dispatch overhead)")
+            if phase == "measure":
+                times.append(t)
             writer.add_sample({"point": 0, "phase": phase, "repetition": rep, "time_s": t, "wall_time_s": wall,
                                "h2d_time_s": 0.0, "d2h_time_s": 0.0, "verified": True, "error": "",
                                "timing_source": sess.rt.timing_source, "kind": "dispatch", "dtype": plan.dtype,
                                "M": None, "K": None, "N": None, "epilogue": None, "flop": 0, "bytes": 0})
-            bar.update(1)
+            bar.update(weight)
+    bar.point_done("nop (dispatch)", f"{float(np.median(times)) * 1e6:,.1f} us median, {len(times)} launches")
 
 
 def summarize_latency(rows: list[dict], plat, design, dispatch_model_s: float,

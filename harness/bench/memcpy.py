@@ -232,7 +232,7 @@ def _run_point(opts, sess, writer, bar, bufs: _Buffers, point, pt: MemcpyPoint, 
             sess.poison([(b, out_bytes) for b in outs], POISON_WORD)
             t, wall = sess.launch(runs, tmo_ms, f"memcpy {label}")
             d2h, results = sess.fetch_compare(list(zip(outs, expected)))
-            bad = [f"{KERNEL}_{cu + 1} output differs from the reference in {n} of {want.size} words "
+            bad = [f"{KERNEL}_{cu + 1} output differs from the reference in {n} of {want.size} 64-bit words "
                    f"(first at word {i})" for cu, ((n, i), want) in enumerate(zip(results, expected)) if n]
             ok = not bad
             bw = moved / t / 1e9 if ok and t > 0 else None
