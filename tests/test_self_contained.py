@@ -81,7 +81,7 @@ SHARED = "shared/" + "reference"
     ("harness/data/model_params.toml", 'detail = "see ../' + 'shared/xrt/README.md"'),
     ("harness/roofline/seed.py", '"seed-critique.md: quote"'),
     ("kernels/gemm/README.md", "see style-anchors.md"),
-])
+], ids=["readme", "absolute", "binding", "retired-critique", "retired-anchors"])
 def test_check_catches_outside_citations(rel, text):
     assert violations(rel, text)
 
