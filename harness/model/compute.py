@@ -274,7 +274,7 @@ def dispatch_overhead(platform=None) -> Figure:
     v, lo, hi = D["overhead_s"].value, D["low_s"].value, D["high_s"].value
     return Figure("kernel dispatch overhead", v, "s", "model",
                   f"{data.version()}: {D['overhead_s'].detail}; spread {lo * 1e6:g}-{hi * 1e6:g} us "
-                  f"(published K1-K3)")
+                  f"(published K1-K3, harness/docs/published-measurements.md)")
 
 
 def dispatch_overhead_s(platform=None) -> float:
