@@ -5,6 +5,7 @@ import argparse
 
 from harness.commands.options import add_common, parse_int_list, parse_sizes, run_options
 from harness.commands.report import print_closing, print_table
+from harness.designs.codes import memcpy_modes
 from harness.errors import UserError
 
 HELP = "achieved HBM bandwidth per direction, PC count and size"
@@ -12,13 +13,12 @@ DEFAULT_SIZES = "4K..256M"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from harness.bench.memcpy import DIRECTIONS
     add_common(p)
     p.add_argument("--sizes", default=None,
                    help=f"bytes per PC: a doubling range LO..HI or a list (K/M/G suffixes; default {DEFAULT_SIZES}; "
                         "in --mode emu the default stops where the modeled bandwidth stops changing)")
     p.add_argument("--direction", action="append", metavar="DIRS",
-                   help=f"{', '.join(DIRECTIONS)}, or a comma list like read,copy (may be repeated; "
+                   help=f"{', '.join(memcpy_modes())}, or a comma list like read,copy (may be repeated; "
                         "default: all three)")
     p.add_argument("--pcs", default=None,
                    help="PCs driven at once, a list like 1,2,4,8,16,32 (default: every one of those "

@@ -247,6 +247,7 @@ def ensure_built(design: Design, quiet: bool = False, profile: str = "release") 
         "cfg": p["cfg"].name,
         "freq_mhz": design.freq_mhz,
         "params": design.all_params(),
+        "codes": design.codes,
         "compiler": compiler_identity(),
         "flags": PROFILES[profile],
         "kernels": [{"name": k.name, "model": k.model,
