@@ -26,7 +26,7 @@ endif
 DESIGN_PY  = PYTHONPATH=$(CURDIR) $(if $(wildcard $(PY)),$(PY),$(PYTHON)) -m harness.designs
 
 .DEFAULT_GOAL := help
-.PHONY: help install emu demo test xclbin emconfig check-vitis check-xrt check-target clean distclean
+.PHONY: help install emu demo test bench xclbin emconfig check-vitis check-xrt check-target clean distclean
 
 help:
 	@echo "Alveo U280 benchmark harness"
@@ -35,6 +35,7 @@ help:
 	@echo "  make demo        set up .venv, build the emulated kernels, run a short emulated sweep,"
 	@echo "                   draw the smolVLA roofline and print where the plot and report are"
 	@echo "  make test        set up .venv and run the test suite"
+	@echo "  make bench       the harness's own speed figures (emulator, builds, start-up, make demo/test)"
 	@echo
 	@echo "Other targets:"
 	@echo "  make install     create .venv and install the harness with its test dependencies"
@@ -54,11 +55,19 @@ help:
 	@echo "Outputs: build/<TARGET>.<platform basename>/<design>.xclbin; temporary files in build/_x.<TARGET>.<platform>/"
 
 # ---- Python environment ----------------------------------------------------
+# The environment is always made by $(PYTHON) (so a binding built for that Python, such as
+# XRT's pyxrt, imports in it). Packages go in with uv when it can be installed from the
+# package index (much faster), with pip otherwise.
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "error: Python 3.10 or newer is needed; run make PYTHON=python3.11 ...")'
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[test]'
+	@if $(VENV)/bin/pip install --quiet --disable-pip-version-check uv 2>/dev/null && \
+	    $(VENV)/bin/uv pip install --quiet --python $(VENV)/bin/python -e '.[test]'; then \
+	  echo "installed with uv"; \
+	else \
+	  echo "uv not available from the package index: installing with pip"; \
+	  $(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[test]'; \
+	fi
 	@touch $@
 
 install: $(STAMP)
@@ -71,6 +80,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+# Speed figures of the harness itself, printed with the machine (tests/benchmark.py --help).
+bench: $(STAMP)
+	$(PY) tests/benchmark.py $(BENCH_ARGS)
 
 # ---- Vitis / XRT: kernels for the card -------------------------------------
 check-vitis:

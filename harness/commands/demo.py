@@ -11,7 +11,6 @@ import sys
 import time
 
 from harness.results.schema import RUNS_DIR
-from harness.results.writer import utc_now
 
 MEMCPY = ["bench", "memcpy", "--mode", "emu", "--sizes", "256K..16M", "--direction", "read",
           "--direction", "copy", "--pcs", "1,2,16", "--warmup", "1", "--repeats", "3", "--kernel-reps", "1"]
@@ -43,6 +42,7 @@ def register(sub) -> None:
 
 
 def run(args, cli) -> int:
+    from harness.results.writer import utc_now
     out = RUNS_DIR / f"demo-{utc_now().strftime('%Y%m%dT%H%M%SZ')}"
     steps = [("HBM bandwidth sweep (emulated)", MEMCPY), ("all 32 PCs at once (emulated)", COPY_ALL),
              ("GEMM fp32, fused vs unfused (emulated)", GEMM), ("batch-1 latency (emulated)", LATENCY)]

@@ -13,12 +13,14 @@ import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from harness import REPO_ROOT, __version__
 from harness.errors import UserError
 from harness.results.schema import RUNS_DIR, SCHEMA_VERSION
+
+if TYPE_CHECKING:          # pandas costs a quarter of a second to import: only where a frame is made
+    import pandas as pd
 
 
 def utc_now() -> dt.datetime:
@@ -40,7 +42,7 @@ def _git() -> dict:
 
 def _packages() -> dict:
     out = {}
-    for name in ("numpy", "pandas", "matplotlib", "hls4ml", "tqdm"):
+    for name in ("numpy", "pandas", "matplotlib", "hls4ml"):
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
