@@ -4,11 +4,13 @@
   word no correct result takes, so a launch that skips a word cannot pass;
 - `fetch_compare`: sync each output from the device and compare it, word for
   word, with the expected words: (differing words, first differing word) per buffer.
+  Afterwards the host copy of an output is not to be relied on (Session.from_device
+  fetches it): here it holds the output, the emulator's version leaves it as it was.
 
 This generic version uses only the pyxrt 2023.1 surface (map, sync) and numpy,
-so it is what runs on the card. The emulator (harness.runtime.emulator.BufferOps)
-computes the same results in fewer passes over memory, in native code on every
-core. Runtime.buffers holds the one that goes with the mode.
+so it is what runs on the card. The emulator's (harness.runtime.emu_native.BufferOps)
+computes the same results on the device copy, in fewer passes over memory, in
+native code on every core. Runtime.buffers holds the one that goes with the mode.
 """
 from __future__ import annotations
 

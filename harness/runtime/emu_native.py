@@ -9,9 +9,9 @@
   wall-clock deadline; when it passes, or on Ctrl-C, the worker running the
   kernel is killed, so native code never outlives the harness's decision to stop.
   A kernel that crashes fails its run, not the harness.
-- `ops()`: fill, fused copy-and-compare and copy in native code on every core
-  (emu_ops.c), for sync and the buffer operations a verified repetition needs
-  (`BufferOps`, harness.runtime.buffers).
+- `ops()`: fill, compare and copy in native code on every core (emu_ops.c), for
+  sync and the buffer operations a verified repetition needs (`BufferOps`,
+  harness.runtime.buffers).
 """
 from __future__ import annotations
 
@@ -338,11 +338,13 @@ def _pcie_s(nbytes: int) -> float:
 class BufferOps(_GenericBufferOps):
     """The generic buffer operations' results in fewer passes, in native code on every core.
 
-    poison writes the word straight into device memory: on the card it gets there through
-    the host copy and a DMA that costs the host nothing; the host copy of an output is
-    overwritten by fetch_compare's sync before anything reads it. fetch_compare copies
-    device -> host and compares in the same pass. Both advance the modeled clock by the
-    PCIe transfer, as sync does.
+    Both work on the device copy, where the semantics allow: poison writes the word
+    straight into device memory (on the card it gets there through the host copy and a
+    DMA that costs the host nothing); fetch_compare compares the device copy with the
+    expected words in place, so the host copy of an output is left as it was (on the
+    card it then holds the fetched output; nothing in a verified repetition reads it,
+    and a bench that wants it calls Session.from_device). Both advance the modeled clock
+    by the PCIe transfer, as sync does, so transfer times are those of the card.
     """
 
     def poison(self, items: list, word: int) -> None:
@@ -369,13 +371,12 @@ class BufferOps(_GenericBufferOps):
                 raise RuntimeError("sync range exceeds the buffer")
         lib, base = ops(), arena().base
         n = len(items)
-        dst = (_PTR * n)(*[b._host.ctypes.data for b, _ in items])
         src = (_PTR * n)(*[base + b._arena_off for b, _ in items])
         exp = (_PTR * n)(*[w.ctypes.data for w in wants])
         cnt = (_U64 * n)(*[w.size for w in wants])
         bad = (_U64 * n)()
         first = (_I64 * n)()
-        lib.copy_compare_many(n, dst, src, exp, cnt, bad, first, lib.threads)
+        lib.copy_compare_many(n, None, src, exp, cnt, bad, first, lib.threads)
         for (b, _), w in zip(items, wants):
             b._dev_obj.now_ns += _pcie_s(w.size * 8) * 1e9
         return [(int(bad[i]), int(first[i])) for i in range(n)]

@@ -2,9 +2,9 @@
  * passes over memory as it can (harness/runtime/emulator.py, BufferOps):
  *
  *   fill_many          poison: every 64-bit word of each buffer := value
- *   copy_compare_many  device -> host copy fused with the comparison against the expected
- *                      words: one pass reads the device copy and the expected words and
- *                      writes the host copy; counts differing words, first index of one
+ *   copy_compare_many  comparison of the device copy with the expected words, counting
+ *                      differing words and the first index of one; with host pointers,
+ *                      fused with the device -> host copy (one pass), without them in place
  *   copy_bytes         a sync (host <-> device), split over the threads
  *
  * Work is split into pieces shared by up to `threads` POSIX threads. Python calls these
@@ -84,6 +84,14 @@ static uint64_t do_copy_compare(const piece_t* p, int64_t* first) {
   const uint64_t* e = p->exp;
   uint64_t* d = p->dst;
   uint64_t i = 0, n = p->n;
+  if (!d) { /* in place: read the device copy and the expected words only */
+    for (; i + 64 <= n; i += 64) {
+      uint64_t diff = 0;
+      for (int j = 0; j < 64; ++j) diff |= s[i + j] ^ e[i + j];
+      if (diff) bad += count_bad(s, e, i, 64, first);
+    }
+    return bad + count_bad(s, e, i, n - i, first);
+  }
 #if HAVE_STREAM
   for (; i < n && ((uintptr_t)(d + i) & 15); ++i) {
     d[i] = s[i];
@@ -170,7 +178,7 @@ static piece_t* split(int jobs, uint64_t* const* dst, const uint64_t* const* src
   for (int j = 0; j < jobs; ++j) {
     for (uint64_t b = 0; b < words[j]; b += PIECE_WORDS) {
       uint64_t len = words[j] - b < PIECE_WORDS ? words[j] - b : PIECE_WORDS;
-      ps[k].dst = dst[j] + b;
+      ps[k].dst = dst ? dst[j] + b : NULL;
       ps[k].src = src ? src[j] + b : NULL;
       ps[k].exp = exp ? exp[j] + b : NULL;
       ps[k].n = len;

@@ -171,7 +171,9 @@ class Session:
 
     def fetch_compare(self, items: list) -> tuple[float, list[tuple[int, int]]]:
         """[(bo, expected uint64 words)]: sync each output from the device and compare it with the
-        expected words. Returns (transfer seconds, [(differing words, first differing word or -1)])."""
+        expected words. Returns (transfer seconds, [(differing words, first differing word or -1)]).
+        The host copy is not to be relied on afterwards (the emulator compares its device copy in
+        place); from_device fetches an output to read it."""
         t0 = self.rt.now_ns()
         res = self.rt.buffers.fetch_compare(items)
         return (self.rt.now_ns() - t0) / 1e9, res
