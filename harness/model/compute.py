@@ -35,23 +35,17 @@ def _dtype(dtype):
     return dtype
 
 
-def _design_tiles(dtype: str) -> dict:
-    """Tiles and PE of the GEMM design for `dtype`: kernels/designs/gemm.toml is their only source
-    (an element type that is not built, bf16, is predicted with the fp32 design's)."""
-    from harness.design import list_designs, load_design
-    built = [v for v in list_designs().get("gemm", []) if v]
-    return load_design("gemm", dtype=dtype if dtype in built else "fp32").all_params("gemm")
-
-
 def gemm_build_params(params: dict | None, dtype: str = "fp32") -> dict:
-    """TM, TN, TK, PE from the design params given (else that dtype's design), burst and
-    outstanding from the kernel source's port pragmas (model data)."""
+    """TM, TN, TK, PE from the design params given (the caller reads them from the design file:
+    the model never does), burst and outstanding from the kernel source's port pragmas (model data)."""
     G = data.params()["gemm"]
     out = {"burst": int(G["burst"].value), "outstanding": int(G["outstanding"].value)}
     by_short = {short: name for name, short in GEMM_PARAM_KEYS.items()}     # 'tile_m' -> 'GEMM_TILE_M'
     given = {by_short.get(str(k).lower(), str(k).upper()): v for k, v in (params or {}).items()}
-    if not all(k in given for k in ("GEMM_TILE_M", "GEMM_TILE_N", "GEMM_TILE_K", "GEMM_PE")):
-        given = {**_design_tiles(dtype), **given}
+    missing = [k for k in ("GEMM_TILE_M", "GEMM_TILE_N", "GEMM_TILE_K", "GEMM_PE") if k not in given]
+    if missing:
+        raise UserError(f"the GEMM model needs the design's {', '.join(missing)} (kernels/designs/gemm.toml); "
+                        "pass the design's params")
     for k, v in given.items():
         key = GEMM_PARAM_KEYS.get(k)
         if key is not None and v is not None:

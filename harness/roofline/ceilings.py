@@ -27,7 +27,7 @@ import pandas as pd
 from harness.errors import UserError
 from harness.figures import Figure
 from harness.roofline import platform as plat
-from harness.roofline.runs import Run
+from harness.results.reader import Run
 
 
 @dataclass(frozen=True)
@@ -301,7 +301,7 @@ def gemm_connectivity(runs: list[Run], precision: str | None) -> Connectivity | 
                 if ports:
                     return Connectivity("gemm", ports, f"run {r.run_id}")
     try:
-        from harness.design import load_design
+        from harness.designs import load_design
         d = load_design("gemm", dtype=precision)
         ports = _ports_from_context(d.to_context())
         if ports:

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.design import parse_cfg
+from harness.designs import parse_cfg
 from harness.runtime import costs
 
 EMULATED_DEVICE_NAME = "harness-emulated-u280"
@@ -124,7 +124,7 @@ def _base_address(mem) -> int:
 
 
 class xclbin:
-    """An emulated xclbin: the JSON descriptor written by harness.nativebuild."""
+    """An emulated xclbin: the JSON descriptor written by harness.designs.native."""
 
     def __init__(self, path: str | None = None):
         self._path = None
