@@ -18,7 +18,7 @@ sys.path.insert(0, str(HERE))
 import numpy as np  # noqa: E402
 
 import xclbin_image  # noqa: E402
-from harness.design import load_design  # noqa: E402
+from harness.designs import load_design  # noqa: E402
 from harness.model import load_platform  # noqa: E402
 
 # Bad calls and the values the harness never passes but a mistake could: the emulator must

@@ -92,7 +92,7 @@ def test_device_info_handles_the_no_op_devices_answers(noop_env, tmp_path):
 
 @pytest.mark.parametrize("design", ["memcpy", "gemm_fp32"])
 def test_a_session_loads_an_xclbin_written_from_the_design_and_runs_every_cu(noop_env, tmp_path, design):
-    from harness.design import load_design
+    from harness.designs import load_design
     from harness.model import load_platform
     d = load_design(design)
     out = _check(noop_env, tmp_path, "session", design)

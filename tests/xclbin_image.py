@@ -109,8 +109,8 @@ def _xml(design, platform_vbnv: str, cu_base: dict[str, int]) -> bytes:
 
 def build(design, platform, platform_vbnv: str = "xilinx_u280_gen3x16_xdma_1_202211_1",
           xclbin_uuid: str | None = None) -> bytes:
-    """The bytes of an xclbin for `design` (harness.design.Design) on `platform` (harness.model Platform)."""
-    from harness.design import parse_cfg
+    """The bytes of an xclbin for `design` (harness.designs.Design) on `platform` (harness.model Platform)."""
+    from harness.designs import parse_cfg
     conn = parse_cfg(design.cfg_text())                  # the connectivity v++ would get
     mems = memories(platform)
     mem_index = {m["tag"]: i for i, m in enumerate(mems)}
