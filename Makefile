@@ -104,6 +104,9 @@ check-budget:
 # The design facts as make variables for this TARGET (hw_emu/sw_emu build each design's
 # [emulation] variant), generated from kernels/designs/*.toml.
 ifneq ($(filter xclbin emconfig report build/%,$(MAKECMDGOALS)),)
+ifeq ($(filter hw hw_emu sw_emu,$(TARGET)),)
+$(error TARGET=$(TARGET): use hw, hw_emu or sw_emu)
+endif
 build/designs.$(TARGET).mk: $(wildcard kernels/designs/*.toml) $(wildcard harness/designs/*.py)
 	@mkdir -p $(@D)
 	@$(DESIGN_PY) mk $(TARGET) > $@.tmp && mv $@.tmp $@

@@ -85,8 +85,8 @@ def recorded(monkeypatch, runs_dir):
     rec = Recorder()
     real_open = rtmod.open_runtime
 
-    def open_recorded(mode, device="0", announce=print):
-        rt = real_open(mode, device, announce)
+    def open_recorded(mode, device="0", announce=print, **kw):
+        rt = real_open(mode, device, announce, **kw)
         rt.xrt = RecordingModule(rec)
         rt.device = rec.wrap(rt.device)
         return rt

@@ -108,8 +108,10 @@ def _xml(design, platform_vbnv: str, cu_base: dict[str, int]) -> bytes:
 
 
 def build(design, platform, platform_vbnv: str = "xilinx_u280_gen3x16_xdma_1_202211_1",
-          xclbin_uuid: str | None = None) -> bytes:
-    """The bytes of an xclbin for `design` (harness.designs.Design) on `platform` (harness.model Platform)."""
+          xclbin_uuid: str | None = None, data_clock_mhz: float | None = None) -> bytes:
+    """The bytes of an xclbin for `design` (harness.designs.Design) on `platform` (harness.model Platform).
+
+    data_clock_mhz: the DATA clock the link achieved (default: the design's target)."""
     from harness.designs import parse_cfg
     conn = parse_cfg(design.cfg_text())                  # the connectivity v++ would get
     mems = memories(platform)
@@ -138,8 +140,8 @@ def build(design, platform, platform_vbnv: str = "xilinx_u280_gen3x16_xdma_1_202
                 rows.append(struct.pack("<iii", arg_idx, ip_idx, mem_index[conn[cu][a.name]]))
     connectivity = struct.pack("<i", len(rows)) + b"".join(rows)
 
-    # CLOCK_FREQ_TOPOLOGY: the data clock at the design's target, the kernel clock at the shell's 500
-    clocks = [(int(design.freq_mhz), CT_DATA, "DATA_CLK"), (500, CT_KERNEL, "KERNEL_CLK")]
+    # CLOCK_FREQ_TOPOLOGY: the data clock (the design's target unless given), the kernel clock at 500
+    clocks = [(int(data_clock_mhz or design.freq_mhz), CT_DATA, "DATA_CLK"), (500, CT_KERNEL, "KERNEL_CLK")]
     clock_topo = struct.pack("<h", len(clocks)) + b"".join(
         struct.pack("<HB5x128s", f, t, _cstr(n, 128)) for f, t, n in clocks)
 

@@ -55,6 +55,7 @@ def make_context(bench: str, rt, session, design, clock_mhz: float | None = None
     ctx = base_context(bench, rt.mode, rt.timing_source)
     dev = device_context(rt, session)
     clk = kernel_clock(design, dev, clock_mhz)
+    session.clock_mhz = clk["clock_mhz"]
     notes = list(rt.notes)
     if clk["warning"]:
         print(f"warning: {clk['warning']}", file=sys.stderr)

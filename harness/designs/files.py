@@ -351,18 +351,9 @@ def main(argv: list[str]) -> int:
                 print(f"error: DESIGN={argv[1]} is not a design; use all or one of: {' '.join(names)}",
                       file=sys.stderr)
                 return 2
-        elif argv[:1] == ["toolchain"] and len(argv) >= 2:
-            from harness.designs.toolchain import main as toolchain_main
-            return toolchain_main(argv[1:])
-        elif argv[:1] == ["report"] and len(argv) >= 2:
-            from harness.designs.reports import main as report_main
-            return report_main(argv[1:])
-        elif argv[:1] == ["budget"] and len(argv) >= 2:
-            from harness.designs.budget import main as budget_main
-            return budget_main(argv[1:])
         else:
             print("usage: python -m harness.designs mk [TARGET] | cfg NAME [TARGET] | check NAME | "
-                  "budget TARGET [NAME ...] | toolchain TARGET [VPP] [PLATFORM] | report BUILD_DIR TEMP_DIR NAME",
+                  "budget TARGET [NAME ...] | toolchain TARGET [VPP] [PLATFORM] | report TARGET PLATFORM [NAME ...]",
                   file=sys.stderr)
             return 2
     except UserError as exc:

@@ -62,6 +62,14 @@ class Runtime:
                 "device_profile_dir": str(self.profile_dir) if self.profile_dir else None}
 
 
+def requested_emulation(mode: str | None) -> str | None:
+    """hw_emu or sw_emu when a run in `mode` will be one of XRT's emulations (asked for, or chosen
+    by XCL_EMULATION_MODE in auto mode), else None. Known before any runtime opens."""
+    if mode is None and os.environ.get("XCL_EMULATION_MODE") in XRT_EMULATION_MODES:
+        mode = os.environ["XCL_EMULATION_MODE"]
+    return mode if mode in XRT_EMULATION_MODES else None
+
+
 def platform_basename(platform: str | None) -> str:
     return Path(platform or DEFAULT_PLATFORM).name.removesuffix(".xpfm")
 
@@ -202,5 +210,5 @@ def has_hw_context(xrt) -> bool:
     return hasattr(xrt, "hw_context")
 
 
-__all__ = ["MODES", "Runtime", "open_runtime", "xclbin_build_dir", "has_hw_context", "TIMING_SOURCES",
+__all__ = ["requested_emulation", "MODES", "Runtime", "open_runtime", "xclbin_build_dir", "has_hw_context", "TIMING_SOURCES",
            "MAX_TIMEOUT_MS", "built_xclbins", "platform_basename"]

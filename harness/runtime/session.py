@@ -86,6 +86,7 @@ class Session:
                             f"kernels/designs/{design.base}.toml; rebuild it (make xclbin / make emu)")
         self._kernels: dict[tuple[str, int], object] = {}
         self._run_cu: dict[int, str] = {}
+        self.clock_mhz: float | None = None        # the kernel clock of the run (set by the bench's context)
         self.launch_log: list[list[str]] = []     # CU names of every launch, in order
 
     # ------------------------------------------------------------------ identity
