@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from harness.errors import UserError
+from harness.figures import Figure
 from harness.results.schema import BENCHES, CEILING_SOURCES, SCHEMA_VERSION, TIMING_SOURCES
 
 __all__ = ["Run", "load_run", "load_runs", "check_ceiling_source"]
@@ -43,11 +44,21 @@ class Run:
         d = self.context.get("dtype")
         return str(d) if d else None
 
-    def source_and_detail(self) -> tuple[str, str]:
-        """Source of a figure taken from this run: 'measured' only for timed hardware."""
-        if self.timing_source == "measured":
-            return "measured", f"run {self.run_id}"
-        return "model", f"run {self.run_id}, emulated"
+    @property
+    def emulated(self) -> bool:
+        """Times of this run are not a card's: anything but timing_source 'measured'."""
+        return self.timing_source != "measured"
+
+    def figure(self, name: str, value: float, unit: str, what: str) -> Figure:
+        """A figure taken from this run: 'measured' only for timed hardware, else an emulated model figure."""
+        if self.emulated:
+            return Figure(name, value, unit, "model", f"run {self.run_id}, emulated; {what}", self.run_id, True)
+        return Figure(name, value, unit, "measured", f"run {self.run_id}; {what}", self.run_id)
+
+    def provenance(self) -> dict:
+        """The source fields of figures from this run, for tables: source, run_id, emulated."""
+        return {"source": "model" if self.emulated else "measured", "run_id": self.run_id,
+                "emulated": self.emulated}
 
     def verified_summary(self) -> pd.DataFrame:
         """Points whose figures may be used: every measured repetition verified."""
