@@ -22,6 +22,8 @@ from harness.runtime import emulator
 @pytest.fixture()
 def fake_pyxrt(monkeypatch, tmp_path):
     monkeypatch.setattr(rtmod, "_import_pyxrt", lambda: emulator)
+    from harness.runtime import profile
+    monkeypatch.setattr(profile, "WAIT_S", 0.2)  # no XRT behind the stand-in: no trace will come
     monkeypatch.chdir(tmp_path)            # hw_emu writes its xrt.ini under ./xrt_profile/
     for var in ("XCL_EMULATION_MODE", "EMCONFIG_PATH", "XRT_INI_PATH"):   # whatever the runtime sets is undone
         monkeypatch.setenv(var, "")
@@ -286,3 +288,33 @@ def test_hw_emu_writes_the_xrt_ini_for_device_profiling(fake_pyxrt, memcpy_xclbi
 def test_timeout_outside_what_run_wait_takes_is_refused(fake_pyxrt, runs_dir, capsys, value):
     assert main(ARGS + ["--mode", "hw", "--timeout", value, "--out", str(runs_dir)]) == 2
     assert "4294967295" in capsys.readouterr().err
+
+
+def test_pyxrt_built_for_another_python_is_named(monkeypatch, tmp_path):
+    """XRT's pyxrt is built for its OS's Python: say which one it needs, not 'source setup.sh'."""
+    import sys
+    from harness.runtime import xrtenv
+    (tmp_path / "python").mkdir()
+    (tmp_path / "python" / "pyxrt.cpython-38-x86_64-linux-gnu.so").write_text("")
+    monkeypatch.setenv("XILINX_XRT", str(tmp_path))
+    msg = xrtenv.diagnose_import(ImportError("No module named 'pyxrt'"))
+    here = f"{sys.version_info.major}.{sys.version_info.minor}"
+    assert "built for CPython 3.8" in msg and f"this is Python {here}" in msg and "PYTHON=python3.8" in msg
+    monkeypatch.delenv("XILINX_XRT")
+    assert "source /opt/xilinx/xrt/setup.sh" in xrtenv.diagnose_import(None)
+    # the right Python, but not on the path
+    (tmp_path / "python" / f"pyxrt.cpython-{here.replace('.', '')}-x86_64-linux-gnu.so").write_text("")
+    (tmp_path / "python" / "pyxrt.cpython-38-x86_64-linux-gnu.so").unlink()
+    monkeypatch.setenv("XILINX_XRT", str(tmp_path))
+    assert "not on PYTHONPATH" in xrtenv.diagnose_import(ImportError("x"))
+
+
+def test_auto_mode_says_why_it_chose_emu(monkeypatch, tmp_path, capsys):
+    import harness.runtime as rtmod
+    monkeypatch.setattr(rtmod.xrtenv, "import_pyxrt", lambda: (None, "XILINX_XRT is not set: `source ...`"))
+    monkeypatch.delenv("XCL_EMULATION_MODE", raising=False)
+    rt = rtmod.open_runtime(None)
+    assert rt.mode == "emu"
+    assert "no pyxrt: XILINX_XRT is not set" in capsys.readouterr().out
+    with pytest.raises(rtmod.UserError, match="XILINX_XRT is not set"):
+        rtmod.open_runtime("hw")

@@ -125,3 +125,10 @@ def test_a_vitis_release_without_the_u280_stops_before_any_compile(tmp_path):
     assert res.returncode != 0
     assert "U280 devices are not supported by Vivado/Vitis 2024.1" in res.stderr
     assert "COMPILED" not in res.stderr
+
+
+def test_make_emu_checks_every_designs_budget_first():
+    lines = _make("-n", "emu").stdout.splitlines()
+    budget = next(i for i, l in enumerate(lines) if "harness.designs budget hw" in l)
+    native = next(i for i, l in enumerate(lines) if "harness.designs.native" in l)
+    assert budget < native

@@ -124,6 +124,8 @@ def _check_xrt_ini(rt: Runtime, announce) -> None:
 def open_runtime(mode: str | None, device: str = "0", announce=print,
                  vitis_platform: str | None = None) -> Runtime:
     """Pick the runtime for `mode` (None: hw if pyxrt and a card are there, else emu)."""
+    global _IMPORT_REASON
+    _IMPORT_REASON = None
     if mode is not None and mode not in MODES:
         raise UserError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
     vitis_platform = vitis_platform or DEFAULT_PLATFORM

@@ -107,7 +107,11 @@ def launch_device_times(execs: dict[str, list[tuple[float, float]]],
     return out
 
 
-def collect(folder: Path, launch_log: list[list[str]], wait_s: float = 6.0,
+# XRT dumps a continuous trace every trace_file_dump_interval_s (1 s in the harness's xrt.ini)
+WAIT_S = 6.0
+
+
+def collect(folder: Path, launch_log: list[list[str]], wait_s: float | None = None,
             poll_s: float = 0.5) -> tuple[list[float | None], dict]:
     """Device times of the logged launches, waiting up to `wait_s` for XRT's periodic dump.
 
@@ -117,7 +121,7 @@ def collect(folder: Path, launch_log: list[list[str]], wait_s: float = 6.0,
     for cus in launch_log:
         for cu in cus:
             need[cu] = need.get(cu, 0) + 1
-    deadline = time.monotonic() + wait_s
+    deadline = time.monotonic() + (WAIT_S if wait_s is None else wait_s)
     while True:
         execs = executions(folder)
         if all(len(execs.get(cu, [])) >= n for cu, n in need.items()) or time.monotonic() >= deadline:
