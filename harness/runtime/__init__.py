@@ -198,8 +198,12 @@ def open_runtime(mode: str | None, device: str = "0", announce=print,
         dev = _open_device(xrt, device)
     except Exception as exc:  # noqa: BLE001 - pyxrt raises RuntimeError with XRT's text
         text = _first_line(exc)
-        hint = ("`source /opt/xilinx/xrt/setup.sh` first" if "XILINX_XRT" in text
-                else "check `xrt-smi examine` (`xbutil examine` before XRT 2024.1)")
+        if "XILINX_XRT" in text:
+            hint = "`source /opt/xilinx/xrt/setup.sh` first"
+        elif mode == "sw_emu":
+            hint = "sw_emu is removed from Vitis/XRT 2025.1: use --mode hw_emu, or --mode emu"
+        else:
+            hint = "check `xrt-smi examine` (`xbutil examine` before XRT 2024.1)"
         raise UserError(f"cannot open device {device} ({text}); {hint}, or use --mode emu") from exc
     rt = Runtime(mode, xrt, dev, TIMING_SOURCES[mode], str(device), notes=notes,
                  vitis_platform=vitis_platform, profile_dir=profile_dir)
