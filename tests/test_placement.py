@@ -95,11 +95,29 @@ def test_the_emulation_variant_is_small():
     assert g.all_params("gemm")["GEMM_PE"] == 16 and g.all_params("gemm")["GEMM_TILE_M"] == 16
 
 
-@pytest.mark.parametrize("source, kernel", [("gemm/gemm.cpp", "gemm"), ("gemm/bias_gelu.cpp", "bias_gelu")])
-def test_m_axi_figures_of_the_design_match_the_pragmas(source, kernel):
-    """Where a kernel writes its burst and outstanding counts in its pragmas, the design file says the same."""
-    text = (REPO_ROOT / "kernels" / source).read_text()
-    bursts = {int(x) for x in re.findall(r"max_(?:read|write)_burst_length=(\d+)", text)}
-    outst = {int(x) for x in re.findall(r"num_(?:read|write)_outstanding=(\d+)", text)}
-    m = load_design("gemm_fp32").kernels[kernel].m_axi
-    assert bursts == {m["burst"]} and outst == {m["outstanding"]}
+@pytest.mark.parametrize("design", ["memcpy", "gemm_fp32"])
+def test_the_budget_counts_the_bursts_and_channels_the_pragmas_ask_for(design):
+    """The budget's m_axi figures are the parameters the kernels' INTERFACE pragmas use (one source),
+    and each port's `dir` names the channels its pragma configures."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:
+        import tomli as tomllib
+    d = load_design(design)
+    raw = tomllib.loads((REPO_ROOT / "kernels" / "designs" / f"{d.base}.toml").read_text())
+    for k in d.kernels.values():
+        ptrs = [a for a in k.args if a.kind == "ptr"]
+        if not ptrs:
+            continue
+        names = raw["kernels"][k.name]["m_axi"]
+        text = (REPO_ROOT / "kernels" / k.source).read_text()
+        for a in ptrs:
+            pragma = re.search(rf"INTERFACE m_axi port={a.name}\b[^)\n]*", text).group(0)
+            assert f"_burst_length={names['burst']}" in pragma and f"_outstanding={names['outstanding']}" in pragma
+            reads, writes = "max_read_burst_length" in pragma, "max_write_burst_length" in pragma
+            if a.dir == "read":
+                assert reads
+            elif a.dir == "write":
+                assert writes
+        assert k.m_axi == {"burst": d.all_params(k.name)[names["burst"]],
+                           "outstanding": d.all_params(k.name)[names["outstanding"]]}
