@@ -45,10 +45,6 @@ class Runtime:
             return self.device.now_ns
         return float(time.perf_counter_ns())
 
-    @property
-    def emulated(self) -> bool:
-        return self.mode != "hw"
-
     def default_xclbin(self, design) -> Path:
         """Where `make emu` / `make xclbin` put this design's xclbin for this mode."""
         if self.mode == "emu":
@@ -216,5 +212,5 @@ def has_hw_context(xrt) -> bool:
     return hasattr(xrt, "hw_context")
 
 
-__all__ = ["requested_emulation", "MODES", "Runtime", "open_runtime", "xclbin_build_dir", "has_hw_context", "TIMING_SOURCES",
-           "MAX_TIMEOUT_MS", "built_xclbins", "platform_basename"]
+__all__ = ["MODES", "Runtime", "open_runtime", "xclbin_build_dir", "has_hw_context", "TIMING_SOURCES",
+           "MAX_TIMEOUT_MS", "built_xclbins", "platform_basename", "requested_emulation"]
