@@ -17,6 +17,13 @@ def us(x, digits: int = 1) -> str:
 
 
 SHOWN_WARNINGS = 5
+TIMING_LABELS = {"measured": "measured", "model": "MODELED (emulation, not a measurement)",
+                 "emulation": "XRT EMULATION (the simulator's wall clock; never a ceiling)"}
+
+
+def timing_label(source: str) -> str:
+    """How a table's heading names its timing source."""
+    return TIMING_LABELS.get(source, source)
 
 
 def print_closing(result, point_label) -> None:
