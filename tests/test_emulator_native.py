@@ -187,6 +187,34 @@ def test_a_missing_compiler_says_how_to_get_one(monkeypatch):
         native.compiler_identity()
 
 
+# ------------------------------------------------------------------ device memory
+@pytest.mark.parametrize("punch", [True, False])
+def test_device_memory_never_overlaps_and_starts_as_zeros(punch):
+    arena = emu_native.Arena(64 << 20)
+    arena._punch = punch
+    rng = np.random.default_rng(1)
+    live = {}
+    for step in range(300):
+        if live and rng.random() < 0.45:
+            off = list(live)[int(rng.integers(len(live)))]
+            arena.free(off, live.pop(off))
+            continue
+        n = int(rng.integers(1, 3 << 20))
+        try:
+            off = arena.alloc(n)
+        except MemoryError:
+            continue
+        view = arena.view(off, n)
+        assert not view.any(), f"step {step}: a new buffer holds old data"
+        view[:] = 0xA5
+        for o, m in live.items():
+            assert off + n <= o or o + m <= off, f"step {step}: buffers overlap"
+        live[off] = n
+    for off, n in list(live.items()):
+        arena.free(off, n)
+    assert arena._free == [(0, 64 << 20)]                 # everything coalesced back
+
+
 # ------------------------------------------------------------------ buffer operations
 def _ops_pair(memcpy_session):
     s = memcpy_session

@@ -50,6 +50,7 @@ class Arena:
         self.base = ctypes.addressof(ctypes.c_char.from_buffer(self.map))
         self._free = [(0, nbytes)]          # sorted (offset, size)
         self._lock = threading.Lock()
+        self._punch = True                  # freed pages are returned (and read as zeros again)
 
     def alloc(self, nbytes: int) -> int:
         n = -(-max(1, nbytes) // ALIGN) * ALIGN
@@ -57,6 +58,8 @@ class Arena:
             for i, (off, size) in enumerate(self._free):
                 if size >= n:
                     self._free[i:i + 1] = [(off + n, size - n)] if size > n else []
+                    if not self._punch:     # a new buffer starts as zeros, whatever was there before
+                        ctypes.memset(self.base + off, 0, n)
                     return off
         raise MemoryError(f"std::bad_alloc: the emulator's device memory is exhausted ({nbytes} bytes)")
 
@@ -65,7 +68,7 @@ class Arena:
         try:   # give the pages back: the next buffer here starts as zeros, like a fresh one
             self.map.madvise(mmap.MADV_REMOVE, off, n)
         except (OSError, ValueError, AttributeError):
-            pass
+            self._punch = False
         with self._lock:
             i = bisect.bisect_left(self._free, (off, 0))
             self._free.insert(i, (off, n))
