@@ -33,15 +33,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
 from harness import model
 from harness.bench import reference
-from harness.bench.common import (COMMON_SAMPLE_COLUMNS, BenchResult, RunOptions, guarded, make_context, progress,
+from harness.bench.common import (BenchResult, RunOptions, guarded, make_context, progress,
                                   timeout_ms)
 from harness.designs import load_design
 from harness.errors import UserError
-from harness.results.stats import summarize
+from harness.results.stats import summarize_samples
+from harness.results import schema
 from harness.results.writer import RunWriter
 from harness.runtime import open_runtime
 from harness.runtime.session import Session
@@ -50,11 +50,9 @@ KERNEL, EPI_KERNEL = "gemm", "bias_gelu"
 PLATFORM = "u280"
 EPILOGUES = reference.EPILOGUES                       # name -> kernel `epilogue` code
 WORKLOADS = ("smolvla",)
-GEMM_COLUMNS = ["dtype", "M", "K", "N", "epilogue", "path", "flop", "bytes", "throughput_GFLOPps",
-                "bandwidth_GBps", "gemm_time_s", "epilogue_time_s"]
-SAMPLE_COLUMNS = COMMON_SAMPLE_COLUMNS + GEMM_COLUMNS
-SUMMARY_KEYS = ["dtype", "M", "K", "N", "epilogue", "path"]
-RATE_COLS = ("throughput_GFLOPps", "bandwidth_GBps")
+SAMPLE_COLUMNS = schema.GEMM.sample_columns
+SUMMARY_KEYS = schema.GEMM.summary_keys
+RATE_COLS = schema.GEMM.rate_cols
 SEED = 2026
 
 
@@ -223,11 +221,11 @@ class GemmCase:
                                     epilogue="none" if path == "unfused" else epilogue,
                                     params=self.params, clock_mhz=clock).time_s
         opts = opts if opts is not None else RunOptions()
-        self.timeouts = [timeout_ms(opts, t_gemm + disp)]
+        self.timeouts = [timeout_ms(opts, t_gemm + disp, sess.rt.mode)]
         if path == "unfused":
             t_epi = model.predict_elementwise(plat, M=M, N=N, elem_bytes=out_bytes(dtype), clock_mhz=clock,
                                               params=self.params, epilogue=epilogue).time_s
-            self.timeouts.append(timeout_ms(opts, t_epi + disp))
+            self.timeouts.append(timeout_ms(opts, t_epi + disp, sess.rt.mode))
 
     def output(self) -> np.ndarray:
         """The last result read back from the device (C, or bias_gelu's out), M x N."""
@@ -332,15 +330,4 @@ def figures(case: GemmCase, s: dict) -> dict:
 
 
 def summarize_gemm(rows: list[dict]):
-    summary = summarize(rows, SUMMARY_KEYS, RATE_COLS)
-    if summary.empty:
-        return summary
-    # medians of the two parts of an unfused point (verified measured rows only)
-    df = pd.DataFrame(rows)
-    ok = df[(df["phase"] == "measure") & df["verified"].astype(bool)]
-    for col in ("gemm_time_s", "epilogue_time_s"):
-        med = pd.to_numeric(ok[col], errors="coerce").groupby(ok["point"]).median()
-        summary[f"{col}_median"] = summary["point"].map(med)
-    for col in ("flop", "bytes"):
-        summary[col] = summary["point"].map(df.groupby("point")[col].first())
-    return summary
+    return summarize_samples("gemm", rows)

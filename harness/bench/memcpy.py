@@ -15,9 +15,10 @@ import numpy as np
 
 from harness import model
 from harness.bench import reference
-from harness.bench.common import (COMMON_SAMPLE_COLUMNS, BenchResult, RunOptions, guarded, make_context, progress,
+from harness.bench.common import (BenchResult, RunOptions, guarded, make_context, progress,
                                   timeout_ms)
-from harness.results.stats import summarize
+from harness.results import schema
+from harness.results.stats import summarize_samples
 from harness.results.writer import RunWriter
 from harness.designs import load_design
 from harness.errors import UserError
@@ -31,8 +32,7 @@ POISON = np.uint64(0xDEADBEEFDEADBEEF)
 AUTO_REPS_TARGET_BYTES = 64 << 20     # in-kernel repetitions until each CU moves ~64 MiB per launch
 MAX_AUTO_REPS = 1024
 DEFAULT_PCS = [1, 2, 4, 8, 16, 32]
-SAMPLE_COLUMNS = COMMON_SAMPLE_COLUMNS + ["direction", "pcs", "cus", "bytes_per_pc", "kernel_reps", "bytes",
-                                          "bandwidth_GBps"]
+SAMPLE_COLUMNS = schema.MEMCPY.sample_columns
 
 
 # ---------------------------------------------------------------- the kernel's contract
@@ -109,10 +109,9 @@ def run(plan: MemcpyPlan) -> BenchResult:
                                         outstanding=params["MEMCPY_OUTSTANDING"],
                                         bytes=pt.bytes_per_pc * pt.kernel_reps)
             _run_point(opts, sess, writer, bar, rng, point, pt,
-                       timeout_ms(opts, pred.time_s + model.dispatch_overhead(plat).value))
+                       timeout_ms(opts, pred.time_s + model.dispatch_overhead(plat).value, rt.mode))
         bar.close()
-        summary = summarize(writer.rows, ["direction", "pcs", "cus", "bytes_per_pc", "kernel_reps"],
-                            ("bandwidth_GBps",))
+        summary = summarize_samples("memcpy", writer.rows)
         writer.finish(summary)
     return BenchResult(writer.path, writer.run_id, summary, rt.timing_source)
 

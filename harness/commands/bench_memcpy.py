@@ -68,6 +68,8 @@ def plan_from_args(args):
                             f"use at most {cus}, or --direction copy to drive {2 * cus}")
     points = [mc.MemcpyPoint(d, pcs, s, reps_of(s))
               for d in directions for pcs in pcs_list if mc.fits(d, pcs, cus) for s in sizes]
+    if not points:          # never a run directory with nothing in it
+        raise UserError("no (direction, --pcs) combination can run; see `harness bench memcpy --help`")
     return mc.MemcpyPlan(points, opts)
 
 

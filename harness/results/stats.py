@@ -50,6 +50,26 @@ def summarize(rows: list[dict], keys: list[str], rate_cols: tuple[str, ...] = ()
     return pd.DataFrame(out)
 
 
+def summarize_samples(bench: str, rows: list[dict]) -> pd.DataFrame:
+    """The part of a bench's summary that follows from its samples alone: what the bench writes
+    and what every reader recomputes to check summary.csv (latency's model columns are added by
+    the bench)."""
+    from harness.results.schema import SCHEMAS
+    sch = SCHEMAS[bench]
+    summary = summarize(rows, sch.summary_keys, sch.rate_cols)
+    if bench != "gemm" or summary.empty:
+        return summary
+    # medians of the two parts of an unfused point (verified measured rows only)
+    df = pd.DataFrame(rows)
+    ok = df[(df["phase"] == "measure") & df["verified"].astype(bool)]
+    for col in ("gemm_time_s", "epilogue_time_s"):
+        med = pd.to_numeric(ok[col], errors="coerce").groupby(ok["point"]).median()
+        summary[f"{col}_median"] = summary["point"].map(med)
+    for col in ("flop", "bytes"):
+        summary[col] = summary["point"].map(df.groupby("point")[col].first())
+    return summary
+
+
 def stability_warnings(summary: pd.DataFrame, label) -> list[str]:
     """pyperf-style warnings with the fix."""
     warns = []

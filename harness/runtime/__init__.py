@@ -15,8 +15,7 @@ from pathlib import Path
 
 from harness import REPO_ROOT
 from harness.errors import UserError
-
-MODES = ("hw", "hw_emu", "sw_emu", "emu")
+from harness.results.schema import MODES
 DEFAULT_PLATFORM = "xilinx_u280_gen3x16_xdma_1_202211_1"
 
 
@@ -50,10 +49,21 @@ def xclbin_build_dir(target: str, platform: str | None = None) -> Path:
 
 
 def _import_pyxrt():
+    """The pyxrt module, or None. A binding that is there but fails as it loads (an XRT library
+    raising RuntimeError, OSError, ...) counts as no pyxrt; the reason is kept for the messages."""
+    global _IMPORT_FAILURE
+    _IMPORT_FAILURE = None
     try:
         return importlib.import_module("pyxrt")
     except ImportError:
         return None
+    except Exception as exc:  # noqa: BLE001 - whatever XRT's import raises, the card cannot be used
+        text = str(exc).splitlines()[0] if str(exc) else ""
+        _IMPORT_FAILURE = f"importing pyxrt raised {type(exc).__name__}" + (f": {text}" if text else "")
+        return None
+
+
+_IMPORT_FAILURE: str | None = None
 
 
 def _open_device(xrt, device_id: str):
@@ -78,6 +88,8 @@ def open_runtime(mode: str | None, device: str = "0", announce=print) -> Runtime
                 return Runtime("hw", xrt, dev, "measured", str(device))
             except Exception:   # noqa: BLE001 - any failure to open means: no usable card
                 pass
+        if _IMPORT_FAILURE:
+            announce(f"note: {_IMPORT_FAILURE}; falling back to the emulator")
         announce("mode: emu (no pyxrt or no U280 found; timings are modeled, not measured)")
         mode = "emu"
     if mode == "emu":
@@ -100,6 +112,9 @@ def open_runtime(mode: str | None, device: str = "0", announce=print) -> Runtime
     else:
         os.environ.pop("XCL_EMULATION_MODE", None)
     xrt = _import_pyxrt()
+    if xrt is None and _IMPORT_FAILURE:
+        raise UserError(f"--mode {mode}: {_IMPORT_FAILURE}; check the XRT installation "
+                        "(`source /opt/xilinx/xrt/setup.sh`, `xbutil examine`), or use --mode emu")
     if xrt is None:
         raise UserError(f"--mode {mode} needs XRT's Python binding (pyxrt): "
                         "`source /opt/xilinx/xrt/setup.sh` first, or use --mode emu")
