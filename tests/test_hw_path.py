@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+import types
 
+import pandas as pd
 import pytest
 
 import harness.runtime as rtmod
@@ -27,6 +29,22 @@ def fake_pyxrt(monkeypatch):
     return emulator
 
 
+def read_raw(path):
+    """A run directory's files as written, without the reader's checks: the stand-in pyxrt is the
+    emulator, so load_run (rightly) refuses these runs as measurements."""
+    return types.SimpleNamespace(context=json.loads((path / "context.json").read_text()),
+                                 samples=pd.read_csv(path / "samples.csv"),
+                                 timing_source=json.loads((path / "context.json").read_text())["timing_source"])
+
+
+def refused_as_measured(path) -> str:
+    from harness.errors import UserError
+    with pytest.raises(UserError) as e:
+        load_run(path)
+    assert "refused as a measured ceiling" in str(e.value)
+    return str(e.value)
+
+
 ARGS = ["bench", "memcpy", "--sizes", "4K", "--pcs", "2", "--direction", "copy", "--warmup", "0",
         "--repeats", "2", "--kernel-reps", "1"]
 
@@ -34,7 +52,7 @@ ARGS = ["bench", "memcpy", "--sizes", "4K", "--pcs", "2", "--direction", "copy",
 def test_hw_mode_runs_the_same_code_and_records_measured_timing(fake_pyxrt, memcpy_xclbin, runs_dir,
                                                                  only_run):
     assert main(ARGS + ["--mode", "hw", "--xclbin", str(memcpy_xclbin), "--out", str(runs_dir)]) == 0
-    run = load_run(only_run(runs_dir))
+    run = read_raw(only_run(runs_dir))
     assert run.context["mode"] == "hw" and run.timing_source == "measured"
     assert run.samples["verified"].all() and (run.samples["timing_source"] == "measured").all()
     # the shell's max clock is recorded but not taken for the kernels' clock
@@ -43,12 +61,14 @@ def test_hw_mode_runs_the_same_code_and_records_measured_timing(fake_pyxrt, memc
     # host timing: perf_counter_ns around start()..wait(), so wall time and time agree
     m = run.samples
     assert (abs(m["time_s"] - m["wall_time_s"]) < 0.05).all()
+    # the stand-in pyxrt is the emulator: the run says so, and is refused as a measurement
+    refused_as_measured(only_run(runs_dir))
 
 
 def test_auto_mode_picks_hw_when_pyxrt_opens_a_device(fake_pyxrt, memcpy_xclbin, runs_dir, capsys, only_run):
     assert main(ARGS + ["--xclbin", str(memcpy_xclbin), "--out", str(runs_dir)]) == 0
     assert "mode: hw" in capsys.readouterr().out
-    assert load_run(only_run(runs_dir)).context["mode"] == "hw"
+    assert read_raw(only_run(runs_dir)).context["mode"] == "hw"
 
 
 def test_hw_mode_without_a_device_says_what_to_do(fake_pyxrt, runs_dir, capsys):
@@ -80,7 +100,7 @@ def test_hw_emu_without_emconfig_names_the_make_target(fake_pyxrt, runs_dir, tmp
 def test_the_achieved_clock_given_by_the_user_is_recorded(fake_pyxrt, memcpy_xclbin, runs_dir, only_run):
     assert main(ARGS + ["--mode", "hw", "--xclbin", str(memcpy_xclbin), "--clock-mhz", "236",
                         "--out", str(runs_dir)]) == 0
-    ctx = load_run(only_run(runs_dir)).context
+    ctx = read_raw(only_run(runs_dir)).context
     assert ctx["clock_mhz"] == 236 and "--clock-mhz" in ctx["clock_source"]
 
 
@@ -128,4 +148,4 @@ def test_newer_xrt_uses_hw_context(monkeypatch, memcpy_xclbin, runs_dir, only_ru
     monkeypatch.setattr(rtmod, "_import_pyxrt", lambda: fake)
     assert main(ARGS + ["--mode", "hw", "--xclbin", str(memcpy_xclbin), "--out", str(runs_dir)]) == 0
     assert fake.used_hw_context
-    assert load_run(only_run(runs_dir)).samples["verified"].all()
+    assert read_raw(only_run(runs_dir)).samples["verified"].all()

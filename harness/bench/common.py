@@ -105,7 +105,7 @@ def make_context(bench: str, rt, session, design, clock_mhz: float | None = None
             emulator["timing"] = ("harness.model (see harness/docs/model.md); wall_time_s is the emulation's "
                                   "own time")
             notes.append("emulated: every time_s is modeled by harness.model, not measured on a card")
-    runtime = {"module": str(getattr(rt.xrt, "__name__", type(rt.xrt).__name__))}   # 'pyxrt' on a card
+    runtime = {"module": rt.module}        # 'pyxrt' on a card
     return run_context(
         bench, rt.mode, rt.timing_source, design=design.to_context(), dtype=design.dtype, clock_mhz=clock,
         clock_source=clock_src, device=dev,

@@ -27,6 +27,7 @@ class Runtime:
     timing_source: str            # 'measured' (the card) or 'model' (any emulation)
     device_id: str = "0"
     notes: list[str] = field(default_factory=list)
+    module: str = ""              # the module that answered as pyxrt ('pyxrt' on a card), for context.json
 
     def now_ns(self) -> float:
         if self.mode == "emu":
@@ -66,6 +67,10 @@ def _import_pyxrt():
 _IMPORT_FAILURE: str | None = None
 
 
+def _module_name(xrt) -> str:
+    return str(getattr(xrt, "__name__", type(xrt).__name__))
+
+
 def _open_device(xrt, device_id: str):
     arg = int(device_id) if str(device_id).isdigit() else str(device_id)
     return xrt.device(arg)
@@ -85,7 +90,7 @@ def open_runtime(mode: str | None, device: str = "0", announce=print) -> Runtime
             try:
                 dev = _open_device(xrt, device)
                 announce(f"mode: hw (pyxrt imported and device {device} opened)")
-                return Runtime("hw", xrt, dev, "measured", str(device))
+                return Runtime("hw", xrt, dev, "measured", str(device), module=_module_name(xrt))
             except Exception:   # noqa: BLE001 - any failure to open means: no usable card
                 pass
         if _IMPORT_FAILURE:
@@ -99,7 +104,7 @@ def open_runtime(mode: str | None, device: str = "0", announce=print) -> Runtime
             dev = _open_device(emulator, device)
         except RuntimeError as exc:
             raise UserError(f"{exc}; use --device 0") from exc
-        return Runtime("emu", emulator, dev, "model", str(device))
+        return Runtime("emu", emulator, dev, "model", str(device), module=_module_name(emulator))
     # Real XRT. Emulation targets need XCL_EMULATION_MODE and EMCONFIG_PATH before the
     # device opens (XRT <= 2023.1 looks for emconfig.json only there or next to python).
     if mode in ("hw_emu", "sw_emu"):
@@ -124,7 +129,7 @@ def open_runtime(mode: str | None, device: str = "0", announce=print) -> Runtime
         raise UserError(f"cannot open device {device} ({str(exc).splitlines()[0] if str(exc) else exc}); "
                         "check `xbutil examine`, or use --mode emu") from exc
     timing = "measured" if mode == "hw" else "model"
-    rt = Runtime(mode, xrt, dev, timing, str(device))
+    rt = Runtime(mode, xrt, dev, timing, str(device), module=_module_name(xrt))
     if mode != "hw":
         rt.notes.append(f"{mode}: times are simulator wall-clock, not the card's; never a measured ceiling")
     return rt
