@@ -359,6 +359,7 @@ def load_run(path: str | Path, require_verified: bool = True) -> Run:
         raise UserError(f"{p} is not a run directory (no context.json); pass a directory under results/runs/")
     ctx = _read_context(p)
     _check_context(p, ctx)
+    _check_timing_source(p, ctx)
     sch = SCHEMAS[ctx["bench"]]
     texts = {name: _raw_csv(p, name) for name in schema.HASHED_FILES}
     _check_hashes(p, ctx)
@@ -367,7 +368,6 @@ def load_run(path: str | Path, require_verified: bool = True) -> Run:
     _check_samples(p, ctx, samples)
     _check_summary(p, ctx, samples, summary)
     bounds.check(str(p), ctx, samples)
-    _check_timing_source(p, ctx)
     run = Run(p, ctx, samples, summary)
     if require_verified and run.verified_summary().empty:
         raise UserError(f"run {run.run_id} has no verified point: its figures cannot be used; "

@@ -53,7 +53,6 @@ def _import_pyxrt():
     """The pyxrt module, or None. A binding that is there but fails as it loads (an XRT library
     raising RuntimeError, OSError, ...) counts as no pyxrt; the reason is kept for the messages."""
     global _IMPORT_FAILURE
-    _IMPORT_FAILURE = None
     try:
         return importlib.import_module("pyxrt")
     except ImportError:
@@ -78,6 +77,8 @@ def _open_device(xrt, device_id: str):
 
 def open_runtime(mode: str | None, device: str = "0", announce=print) -> Runtime:
     """Pick the runtime for `mode` (None: hw if pyxrt and a card are there, else emu)."""
+    global _IMPORT_FAILURE
+    _IMPORT_FAILURE = None          # set by _import_pyxrt when the binding is there but fails to load
     if mode is not None and mode not in MODES:
         raise UserError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
     if mode is None and os.environ.get("XCL_EMULATION_MODE") in ("hw_emu", "sw_emu"):
