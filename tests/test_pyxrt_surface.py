@@ -3,7 +3,7 @@ and the emulator offers exactly that surface.
 
 The benches run against a recording proxy of the emulator; every module name,
 constructor and method call (with its argument count) is checked against
-tests/data/pyxrt_2023_1_surface.json, taken from xrt-and-vitis.md section 1.8b.
+tests/data/pyxrt_2023_1_surface.json, taken from harness/docs/xrt-and-vitis.md section 3.
 """
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ Counting (harness/docs/design.md, Run directories):
 
 `--workload smolvla`: the distinct M x K x N of the linear layers of one smolVLA
 inference at batch size 1 (harness.workload.smolvla, shapes from
-shared/reference/smolvla.md). The per-head attention products (scores, values)
+harness/docs/smolvla.md). The per-head attention products (scores, values)
 are left out: the workload runs them as one batched launch per layer, which this
 single-GEMM kernel does not implement; pass their shapes with --shapes to time
 one head.

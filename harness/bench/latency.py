@@ -13,7 +13,8 @@ the median and spread (IQR, cv) of the start-to-wait time, and beside it the
 timing model's prediction (`predicted_time_s`) and pipeline-fill estimate
 (`pipeline_fill_s`) from harness.model.predict_gemm, for the roofline's latency
 gap. In emulation every time is modeled (dispatch from the published figures
-K1-K3, GEMM from the kernel's cycle structure): the table says MODELED.
+K1-K3 in harness/docs/published-measurements.md, GEMM from the kernel's cycle
+structure): the table says MODELED.
 """
 from __future__ import annotations
 

@@ -21,13 +21,14 @@ from harness.results import schema
 from harness.results.stats import summarize_samples
 from harness.results.writer import RunWriter
 from harness.designs import load_design
+from harness.designs.codes import memcpy_modes
 from harness.errors import UserError
 from harness.runtime import open_runtime
 from harness.runtime.session import Session
 
 KERNEL = "bw_memcpy"
 WORD_BYTES = 64
-DIRECTIONS = {"read": 0, "write": 1, "copy": 2}
+DIRECTIONS = memcpy_modes()       # direction -> bw_memcpy `mode` code (kernels/designs/memcpy.toml)
 POISON = np.uint64(0xDEADBEEFDEADBEEF)
 AUTO_REPS_TARGET_BYTES = 64 << 20     # in-kernel repetitions until each CU moves ~64 MiB per launch
 MAX_AUTO_REPS = 1024

@@ -5,7 +5,7 @@ import argparse
 
 
 from harness.bench import MIN_HW_LAUNCHES
-from harness.commands.bench_gemm import EPILOGUE_NAMES, add_shape_arguments, resolve_shapes
+from harness.commands.bench_gemm import add_shape_arguments, resolve_shapes
 from harness.commands.options import add_common, run_options
 from harness.commands.report import print_closing, print_table, us
 
@@ -13,6 +13,7 @@ from harness.commands.report import print_closing, print_table, us
 def us2(x) -> str:
     return us(x, 2)
 from harness.commands.workload_args import add_workload_args
+from harness.designs.codes import epilogue_codes
 from harness.errors import UserError
 
 HELP = "dispatch overhead of an empty kernel and batch-1 latency of GEMM shapes"
@@ -27,7 +28,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         f"{MIN_HW_LAUNCHES} on hardware); --warmup launches come first")
     add_shape_arguments(p, "GEMM shapes MxKxN, comma-separated (default: --workload smolvla)",
                         "the distinct linear-layer GEMM shapes of one inference (the default without --shapes)")
-    p.add_argument("--epilogue", default="none", choices=EPILOGUE_NAMES,
+    p.add_argument("--epilogue", default="none", choices=list(epilogue_codes()),
                    help="epilogue of the GEMM launches (default none)")
     add_workload_args(p)
 

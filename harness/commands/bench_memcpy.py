@@ -5,17 +5,17 @@ import argparse
 
 from harness.commands.options import add_common, parse_int_list, parse_sizes, run_options
 from harness.commands.report import print_closing, print_table
+from harness.designs.codes import memcpy_modes
 from harness.errors import UserError
 
 HELP = "achieved HBM bandwidth per direction, PC count and size"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from harness.bench.memcpy import DIRECTIONS
     add_common(p)
     p.add_argument("--sizes", default="4K..256M",
                    help="bytes per PC: a doubling range LO..HI or a list (K/M/G suffixes; default 4K..256M)")
-    p.add_argument("--direction", action="append", choices=list(DIRECTIONS),
+    p.add_argument("--direction", action="append", choices=list(memcpy_modes()),
                    help="read, write or copy; repeat for several (default: all three)")
     p.add_argument("--pcs", default=None,
                    help="PCs driven at once, a list like 1,2,4,8,16,32 (default: every one of those "

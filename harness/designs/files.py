@@ -93,6 +93,12 @@ class Design:
     kernels: dict[str, Kernel]
     dtype: str | None = None
     variants: dict = field(default_factory=dict)
+    codes: dict = field(default_factory=dict)      # {name: {value name: code}} of scalar arguments
+    code_macros: dict = field(default_factory=dict)   # {name: macro prefix}, e.g. epilogue -> GEMM_EPI
+
+    def code_flags(self) -> dict:
+        """{macro: code} for every code, e.g. GEMM_EPI_BIAS_GELU=2: the kernels get their codes from here."""
+        return {f"{self.code_macros[n]}_{v.upper()}": c for n, vals in self.codes.items() for v, c in vals.items()}
 
     # -- flags and files rendered from the facts --------------------------
     def all_params(self, kernel: str | None = None) -> dict:
@@ -104,8 +110,12 @@ class Design:
                 p.update(k.params)
         return p
 
+    def build_defines(self, kernel: str | None = None) -> dict:
+        """Every -D the kernel sources get: build parameters and scalar-argument codes."""
+        return {**self.all_params(kernel), **self.code_flags()}
+
     def define_flags(self, kernel: str | None = None) -> list[str]:
-        return [f"-D{k}={v}" for k, v in sorted(self.all_params(kernel).items())]
+        return [f"-D{k}={v}" for k, v in sorted(self.build_defines(kernel).items())]
 
     def sources(self) -> list[str]:
         return sorted({k.source for k in self.kernels.values()})
@@ -132,6 +142,7 @@ class Design:
             "dtype": self.dtype,
             "freq_mhz": self.freq_mhz,
             "params": self.all_params(),
+            "codes": self.codes,
             "kernels": {
                 k.name: {"cus": k.cus, "source": f"kernels/{k.source}", "params": k.params,
                          "args": {a.name: (a.kind if a.kind != "ptr" else [a.bank_for(c) for c in range(k.cus)])
@@ -217,9 +228,41 @@ def load_design(name: str, dtype: str | None = None) -> Design:
         kernels[kname] = Kernel(kname, k["source"], k.get("model", kname), int(k.get("cus", 1)),
                                 dict(k.get("params", {})), args)
     xname = raw.get("name", base).format(dtype=dtype)
-    d = Design(base, xname, float(raw.get("freq_mhz", 300)), params, kernels, dtype, dict(variants))
+    codes, macros = read_codes(raw, base)
+    for cname, table in (raw.get("codes") or {}).items():   # a variant's own code as a build parameter
+        if "param" in table and dtype is not None and cname == "dtype":
+            if dtype not in codes[cname]:
+                raise UserError(f"{base}.toml: element type {dtype} has no code in [codes.dtype]")
+            params[table["param"]] = codes[cname][dtype]
+    d = Design(base, xname, float(raw.get("freq_mhz", 300)), params, kernels, dtype, dict(variants), codes, macros)
     d.validate(_platform_bank_tags())
     return d
+
+
+def read_codes(raw: dict, base: str) -> tuple[dict, dict]:
+    """[codes.NAME] tables: `macro` (the -D prefix the kernel reads) and value name -> integer code."""
+    codes, macros = {}, {}
+    for name, table in (raw.get("codes") or {}).items():
+        table = dict(table)
+        macro = table.pop("macro", None)
+        table.pop("param", None)
+        if not isinstance(macro, str) or not re.fullmatch(r"[A-Z][A-Z0-9_]*", macro):
+            raise UserError(f"{base}.toml: [codes.{name}] needs macro = \"UPPER_CASE\" (the kernel's -D prefix)")
+        if not table or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in table.values()):
+            raise UserError(f"{base}.toml: [codes.{name}] values must be integers >= 0")
+        if len(set(table.values())) != len(table):
+            raise UserError(f"{base}.toml: [codes.{name}] gives two names the same code")
+        codes[name], macros[name] = table, macro
+    return codes, macros
+
+
+def design_codes(base: str, name: str) -> dict[str, int]:
+    """{value name: code} of one [codes.NAME] table of kernels/designs/<base>.toml."""
+    raw = tomllib.loads(_design_path(base).read_text())
+    codes, _ = read_codes(raw, base)
+    if name not in codes:
+        raise UserError(f"kernels/designs/{base}.toml has no [codes.{name}]")
+    return codes[name]
 
 
 def _platform_bank_tags() -> set[str]:

@@ -52,7 +52,6 @@ class Ceiling:
 
 GEMM_KINDS = ("gemm", "attention")        # op kinds the GEMM kernel's throughput applies to
 
-SET_KEYS = ("spec", "measured", "emulated", "runs")
 _SHORT = {"spec": "spec", "measured": "measured", "emulated": "emulated (model)",
           "runs": "measured + emulated (model)"}
 _LABEL = {"spec": "spec ceilings", "measured": "measured ceilings",
@@ -325,7 +324,7 @@ def collect(platform, runs: list[Run], precision: str, *, derate: float | None =
         hbm_pcs = [pc for pc in conn.pcs if pc[0] == "HBM"]
         per = measured_per_pc(runs)
         if per and len(hbm_pcs) == n:
-            fig, prun = per
+            fig, _ = per
             value = n * fig.value
             if agg:
                 value = min(value, agg.value)

@@ -1,4 +1,4 @@
-"""An emulated U280 behind the pyxrt API (XRT 2023.1 surface, xrt-and-vitis.md 1.8b).
+"""An emulated U280 behind the pyxrt API (XRT 2023.1 surface, harness/docs/xrt-and-vitis.md section 3).
 
 Benchmarks use `rt.xrt.<name>` whether `rt.xrt` is the real `pyxrt` or this
 module, so this module offers the same names and call shapes and behaves like

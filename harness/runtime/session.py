@@ -1,4 +1,4 @@
-"""One loaded xclbin, used the way xrt-and-vitis.md section 1 says it must be.
+"""One loaded xclbin, used as harness/docs/xrt-and-vitis.md sections 3-4 say it must be.
 
 - one kernel object per CU (`"kernel:{kernel_3}"`): group_id returns only the
   last CU's bank when CUs differ;
