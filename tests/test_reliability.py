@@ -618,6 +618,22 @@ def test_emu_default_timeout_leaves_slow_native_runs_time():
     assert timeout_ms(RunOptions(), 1e9, "emu") == 2 ** 32 - 1            # what run.wait() can take
 
 
+def test_the_timeout_bounds_the_host_time_of_a_native_kernel(memcpy_session):
+    """A kernel whose modeled time is tiny but whose native run takes long is given up on after
+    --timeout of wall time, as a hung kernel on the card would be; Ctrl-C is not held off."""
+    from harness.errors import RunFailed
+    s = memcpy_session
+    a = s.alloc("bw_memcpy", 0, "in", 4096)
+    b = s.alloc("bw_memcpy", 0, "out", 4096)
+    r = s.run("bw_memcpy", 0, [a, b, 64, 1, 2])
+    s.launch([r], 1000, "warm")                                   # the real native kernel, fast
+    r._k._fn = lambda *args: time.sleep(3)                         # now the host takes 3 s
+    t0 = time.monotonic()
+    with pytest.raises(RunFailed, match="no completion within 200 ms"):
+        s.launch([r], 200, "slow on the host")
+    assert time.monotonic() - t0 < 1.5
+
+
 # --------------------------------------------------------------------------- real processes
 def _harness(args, **kw):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
