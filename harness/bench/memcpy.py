@@ -15,9 +15,10 @@ import numpy as np
 
 from harness import model
 from harness.bench import reference
-from harness.bench.common import (COMMON_SAMPLE_COLUMNS, BenchResult, RunOptions, attach_launch_marks,
-                                  device_times, guarded, make_context, progress, timeout_ms)
-from harness.results.stats import summarize
+from harness.bench.common import (BenchResult, RunOptions, attach_launch_marks, device_times, guarded,
+                                  make_context, progress, timeout_ms)
+from harness.results import schema
+from harness.results.stats import summarize_samples
 from harness.results.writer import RunWriter
 from harness.designs import load_design
 from harness.designs.codes import memcpy_modes
@@ -36,8 +37,7 @@ EMULATION_REPS_TARGET_BYTES = 64 << 10
 MAX_EMULATION_REPS = 64
 DEFAULT_SIZES, EMULATION_SIZES = "4K..256M", "4K,16K"
 DEFAULT_PCS = [1, 2, 4, 8, 16, 32]
-SAMPLE_COLUMNS = COMMON_SAMPLE_COLUMNS + ["direction", "pcs", "cus", "bytes_per_pc", "kernel_reps", "bytes",
-                                          "bandwidth_GBps", "model_time_s"]
+SAMPLE_COLUMNS = schema.MEMCPY.sample_columns
 
 
 # ---------------------------------------------------------------- the kernel's contract
@@ -127,8 +127,7 @@ def run(plan: MemcpyPlan) -> BenchResult:
                        timeout_ms(opts, pred.time_s + model.dispatch_overhead(plat).value, rt.mode), pred.time_s)
         bar.close()
         device_times(writer, marks)
-        summary = summarize(writer.rows, ["direction", "pcs", "cus", "bytes_per_pc", "kernel_reps", "model_time_s"],
-                            ("bandwidth_GBps",))
+        summary = summarize_samples("memcpy", writer.rows)
         writer.finish(summary)
     return BenchResult(writer.path, writer.run_id, summary, rt.timing_source)
 

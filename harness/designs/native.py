@@ -24,11 +24,11 @@ from pathlib import Path
 from harness import REPO_ROOT
 from harness.designs.files import KERNELS_DIR, Design, all_designs, load_design
 from harness.errors import UserError
+from harness.results.schema import EMU_XCLBIN_FORMAT, EMU_XSA_NAME
 
 BUILD_DIR = REPO_ROOT / "build" / "emu"
 CXX = os.environ.get("CXX", "g++")
 CXXFLAGS = ["-O2", "-fPIC", "-shared", "-std=c++17", "-Wno-unknown-pragmas"]
-EMU_XCLBIN_FORMAT = "harness-emu-xclbin/1"
 
 
 def ap_types_dir() -> Path:
@@ -111,7 +111,7 @@ def ensure_built(design: Design, quiet: bool = False) -> Path:
         "design_file": f"kernels/designs/{design.base}.toml",
         "dtype": design.dtype,
         "platform": "u280",
-        "xsa_name": "harness_emulated_u280",
+        "xsa_name": EMU_XSA_NAME,
         "uuid": str(uuidlib.uuid5(uuidlib.NAMESPACE_URL, f"harness-emu:{design.name}:{digest}")),
         "build_hash": digest,
         "library": p["library"].name,

@@ -29,15 +29,18 @@ import ctypes
 import enum
 import json
 import os
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
 
 from harness.designs import parse_cfg
+from harness.results import schema as _schema
 from harness.runtime import costs
 
-EMULATED_DEVICE_NAME = "harness-emulated-u280"
-EMULATED_SHELL = "harness_emulated_u280"
+EMULATED_DEVICE_NAME = _schema.EMULATED_DEVICE_NAME
+EMULATED_SHELL = _schema.EMU_XSA_NAME
 _INT_MIN, _INT_MAX = -(2 ** 31), 2 ** 31 - 1      # a C++ int, what pyxrt's set_arg converts to
 _UINT_MAX = 2 ** 32 - 1                            # run.wait(unsigned int ms)
 
@@ -194,7 +197,7 @@ class device:
         if key == xrt_info_device.name:
             return EMULATED_DEVICE_NAME
         if key == xrt_info_device.bdf:
-            return "emulated:0"
+            return f"{_schema.EMULATED_BDF_PREFIX}:0"
         if key == xrt_info_device.max_clock_frequency_mhz:
             return f"{plat.max_clock_mhz.value:g}"     # the largest shell clock, as XRT reports it
         if key == xrt_info_device.offline:
@@ -367,6 +370,7 @@ class run:
         self._state = ert_cmd_state.ERT_CMD_STATE_NEW
         self._end_ns = 0.0
         self._fault = None
+        self._call = None
 
     def set_arg(self, index: int, value) -> None:
         _check_int(index, "set_arg", _INT_MIN, _INT_MAX)
@@ -412,7 +416,8 @@ class run:
         dev = k._dev
         self._fault = _fault_for(k._name)
         if self._fault != "hang":
-            k._fn(*values)
+            keep = [v for v in self._args.values() if isinstance(v, bo)]
+            self._call = _NativeCall(k._fn, values, keep, f"{cu} (emulated)")
         scalars = {a["name"]: (values[i] if a["kind"] != "ptr" else None) for i, a in enumerate(k._desc["args"])}
         banks = dev._xclbin._connectivity[cu]
         kernel_s = costs.kernel_time_s(k._desc, dev._xclbin._desc, scalars, banks)
@@ -428,21 +433,28 @@ class run:
         dev = self._k._dev
         if self._state == ert_cmd_state.ERT_CMD_STATE_NEW:
             return self._state
+        if self._state != ert_cmd_state.ERT_CMD_STATE_SUBMITTED:
+            return self._state
         remaining = self._end_ns - dev.now_ns
-        if self._fault in ("timeout", "hang") or (timeout_ms and remaining > timeout_ms * 1e6):
+        # The timeout bounds the modeled time (as on the card) and the host's wall time of the native
+        # execution: a kernel that would run for hours on the host is given up on like a hung one.
+        if self._fault in ("timeout", "hang") or (timeout_ms and remaining > timeout_ms * 1e6) \
+                or (self._call is not None and not self._call.finished(timeout_ms / 1e3 if timeout_ms else None)):
             if not timeout_ms:
                 raise RuntimeError("emulated kernel never completes and wait() has no timeout "
                                    "(on the card this call would block forever)")
             dev.now_ns += timeout_ms * 1e6
             self._state = ert_cmd_state.ERT_CMD_STATE_TIMEOUT
             return self._state
+        self._call = None
         dev.now_ns = max(dev.now_ns, self._end_ns)
         self._state = (ert_cmd_state.ERT_CMD_STATE_ERROR if self._fault == "error"
                        else ert_cmd_state.ERT_CMD_STATE_COMPLETED)
         return self._state
 
     def state(self) -> ert_cmd_state:
-        if self._state == ert_cmd_state.ERT_CMD_STATE_SUBMITTED and self._k._dev.now_ns >= self._end_ns:
+        if self._state == ert_cmd_state.ERT_CMD_STATE_SUBMITTED and self._k._dev.now_ns >= self._end_ns \
+                and (self._call is None or self._call.finished(0)):
             return ert_cmd_state.ERT_CMD_STATE_COMPLETED
         return self._state
 
@@ -453,6 +465,45 @@ def _check_int(value, fn: str, lo: int, hi: int) -> None:
     if not ok:
         raise TypeError(f"{fn}(): incompatible function arguments. The following argument types are "
                         f"supported: integer in [{lo}, {hi}]; invoked with: {value!r}")
+
+
+class _NativeCall:
+    """One kernel call executing natively on the host, in a daemon thread, so that wait() can give
+    up after its timeout in wall time and Ctrl-C reaches the main thread at once (a ctypes call
+    in the main thread holds off every signal until it returns). A call given up on keeps its
+    buffers alive (`keep`) until it returns; the process exits without waiting for it.
+
+    This is the emulator's execution engine boundary: start() creates the call and wait() asks
+    `finished(timeout_s)`; an engine that runs calls in worker processes (which can also be
+    stopped) offers the same two operations."""
+
+    _POLL_S = 0.1        # wait in slices: signals are handled between them
+
+    def __init__(self, fn, values: list, keep: list, name: str):
+        self._done = threading.Event()
+        self._keep = keep
+        self.error: BaseException | None = None
+        threading.Thread(target=self._run, args=(fn, values), name=name, daemon=True).start()
+
+    def _run(self, fn, values) -> None:
+        try:
+            fn(*values)
+        except BaseException as exc:      # noqa: BLE001 - reported by wait()
+            self.error = exc
+        finally:
+            self._done.set()
+
+    def finished(self, timeout_s: float | None) -> bool:
+        """Whether the call returned, waiting at most timeout_s of wall time (None: as long as it takes)."""
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        while True:
+            left = self._POLL_S if deadline is None else min(self._POLL_S, deadline - time.monotonic())
+            if left <= 0:
+                return self._done.is_set()
+            if self._done.wait(left):
+                if self.error is not None:
+                    raise RuntimeError(f"emulated kernel failed on the host: {self.error}") from self.error
+                return True
 
 
 FAULTS = ("timeout", "error", "hang")
