@@ -132,7 +132,7 @@ def test_memcpy_read(libs, build_name, n_words, reps):
 def test_memcpy_write(libs, build_name, n_words, reps):
     out = np.zeros((n_words + 1, 8), dtype=np.uint64)   # one guard word
     libs[build_name].bw_memcpy(None, p(out), n_words, reps, 1)
-    np.testing.assert_array_equal(out[:n_words], refs.memcpy_write_pattern(n_words))
+    np.testing.assert_array_equal(out[:n_words], refs.memcpy_write_pattern(n_words, reps))
     assert (out[n_words] == 0).all()
 
 
@@ -143,7 +143,7 @@ def test_memcpy_copy(libs, build_name, n_words, reps):
     src = _words(n_words, 7 + n_words)
     out = np.zeros((n_words + 1, 8), dtype=np.uint64)
     libs[build_name].bw_memcpy(p(src), p(out), n_words, reps, 2)
-    np.testing.assert_array_equal(out[:n_words], src)
+    np.testing.assert_array_equal(out[:n_words], src ^ refs.memcpy_copy_key(reps))
     assert (out[n_words] == 0).all()
 
 
@@ -162,7 +162,11 @@ def test_memcpy_checksum_wraps(libs):
     src = np.full((3, 8), 2**64 - 1, dtype=np.uint64)
     out = np.zeros((1, 8), dtype=np.uint64)
     libs["memcpy"].bw_memcpy(p(src), p(out), 3, 5, 0)
-    np.testing.assert_array_equal(out[0], np.full(8, 2**64 - 15, dtype=np.uint64))
+    # by hand: 5 reps of sum_i (~0 ^ pat(i, j)) = ~pat(i, j), plus 3 words x rk(0..4)
+    pat = [[((i << 3) | j) ^ refs.WRITE_KEY for j in range(8)] for i in range(3)]
+    want = [(5 * sum(~pat[i][j] & (2**64 - 1) for i in range(3)) + 3 * refs.REP_KEY * (0 + 1 + 2 + 3 + 4))
+            % 2**64 for j in range(8)]
+    np.testing.assert_array_equal(out[0], np.array(want, dtype=np.uint64))
 
 
 def test_nop(libs):
