@@ -47,6 +47,7 @@
 #define EMU_FAULT_KERNEL(name, mask)                                                     \
   extern "C" {                                                                           \
   int harness_emu_fault_##name = 0;                                                      \
+  extern const unsigned harness_emu_faults_##name; /* const alone would be internal */  \
   const unsigned harness_emu_faults_##name = (mask);                                     \
   }
 #define EMU_FAULT_ENTRY(name) const int emu_fault_ = harness_emu_fault_##name;
