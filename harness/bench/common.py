@@ -78,8 +78,10 @@ def make_context(bench: str, rt, session, design, clock_mhz: float | None = None
     })
     if rt.mode == "emu":
         desc = json.loads(session.xclbin_path.read_text())
+        from harness.runtime import faults
+        spec = faults.from_env()
         ctx["emulator"] = {"library": desc["library"], "build_hash": desc["build_hash"],
-                           "compiler": desc["compiler"],
+                           "compiler": desc["compiler"], "fault": spec.text() if spec else None,
                            "timing": "harness.model (see harness/docs/model.md); wall_time_s is the emulation's own time"}
         ctx["notes"].append("emulated: every time_s is modeled by harness.model, not measured on a card")
     return ctx

@@ -81,13 +81,21 @@ def open_runtime(mode: str | None, device: str = "0", announce=print) -> Runtime
         announce("mode: emu (no pyxrt or no U280 found; timings are modeled, not measured)")
         mode = "emu"
     if mode == "emu":
-        from harness.runtime import emulator
+        from harness.runtime import emulator, faults
         emulator.check_fault_spec()
         try:
             dev = _open_device(emulator, device)
         except RuntimeError as exc:
             raise UserError(f"{exc}; use --device 0") from exc
-        return Runtime("emu", emulator, dev, "model", str(device))
+        rt = Runtime("emu", emulator, dev, "model", str(device))
+        spec = faults.from_env()
+        if spec is not None:
+            note = (f"fault injected on purpose: {faults.ENV}={spec.text()}"
+                    + (" (the kernels compute wrong results: every point they touch must fail verification)"
+                       if spec.in_kernel else ""))
+            announce(note)
+            rt.notes.append(note)
+        return rt
     # Real XRT. Emulation targets need XCL_EMULATION_MODE and EMCONFIG_PATH before the
     # device opens (XRT <= 2023.1 looks for emconfig.json only there or next to python).
     if mode in ("hw_emu", "sw_emu"):
