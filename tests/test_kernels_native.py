@@ -28,11 +28,11 @@ SMALL = {"GEMM_TILE_M": 8, "GEMM_TILE_N": 8, "GEMM_TILE_K": 4, "GEMM_PE": 4}
 DTYPES = {0: "fp32", 1: "fp16", 2: "fx16", 3: "int8"}
 
 # Build parameters start from the design files (their only source); tests override some.
-MEMCPY = load_design("memcpy").all_params("bw_memcpy")
+MEMCPY = load_design("memcpy").build_defines("bw_memcpy")
 
 
 def gemm_params(dtype_id: int, **overrides) -> dict:
-    return {**load_design("gemm", dtype=DTYPES[dtype_id]).all_params("gemm"), **overrides}
+    return {**load_design("gemm", dtype=DTYPES[dtype_id]).build_defines("gemm"), **overrides}
 
 
 BUILDS: dict[str, tuple[list[str], dict]] = {
@@ -63,7 +63,7 @@ BAD = {
                     "exceed the BRAM budget"),
     "revisit": ({"GEMM_TILE_M": 8, "GEMM_TILE_N": 512, "GEMM_PE": 512},
                 "must be >= 16: each accumulator is revisited"),
-    "bad_dtype": ({"GEMM_DTYPE_ID": 7}, "GEMM_DTYPE_ID must be 0 (fp32)"),
+    "bad_dtype": ({"GEMM_DTYPE_ID": 7}, "GEMM_DTYPE_ID must be one of the GEMM_DTYPE_"),
 }
 BAD = {k: ({**gemm_params(0), **d}, why) for k, (d, why) in BAD.items()}
 # without the design file's flags the kernels refuse to build, naming where the flags come from

@@ -234,7 +234,8 @@ def test_ddr_only_platform_refuses_hbm():
 
 
 # ---------------------------------------------------------------- GEMM, elementwise, dispatch
-P64 = dict(GEMM_TILE_M=64, GEMM_TILE_N=64, GEMM_TILE_K=64, GEMM_PE=64)
+P64 = dict(GEMM_TILE_M=64, GEMM_TILE_N=64, GEMM_TILE_K=64, GEMM_PE=64, GEMM_BURST=64, GEMM_OUTSTANDING=16,
+           GEMM_PORT_BITS=512)
 
 
 def test_gemm_basic_accounting(u280):
@@ -271,7 +272,7 @@ def test_gemm_epilogue_and_unfused(u280):
     kw = dict(dtype="fp32", M=256, K=256, N=256, params=P64)
     none = predict_gemm(u280, epilogue="none", **kw)
     fused = predict_gemm(u280, epilogue="bias_gelu", **kw)
-    ew = predict_elementwise(u280, M=256, N=256, elem_bytes=4)
+    ew = predict_elementwise(u280, M=256, N=256, elem_bytes=4, params=P64)
     assert none.time_s < fused.time_s < none.time_s + ew.time_s
     assert float(ew) == ew.time_s > 0
     # the elementwise kernel is memory bound: no faster than streaming C in and out of one PC pair

@@ -17,9 +17,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from harness.designs.codes import epilogue_codes
+
 I32_MIN, I32_MAX = -(2**31), 2**31 - 1
 
-EPILOGUES = {"none": 0, "bias": 1, "bias_gelu": 2}          # kernel `epilogue` argument
+EPILOGUES = epilogue_codes()          # kernel `epilogue` argument (kernels/designs/gemm.toml [codes.epilogue])
 # Host numpy types of the kernel ports per dtype (kernels/gemm/README.md "Types per dtype").
 ELEM_TYPES = {"fp32": np.float32, "fp16": np.float16, "fx16": np.int16, "int8": np.int8}   # A, B, bias
 OUT_TYPES = {"fp32": np.float32, "fp16": np.float32, "fx16": np.int32, "int8": np.int32}   # C, out
@@ -201,11 +203,11 @@ def fx16_epilogue_raw(c_raw: np.ndarray, bias_raw: np.ndarray, epi: int, int_bit
 
 def fx16_epilogue_bounds(c_raw, bias_raw, epi: int, int_bits: int):
     """(lo, hi, nominal) raw 16.16 outputs: exact for epilogue 0 and 1, the GELU bounds for 2."""
-    if epi == 0:
+    if epi == EPILOGUES["none"]:
         c = c_raw.astype(np.int64)
         return c, c, c
     s = _fx16_bias_sum(c_raw, bias_raw, int_bits)
-    if epi == 1:
+    if epi == EPILOGUES["bias"]:
         return s, s, s
     x = (s.astype(np.float64) / 65536.0).astype(np.float32)
     lo, hi, y = gelu_f32_bounds(x)
@@ -222,11 +224,11 @@ def _int8_gelu_out(g: np.ndarray) -> np.ndarray:
 
 
 def int8_epilogue_bounds(c: np.ndarray, bias: np.ndarray, epi: int):
-    if epi == 0:
+    if epi == EPILOGUES["none"]:
         c = c.astype(np.int64)
         return c, c, c
     s = wrap(c.astype(np.int64) + bias.astype(np.int64)[None, :], 32)
-    if epi == 1:
+    if epi == EPILOGUES["bias"]:
         return s, s, s
     lo, hi, y = gelu_f32_bounds(s.astype(np.float32))
     return _int8_gelu_out(lo), _int8_gelu_out(hi), _int8_gelu_out(y)
@@ -239,10 +241,10 @@ def int8_epilogue(c: np.ndarray, bias: np.ndarray, epi: int) -> np.ndarray:
 def float_epilogue_bounds(c32: np.ndarray, bias: np.ndarray, epi: int):
     """(lo, hi, nominal) float32 outputs of epilogue.h on the fp32 C: exact but for tanh."""
     c32 = np.asarray(c32, dtype=np.float32)
-    if epi == 0:
+    if epi == EPILOGUES["none"]:
         return c32, c32, c32
     s = c32 + bias.astype(np.float32)[None, :]            # fp32 add, as the kernel
-    if epi == 1:
+    if epi == EPILOGUES["bias"]:
         return s, s, s
     return gelu_f32_bounds(s)
 

@@ -188,7 +188,8 @@ def run_gemm(args) -> int:
     if args.unfused:
         g0 = predict_gemm(p, epilogue="none", **kw)
         ew = predict_elementwise(p, M=M, N=N, elem_bytes=int(dtype_figure(args.dtype, "out_bytes").value),
-                                 clock_mhz=kw["clock_mhz"], port_bandwidth_GBps=kw["port_bandwidth_GBps"])
+                                 clock_mhz=kw["clock_mhz"], port_bandwidth_GBps=kw["port_bandwidth_GBps"],
+                                 params=params)
         unfused = {"gemm_s": g0.time_s, "bias_gelu_s": ew.time_s, "time_s": g0.time_s + ew.time_s,
                    "gflops": g0.flop / (g0.time_s + ew.time_s) / 1e9, "bias_gelu": ew.to_dict()}
     if args.json:

@@ -13,7 +13,20 @@ from harness.model.platform import DTYPES, dtype_figure
 EPILOGUES = ("none", "bias", "bias_gelu")
 # Build-parameter names accepted in `params` (kernels/designs/gemm.toml) -> model_params.toml [gemm] key.
 GEMM_PARAM_KEYS = {"GEMM_TILE_M": "tile_m", "GEMM_TILE_N": "tile_n", "GEMM_TILE_K": "tile_k", "GEMM_PE": "pe",
-                   "GEMM_BURST": "burst", "GEMM_OUTSTANDING": "outstanding"}
+                   "GEMM_BURST": "burst", "GEMM_OUTSTANDING": "outstanding", "GEMM_PORT_BITS": "width_bits"}
+GEMM_REQUIRED = ("GEMM_TILE_M", "GEMM_TILE_N", "GEMM_TILE_K", "GEMM_PE", "GEMM_BURST", "GEMM_OUTSTANDING",
+                 "GEMM_PORT_BITS")
+
+
+def _design_params(params: dict | None, required) -> dict:
+    """{GEMM_* name: value} from the caller's design params (short names like tile_m accepted)."""
+    by_short = {short: name for name, short in GEMM_PARAM_KEYS.items()}     # 'tile_m' -> 'GEMM_TILE_M'
+    given = {by_short.get(str(k).lower(), str(k).upper()): v for k, v in (params or {}).items()}
+    missing = [k for k in required if given.get(k) is None]
+    if missing:
+        raise UserError(f"the GEMM model needs the design's {', '.join(missing)} (kernels/designs/gemm.toml); "
+                        "pass the design's params")
+    return given
 
 
 def _memory_kind(p, memory):
@@ -37,15 +50,10 @@ def _dtype(dtype):
 
 def gemm_build_params(params: dict | None, dtype: str = "fp32") -> dict:
     """TM, TN, TK, PE from the design params given (the caller reads them from the design file:
-    the model never does), burst and outstanding from the kernel source's port pragmas (model data)."""
-    G = data.params()["gemm"]
-    out = {"burst": int(G["burst"].value), "outstanding": int(G["outstanding"].value)}
-    by_short = {short: name for name, short in GEMM_PARAM_KEYS.items()}     # 'tile_m' -> 'GEMM_TILE_M'
-    given = {by_short.get(str(k).lower(), str(k).upper()): v for k, v in (params or {}).items()}
-    missing = [k for k in ("GEMM_TILE_M", "GEMM_TILE_N", "GEMM_TILE_K", "GEMM_PE") if k not in given]
-    if missing:
-        raise UserError(f"the GEMM model needs the design's {', '.join(missing)} (kernels/designs/gemm.toml); "
-                        "pass the design's params")
+    the model never does), and the ports' burst, outstanding and width (GEMM_BURST, GEMM_OUTSTANDING,
+    GEMM_PORT_BITS: the values the kernel's pragmas get from the same design file)."""
+    out = {}
+    given = _design_params(params, GEMM_REQUIRED)
     for k, v in given.items():
         key = GEMM_PARAM_KEYS.get(k)
         if key is not None and v is not None:
@@ -119,7 +127,7 @@ def predict_gemm(platform, *, dtype, M, K, N, epilogue="none", params=None, cloc
     eb = int(dtype_figure(dtype, "elem_bytes").value)
     ob = int(dtype_figure(dtype, "out_bytes").value)
     G = data.params()["gemm"]
-    width = int(G["width_bits"].value)
+    width = bp["width_bits"]
     LA, LB, LC = gemm_lanes(width, eb, ob, TM, TN, TK)
     if port_bandwidth_GBps is not None:
         r_rd = r_wr = _num(port_bandwidth_GBps, "port_bandwidth_GBps")
@@ -224,14 +232,12 @@ def predict_elementwise(platform, *, M, N, elem_bytes=4, clock_mhz=None, params=
     clk = _clock(p, clock_mhz)
     f_hz = clk * 1e6
     mem = _memory_kind(p, memory)
-    E, G = data.params()["elementwise"], data.params()["gemm"]
-    width = int(E["width_bits"].value)
-    burst, outstanding = int(E["burst"].value), int(E["outstanding"].value)
-    for k, v in (params or {}).items():
-        if str(k).upper() in ("EW_BURST", "BIAS_GELU_BURST"):
-            burst = _int(v, k, 1, int(data.value("axi", "max_burst_beats")))
-        if str(k).upper() in ("EW_OUTSTANDING", "BIAS_GELU_OUTSTANDING"):
-            outstanding = _int(v, k, 1)
+    G = data.params()["gemm"]
+    # bias_gelu's ports have gemm's pragmas (GEMM_BURST, GEMM_OUTSTANDING, GEMM_PORT_BITS of the design)
+    given = _design_params(params, ("GEMM_BURST", "GEMM_OUTSTANDING", "GEMM_PORT_BITS"))
+    width, burst, outstanding = (_int(given[k], k, 1) for k in ("GEMM_PORT_BITS", "GEMM_BURST", "GEMM_OUTSTANDING"))
+    if burst > data.value("axi", "max_burst_beats"):
+        raise UserError(f"burst {burst} exceeds the AXI4 limit of 256 beats")
     lanes = max(1, width // 8 // elem_bytes)           # 16 for 4-byte C elements (GEMM_OUT_LANES)
     if port_bandwidth_GBps is not None:
         r_copy = r_read = _num(port_bandwidth_GBps, "port_bandwidth_GBps")
@@ -268,7 +274,7 @@ def dispatch_overhead(platform=None) -> Figure:
     v, lo, hi = D["overhead_s"].value, D["low_s"].value, D["high_s"].value
     return Figure("kernel dispatch overhead", v, "s", "model",
                   f"{data.version()}: {D['overhead_s'].detail}; spread {lo * 1e6:g}-{hi * 1e6:g} us "
-                  f"(published K1-K3)")
+                  f"(published K1-K3, harness/docs/published-measurements.md)")
 
 
 def dispatch_overhead_s(platform=None) -> float:

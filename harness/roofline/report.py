@@ -144,7 +144,7 @@ def markdown(analysis, image="roofline.png") -> str:
     L.append(f"{cfg.cameras} cameras, {cfg.lang_tokens} language tokens, prefix P = {cfg.prefix_tokens} tokens, "
              f"{cfg.num_steps} denoising steps over {cfg.chunk_size} action tokens, "
              f"{cfg.vision_layers} vision / {cfg.vlm_layers} text / {cfg.n_expert_layers} expert layers "
-             "(counting conventions: shared/reference/smolvla.md).")
+             "(counting conventions: harness/docs/smolvla.md).")
     L.append("")
     L += _table(["stage", "GFLOP", "of which GEMM", "MB moved", "OI (FLOP/B)", "launches"],
                 [(s, _f(t[s]["gflop"]), _f(t[s]["gemm_gflop"]), _f(t[s]["mb"]), _f(t[s]["oi_FLOPpB"]),
@@ -159,7 +159,7 @@ def markdown(analysis, image="roofline.png") -> str:
     L += _table(["ceilings", "variant", "roofline time", "launches", "dispatch", "predicted latency"],
                 [(x["label"], x["variant"], _t(x["roofline_time_s"]), x["launches"],
                   f"{_t(x['dispatch_time_s'])} ({x['launches']} x {_t(x['dispatch_per_launch_s'])}, "
-                  f"{source_tag({'source': x['dispatch_source'], 'detail': x['dispatch_detail']})})",
+                  f"{source_tag({'source': x['dispatch_source'], 'emulated': x.get('dispatch_emulated')})})",
                   f"**{_t(x['latency_s'])}**") for x in a.latency])
     rs = c.run_set
     if a.gap:

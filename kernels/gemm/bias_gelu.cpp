@@ -4,7 +4,7 @@
 //
 // Kernel name (v++ -k, XRT): bias_gelu.  Arguments (XRT order):
 //   in       const out_t*   m_axi gmem0  row-major M x N (C of the GEMM)
-//   bias     const elem_t*  m_axi gmem1  N elements (not read when epilogue == 0)
+//   bias     const elem_t*  m_axi gmem1  N elements (not read when epilogue == GEMM_EPI_NONE)
 //   out      out_t*         m_axi gmem2  row-major M x N (may be the same buffer
 //                                        as `in`: each element is read before
 //                                        it is written)
@@ -33,9 +33,9 @@ EMU_FAULT_KERNEL(bias_gelu, BIAS_GELU_EMU_FAULTS)
 
 extern "C" void bias_gelu(const out_t* in, const elem_t* bias, out_t* out,
                           unsigned int M, unsigned int N, unsigned int epilogue) {
-#pragma HLS INTERFACE m_axi port=in offset=slave bundle=gmem0 max_widen_bitwidth=512 max_read_burst_length=64 num_read_outstanding=16
-#pragma HLS INTERFACE m_axi port=bias offset=slave bundle=gmem1 max_widen_bitwidth=512 max_read_burst_length=64 num_read_outstanding=16
-#pragma HLS INTERFACE m_axi port=out offset=slave bundle=gmem2 max_widen_bitwidth=512 max_write_burst_length=64 num_write_outstanding=16
+HLSC_PRAGMA(HLS INTERFACE m_axi port=in offset=slave bundle=gmem0 max_widen_bitwidth=GEMM_PORT_BITS max_read_burst_length=GEMM_BURST num_read_outstanding=GEMM_OUTSTANDING)
+HLSC_PRAGMA(HLS INTERFACE m_axi port=bias offset=slave bundle=gmem1 max_widen_bitwidth=GEMM_PORT_BITS max_read_burst_length=GEMM_BURST num_read_outstanding=GEMM_OUTSTANDING)
+HLSC_PRAGMA(HLS INTERFACE m_axi port=out offset=slave bundle=gmem2 max_widen_bitwidth=GEMM_PORT_BITS max_write_burst_length=GEMM_BURST num_write_outstanding=GEMM_OUTSTANDING)
 #pragma HLS INTERFACE s_axilite port=in
 #pragma HLS INTERFACE s_axilite port=bias
 #pragma HLS INTERFACE s_axilite port=out
@@ -45,7 +45,7 @@ extern "C" void bias_gelu(const out_t* in, const elem_t* bias, out_t* out,
 #pragma HLS INTERFACE s_axilite port=return
   EMU_FAULT_ENTRY(bias_gelu)
 
-  if (epilogue > GEMM_EPI_BIAS_GELU) return;
+  if ((epilogue != GEMM_EPI_NONE && epilogue != GEMM_EPI_BIAS && epilogue != GEMM_EPI_BIAS_GELU)) return;
 
 rows:
   for (unsigned int m = 0; m < M; ++m) {

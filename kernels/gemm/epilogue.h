@@ -22,9 +22,11 @@
 
 #include "gemm_types.h"
 
-#define GEMM_EPI_NONE 0
-#define GEMM_EPI_BIAS 1
-#define GEMM_EPI_BIAS_GELU 2
+// Epilogue codes (GEMM_EPI_NONE, GEMM_EPI_BIAS, GEMM_EPI_BIAS_GELU) come as -D flags from
+// [codes.epilogue] of kernels/designs/gemm.toml.
+#if !defined(GEMM_EPI_NONE) || !defined(GEMM_EPI_BIAS) || !defined(GEMM_EPI_BIAS_GELU)
+#error "the GEMM_EPI_* codes come from kernels/designs/gemm.toml: build with make emu or make xclbin"
+#endif
 
 static inline float gemm_gelu_f32(float x) {
   const float k0 = 0.7978845608028654f;   // sqrt(2/pi)
@@ -38,10 +40,10 @@ static inline float gemm_gelu_f32(float x) {
 static inline out_t gemm_epilogue(const out_t& c, const elem_t& b, unsigned int epi) {
 #pragma HLS INLINE
   if (epi == GEMM_EPI_NONE) return c;
-#if GEMM_DTYPE_ID <= 1
+#if (GEMM_DTYPE_ID == GEMM_DTYPE_FP32 || GEMM_DTYPE_ID == GEMM_DTYPE_FP16)
   float s = c + (float)b;
   return epi == GEMM_EPI_BIAS_GELU ? gemm_gelu_f32(s) : s;
-#elif GEMM_DTYPE_ID == 2
+#elif GEMM_DTYPE_ID == GEMM_DTYPE_FX16
   out_t s = c + b;   // exact sum, then AP_RND/AP_SAT into 16.16
   if (epi != GEMM_EPI_BIAS_GELU) return s;
   out_t g = gemm_gelu_f32(s.to_float());

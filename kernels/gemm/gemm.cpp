@@ -6,7 +6,7 @@
 //   A        const elem_t*  m_axi gmem0  row-major M x K
 //   B        const elem_t*  m_axi gmem1  row-major K x N
 //   C        out_t*         m_axi gmem2  row-major M x N
-//   bias     const elem_t*  m_axi gmem3  N elements (not read when epilogue == 0)
+//   bias     const elem_t*  m_axi gmem3  N elements (not read when epilogue == GEMM_EPI_NONE)
 //   M, K, N  uint32         any sizes >= 1 (0 in any of them: nothing is written)
 //   epilogue uint32         0 none, 1 + bias, 2 + bias then GELU; > 2: nothing is done
 // elem_t / out_t per GEMM_DTYPE_ID: see gemm_types.h and README.md.
@@ -58,10 +58,10 @@ EMU_FAULT_KERNEL(gemm, GEMM_EMU_FAULTS)
 extern "C" void gemm(const elem_t* A, const elem_t* B, out_t* C, const elem_t* bias,
                      unsigned int M, unsigned int K, unsigned int N,
                      unsigned int epilogue) {
-#pragma HLS INTERFACE m_axi port=A offset=slave bundle=gmem0 max_widen_bitwidth=512 max_read_burst_length=64 num_read_outstanding=16
-#pragma HLS INTERFACE m_axi port=B offset=slave bundle=gmem1 max_widen_bitwidth=512 max_read_burst_length=64 num_read_outstanding=16
-#pragma HLS INTERFACE m_axi port=C offset=slave bundle=gmem2 max_widen_bitwidth=512 max_write_burst_length=64 num_write_outstanding=16
-#pragma HLS INTERFACE m_axi port=bias offset=slave bundle=gmem3 max_widen_bitwidth=512 max_read_burst_length=64 num_read_outstanding=16
+HLSC_PRAGMA(HLS INTERFACE m_axi port=A offset=slave bundle=gmem0 max_widen_bitwidth=GEMM_PORT_BITS max_read_burst_length=GEMM_BURST num_read_outstanding=GEMM_OUTSTANDING)
+HLSC_PRAGMA(HLS INTERFACE m_axi port=B offset=slave bundle=gmem1 max_widen_bitwidth=GEMM_PORT_BITS max_read_burst_length=GEMM_BURST num_read_outstanding=GEMM_OUTSTANDING)
+HLSC_PRAGMA(HLS INTERFACE m_axi port=C offset=slave bundle=gmem2 max_widen_bitwidth=GEMM_PORT_BITS max_write_burst_length=GEMM_BURST num_write_outstanding=GEMM_OUTSTANDING)
+HLSC_PRAGMA(HLS INTERFACE m_axi port=bias offset=slave bundle=gmem3 max_widen_bitwidth=GEMM_PORT_BITS max_read_burst_length=GEMM_BURST num_read_outstanding=GEMM_OUTSTANDING)
 #pragma HLS INTERFACE s_axilite port=A
 #pragma HLS INTERFACE s_axilite port=B
 #pragma HLS INTERFACE s_axilite port=C
@@ -73,7 +73,7 @@ extern "C" void gemm(const elem_t* A, const elem_t* B, out_t* C, const elem_t* b
 #pragma HLS INTERFACE s_axilite port=return
   EMU_FAULT_ENTRY(gemm)
 
-  if (epilogue > GEMM_EPI_BIAS_GELU || M == 0 || K == 0 || N == 0) return;
+  if ((epilogue != GEMM_EPI_NONE && epilogue != GEMM_EPI_BIAS && epilogue != GEMM_EPI_BIAS_GELU) || M == 0 || K == 0 || N == 0) return;
 
   // A tile: LA consecutive k per cycle when loaded, one element per cycle in
   // compute (broadcast to all PE lanes).

@@ -9,7 +9,8 @@
 // ---------------------------------------------------------------------------
 // Build parameters (integer literals; -DNAME=value), set only in
 // kernels/designs/gemm.toml and passed by `make xclbin` / `make emu`:
-//   GEMM_DTYPE_ID     0 fp32, 1 fp16, 2 fx16, 3 int8 (one xclbin per value)
+//   GEMM_DTYPE_ID     the element type: one of GEMM_DTYPE_FP32/FP16/FX16/INT8 (codes from
+//                     [codes.dtype] of kernels/designs/gemm.toml; one xclbin per value)
 //   GEMM_TILE_M/N/K   TM output tile rows, TN output tile columns, TK depth of one K chunk
 //   GEMM_PE           multiply-accumulates per cycle
 //   GEMM_FX_INT_BITS  fx16 only: integer bits (incl. sign) of ap_fixed<16, I>
@@ -21,8 +22,12 @@
 // ---------------------------------------------------------------------------
 // Feasibility checks: impossible or unsafe combinations are refused at compile
 // time with the reason.
-static_assert(GEMM_DTYPE_ID >= 0 && GEMM_DTYPE_ID <= 3,
-              "GEMM_DTYPE_ID must be 0 (fp32), 1 (fp16), 2 (fx16) or 3 (int8)");
+#if !defined(GEMM_DTYPE_FP32) || !defined(GEMM_DTYPE_FP16) || !defined(GEMM_DTYPE_FX16) || !defined(GEMM_DTYPE_INT8)
+#error "the GEMM_DTYPE_* codes come from kernels/designs/gemm.toml: build with make emu or make xclbin"
+#endif
+static_assert(GEMM_DTYPE_ID == GEMM_DTYPE_FP32 || GEMM_DTYPE_ID == GEMM_DTYPE_FP16 ||
+              GEMM_DTYPE_ID == GEMM_DTYPE_FX16 || GEMM_DTYPE_ID == GEMM_DTYPE_INT8,
+              "GEMM_DTYPE_ID must be one of the GEMM_DTYPE_* codes (fp32, fp16, fx16, int8)");
 static_assert(GEMM_TILE_M >= 1 && GEMM_TILE_N >= 1 && GEMM_TILE_K >= 1,
               "GEMM_TILE_M, GEMM_TILE_N and GEMM_TILE_K must be >= 1");
 static_assert(GEMM_TILE_M <= 4096 && GEMM_TILE_N <= 4096 && GEMM_TILE_K <= 4096,
@@ -41,7 +46,7 @@ static_assert(GEMM_TILE_N % GEMM_PE == 0,
 static_assert(GEMM_TILE_M * GEMM_TILE_N / GEMM_PE >= GEMM_MIN_REVISIT,
               "GEMM_TILE_M*GEMM_TILE_N/GEMM_PE must be >= 16: each accumulator is revisited "
               "every TM*TN/PE cycles and that must cover the adder latency");
-static_assert(GEMM_DTYPE_ID != 2 || (GEMM_FX_INT_BITS >= 1 && GEMM_FX_INT_BITS <= 15),
+static_assert(GEMM_DTYPE_ID != GEMM_DTYPE_FX16 || (GEMM_FX_INT_BITS >= 1 && GEMM_FX_INT_BITS <= 15),
               "GEMM_FX_INT_BITS must be 1..15 (fx16 int bits < 16 leave >= 1 fractional bit)");
 
 // ---------------------------------------------------------------------------
@@ -51,7 +56,7 @@ static_assert(GEMM_DTYPE_ID != 2 || (GEMM_FX_INT_BITS >= 1 && GEMM_FX_INT_BITS <
 //   acc_t  : accumulator
 //   out_t  : element of C in device memory (GEMM output, bias_gelu in/out)
 //   GEMM_DSP_PER_MAC : DSP48E2 slices per multiply-accumulate (estimate)
-#if GEMM_DTYPE_ID == 0
+#if GEMM_DTYPE_ID == GEMM_DTYPE_FP32
 typedef float elem_t;
 typedef float buf_t;
 typedef float acc_t;
@@ -59,7 +64,7 @@ typedef float out_t;
 #define GEMM_DSP_PER_MAC 5   // fp32 fmul (3 DSP) + fadd (2 DSP), full-DSP cores
 #define GEMM_IN_LANES 16     // elem_t per 512-bit word
 #define GEMM_DTYPE_NAME "fp32"
-#elif GEMM_DTYPE_ID == 1
+#elif GEMM_DTYPE_ID == GEMM_DTYPE_FP16
 typedef half elem_t;
 typedef float buf_t;         // converted (exactly) to fp32 when loaded
 typedef float acc_t;         // fp32 accumulation
@@ -67,7 +72,7 @@ typedef float out_t;         // fp32 output
 #define GEMM_DSP_PER_MAC 5   // same fp32 MAC as above
 #define GEMM_IN_LANES 32
 #define GEMM_DTYPE_NAME "fp16"
-#elif GEMM_DTYPE_ID == 2
+#elif GEMM_DTYPE_ID == GEMM_DTYPE_FX16
 #define GEMM_FX_FRAC_BITS (16 - GEMM_FX_INT_BITS)
 typedef ap_fixed<16, GEMM_FX_INT_BITS> elem_t;        // AP_TRN, AP_WRAP (defaults)
 typedef hlsc::sint<16>::type buf_t;                   // raw bits, units 2^-F
@@ -163,9 +168,9 @@ constexpr long gemm_bram18(long banks, long depth, long width) {
                           gemm_bram18_1(depth, width, 16384, 1))))));
 }
 constexpr long GEMM_ACC_WIDTH =
-    GEMM_DTYPE_ID <= 1 ? 32 : (GEMM_DTYPE_ID == 2 ? 48 : 32);
+    (GEMM_DTYPE_ID == GEMM_DTYPE_FP32 || GEMM_DTYPE_ID == GEMM_DTYPE_FP16) ? 32 : (GEMM_DTYPE_ID == GEMM_DTYPE_FX16 ? 48 : 32);
 constexpr long GEMM_BUF_ELEM_BITS =   // on-chip A/B element width (fp16 held as fp32)
-    GEMM_DTYPE_ID <= 1 ? 32 : (GEMM_DTYPE_ID == 2 ? 16 : 8);
+    (GEMM_DTYPE_ID == GEMM_DTYPE_FP32 || GEMM_DTYPE_ID == GEMM_DTYPE_FP16) ? 32 : (GEMM_DTYPE_ID == GEMM_DTYPE_FX16 ? 16 : 8);
 constexpr long GEMM_ELEM_BITS = 8 * (long)sizeof(elem_t);   // memory element width
 constexpr long GEMM_BRAM18_EST =
     gemm_bram18(GEMM_LANES_A, (long)GEMM_TILE_M * GEMM_TILE_K / GEMM_LANES_A,
@@ -188,11 +193,11 @@ static_assert(GEMM_BRAM18_EST <= GEMM_BRAM18_BUDGET,
 
 // memory element -> on-chip buffer element
 static inline buf_t gemm_to_buf(const elem_t& x) {
-#if GEMM_DTYPE_ID == 0
+#if GEMM_DTYPE_ID == GEMM_DTYPE_FP32
   return x;
-#elif GEMM_DTYPE_ID == 1
+#elif GEMM_DTYPE_ID == GEMM_DTYPE_FP16
   return (float)x;
-#elif GEMM_DTYPE_ID == 2
+#elif GEMM_DTYPE_ID == GEMM_DTYPE_FX16
   return hlsc::fixed_raw(x);
 #else
   return hlsc::int_raw(x);
@@ -208,9 +213,9 @@ static inline void gemm_mac(acc_t& acc, buf_t a, buf_t b) {
 
 // accumulator -> C element (the value the GEMM writes with epilogue 0)
 static inline out_t gemm_acc_to_out(const acc_t& acc) {
-#if GEMM_DTYPE_ID <= 1
+#if (GEMM_DTYPE_ID == GEMM_DTYPE_FP32 || GEMM_DTYPE_ID == GEMM_DTYPE_FP16)
   return acc;
-#elif GEMM_DTYPE_ID == 2
+#elif GEMM_DTYPE_ID == GEMM_DTYPE_FX16
   // acc holds sum(a_raw*b_raw) in units of 2^-2F, wrapped to 48 bits.
   // Convert to 16 fractional bits: round half up (AP_RND), then saturate to
   // 32 bits (AP_SAT) -- exactly what assigning the ap_fixed<48, 48-2F> value

@@ -9,7 +9,8 @@
 //                                               out[0] receives the read checksum
 //   n_words  uint32               512-bit words per repetition
 //   reps     uint32               repetitions over the same n_words words
-//   mode     uint32               0 read, 1 write, 2 copy; anything else: no-op
+//   mode     uint32               MEMCPY_MODE_READ / _WRITE / _COPY (codes from
+//                                 kernels/designs/memcpy.toml); anything else: no-op
 //
 // Semantics (host verification depends on them: harness/bench/reference.py, docs/design.md).
 // With pat(i, j) = ((i << 3) | j) ^ 0x9E3779B97F4A7C15 and rk(r) = r * 0xD6E8FEB86659FD93
@@ -34,8 +35,9 @@
 #include "hls_compat.h"
 #include "emu_faults.h"
 
-#if !defined(MEMCPY_BURST) || !defined(MEMCPY_OUTSTANDING)
-#error "MEMCPY_BURST and MEMCPY_OUTSTANDING come from kernels/designs/memcpy.toml: build with make emu or make xclbin"
+#if !defined(MEMCPY_BURST) || !defined(MEMCPY_OUTSTANDING) || !defined(MEMCPY_MODE_READ) || \
+    !defined(MEMCPY_MODE_WRITE) || !defined(MEMCPY_MODE_COPY)
+#error "MEMCPY_BURST, MEMCPY_OUTSTANDING and the MEMCPY_MODE_* codes come from kernels/designs/memcpy.toml: build with make emu or make xclbin"
 #endif
 
 static_assert(MEMCPY_BURST >= 1 && MEMCPY_BURST <= 256,
@@ -67,7 +69,7 @@ extern "C" void bw_memcpy(const ap_uint<512>* in, ap_uint<512>* out,
 #define MEMCPY_SRC(i) ((EMU_FAULT(WRONG_INDEX) && ((i) ^ 1u) < n_words) ? ((i) ^ 1u) : (i))
 #define MEMCPY_REP(r) ((EMU_FAULT(STALE_REP) && (r) + 1 == reps && (r) > 0) ? (r) - 1 : (r))
 
-  if (mode == 0) {
+  if (mode == MEMCPY_MODE_READ) {
     uint64_t sum[8];
 #pragma HLS ARRAY_PARTITION variable=sum complete dim=1
     for (int j = 0; j < 8; ++j) {
@@ -94,7 +96,7 @@ extern "C" void bw_memcpy(const ap_uint<512>* in, ap_uint<512>* out,
       }
     }
     out[0] = hlsc::pack_u64x8(sum);
-  } else if (mode == 1) {
+  } else if (mode == MEMCPY_MODE_WRITE) {
   write_reps:
     for (unsigned int r = 0; r < reps; ++r) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=16 avg=1
@@ -114,7 +116,7 @@ extern "C" void bw_memcpy(const ap_uint<512>* in, ap_uint<512>* out,
         out[i] = hlsc::pack_u64x8(lane);
       }
     }
-  } else if (mode == 2) {
+  } else if (mode == MEMCPY_MODE_COPY) {
   copy_reps:
     for (unsigned int r = 0; r < reps; ++r) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=16 avg=1
