@@ -184,6 +184,7 @@ def test_int8_is_exact(K):
     a, b, bias = inputs("int8", M_SMALL, K, N_SMALL)
     c = (a.astype(np.int64) @ b.astype(np.int64)).astype(np.int32)
     assert accepted("int8", a, b, bias, 0, c)
+    assert rejected("int8", a, b, bias, 0, one_element_off(c))
     off = c.copy()
     off[2, 4] -= 1
     assert rejected("int8", a, b, bias, 0, off)
