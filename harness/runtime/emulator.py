@@ -30,7 +30,6 @@ from __future__ import annotations
 import ctypes
 import enum
 import json
-import os
 from pathlib import Path
 
 import numpy as np
