@@ -91,7 +91,10 @@ def make_context(bench: str, rt, session, design, clock_mhz: float | None = None
     if fmt == schema.EMU_XCLBIN_FORMAT:
         # recorded whatever the mode: a run whose xclbin is the emulator's can never be a measurement
         desc = json.loads(session.xclbin_path.read_text())
-        emulator = {"library": desc["library"], "build_hash": desc["build_hash"], "compiler": desc["compiler"]}
+        from harness.runtime import faults
+        spec = faults.from_env()
+        emulator = {"library": desc["library"], "build_hash": desc["build_hash"], "compiler": desc["compiler"],
+                    "fault": spec.text() if spec else None}
         if rt.mode == "emu":
             emulator["timing"] = ("harness.model (see harness/docs/model.md); wall_time_s is the emulation's "
                                   "own time")

@@ -28,7 +28,15 @@ from harness.results.schema import EMU_XCLBIN_FORMAT, EMU_XSA_NAME
 
 BUILD_DIR = REPO_ROOT / "build" / "emu"
 CXX = os.environ.get("CXX", "g++")
-CXXFLAGS = ["-O2", "-fPIC", "-shared", "-std=c++17", "-Wno-unknown-pragmas"]
+# -ffp-contract=off: a multiply and an add are never fused into an FMA (whatever -march), so
+# the fp32 kernels sum exactly as kernels/gemm/README.md "Summation order" says and the host
+# check (harness.bench.reference.replay_f32) can demand the same bits.
+CXXFLAGS = ["-O2", "-fPIC", "-shared", "-std=c++17", "-Wno-unknown-pragmas", "-ffp-contract=off"]
+# The emulator's libraries also carry the fault hooks of kernels/common/emu_faults.h (off unless
+# HARNESS_EMU_FAULT selects one); -funswitch-loops moves their loop-invariant tests out of the
+# hot loops, so a fault-free call runs as fast as the plain build and gives the same bits.
+EMU_FAULT_FLAGS = ["-DHARNESS_EMU_FAULTS=1", "-funswitch-loops"]
+EMU_XCLBIN_FORMAT = "harness-emu-xclbin/1"
 
 
 def ap_types_dir() -> Path:
@@ -61,7 +69,7 @@ def _inputs(design: Design) -> list[Path]:
 
 
 def _command(design: Design, out: Path) -> list[str]:
-    return [CXX, *CXXFLAGS, f"-I{ap_types_dir()}", f"-I{KERNELS_DIR / 'common'}",
+    return [CXX, *CXXFLAGS, *EMU_FAULT_FLAGS, f"-I{ap_types_dir()}", f"-I{KERNELS_DIR / 'common'}",
             *design.define_flags(), *[str(KERNELS_DIR / s) for s in design.sources()], "-o", str(out)]
 
 

@@ -164,14 +164,22 @@ def open_runtime(mode: str | None, device: str = "0", announce=print,
             announce(f"mode: emu (no pyxrt: {_import_reason()}; timings are modeled, not measured)")
         mode = "emu"
     if mode == "emu":
-        from harness.runtime import emulator
+        from harness.runtime import emulator, faults
         emulator.check_fault_spec()
         try:
             dev = _open_device(emulator, device)
         except RuntimeError as exc:
             raise UserError(f"{exc}; use --device 0") from exc
-        return Runtime("emu", emulator, dev, TIMING_SOURCES["emu"], str(device), vitis_platform=vitis_platform,
-                       module=_module_name(emulator))
+        rt = Runtime("emu", emulator, dev, TIMING_SOURCES["emu"], str(device), vitis_platform=vitis_platform,
+                     module=_module_name(emulator))
+        spec = faults.from_env()
+        if spec is not None:
+            note = (f"fault injected on purpose: {faults.ENV}={spec.text()}"
+                    + (" (the kernels compute wrong results: every point they touch must fail verification)"
+                       if spec.in_kernel else ""))
+            announce(note)
+            rt.notes.append(note)
+        return rt
     # Real XRT. Emulation targets need XCL_EMULATION_MODE and EMCONFIG_PATH before the
     # device opens (XRT <= 2023.1 looks for emconfig.json only there or next to python).
     profile_dir = None

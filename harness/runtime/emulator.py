@@ -20,8 +20,10 @@ the card where it matters for a benchmark:
   verified; their *time* comes from harness.model on a modeled device clock, on
   which CUs launched together run concurrently.
 
-Faults for testing the error paths: set HARNESS_EMU_FAULT to `timeout`,
-`error` or `hang` (optionally `kind:kernel`, e.g. `error:gemm`).
+Faults for testing the error paths and the verification: HARNESS_EMU_FAULT (parsed by
+harness.runtime.faults): `timeout`, `error` and `hang` are played here; `operands:...`,
+`accumulate:fp16`, `skip_word`, `stale_rep` and `wrong_index` inside the native kernel,
+which then computes a wrong result (kernels/common/emu_faults.h), optionally `kind:kernel`.
 """
 from __future__ import annotations
 
@@ -38,6 +40,7 @@ import numpy as np
 from harness.designs import parse_cfg
 from harness.results import schema as _schema
 from harness.runtime import costs
+from harness.runtime import faults as _faults
 
 EMULATED_DEVICE_NAME = _schema.EMULATED_DEVICE_NAME
 EMULATED_SHELL = _schema.EMU_XSA_NAME
@@ -182,7 +185,12 @@ class device:
         if isinstance(xb, str):
             xb = xclbin(xb)
         lib_path = xb._path.parent / xb._desc["library"]
-        self._lib = ctypes.CDLL(str(lib_path))
+        lib = ctypes.CDLL(str(lib_path))
+        # A fault naming a kernel this design lacks, or none of its kernels implements: refused here,
+        # before any run directory exists.
+        _faults.check_for_design(_faults.from_env(), xb._desc.get("design", xb._path.name),
+                                 {k["name"]: _fault_mask(lib, k["name"]) for k in xb._desc["kernels"]})
+        self._lib = lib
         self._xclbin = xb
         self._cu_free_ns = {cu: 0.0 for cu in xb._connectivity}
         return xb.get_uuid()
@@ -336,6 +344,11 @@ class kernel:
         self._dev, self._desc, self._name, self._cus = dev, desc, kname, cus
         self._fn = getattr(dev._lib, kname)
         self._fn.restype = None
+        self._fault_mask = _fault_mask(dev._lib, kname)
+        try:
+            self._fault_selector = ctypes.c_int.in_dll(dev._lib, f"harness_emu_fault_{kname}")
+        except ValueError:          # a kernel without fault hooks
+            self._fault_selector = None
         self._fn.argtypes = [ctypes.c_void_p if a["kind"] == "ptr" else ctypes.c_uint32 for a in desc["args"]]
 
     def group_id(self, argidx: int) -> int:
@@ -414,10 +427,13 @@ class run:
                 values.append(int(v) if isinstance(v, int) else 0)   # unset scalar register reads 0
         cu = self._pick_cu()
         dev = k._dev
-        self._fault = _fault_for(k._name)
+        spec = _faults.from_env()
+        self._fault = spec.kind if spec and not spec.in_kernel and spec.hits(k._name) else None
         if self._fault != "hang":
             keep = [v for v in self._args.values() if isinstance(v, bo)]
-            self._call = _NativeCall(k._fn, values, keep, f"{cu} (emulated)")
+            code = spec.code if spec and spec.in_kernel and spec.hits(k._name) \
+                and k._fault_mask >> spec.code & 1 else 0
+            self._call = _NativeCall(lambda *v: _call_native(k, list(v), code), values, keep, f"{cu} (emulated)")
         scalars = {a["name"]: (values[i] if a["kind"] != "ptr" else None) for i, a in enumerate(k._desc["args"])}
         banks = dev._xclbin._connectivity[cu]
         kernel_s = costs.kernel_time_s(k._desc, dev._xclbin._desc, scalars, banks)
@@ -506,23 +522,27 @@ class _NativeCall:
                 return True
 
 
-FAULTS = ("timeout", "error", "hang")
+FAULTS = _faults.RUN_FAULTS
 
 
 def check_fault_spec() -> None:
-    """Refuse a malformed HARNESS_EMU_FAULT before anything runs."""
-    spec = os.environ.get("HARNESS_EMU_FAULT", "").strip()
-    if spec and spec.partition(":")[0] not in FAULTS:
-        from harness.errors import UserError
-        raise UserError(f"HARNESS_EMU_FAULT={spec!r}: use one of {', '.join(FAULTS)}, optionally "
-                        "followed by :KERNEL, or unset it")
+    """Refuse a malformed HARNESS_EMU_FAULT before anything runs (UserError, one line)."""
+    _faults.from_env()
 
 
-def _fault_for(kernel_name: str) -> str | None:
-    spec = os.environ.get("HARNESS_EMU_FAULT", "").strip()
-    if not spec:
-        return None
-    kind, _, only = spec.partition(":")
-    if kind not in FAULTS:
-        raise RuntimeError(f"HARNESS_EMU_FAULT={spec!r}: use timeout, error or hang[:kernel]")
-    return kind if not only or only == kernel_name else None
+def _fault_mask(lib, kname: str) -> int:
+    """The in-kernel faults (bit 1 << code) kernel `kname` of a native library implements."""
+    try:
+        return int(ctypes.c_uint.in_dll(lib, f"harness_emu_faults_{kname}").value)
+    except ValueError:
+        return 0
+
+
+def _call_native(k: kernel, values: list, fault_code: int) -> None:
+    """Run the native kernel, with in-kernel fault `fault_code` switched on for this call only."""
+    sel = k._fault_selector
+    if sel is not None:
+        # Set before every call and not reset after: calls of one kernel may run at once on
+        # several CUs (threads), and every call of a kernel gets the same code in a process.
+        sel.value = fault_code
+    k._fn(*values)
