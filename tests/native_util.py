@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 KERNELS = REPO / "kernels"
 CACHE = REPO / "build" / "test-kernels"
 from harness.designs import native  # noqa: E402
-from harness.designs.native import COMMON_FLAGS, PROFILES, ap_types_dir  # noqa: E402
+from harness.designs.native import COMMON_FLAGS, ap_types_dir, profile_flags  # noqa: E402
 
 
 class CompileError(RuntimeError):
@@ -32,7 +32,7 @@ class CompileError(RuntimeError):
 
 def flags(sources: list[Path], defines: dict[str, int | str] | None, profile: str = "release") -> list[str]:
     incs = {str(KERNELS / "common")} | {str(s.parent) for s in sources}
-    return (PROFILES[profile] + COMMON_FLAGS + [f"-I{ap_types_dir()}"] + [f"-I{i}" for i in sorted(incs)]
+    return (profile_flags(profile) + COMMON_FLAGS + [f"-I{ap_types_dir()}"] + [f"-I{i}" for i in sorted(incs)]
             + [f"-D{k}={v}" for k, v in sorted((defines or {}).items())])
 
 

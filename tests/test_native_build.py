@@ -27,10 +27,10 @@ def _session(design, profile):
                    native.ensure_built(design, quiet=True, profile=profile))
 
 
-def _gemm_outputs(sess, dtype, M, K, N, epilogue, path):
+def _gemm_outputs(sess, dtype, M, K, N, epilogue, path, verified=True):
     case = gb.GemmCase(sess, dtype, M, K, N, epilogue, path, gb.shape_rng(M, K, N))
     r = case.launch()
-    assert r.verified, r.error
+    assert r.verified == verified or not verified, r.error
     return case.output().tobytes()
 
 
@@ -73,13 +73,13 @@ def test_release_flags_keep_multiply_and_add_apart():
 
 def test_the_check_catches_a_contracting_build(monkeypatch):
     """With FMA contraction (what -march=native allows without -ffp-contract=off), fp32 results
-    move by an ulp somewhere: the comparison above sees it."""
+    move by an ulp somewhere: the comparison above sees it (and so does the bench's own check)."""
     monkeypatch.setitem(native.PROFILES, "contracting", ["-O3", "-march=native", "-ffp-contract=fast"])
     import harness.designs.native as nat
     if "fma" not in open("/proc/cpuinfo").read():
         pytest.skip("no FMA on this CPU: contraction cannot change a result")
     design = gb.load_gemm_design("fp32")
     fused, plain = _session(design, "contracting"), _session(design, "plain")
-    differs = any(_gemm_outputs(fused, "fp32", M, K, N, "none", "gemm")
+    differs = any(_gemm_outputs(fused, "fp32", M, K, N, "none", "gemm", verified=False)
                   != _gemm_outputs(plain, "fp32", M, K, N, "none", "gemm") for M, K, N in SHAPES)
     assert differs, nat.PROFILES["contracting"]

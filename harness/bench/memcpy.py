@@ -15,9 +15,10 @@ import numpy as np
 
 from harness import model
 from harness.bench import reference
-from harness.bench.common import (COMMON_SAMPLE_COLUMNS, BenchResult, RunOptions, attach_launch_marks,
-                                  device_times, guarded, make_context, progress, timeout_ms)
-from harness.results.stats import summarize
+from harness.bench.common import (BenchResult, RunOptions, attach_launch_marks, device_times, guarded,
+                                  make_context, progress, timeout_ms)
+from harness.results import schema
+from harness.results.stats import summarize_samples
 from harness.results.writer import RunWriter
 from harness.designs import load_design
 from harness.designs.codes import memcpy_modes
@@ -28,7 +29,7 @@ from harness.runtime.session import Session
 KERNEL = "bw_memcpy"
 WORD_BYTES = 64
 DIRECTIONS = memcpy_modes()       # direction -> bw_memcpy `mode` code (kernels/designs/memcpy.toml)
-POISON_WORD = 0xDEADBEEFDEADBEEF      # left by a launch that skips a word; no write-pattern word is this
+POISON_WORD = 0xDEADBEEFDEADBEEF      # left where a launch skipped a word (a right word is this: odds 2^-64)
 AUTO_REPS_TARGET_BYTES = 64 << 20     # in-kernel repetitions until each CU moves ~64 MiB per launch
 MAX_AUTO_REPS = 1024
 # XRT emulation simulates the RTL: ~64 KiB per CU per launch, at most 64 repetitions.
@@ -36,20 +37,27 @@ EMULATION_REPS_TARGET_BYTES = 64 << 10
 MAX_EMULATION_REPS = 64
 DEFAULT_SIZES, EMULATION_SIZES = "4K..256M", "4K,16K"
 DEFAULT_PCS = [1, 2, 4, 8, 16, 32]
-SAMPLE_COLUMNS = COMMON_SAMPLE_COLUMNS + ["direction", "pcs", "cus", "bytes_per_pc", "kernel_reps", "bytes",
-                                          "bandwidth_GBps", "model_time_s"]
+SAMPLE_COLUMNS = schema.MEMCPY.sample_columns
 
 
 # ---------------------------------------------------------------- the kernel's contract
-# (flat uint64 arrays here; the references themselves live in harness.bench.reference)
-def write_pattern(n_words: int) -> np.ndarray:
-    """What mode `write` stores: word i, lane j = ((i << 3) | j) ^ key, flattened."""
-    return reference.memcpy_write_pattern(n_words).reshape(-1)
+# (flat uint64 arrays here; the references themselves live in harness.bench.reference, the
+# contract in kernels/memcpy/memcpy.cpp: every word at its index, every rep with its number)
+def write_pattern(n_words: int, reps: int = 1) -> np.ndarray:
+    """What mode `write` leaves: word i, lane j = ((i << 3) | j) ^ key ^ rk(reps - 1), flattened."""
+    return reference.memcpy_write_pattern(n_words, reps).reshape(-1)
 
 
 def read_checksum(words: np.ndarray, reps: int) -> np.ndarray:
-    """What mode `read` stores in out[0]: the lane-wise wrapping uint64 sum over all reps."""
+    """What mode `read` stores in out[0]: lane sums of (word ^ pattern) + rk(rep) over all words and reps."""
     return reference.memcpy_read_checksum(words.reshape(-1, 8), reps)
+
+
+def copy_matches(got: np.ndarray, src: np.ndarray, reps: int) -> bool:
+    """Whether mode `copy` left out = in ^ rk(reps - 1). Undoes the key in `got` itself (the
+    output is poisoned before the next launch anyway), so no copy of the input is made."""
+    np.bitwise_xor(got, reference.memcpy_copy_key(reps), out=got)
+    return np.array_equal(got, src)
 
 
 def auto_kernel_reps(size: int) -> int:
@@ -216,8 +224,7 @@ def run(plan: MemcpyPlan, bar=None) -> BenchResult:
                        timeout_ms(opts, pred.time_s + model.dispatch_overhead(plat).value, rt.mode), pred.time_s)
         bar.close()
         device_times(writer, marks)
-        summary = summarize(writer.rows, ["direction", "pcs", "cus", "bytes_per_pc", "kernel_reps", "model_time_s"],
-                            ("bandwidth_GBps",))
+        summary = summarize_samples("memcpy", writer.rows)
         writer.finish(summary)
     return BenchResult(writer.path, writer.run_id, summary, rt.timing_source, rt.mode)
 
@@ -228,14 +235,16 @@ def _run_point(opts, sess, writer, bar, bufs: _Buffers, point, pt: MemcpyPoint, 
     label = point_label(pt)
     bar.point(label)
     ins, outs = bufs.ins[:cus], bufs.outs[:cus]
-    # What each CU must leave in `out`, and how many bytes of it are checked.
+    # What each CU must leave in `out` (expected words, XOR key of the last repetition): read a
+    # checksum; write the index pattern and copy the input, each XORed with rk(reps - 1).
+    key = int(reference.memcpy_copy_key(reps))
     if direction == "read":
-        expected = [read_checksum(h[:size // 8], reps) for h in bufs.host_in[:cus]]
+        expected = [(read_checksum(h[:size // 8], reps), 0) for h in bufs.host_in[:cus]]
     elif direction == "write":
-        expected = [bufs.pattern[:size // 8]] * cus
+        expected = [(bufs.pattern[:size // 8], key)] * cus
     else:
-        expected = [h[:size // 8] for h in bufs.host_in[:cus]]
-    out_bytes = expected[0].size * 8
+        expected = [(h[:size // 8], key) for h in bufs.host_in[:cus]]
+    out_bytes = expected[0][0].size * 8
     runs = [sess.run(KERNEL, cu, [ins[cu], outs[cu], n_words, reps, DIRECTIONS[direction]]) for cu in range(cus)]
     h2d = sess.to_device(ins, size) if direction != "write" else 0.0
     moved = cus * size * reps * (2 if direction == "copy" else 1)
@@ -247,9 +256,9 @@ def _run_point(opts, sess, writer, bar, bufs: _Buffers, point, pt: MemcpyPoint, 
             # Poison the outputs so a launch that skips a word cannot pass as verified.
             sess.poison([(b, out_bytes) for b in outs], POISON_WORD)
             t, wall = sess.launch(runs, tmo_ms, f"memcpy {label}")
-            d2h, results = sess.fetch_compare(list(zip(outs, expected)))
+            d2h, results = sess.fetch_compare([(b, want, k) for b, (want, k) in zip(outs, expected)])
             bad = [f"{KERNEL}_{cu + 1} output differs from the reference in {n} of {want.size} 64-bit words "
-                   f"(first at word {i})" for cu, ((n, i), want) in enumerate(zip(results, expected)) if n]
+                   f"(first at word {i})" for cu, ((n, i), (want, _)) in enumerate(zip(results, expected)) if n]
             ok = not bad
             bw = moved / t / 1e9 if ok and t > 0 else None
             writer.add_sample({

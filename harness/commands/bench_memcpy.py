@@ -36,7 +36,7 @@ def plan_from_args(args):
     _, kern, _, pc_bytes, n_pcs = mc.memcpy_design(emulation)
     cus = kern.cus
     default_sizes = args.sizes is None
-    sizes = parse_sizes(args.sizes or (mc.EMULATION_SIZES if emulation else mc.DEFAULT_SIZES))
+    sizes = parse_sizes(args.sizes if args.sizes is not None else (mc.EMULATION_SIZES if emulation else mc.DEFAULT_SIZES))
     if not sizes:
         raise UserError("--sizes is empty; give sizes like 4K..256M")
     for s in sizes:
@@ -60,8 +60,6 @@ def plan_from_args(args):
     directions = parse_directions(args.direction, list(mc.DIRECTIONS))
     explicit = args.pcs is not None
     pcs_list = parse_int_list(args.pcs, "--pcs") if explicit else mc.DEFAULT_PCS
-    if not pcs_list:
-        raise UserError("--pcs is empty; give PC counts like 1,2,16")
     notes = []
     for pcs in pcs_list:
         if not 1 <= pcs <= n_pcs:
@@ -76,6 +74,8 @@ def plan_from_args(args):
                          + "; ".join(_why_not(d, pcs, cus).split(": ", 1)[1] for d in cannot))
     points = [mc.MemcpyPoint(d, pcs, s, reps_of(s))
               for d in directions for pcs in pcs_list if mc.fits(d, pcs, cus) for s in sizes]
+    if not points:          # never a run directory with nothing in it
+        raise UserError("no (direction, --pcs) combination can run; see `harness bench memcpy --help`")
     return mc.MemcpyPlan(points, opts, target=emulation, default_sizes=default_sizes and not emulation,
                          notes=tuple(notes))
 
@@ -90,7 +90,8 @@ def parse_directions(values: list[str] | None, known: list[str]) -> list[str]:
             if not d:
                 continue
             if d not in known:
-                raise UserError(f"--direction {d!r}: use {', '.join(known)}, or a comma list like read,copy")
+                raise UserError(f"--direction: invalid choice {d!r}; use {', '.join(known)}, or a comma list "
+                                "like read,copy")
             out.append(d)
     if not out:
         raise UserError(f"--direction is empty; use {', '.join(known)}, or a comma list like read,copy")

@@ -35,8 +35,9 @@ def print_closing(result, point_label) -> None:
     summary = result.summary
     failed = summary[~summary["verified"].astype(bool)]
     if len(failed):
-        print(f"warning: {len(failed)} point{'s' if len(failed) != 1 else ''} failed verification; "
-              "recorded and never used")
+        first = next((str(e) for e in failed.get("errors", []) if isinstance(e, str) and e), "")
+        print(f"warning: {len(failed)} of {len(summary)} point(s) failed verification; they are recorded and "
+              f"never used" + (f" (first: {first[:300]})" if first else ""))
     warns = [] if getattr(result, "mode", "") == "emu" else stability_warnings(summary, point_label)
     for w in warns[:SHOWN_WARNINGS]:
         print(f"warning: {w}")

@@ -37,11 +37,15 @@ from pathlib import Path
 from harness import REPO_ROOT
 from harness.designs.files import KERNELS_DIR, Design, all_designs, load_design
 from harness.errors import UserError
+from harness.results.schema import EMU_XCLBIN_FORMAT, EMU_XSA_NAME
 
 BUILD_ROOT = REPO_ROOT / "build"
 BUILD_DIR = BUILD_ROOT / "emu"
 CXX = os.environ.get("CXX", "g++")
 COMMON_FLAGS = ["-fPIC", "-shared", "-std=c++17", "-Wno-unknown-pragmas"]
+# -ffp-contract=off in every profile: a multiply and an add are never fused into an FMA (whatever
+# -march), so the fp32 kernels sum exactly as kernels/gemm/README.md "Summation order" says and the
+# host check (harness.bench.reference.replay_f32) can demand the same bits.
 PROFILES = {
     # what the emulator runs: as fast as the compiler allows, same bits as "plain"
     "release": ["-O3", "-march=native", "-ffp-contract=off"],
@@ -49,7 +53,10 @@ PROFILES = {
     "plain": ["-O0", "-ffp-contract=off"],
 }
 CXXFLAGS = PROFILES["release"] + COMMON_FLAGS
-EMU_XCLBIN_FORMAT = "harness-emu-xclbin/1"
+# The emulator's libraries also carry the fault hooks of kernels/common/emu_faults.h (off unless
+# HARNESS_EMU_FAULT selects one); -funswitch-loops moves their loop-invariant tests out of the
+# hot loops, so a fault-free call runs as fast as the plain build and gives the same bits.
+EMU_FAULT_FLAGS = ["-DHARNESS_EMU_FAULTS=1", "-funswitch-loops"]
 
 
 class BuildFailed(UserError):
@@ -105,6 +112,29 @@ def _identity(cxx: str) -> str:
         target = ""
     march = [ln.split() for ln in target.splitlines() if ln.strip().startswith(("-march=", "-mtune="))]
     return first[0] + "".join(f" {' '.join(m)}" for m in march)
+
+
+def profile_flags(profile: str = "release") -> list[str]:
+    """PROFILES[profile], and for -march=native the extensions it must not use: GCC 12 folds the
+    float -> _Float16 -> float round trip away in AVX512-FP16 vector code (the emulator's
+    accumulate:fp16 fault then changes nothing); without that extension the conversion goes
+    through F16C and rounds, as the plain build does."""
+    flags = list(PROFILES[profile])
+    if "-march=native" in flags and "-mavx512fp16" in _native_enabled(CXX):
+        flags.append("-mno-avx512fp16")
+    return flags
+
+
+@functools.lru_cache(maxsize=None)
+def _native_enabled(cxx: str) -> frozenset:
+    """The -m options -march=native turns on for this compiler and CPU."""
+    try:
+        out = subprocess.run([cxx, "-march=native", "-Q", "--help=target"], capture_output=True, text=True,
+                             timeout=60).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return frozenset()
+    return frozenset(ln.split()[0] for ln in out.splitlines()
+                     if ln.strip().startswith("-m") and ln.rstrip().endswith("[enabled]"))
 
 
 def file_sha256(path: Path) -> str:
@@ -174,8 +204,8 @@ def _inputs(design: Design) -> list[Path]:
 
 
 def design_flags(design: Design, profile: str = "release") -> list[str]:
-    return [*PROFILES[profile], *COMMON_FLAGS, f"-I{ap_types_dir()}", f"-I{KERNELS_DIR / 'common'}",
-            *design.define_flags()]
+    return [*profile_flags(profile), *COMMON_FLAGS, *EMU_FAULT_FLAGS, f"-I{ap_types_dir()}",
+            f"-I{KERNELS_DIR / 'common'}", *design.define_flags()]
 
 
 def build_hash(design: Design, profile: str = "release") -> str:
@@ -239,7 +269,7 @@ def ensure_built(design: Design, quiet: bool = False, profile: str = "release") 
         "design_file": f"kernels/designs/{design.base}.toml",
         "dtype": design.dtype,
         "platform": "u280",
-        "xsa_name": "harness_emulated_u280",
+        "xsa_name": EMU_XSA_NAME,
         "uuid": str(uuidlib.uuid5(uuidlib.NAMESPACE_URL, f"harness-emu:{design.name}:{digest}")),
         "build_hash": digest,
         "library": p["library"].name,
@@ -249,7 +279,7 @@ def ensure_built(design: Design, quiet: bool = False, profile: str = "release") 
         "params": design.all_params(),
         "codes": design.codes,
         "compiler": compiler_identity(),
-        "flags": PROFILES[profile],
+        "flags": profile_flags(profile),
         "kernels": [{"name": k.name, "model": k.model,
                      "args": [{"name": a.name, "kind": a.kind, "width_bits": a.width_bits} for a in k.args]}
                     for k in design.kernels.values()],

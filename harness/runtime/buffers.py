@@ -3,7 +3,8 @@
 - `poison`: make the first bytes of each output buffer, on the device, a 64-bit
   word no correct result takes, so a launch that skips a word cannot pass;
 - `fetch_compare`: sync each output from the device and compare it, word for
-  word, with the expected words: (differing words, first differing word) per buffer.
+  word, with the expected words (each output word XORed with the item's key first,
+  0 by default): (differing words, first differing word) per buffer.
   Afterwards the host copy of an output is not to be relied on (Session.from_device
   fetches it): here it holds the output, the emulator's version leaves it as it was.
 
@@ -28,15 +29,17 @@ class BufferOps:
             b.sync(to_dev, nbytes, 0)
 
     def fetch_compare(self, items: list) -> list[tuple[int, int]]:
-        """items: [(bo, expected uint64 words)]: sync that many bytes from the device, then compare."""
+        """items: [(bo, expected uint64 words[, key])]: sync that many bytes from the device, then
+        compare each word XOR key with the expected word."""
         import numpy as np
         from_dev = self.xrt.xclBOSyncDirection.XCL_BO_SYNC_BO_FROM_DEVICE
         out = []
-        for b, want in items:
+        for item in items:
+            b, want, key = (*item, 0) if len(item) == 2 else item
             want = np.asarray(want, dtype=np.uint64).reshape(-1)
             b.sync(from_dev, want.size * 8, 0)
             got = np.frombuffer(b.map(), np.uint64, count=want.size)
-            diff = got != want
+            diff = (got ^ np.uint64(key)) != want if key else got != want
             n = int(np.count_nonzero(diff))
             out.append((n, int(np.argmax(diff)) if n else -1))
         return out

@@ -40,13 +40,26 @@ ALIGN = 1 << 12
 
 # --------------------------------------------------------------------------- memory
 class Arena:
-    """Shared device memory with a first-fit allocator (4 KiB aligned)."""
+    """Shared device memory with a first-fit allocator (4 KiB aligned).
+
+    A memfd, which a freshly started worker maps; where that file cannot be made that large
+    (a file-size limit, RLIMIT_FSIZE, applies to it), anonymous shared memory that workers
+    inherit by fork (`fd` is then None)."""
 
     def __init__(self, nbytes: int = ARENA_BYTES):
-        self.fd = os.memfd_create("harness-emu-device", 0)
-        os.ftruncate(self.fd, nbytes)
         self.size = nbytes
-        self.map = mmap.mmap(self.fd, nbytes)
+        try:
+            self.fd = os.memfd_create("harness-emu-device", 0)
+            try:
+                os.ftruncate(self.fd, nbytes)
+            except OSError:
+                os.close(self.fd)
+                raise
+            self.map = mmap.mmap(self.fd, nbytes)
+        except (OSError, AttributeError):
+            self.fd = None
+            # MAP_NORESERVE (0x4000 on Linux; Python names it from 3.12): pages count once touched
+            self.map = mmap.mmap(-1, nbytes, flags=mmap.MAP_SHARED | getattr(mmap, "MAP_NORESERVE", 0x4000))
         self.base = ctypes.addressof(ctypes.c_char.from_buffer(self.map))
         self._free = [(0, nbytes)]          # sorted (offset, size)
         self._lock = threading.Lock()
@@ -97,22 +110,55 @@ def arena() -> Arena:
 # --------------------------------------------------------------------------- kernel workers
 class Job:
     """One kernel call: queued, then running on a worker, then done (ok or with an error)."""
-    __slots__ = ("id", "library", "symbol", "kinds", "args", "keep", "done", "error", "worker")
+    __slots__ = ("id", "library", "symbol", "kinds", "args", "keep", "fault", "done", "error", "worker")
 
-    def __init__(self, jid, library, symbol, kinds, args, keep):
+    def __init__(self, jid, library, symbol, kinds, args, keep, fault=0):
         self.id, self.library, self.symbol, self.kinds, self.args, self.keep = jid, library, symbol, kinds, args, keep
+        self.fault = fault
         self.done, self.error, self.worker = False, None, None
+
+
+class _Forked:
+    """A forked worker's pid with the part of Popen's interface the pool uses."""
+
+    def __init__(self, pid: int):
+        self.pid, self.returncode = pid, None
+
+    def kill(self) -> None:
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                self.returncode = 0
+                break
+            if pid:
+                self.returncode = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+                break
+            if deadline is not None and time.monotonic() >= deadline:
+                raise subprocess.TimeoutExpired(str(self.pid), timeout)
+            time.sleep(0.005)
+        return self.returncode
 
 
 class _Worker:
     def __init__(self, arena_: Arena):
         parent_sock, child_sock = socket.socketpair()
-        script = Path(__file__).with_name("emu_worker.py")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-I", str(script), str(child_sock.fileno()), str(arena_.fd), str(arena_.size),
-             str(os.getpid())],
-            pass_fds=(child_sock.fileno(), arena_.fd), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, close_fds=True)
+        if arena_.fd is not None:
+            script = Path(__file__).with_name("emu_worker.py")
+            self.proc = subprocess.Popen(
+                [sys.executable, "-I", str(script), str(child_sock.fileno()), str(arena_.fd), str(arena_.size),
+                 str(os.getpid())],
+                pass_fds=(child_sock.fileno(), arena_.fd), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL, close_fds=True)
+        else:
+            self.proc = _Forked(_fork_worker(child_sock.fileno(), parent_sock.fileno(), arena_.base))
         child_sock.close()
         self.sock = parent_sock
         self.job: Job | None = None
@@ -162,6 +208,25 @@ class _Worker:
         return f"exited with status {code}"
 
 
+def _fork_worker(child_fd: int, parent_fd: int, base: int) -> int:
+    """Fork a worker that inherits the device memory; in the child, serve and never return."""
+    parent = os.getpid()
+    pid = os.fork()
+    if pid:
+        return pid
+    try:   # the child: nothing of the harness's but the socket and the inherited mapping
+        os.close(parent_fd)
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        os.closerange(3, child_fd)
+        os.closerange(child_fd + 1, os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 4096)
+        from harness.runtime import emu_worker
+        emu_worker.serve(child_fd, base, parent)
+    finally:
+        os._exit(0)
+
+
 class Pool:
     """Worker processes that run kernel calls, at most one per core at a time."""
 
@@ -173,9 +238,11 @@ class Pool:
         self._next = 0
 
     # -- submitting
-    def submit(self, library: str, sha256: str, symbol: str, kinds: str, args: list, keep=()) -> Job:
+    def submit(self, library: str, sha256: str, symbol: str, kinds: str, args: list, keep=(), fault: int = 0) -> Job:
+        """Queue a call of `symbol` (pointer args as arena offsets); `fault`: the in-kernel fault
+        code switched on for this call (kernels/common/emu_faults.h), 0 for none."""
         self._next += 1
-        job = Job(self._next, (library, sha256), symbol, kinds, args, keep)
+        job = Job(self._next, (library, sha256), symbol, kinds, args, keep, fault)
         self.queue.append(job)
         self._pump()
         return job
@@ -196,7 +263,7 @@ class Pool:
                 self.queue.appendleft(job)
                 continue
             try:
-                w.send(("call", job.id, path, job.symbol, job.kinds, job.args))
+                w.send(("call", job.id, path, job.symbol, job.kinds, job.args, job.fault))
             except OSError:
                 self._retire(w)
                 self.queue.appendleft(job)
@@ -223,7 +290,7 @@ class Pool:
                 timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
                 ready, _, _ = select.select([w.sock for w in busy], [], [], timeout)
                 if not ready and deadline is not None and time.monotonic() >= deadline:
-                    self._stop(job, "stopped at the wall-clock deadline")
+                    self.stop(job, "stopped at the wall-clock deadline")
                     return False
                 for w in [w for w in busy if w.sock in ready]:
                     self._receive(w)
@@ -253,7 +320,10 @@ class Pool:
             job.keep = ()
             job.worker = None
 
-    def _stop(self, job: Job, why: str) -> None:
+    def stop(self, job: Job, why: str) -> None:
+        """Stop one call now: kill the process running it, or take it off the queue."""
+        if job.done:
+            return
         if job.worker is not None:
             self._retire(job.worker)
         elif job in self.queue:
@@ -306,7 +376,7 @@ class _Ops:
         self.fill_many = lib.fill_many
         self.fill_many.argtypes = [ctypes.c_int, P, P, ctypes.c_uint64, ctypes.c_int]
         self.copy_compare_many = lib.copy_compare_many
-        self.copy_compare_many.argtypes = [ctypes.c_int, P, P, P, P, P, P, ctypes.c_int]
+        self.copy_compare_many.argtypes = [ctypes.c_int, P, P, P, P, P, P, P, ctypes.c_int]
         self.copy_bytes = lib.copy_bytes
         self.copy_bytes.argtypes = [P, P, ctypes.c_size_t, ctypes.c_int]
         self.copy_bytes.restype = None
@@ -368,18 +438,20 @@ class BufferOps(_GenericBufferOps):
         import numpy as np
         if not items:
             return []
-        wants = [np.ascontiguousarray(np.asarray(w).reshape(-1), dtype=np.uint64) for _, w in items]
-        for (b, _), w in zip(items, wants):
+        items = [(*it, 0) if len(it) == 2 else tuple(it) for it in items]
+        wants = [np.ascontiguousarray(np.asarray(w).reshape(-1), dtype=np.uint64) for _, w, _ in items]
+        for (b, _, _), w in zip(items, wants):
             if w.size * 8 > b._dev.size:
                 raise RuntimeError("sync range exceeds the buffer")
         lib, base = ops(), arena().base
         n = len(items)
-        src = (_PTR * n)(*[base + b._arena_off for b, _ in items])
+        src = (_PTR * n)(*[base + b._arena_off for b, _, _ in items])
         exp = (_PTR * n)(*[w.ctypes.data for w in wants])
         cnt = (_U64 * n)(*[w.size for w in wants])
+        keys = (_U64 * n)(*[int(k) & 0xFFFFFFFFFFFFFFFF for _, _, k in items])
         bad = (_U64 * n)()
         first = (_I64 * n)()
-        lib.copy_compare_many(n, None, src, exp, cnt, bad, first, lib.threads)
-        for (b, _), w in zip(items, wants):
+        lib.copy_compare_many(n, None, src, exp, keys, cnt, bad, first, lib.threads)
+        for (b, _, _), w in zip(items, wants):
             b._dev_obj.now_ns += _pcie_s(w.size * 8) * 1e9
         return [(int(bad[i]), int(first[i])) for i in range(n)]

@@ -2,9 +2,10 @@
  * passes over memory as it can (harness/runtime/emulator.py, BufferOps):
  *
  *   fill_many          poison: every 64-bit word of each buffer := value
- *   copy_compare_many  comparison of the device copy with the expected words, counting
- *                      differing words and the first index of one; with host pointers,
- *                      fused with the device -> host copy (one pass), without them in place
+ *   copy_compare_many  comparison of the device copy (each word XOR the job's key) with the
+ *                      expected words, counting differing words and the first index of one;
+ *                      with host pointers fused with the device -> host copy (one pass),
+ *                      without them in place
  *   copy_bytes         a sync (host <-> device), split over the threads
  *
  * Work is split into pieces shared by up to `threads` POSIX threads. Python calls these
@@ -33,6 +34,7 @@ typedef struct {
   const uint64_t* exp;
   uint64_t n;        /* words in this piece */
   uint64_t base;     /* index of the piece's first word within its buffer */
+  uint64_t key;      /* XORed into every device word before it is compared */
   int job;
 } piece_t;
 
@@ -65,10 +67,11 @@ static void do_fill(const piece_t* p, uint64_t v) {
 }
 
 /* The words i..i+k of a piece, checked one by one (only where a block differed). */
-static uint64_t count_bad(const uint64_t* s, const uint64_t* e, uint64_t i, uint64_t k, int64_t* first) {
+static uint64_t count_bad(const uint64_t* s, const uint64_t* e, uint64_t key, uint64_t i, uint64_t k,
+                          int64_t* first) {
   uint64_t bad = 0;
   for (uint64_t j = i; j < i + k; ++j) {
-    if (s[j] != e[j]) {
+    if ((s[j] ^ key) != e[j]) {
       if (*first < 0) *first = (int64_t)j;
       ++bad;
     }
@@ -83,30 +86,32 @@ static uint64_t do_copy_compare(const piece_t* p, int64_t* first) {
   const uint64_t* s = p->src;
   const uint64_t* e = p->exp;
   uint64_t* d = p->dst;
+  const uint64_t key = p->key;
   uint64_t i = 0, n = p->n;
   if (!d) { /* in place: read the device copy and the expected words only */
     for (; i + 64 <= n; i += 64) {
       uint64_t diff = 0;
-      for (int j = 0; j < 64; ++j) diff |= s[i + j] ^ e[i + j];
-      if (diff) bad += count_bad(s, e, i, 64, first);
+      for (int j = 0; j < 64; ++j) diff |= s[i + j] ^ key ^ e[i + j];
+      if (diff) bad += count_bad(s, e, key, i, 64, first);
     }
-    return bad + count_bad(s, e, i, n - i, first);
+    return bad + count_bad(s, e, key, i, n - i, first);
   }
 #if HAVE_STREAM
   for (; i < n && ((uintptr_t)(d + i) & 15); ++i) {
     d[i] = s[i];
-    bad += count_bad(s, e, i, 1, first);
+    bad += count_bad(s, e, key, i, 1, first);
   }
   /* blocks of 64 words: copy (streamed) and OR the differences; look closer only where one differs */
   for (; i + 64 <= n; i += 64) {
     __m128i diff = _mm_setzero_si128();
+    const __m128i kk = _mm_set1_epi64x((long long)key);
     for (int j = 0; j < 64; j += 2) {
       __m128i v = _mm_loadu_si128((const __m128i*)(s + i + j));
       _mm_stream_si128((__m128i*)(d + i + j), v);
-      diff = _mm_or_si128(diff, _mm_xor_si128(v, _mm_loadu_si128((const __m128i*)(e + i + j))));
+      diff = _mm_or_si128(diff, _mm_xor_si128(_mm_xor_si128(v, kk), _mm_loadu_si128((const __m128i*)(e + i + j))));
     }
     if (_mm_movemask_epi8(_mm_cmpeq_epi8(diff, _mm_setzero_si128())) != 0xFFFF)
-      bad += count_bad(s, e, i, 64, first);
+      bad += count_bad(s, e, key, i, 64, first);
   }
   _mm_sfence();
 #else
@@ -115,14 +120,14 @@ static uint64_t do_copy_compare(const piece_t* p, int64_t* first) {
     for (int j = 0; j < 64; ++j) {
       uint64_t v = s[i + j];
       d[i + j] = v;
-      diff |= v ^ e[i + j];
+      diff |= v ^ key ^ e[i + j];
     }
-    if (diff) bad += count_bad(s, e, i, 64, first);
+    if (diff) bad += count_bad(s, e, key, i, 64, first);
   }
 #endif
   for (; i < n; ++i) {
     d[i] = s[i];
-    bad += count_bad(s, e, i, 1, first);
+    bad += count_bad(s, e, key, i, 1, first);
   }
   return bad;
 }
@@ -169,7 +174,7 @@ static int run(work_t* w, int threads) {
 }
 
 static piece_t* split(int jobs, uint64_t* const* dst, const uint64_t* const* src, const uint64_t* const* exp,
-                      const uint64_t* words, int* n_out) {
+                      const uint64_t* keys, const uint64_t* words, int* n_out) {
   int n = 0;
   for (int j = 0; j < jobs; ++j) n += (int)((words[j] + PIECE_WORDS - 1) / PIECE_WORDS);
   piece_t* ps = (piece_t*)calloc(n ? n : 1, sizeof(piece_t));
@@ -183,6 +188,7 @@ static piece_t* split(int jobs, uint64_t* const* dst, const uint64_t* const* src
       ps[k].exp = exp ? exp[j] + b : NULL;
       ps[k].n = len;
       ps[k].base = b;
+      ps[k].key = keys ? keys[j] : 0;
       ps[k].job = j;
       ++k;
     }
@@ -194,7 +200,7 @@ static piece_t* split(int jobs, uint64_t* const* dst, const uint64_t* const* src
 int fill_many(int jobs, uint64_t* const* dst, const uint64_t* words, uint64_t value, int threads) {
   work_t w;
   memset(&w, 0, sizeof w);
-  w.pieces = split(jobs, dst, NULL, NULL, words, &w.n_pieces);
+  w.pieces = split(jobs, dst, NULL, NULL, NULL, words, &w.n_pieces);
   if (!w.pieces) return -1;
   w.op = 0;
   w.value = value;
@@ -204,10 +210,10 @@ int fill_many(int jobs, uint64_t* const* dst, const uint64_t* words, uint64_t va
 }
 
 int copy_compare_many(int jobs, uint64_t* const* dst, const uint64_t* const* src, const uint64_t* const* exp,
-                      const uint64_t* words, uint64_t* bad, int64_t* first, int threads) {
+                      const uint64_t* keys, const uint64_t* words, uint64_t* bad, int64_t* first, int threads) {
   work_t w;
   memset(&w, 0, sizeof w);
-  w.pieces = split(jobs, dst, src, exp, words, &w.n_pieces);
+  w.pieces = split(jobs, dst, src, exp, keys, words, &w.n_pieces);
   if (!w.pieces) return -1;
   for (int j = 0; j < jobs; ++j) {
     bad[j] = 0;

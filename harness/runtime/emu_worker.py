@@ -1,14 +1,16 @@
 """A worker process of the emulator: runs native kernels, one call at a time.
 
-Started by harness.runtime.emulator (`python -I emu_worker.py SOCK_FD ARENA_FD ARENA_BYTES PARENT_PID`),
-never imported. Kernels run here, not in the harness's process, so that a timeout
+Started by harness.runtime.emu_native as `python -I emu_worker.py SOCK_FD ARENA_FD ARENA_BYTES
+PARENT_PID`, or (where the device memory cannot be a file) forked, running `serve`. Kernels run here, not in the harness's process, so that a timeout
 or Ctrl-C stops them at once (the harness kills this process) and a kernel that
 crashes (SIGSEGV, SIGBUS) fails its run instead of the harness.
 
 Device memory is the emulator's shared arena (a memfd), mapped here too: a pointer
 argument arrives as an offset into it. Messages are length-prefixed pickles over a
-Unix socket: ("call", job, library, symbol, argkinds, args) -> ("ok", job) or
-("err", job, text). Standard library only, so it starts in a few milliseconds.
+Unix socket: ("call", job, library, symbol, argkinds, args, fault) -> ("ok", job) or
+("err", job, text); `fault` is the in-kernel fault code switched on for that call
+(the library's `harness_emu_fault_<symbol>`, kernels/common/emu_faults.h), 0 for none.
+Standard library only, so it starts in a few milliseconds.
 """
 import ctypes
 import mmap
@@ -37,6 +39,12 @@ def _send(sock, msg):
 
 def main(argv):
     sock_fd, arena_fd, arena_bytes, parent = (int(x) for x in argv[1:5])
+    arena = mmap.mmap(arena_fd, arena_bytes)
+    return serve(sock_fd, ctypes.addressof(ctypes.c_char.from_buffer(arena)), parent)
+
+
+def serve(sock_fd: int, base: int, parent: int) -> int:
+    """The worker's loop: `base` is the address of the device memory in this process."""
     # Ctrl-C reaches the whole process group: the harness decides, and kills this process.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:   # die with the harness (PR_SET_PDEATHSIG = 1), even in the middle of a kernel
@@ -46,8 +54,6 @@ def main(argv):
     if os.getppid() != parent:
         return 0
     sock = socket.socket(fileno=sock_fd)
-    arena = mmap.mmap(arena_fd, arena_bytes)
-    base = ctypes.addressof(ctypes.c_char.from_buffer(arena))
     libs, fns = {}, {}
     while True:
         try:
@@ -57,16 +63,25 @@ def main(argv):
             return 0
         if msg[0] == "quit":
             return 0
-        _, job, lib, symbol, kinds, args = msg
+        _, job, lib, symbol, kinds, args, fault = msg
         try:
-            fn = fns.get((lib, symbol))
-            if fn is None:
+            entry = fns.get((lib, symbol))
+            if entry is None:
                 if lib not in libs:
                     libs[lib] = ctypes.CDLL(lib)
                 fn = getattr(libs[lib], symbol)
                 fn.restype = None
                 fn.argtypes = [ctypes.c_void_p if k == "p" else ctypes.c_uint32 for k in kinds]
-                fns[(lib, symbol)] = fn
+                try:
+                    selector = ctypes.c_int.in_dll(libs[lib], f"harness_emu_fault_{symbol}")
+                except ValueError:      # a kernel without fault hooks
+                    selector = None
+                entry = fns[(lib, symbol)] = (fn, selector)
+            fn, selector = entry
+            if selector is not None:
+                selector.value = fault
+            elif fault:
+                raise RuntimeError(f"{symbol} has no fault hooks, yet fault {fault} was asked for")
             fn(*[base + a if k == "p" else a for k, a in zip(kinds, args)])
             reply = ("ok", job)
         except Exception as exc:  # noqa: BLE001 - any failure is the run's, reported to the harness

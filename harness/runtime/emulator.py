@@ -21,32 +21,36 @@ the card where it matters for a benchmark:
   which CUs launched together run concurrently.
 
 Kernels run in worker processes (harness.runtime.emu_native): CUs launched
-together run on different cores, a kernel that crashes fails its run, and a wait
-stops the native code at once on Ctrl-C or when `device.wall_timeout_s` (seconds
-of host time, None: no bound) passes; the run then ends in ERT_CMD_STATE_TIMEOUT
-(or ABORT) with the reason in `run.detail`. Device memory is shared with those
-processes; host memory stays separate, as on the card.
+together run on different cores and a kernel that crashes fails its run. wait(ms)
+bounds the modeled time (as on the card) and the host's wall time of the native
+run: past it, or on Ctrl-C, the native code is stopped at once (its process is
+killed) and the run ends in ERT_CMD_STATE_TIMEOUT (or ABORT), with the reason in
+`run.detail`. Device memory is shared with those processes; host memory stays
+separate, as on the card.
 
-Faults for testing the error paths: set HARNESS_EMU_FAULT to `timeout`,
-`error` or `hang` (optionally `kind:kernel`, e.g. `error:gemm`).
+Faults for testing the error paths and the verification: HARNESS_EMU_FAULT (parsed by
+harness.runtime.faults): `timeout`, `error` and `hang` are played here; `operands:...`,
+`accumulate:fp16`, `skip_word`, `stale_rep` and `wrong_index` inside the native kernel,
+which then computes a wrong result (kernels/common/emu_faults.h), optionally `kind:kernel`.
 """
 from __future__ import annotations
 
 import ctypes
 import enum
 import json
-import os
 import time as _time
 from pathlib import Path
 
 import numpy as np
 
 from harness.designs import parse_cfg
+from harness.results import schema as _schema
 from harness.runtime import costs
 from harness.runtime import emu_native as _native
+from harness.runtime import faults as _faults
 
-EMULATED_DEVICE_NAME = "harness-emulated-u280"
-EMULATED_SHELL = "harness_emulated_u280"
+EMULATED_DEVICE_NAME = _schema.EMULATED_DEVICE_NAME
+EMULATED_SHELL = _schema.EMU_XSA_NAME
 _INT_MIN, _INT_MAX = -(2 ** 31), 2 ** 31 - 1      # a C++ int, what pyxrt's set_arg converts to
 _UINT_MAX = 2 ** 32 - 1                            # run.wait(unsigned int ms)
 
@@ -178,11 +182,11 @@ class device:
             raise RuntimeError(f"Device index {index} out of range: the emulator has 1 device")
         self._index = 0
         self._xclbin: xclbin | None = None
+        self._lib = None                                # the loaded library, read for its fault hooks only
         self._library: tuple[str, str] | None = None   # (path, sha256) of the loaded kernels
         self._bank_used: dict[str, int] = {}
         self._cu_free_ns: dict[str, float] = {}
         self.now_ns = 0.0          # the modeled device/host clock
-        self.wall_timeout_s: float | None = None       # host-time bound of one wait(), None: none
 
     # pyxrt API
     def load_xclbin(self, xb) -> uuid:
@@ -194,6 +198,14 @@ class device:
         if not library_matches(lib_path, sha):
             raise RuntimeError(f"{lib_path.name} does not match the SHA-256 recorded in {xb._path.name} "
                                "(missing, truncated, corrupted or from another build); rebuild it with `make emu`")
+        # Loaded here only to read which faults its kernels implement (its hash checked first);
+        # the kernels themselves run in the worker processes.
+        lib = ctypes.CDLL(str(lib_path))
+        # A fault naming a kernel this design lacks, or none of its kernels implements: refused here,
+        # before any run directory exists.
+        _faults.check_for_design(_faults.from_env(), xb._desc.get("design", xb._path.name),
+                                 {k["name"]: _fault_mask(lib, k["name"]) for k in xb._desc["kernels"]})
+        self._lib = lib
         self._library = (str(lib_path), sha)
         self._xclbin = xb
         self._cu_free_ns = {cu: 0.0 for cu in xb._connectivity}
@@ -209,7 +221,7 @@ class device:
         if key == xrt_info_device.name:
             return EMULATED_DEVICE_NAME
         if key == xrt_info_device.bdf:
-            return "emulated:0"
+            return f"{_schema.EMULATED_BDF_PREFIX}:0"
         if key == xrt_info_device.max_clock_frequency_mhz:
             return f"{plat.max_clock_mhz.value:g}"     # the largest shell clock, as XRT reports it
         if key == xrt_info_device.offline:
@@ -364,6 +376,7 @@ class kernel:
         self._dev, self._desc, self._name, self._cus = dev, desc, kname, cus
         self._library = dev._library
         self._kinds = "".join("p" if a["kind"] == "ptr" else "u" for a in desc["args"])
+        self._fault_mask = _fault_mask(dev._lib, kname)
 
     def group_id(self, argidx: int) -> int:
         _check_int(argidx, "group_id", _INT_MIN, _INT_MAX)
@@ -449,13 +462,16 @@ class run:
         cu = self._pick_cu()
         self._cu = cu
         dev = k._dev
-        self._fault = _fault_for(k._name)
+        spec = _faults.from_env()
+        self._fault = spec.kind if spec and not spec.in_kernel and spec.hits(k._name) else None
         self.detail = ""
         self._job = None
         self._stopped = False
         if self._fault != "hang":
+            code = spec.code if spec and spec.in_kernel and spec.hits(k._name) \
+                and k._fault_mask >> spec.code & 1 else 0
             path, sha = k._library
-            self._job = _native.pool().submit(path, sha, k._name, k._kinds, native, keep)
+            self._job = _native.pool().submit(path, sha, k._name, k._kinds, native, keep, fault=code)
         scalars = {a["name"]: (values[i] if a["kind"] != "ptr" else None) for i, a in enumerate(k._desc["args"])}
         banks = dev._xclbin._connectivity[cu]
         kernel_s = costs.kernel_time_s(k._desc, dev._xclbin._desc, scalars, banks)
@@ -466,22 +482,22 @@ class run:
         dev._cu_free_ns[cu] = self._end_ns
         self._state = ert_cmd_state.ERT_CMD_STATE_SUBMITTED
 
-    def _finish_native(self) -> bool:
-        """Wait for the kernel's native execution (wall-clock bound, Ctrl-C); False if it was stopped."""
+    def _finish_native(self, timeout_ms: int) -> bool:
+        """Wait for the kernel's native execution, at most timeout_ms of host time (0: as long as it
+        takes); False if it was stopped (deadline, crash) with the state and detail set."""
         job = self._job
         if job is None:
             return True
         dev = self._k._dev
         try:
-            return self._wait_native(job, dev)
+            return self._wait_native(job, timeout_ms)
         finally:
             if self._stopped:      # a stopped CU is free again (as after a reset on the card)
                 dev._cu_free_ns[self._cu] = dev.now_ns
 
-    def _wait_native(self, job, dev) -> bool:
+    def _wait_native(self, job, timeout_ms: int) -> bool:
         if not job.done:
-            limit = dev.wall_timeout_s
-            deadline = None if limit is None else _time.monotonic() + limit
+            deadline = _time.monotonic() + timeout_ms / 1e3 if timeout_ms else None
             try:
                 finished = _native.pool().wait(job, deadline)
             except KeyboardInterrupt:
@@ -490,10 +506,11 @@ class run:
                 raise
             if not finished:
                 self._state, self._stopped = ert_cmd_state.ERT_CMD_STATE_TIMEOUT, True
-                self.detail = (f"the emulated kernel was still running after {limit:g} s of host time and was "
-                               "stopped")
+                self.detail = (f"the emulated kernel was still running on the host after {timeout_ms} ms "
+                               "and was stopped")
+                self._k._dev.now_ns += timeout_ms * 1e6
                 # the launch has failed: stop its other kernels too instead of waiting out each one
-                _native.pool().abort("stopped: another kernel passed the host-time deadline")
+                _native.pool().abort("stopped: another kernel of the launch passed its deadline")
                 return False
         if job.error:
             self._state, self._stopped = ert_cmd_state.ERT_CMD_STATE_ERROR, True
@@ -501,20 +518,31 @@ class run:
             return False
         return True
 
+    def _stop_native(self, why: str) -> None:
+        """A run given up on (TIMEOUT) stops its native call too: nothing runs on for hours."""
+        if self._job is not None and not self._job.done:
+            _native.pool().stop(self._job, why)
+            self._k._dev._cu_free_ns[self._cu] = self._k._dev.now_ns
+
     def wait(self, timeout_ms: int = 0) -> ert_cmd_state:
         _check_int(timeout_ms, "wait", 0, _UINT_MAX)
         dev = self._k._dev
         if self._state == ert_cmd_state.ERT_CMD_STATE_NEW or self._stopped:
             return self._state
-        if not self._finish_native():
+        if self._state != ert_cmd_state.ERT_CMD_STATE_SUBMITTED:
             return self._state
         remaining = self._end_ns - dev.now_ns
+        # The timeout bounds the modeled time (as on the card) and the host's wall time of the native
+        # execution: a kernel that would run for hours on the host is given up on like a hung one.
         if self._fault in ("timeout", "hang") or (timeout_ms and remaining > timeout_ms * 1e6):
             if not timeout_ms:
                 raise RuntimeError("emulated kernel never completes and wait() has no timeout "
                                    "(on the card this call would block forever)")
+            self._stop_native("given up on: no completion within the timeout")
             dev.now_ns += timeout_ms * 1e6
             self._state = ert_cmd_state.ERT_CMD_STATE_TIMEOUT
+            return self._state
+        if not self._finish_native(timeout_ms):
             return self._state
         dev.now_ns = max(dev.now_ns, self._end_ns)
         self._state = (ert_cmd_state.ERT_CMD_STATE_ERROR if self._fault == "error"
@@ -536,24 +564,17 @@ def _check_int(value, fn: str, lo: int, hi: int) -> None:
                         f"supported: integer in [{lo}, {hi}]; invoked with: {value!r}")
 
 
-FAULTS = ("timeout", "error", "hang")
+FAULTS = _faults.RUN_FAULTS
 
 
 def check_fault_spec() -> None:
-    """Refuse a malformed HARNESS_EMU_FAULT before anything runs."""
-    spec = os.environ.get("HARNESS_EMU_FAULT", "").strip()
-    if spec and spec.partition(":")[0] not in FAULTS:
-        from harness.errors import UserError
-        raise UserError(f"HARNESS_EMU_FAULT={spec!r}: use one of {', '.join(FAULTS)}, optionally "
-                        "followed by :KERNEL, or unset it")
+    """Refuse a malformed HARNESS_EMU_FAULT before anything runs (UserError, one line)."""
+    _faults.from_env()
 
 
-def _fault_for(kernel_name: str) -> str | None:
-    spec = os.environ.get("HARNESS_EMU_FAULT", "").strip()
-    if not spec:
-        return None
-    kind, _, only = spec.partition(":")
-    if kind not in FAULTS:
-        raise RuntimeError(f"HARNESS_EMU_FAULT={spec!r}: use timeout, error or hang[:kernel]")
-    return kind if not only or only == kernel_name else None
-
+def _fault_mask(lib, kname: str) -> int:
+    """The in-kernel faults (bit 1 << code) kernel `kname` of a native library implements."""
+    try:
+        return int(ctypes.c_uint.in_dll(lib, f"harness_emu_faults_{kname}").value)
+    except ValueError:
+        return 0

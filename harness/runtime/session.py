@@ -68,6 +68,8 @@ class Session:
                 # XRT 2023.1 surface (and the emulator): load_xclbin + kernel(device, uuid, name).
                 self.uuid = rt.device.load_xclbin(self.xclbin)
                 self._ctx = None
+        except UserError:           # the emulator refusing HARNESS_EMU_FAULT for this design: as it says
+            raise
         except Exception as exc:  # noqa: BLE001 - XRT raises RuntimeError with its own text
             raise UserError(f"cannot load {path}: {str(exc).splitlines()[0] if str(exc) else exc}") from exc
         mems = self.xclbin.get_mems()
@@ -182,11 +184,12 @@ class Session:
             if st != done:
                 name = getattr(st, "name", str(st))
                 detail = getattr(r, "detail", "")      # the emulator says why; pyxrt runs have no such field
-                if detail:
-                    cause = detail
-                elif st == xrt.ert_cmd_state.ERT_CMD_STATE_TIMEOUT:
+                if st == xrt.ert_cmd_state.ERT_CMD_STATE_TIMEOUT:
                     cause = (f"no completion within {timeout_ms} ms: the kernel may be hung (bad size or "
-                             "address argument) or slower than expected; raise --timeout to wait longer")
+                             "address argument) or slower than expected; raise --timeout to wait longer"
+                             + (f" ({detail})" if detail else ""))
+                elif detail:
+                    cause = detail
                 else:
                     cause = ("the device reported an error: check `xrt-smi examine -r error` (`xbutil` before "
                              "XRT 2024.1) and dmesg; the card may need `xrt-smi reset`")
