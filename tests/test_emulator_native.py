@@ -20,6 +20,7 @@ from harness.designs import load_design, native
 from harness.errors import RunFailed, UserError
 from harness.runtime import emu_native, open_runtime
 from harness.runtime.buffers import BufferOps as GenericOps
+from harness.runtime.buffers import IndexWords
 from harness.runtime.session import Session
 
 FOREVER = 2 ** 32 - 1          # in-kernel repetitions: hours of native work
@@ -249,6 +250,13 @@ def test_poison_and_fetch_compare_agree_in_both_implementations(memcpy_session, 
         dev[:] = want
         dev[-1] ^= np.uint64(1 << 63)
         assert ops.fetch_compare([(b, want)]) == [(1, words - 1)], name
+        # words that must be their own index, under a key
+        key = 0x0123456789ABCDEF
+        dev[:] = np.arange(words, dtype=np.uint64) ^ np.uint64(key)
+        assert ops.fetch_compare([(b, IndexWords(words), key)]) == [(0, -1)], name
+        dev[words // 2] ^= np.uint64(4)
+        assert ops.fetch_compare([(b, IndexWords(words), key)]) == [(1, words // 2)], name
+        assert ops.fetch_compare([(b, IndexWords(words), 0)])[0][0] == words, name     # no key: all differ
 
 
 def test_poison_reaches_the_device_copy_the_kernel_reads(memcpy_session):

@@ -44,7 +44,7 @@ def test_sweep_writes_a_complete_verified_run(only_run, runs_dir, capsys):
 
 def test_failed_verification_is_recorded_and_never_used(only_run, runs_dir, monkeypatch):
     import harness.bench.memcpy as mc
-    monkeypatch.setattr(mc, "write_pattern", lambda n, reps=1: np.zeros(n * 8, np.uint64))
+    monkeypatch.setattr(mc, "write_expectation", lambda n, reps=1: (np.zeros(n * 8, np.uint64), 0))
     assert _run(runs_dir, "--sizes", "4K", "--direction", "write", "--pcs", "1") == 0
     run = load_run(only_run(runs_dir), require_verified=False)
     assert not run.samples["verified"].any()
@@ -131,6 +131,13 @@ def test_emulated_bandwidth_is_what_harness_predict_says(only_run, runs_dir, dir
 
 
 # ---------------------------------------------------------------- options, notes, progress (issue 14)
+@pytest.mark.parametrize("n_words,reps", [(1, 1), (3, 2), (1000, 7), (4096, 1024)])
+def test_the_write_expectation_is_the_write_pattern(n_words, reps):
+    from harness.bench import memcpy as mc
+    words, key = mc.write_expectation(n_words, reps)
+    assert np.array_equal(words.array() ^ np.uint64(key), mc.write_pattern(n_words, reps))
+
+
 def test_direction_takes_a_comma_list_like_pcs(only_run, runs_dir):
     assert _run(runs_dir, "--sizes", "4K", "--direction", "read,copy", "--pcs", "2") == 0
     run = load_run(only_run(runs_dir))

@@ -24,6 +24,7 @@ from harness.designs import load_design
 from harness.designs.codes import memcpy_modes
 from harness.errors import UserError
 from harness.runtime import open_runtime
+from harness.runtime.buffers import IndexWords
 from harness.runtime.session import Session
 
 KERNEL = "bw_memcpy"
@@ -46,6 +47,15 @@ SAMPLE_COLUMNS = schema.MEMCPY.sample_columns
 def write_pattern(n_words: int, reps: int = 1) -> np.ndarray:
     """What mode `write` leaves: word i, lane j = ((i << 3) | j) ^ key ^ rk(reps - 1), flattened."""
     return reference.memcpy_write_pattern(n_words, reps).reshape(-1)
+
+
+def write_expectation(n_words: int, reps: int = 1) -> tuple[IndexWords, int]:
+    """write_pattern(n_words, reps) as (expected words, XOR key) for Session.fetch_compare: lane j
+    of word i is flat 64-bit word w = 8i + j = (i << 3) | j, so the pattern's word w is
+    w ^ WRITE_KEY ^ rk(reps - 1): the output XOR that key must be its own index (the emulator
+    then compares without reading a pattern array; tests/test_memcpy_bench.py checks the identity)."""
+    key = np.uint64(reference.WRITE_KEY) ^ reference.memcpy_rep_key(max(reps, 1) - 1)
+    return IndexWords(n_words * 8), int(key)
 
 
 def read_checksum(words: np.ndarray, reps: int) -> np.ndarray:
@@ -158,8 +168,6 @@ class _Buffers:
             np.bitwise_xor(base, np.uint64(cu) * np.uint64(0x0101010101010101), out=h)
             self.host_in.append(h)
         del base
-        writes = [p.bytes_per_pc for p in points if p.direction == "write"]
-        self.pattern = write_pattern(max(writes) // WORD_BYTES) if writes else None
 
 
 # ---------------------------------------------------------------- the bench
@@ -235,14 +243,14 @@ def _run_point(opts, sess, writer, bar, bufs: _Buffers, point, pt: MemcpyPoint, 
     label = point_label(pt)
     bar.point(label)
     ins, outs = bufs.ins[:cus], bufs.outs[:cus]
-    # What each CU must leave in `out` (expected words, XOR key of the last repetition): read a
-    # checksum; write the index pattern and copy the input, each XORed with rk(reps - 1).
-    key = int(reference.memcpy_copy_key(reps))
+    # What each CU must leave in `out` (expected words, XOR key): read a checksum; write the index
+    # pattern of the last repetition; copy the input keyed by the last repetition.
     if direction == "read":
         expected = [(read_checksum(h[:size // 8], reps), 0) for h in bufs.host_in[:cus]]
     elif direction == "write":
-        expected = [(bufs.pattern[:size // 8], key)] * cus
+        expected = [write_expectation(n_words, reps)] * cus
     else:
+        key = int(reference.memcpy_copy_key(reps))
         expected = [(h[:size // 8], key) for h in bufs.host_in[:cus]]
     out_bytes = expected[0][0].size * 8
     runs = [sess.run(KERNEL, cu, [ins[cu], outs[cu], n_words, reps, DIRECTIONS[direction]]) for cu in range(cus)]

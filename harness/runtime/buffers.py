@@ -3,8 +3,9 @@
 - `poison`: make the first bytes of each output buffer, on the device, a 64-bit
   word no correct result takes, so a launch that skips a word cannot pass;
 - `fetch_compare`: sync each output from the device and compare it, word for
-  word, with the expected words (each output word XORed with the item's key first,
-  0 by default): (differing words, first differing word) per buffer.
+  word, with the expected words (an array, or IndexWords; each output word XORed
+  with the item's key first, 0 by default): (differing words, first differing word)
+  per buffer.
   Afterwards the host copy of an output is not to be relied on (Session.from_device
   fetches it): here it holds the output, the emulator's version leaves it as it was.
 
@@ -14,6 +15,23 @@ computes the same results on the device copy, in fewer passes over memory, in
 native code on every core. Runtime.buffers holds the one that goes with the mode.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class IndexWords:
+    """Expected words that are their own index (word w is w, n words): a pattern the emulator
+    compares against without reading an array for it."""
+    n: int
+
+    @property
+    def size(self) -> int:
+        return self.n
+
+    def array(self):
+        import numpy as np
+        return np.arange(self.n, dtype=np.uint64)
 
 
 class BufferOps:
@@ -36,7 +54,7 @@ class BufferOps:
         out = []
         for item in items:
             b, want, key = (*item, 0) if len(item) == 2 else item
-            want = np.asarray(want, dtype=np.uint64).reshape(-1)
+            want = want.array() if isinstance(want, IndexWords) else np.asarray(want, dtype=np.uint64).reshape(-1)
             b.sync(from_dev, want.size * 8, 0)
             got = np.frombuffer(b.map(), np.uint64, count=want.size)
             diff = (got ^ np.uint64(key)) != want if key else got != want

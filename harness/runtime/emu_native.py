@@ -33,6 +33,7 @@ import time
 from pathlib import Path
 
 from harness.runtime.buffers import BufferOps as _GenericBufferOps
+from harness.runtime.buffers import IndexWords
 
 ARENA_BYTES = 1 << 40          # virtual: pages exist only where buffers are touched
 ALIGN = 1 << 12
@@ -375,8 +376,8 @@ class _Ops:
         P = ctypes.c_void_p
         self.fill_many = lib.fill_many
         self.fill_many.argtypes = [ctypes.c_int, P, P, ctypes.c_uint64, ctypes.c_int]
-        self.copy_compare_many = lib.copy_compare_many
-        self.copy_compare_many.argtypes = [ctypes.c_int, P, P, P, P, P, P, P, ctypes.c_int]
+        self.compare_many = lib.compare_many
+        self.compare_many.argtypes = [ctypes.c_int, P, P, P, P, P, P, ctypes.c_int]
         self.copy_bytes = lib.copy_bytes
         self.copy_bytes.argtypes = [P, P, ctypes.c_size_t, ctypes.c_int]
         self.copy_bytes.restype = None
@@ -439,19 +440,20 @@ class BufferOps(_GenericBufferOps):
         if not items:
             return []
         items = [(*it, 0) if len(it) == 2 else tuple(it) for it in items]
-        wants = [np.ascontiguousarray(np.asarray(w).reshape(-1), dtype=np.uint64) for _, w, _ in items]
+        wants = [w if isinstance(w, IndexWords) else np.ascontiguousarray(np.asarray(w).reshape(-1), dtype=np.uint64)
+                 for _, w, _ in items]
         for (b, _, _), w in zip(items, wants):
             if w.size * 8 > b._dev.size:
                 raise RuntimeError("sync range exceeds the buffer")
         lib, base = ops(), arena().base
         n = len(items)
         src = (_PTR * n)(*[base + b._arena_off for b, _, _ in items])
-        exp = (_PTR * n)(*[w.ctypes.data for w in wants])
+        exp = (_PTR * n)(*[None if isinstance(w, IndexWords) else w.ctypes.data for w in wants])
         cnt = (_U64 * n)(*[w.size for w in wants])
         keys = (_U64 * n)(*[int(k) & 0xFFFFFFFFFFFFFFFF for _, _, k in items])
         bad = (_U64 * n)()
         first = (_I64 * n)()
-        lib.copy_compare_many(n, None, src, exp, keys, cnt, bad, first, lib.threads)
+        lib.compare_many(n, src, exp, keys, cnt, bad, first, lib.threads)
         for (b, _, _), w in zip(items, wants):
             b._dev_obj.now_ns += _pcie_s(w.size * 8) * 1e9
         return [(int(bad[i]), int(first[i])) for i in range(n)]

@@ -2,10 +2,9 @@
  * passes over memory as it can (harness/runtime/emulator.py, BufferOps):
  *
  *   fill_many          poison: every 64-bit word of each buffer := value
- *   copy_compare_many  comparison of the device copy (each word XOR the job's key) with the
- *                      expected words, counting differing words and the first index of one;
- *                      with host pointers fused with the device -> host copy (one pass),
- *                      without them in place
+ *   compare_many       the device words (each XOR the job's key) against the expected words,
+ *                      or against their own index where no expected array is given (one
+ *                      read pass); counts differing words and finds the first
  *   copy_bytes         a sync (host <-> device), split over the threads
  *
  * Work is split into pieces shared by up to `threads` POSIX threads. Python calls these
@@ -29,8 +28,8 @@ extern "C" {
 #define PIECE_WORDS (1u << 17) /* 1 MiB of 64-bit words: large enough to amortise, small enough to balance */
 
 typedef struct {
-  uint64_t* dst;
-  const uint64_t* src;
+  uint64_t* dst;      /* fill */
+  const uint64_t* src; /* compare: the device words */
   const uint64_t* exp;
   uint64_t n;        /* words in this piece */
   uint64_t base;     /* index of the piece's first word within its buffer */
@@ -43,7 +42,7 @@ typedef struct {
   int n_pieces;
   int next;          /* next piece to take (under lock) */
   pthread_mutex_t lock;
-  int op;            /* 0 fill, 1 copy_compare */
+  int op;            /* 0 fill, 1 compare */
   uint64_t value;
   uint64_t* bad;     /* per job: differing words */
   int64_t* first;    /* per job: first differing index, -1 if none */
@@ -66,12 +65,14 @@ static void do_fill(const piece_t* p, uint64_t v) {
   for (; i < n; ++i) d[i] = v;
 }
 
+/* Word j of a piece as it should be: the expected array's, or (no array) its index in the buffer. */
+static inline uint64_t want(const piece_t* p, uint64_t j) { return p->exp ? p->exp[j] : p->base + j; }
+
 /* The words i..i+k of a piece, checked one by one (only where a block differed). */
-static uint64_t count_bad(const uint64_t* s, const uint64_t* e, uint64_t key, uint64_t i, uint64_t k,
-                          int64_t* first) {
+static uint64_t count_bad(const piece_t* p, uint64_t i, uint64_t k, int64_t* first) {
   uint64_t bad = 0;
   for (uint64_t j = i; j < i + k; ++j) {
-    if ((s[j] ^ key) != e[j]) {
+    if ((p->src[j] ^ p->key) != want(p, j)) {
       if (*first < 0) *first = (int64_t)j;
       ++bad;
     }
@@ -79,57 +80,23 @@ static uint64_t count_bad(const uint64_t* s, const uint64_t* e, uint64_t key, ui
   return bad;
 }
 
-/* returns differing words; *first = index of the first one within the piece, or -1 */
-static uint64_t do_copy_compare(const piece_t* p, int64_t* first) {
-  uint64_t bad = 0;
+/* Differing words of a piece; *first = index of the first one within the piece, or -1.
+ * Blocks of 64 words are OR-reduced; only a block that differs is looked at word by word. */
+static uint64_t do_compare(const piece_t* p, int64_t* first) {
+  uint64_t bad = 0, i = 0;
+  const uint64_t n = p->n, key = p->key, *s = p->src, *e = p->exp;
   *first = -1;
-  const uint64_t* s = p->src;
-  const uint64_t* e = p->exp;
-  uint64_t* d = p->dst;
-  const uint64_t key = p->key;
-  uint64_t i = 0, n = p->n;
-  if (!d) { /* in place: read the device copy and the expected words only */
-    for (; i + 64 <= n; i += 64) {
-      uint64_t diff = 0;
-      for (int j = 0; j < 64; ++j) diff |= s[i + j] ^ key ^ e[i + j];
-      if (diff) bad += count_bad(s, e, key, i, 64, first);
-    }
-    return bad + count_bad(s, e, key, i, n - i, first);
-  }
-#if HAVE_STREAM
-  for (; i < n && ((uintptr_t)(d + i) & 15); ++i) {
-    d[i] = s[i];
-    bad += count_bad(s, e, key, i, 1, first);
-  }
-  /* blocks of 64 words: copy (streamed) and OR the differences; look closer only where one differs */
-  for (; i + 64 <= n; i += 64) {
-    __m128i diff = _mm_setzero_si128();
-    const __m128i kk = _mm_set1_epi64x((long long)key);
-    for (int j = 0; j < 64; j += 2) {
-      __m128i v = _mm_loadu_si128((const __m128i*)(s + i + j));
-      _mm_stream_si128((__m128i*)(d + i + j), v);
-      diff = _mm_or_si128(diff, _mm_xor_si128(_mm_xor_si128(v, kk), _mm_loadu_si128((const __m128i*)(e + i + j))));
-    }
-    if (_mm_movemask_epi8(_mm_cmpeq_epi8(diff, _mm_setzero_si128())) != 0xFFFF)
-      bad += count_bad(s, e, key, i, 64, first);
-  }
-  _mm_sfence();
-#else
   for (; i + 64 <= n; i += 64) {
     uint64_t diff = 0;
-    for (int j = 0; j < 64; ++j) {
-      uint64_t v = s[i + j];
-      d[i + j] = v;
-      diff |= v ^ key ^ e[i + j];
+    if (e) {
+      for (int j = 0; j < 64; ++j) diff |= s[i + j] ^ key ^ e[i + j];
+    } else {
+      const uint64_t w = p->base + i;
+      for (int j = 0; j < 64; ++j) diff |= s[i + j] ^ key ^ (w + (uint64_t)j);
     }
-    if (diff) bad += count_bad(s, e, key, i, 64, first);
+    if (diff) bad += count_bad(p, i, 64, first);
   }
-#endif
-  for (; i < n; ++i) {
-    d[i] = s[i];
-    bad += count_bad(s, e, key, i, 1, first);
-  }
-  return bad;
+  return bad + count_bad(p, i, n - i, first);
 }
 
 static void* worker(void* arg) {
@@ -144,7 +111,7 @@ static void* worker(void* arg) {
       do_fill(p, w->value);
     } else {
       int64_t f;
-      uint64_t b = do_copy_compare(p, &f);
+      uint64_t b = do_compare(p, &f);
       if (b) {
         pthread_mutex_lock(&w->lock);
         w->bad[p->job] += b;
@@ -175,6 +142,7 @@ static int run(work_t* w, int threads) {
 
 static piece_t* split(int jobs, uint64_t* const* dst, const uint64_t* const* src, const uint64_t* const* exp,
                       const uint64_t* keys, const uint64_t* words, int* n_out) {
+  /* exp[j] may be NULL: job j's expected word w is w itself */
   int n = 0;
   for (int j = 0; j < jobs; ++j) n += (int)((words[j] + PIECE_WORDS - 1) / PIECE_WORDS);
   piece_t* ps = (piece_t*)calloc(n ? n : 1, sizeof(piece_t));
@@ -185,7 +153,7 @@ static piece_t* split(int jobs, uint64_t* const* dst, const uint64_t* const* src
       uint64_t len = words[j] - b < PIECE_WORDS ? words[j] - b : PIECE_WORDS;
       ps[k].dst = dst ? dst[j] + b : NULL;
       ps[k].src = src ? src[j] + b : NULL;
-      ps[k].exp = exp ? exp[j] + b : NULL;
+      ps[k].exp = exp && exp[j] ? exp[j] + b : NULL;
       ps[k].n = len;
       ps[k].base = b;
       ps[k].key = keys ? keys[j] : 0;
@@ -209,11 +177,11 @@ int fill_many(int jobs, uint64_t* const* dst, const uint64_t* words, uint64_t va
   return 0;
 }
 
-int copy_compare_many(int jobs, uint64_t* const* dst, const uint64_t* const* src, const uint64_t* const* exp,
-                      const uint64_t* keys, const uint64_t* words, uint64_t* bad, int64_t* first, int threads) {
+int compare_many(int jobs, const uint64_t* const* src, const uint64_t* const* exp, const uint64_t* keys,
+                 const uint64_t* words, uint64_t* bad, int64_t* first, int threads) {
   work_t w;
   memset(&w, 0, sizeof w);
-  w.pieces = split(jobs, dst, src, exp, keys, words, &w.n_pieces);
+  w.pieces = split(jobs, NULL, src, exp, keys, words, &w.n_pieces);
   if (!w.pieces) return -1;
   for (int j = 0; j < jobs; ++j) {
     bad[j] = 0;

@@ -95,7 +95,7 @@ extern "C" void bw_memcpy(const ap_uint<512>* in, ap_uint<512>* out,
         }
       }
     }
-    out[0] = hlsc::pack_u64x8(sum);
+    hlsc::store_u64x8(out[0], sum);
   } else if (mode == MEMCPY_MODE_WRITE) {
   write_reps:
     for (unsigned int r = 0; r < reps; ++r) {
@@ -113,7 +113,7 @@ extern "C" void bw_memcpy(const ap_uint<512>* in, ap_uint<512>* out,
 #pragma HLS UNROLL
           lane[j] = ((idx << 3) | (uint64_t)j) ^ MEMCPY_WRITE_KEY ^ rk;
         }
-        out[i] = hlsc::pack_u64x8(lane);
+        hlsc::store_u64x8(out[i], lane);
       }
     }
   } else if (mode == MEMCPY_MODE_COPY) {
@@ -133,7 +133,7 @@ extern "C" void bw_memcpy(const ap_uint<512>* in, ap_uint<512>* out,
 #pragma HLS UNROLL
           lane[j] ^= rk;
         }
-        out[i] = hlsc::pack_u64x8(lane);
+        hlsc::store_u64x8(out[i], lane);
       }
     }
   }
