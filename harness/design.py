@@ -69,6 +69,12 @@ class Kernel:
     cus: int
     params: dict
     args: list[Arg]
+    slr: str | None = None       # placement template, e.g. 'SLR{cu}'
+
+    def slr_for(self, cu: int) -> str | None:
+        if self.slr is None:
+            return None
+        return re.sub(r"\{([^}]*)\}", lambda m: str(_eval_index(m.group(1), cu)), self.slr)
 
     def cu_names(self) -> list[str]:
         return [f"{self.name}_{i + 1}" for i in range(self.cus)]
@@ -123,6 +129,10 @@ class Design:
                 for a in k.args:
                     if a.kind == "ptr":
                         lines.append(f"sp={cu}.{a.name}:{a.bank_for(ci)}")
+        for k in self.kernels.values():
+            for ci, cu in enumerate(k.cu_names()):
+                if k.slr is not None:
+                    lines.append(f"slr={cu}:{k.slr_for(ci)}")
         return "\n".join(lines) + "\n"
 
     def to_context(self) -> dict:
@@ -215,11 +225,33 @@ def load_design(name: str, dtype: str | None = None) -> Design:
         args = [Arg(a["name"], a["kind"], a.get("bank"), a.get("width_bits"), bool(a.get("shared", False)))
                 for a in k.get("args", [])]
         kernels[kname] = Kernel(kname, k["source"], k.get("model", kname), int(k.get("cus", 1)),
-                                dict(k.get("params", {})), args)
+                                dict(k.get("params", {})), args, k.get("slr"))
+        kernels[kname].params.update(_slr_budgets(kernels[kname], base))
     xname = raw.get("name", base).format(dtype=dtype)
     d = Design(base, xname, float(raw.get("freq_mhz", 300)), params, kernels, dtype, dict(variants))
     d.validate(_platform_bank_tags())
     return d
+
+
+SLR_BUDGET_PARAMS = {"dsp": "SLR_DSP_BUDGET", "bram18": "SLR_BRAM18_BUDGET", "uram": "SLR_URAM_BUDGET"}
+
+
+def _slr_budgets(k: Kernel, base: str) -> dict:
+    """-D flags of the smallest per-SLR budget of the SLRs a kernel's CUs are placed in (the platform's table)."""
+    if k.slr is None:
+        return {}
+    from harness.model import load_platform
+    plat = load_platform("u280")
+    out = {}
+    for ci in range(k.cus):
+        try:
+            res = plat.slr(k.slr_for(ci))
+        except UserError as exc:
+            raise UserError(f"{base}.toml: {k.name} CU {ci + 1}: {exc}") from None
+        for key, flag in SLR_BUDGET_PARAMS.items():
+            v = int(res[key].value)
+            out[flag] = min(out.get(flag, v), v)
+    return out
 
 
 def _platform_bank_tags() -> set[str]:

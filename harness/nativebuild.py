@@ -27,7 +27,7 @@ from harness.errors import UserError
 
 BUILD_DIR = REPO_ROOT / "build" / "emu"
 CXX = os.environ.get("CXX", "g++")
-CXXFLAGS = ["-O2", "-fPIC", "-shared", "-std=c++17", "-Wno-unknown-pragmas"]
+CXXFLAGS = ["-O3", "-ffp-contract=off", "-fPIC", "-shared", "-std=c++17", "-Wno-unknown-pragmas"]
 EMU_XCLBIN_FORMAT = "harness-emu-xclbin/1"
 
 

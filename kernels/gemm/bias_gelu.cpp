@@ -1,65 +1,78 @@
 // bias_gelu -- the unfused epilogue: reads a GEMM output C from memory,
 // applies the same epilogue as the fused gemm kernel (epilogue.h) and writes
-// the result.  Built in the same design as gemm, with the same dtype params.
+// the result.  Built in the same design as gemm, with the same parameters.
 //
-// Kernel name (v++ -k, XRT): bias_gelu.  Arguments (XRT order):
-//   in       const out_t*   m_axi gmem0  row-major M x N (C of the GEMM)
-//   bias     const elem_t*  m_axi gmem1  N elements (not read when epilogue == 0)
-//   out      out_t*         m_axi gmem2  row-major M x N (may be the same buffer
-//                                        as `in`: each element is read before
-//                                        it is written)
+// Kernel name (v++ -k, XRT): bias_gelu.  Arguments (XRT order), ports ap_uint<512>:
+//   in       m_axi gmemIn    M x N 32-bit elements in gemm's packed C layout (per N tile of TN
+//                            columns a row-major block of M rows x ceil(nv/16) words)
+//   bias     m_axi gmemBias  N input elements, zero-padded to whole words
+//                            (not read when epilogue == 0)
+//   out      m_axi gmemOut   like `in` (may be the same buffer: each word is read
+//                            before it is written)
 //   M, N     uint32
-//   epilogue uint32         0 copy, 1 + bias, 2 + bias then GELU; > 2: nothing is done
+//   epilogue uint32          0 copy, 1 + bias, 2 + bias then GELU; > 2: nothing is done
 //
-// Structure: for each row, one II=1 loop of ceil(N/LC) iterations, each
-// reading LC consecutive elements of in[] and bias[] (two bursts) and writing
-// LC elements of out[] (one burst); LC = GEMM_LANES_C = 16 (one 512-bit word of
-// 32-bit out_t).  Lanes past the end of the row are neither read nor written.
-// ~M*(ceil(N/16) + L) cycles; see README.md.
+// Structure: for each block of TN columns: load the block's bias (one burst),
+// then the block's M x ceil(nv/16) words as one sequential stream.  16 outputs
+// per word; with an epilogue a word takes 16 / GEMM_EPI_LANES cycles (the fused
+// kernel's epilogue rate), otherwise one.
 #include "epilogue.h"
 
-extern "C" void bias_gelu(const out_t* in, const elem_t* bias, out_t* out,
+static inline unsigned int ew_cdivu(unsigned int a, unsigned int b) { return (a + b - 1) / b; }
+
+static inline word_t ew_word(const word_t& src, const raw_t* bias_row, unsigned int epi) {
+#pragma HLS INLINE
+  uint32_t v[LC];
+  mac_unpack<uint32_t, LC>(src, v);
+  for (int l = 0; l < LC; ++l) {
+#pragma HLS UNROLL
+    v[l] = gemm_epilogue(v[l], bias_row[l], epi);
+  }
+  return mac_pack<uint32_t, LC>(v);
+}
+
+extern "C" void bias_gelu(const word_t* in, const word_t* bias, word_t* out,
                           unsigned int M, unsigned int N, unsigned int epilogue) {
-#pragma HLS INTERFACE m_axi port=in offset=slave bundle=gmem0 max_widen_bitwidth=512 max_read_burst_length=64 num_read_outstanding=16
-#pragma HLS INTERFACE m_axi port=bias offset=slave bundle=gmem1 max_widen_bitwidth=512 max_read_burst_length=64 num_read_outstanding=16
-#pragma HLS INTERFACE m_axi port=out offset=slave bundle=gmem2 max_widen_bitwidth=512 max_write_burst_length=64 num_write_outstanding=16
-#pragma HLS INTERFACE s_axilite port=in
-#pragma HLS INTERFACE s_axilite port=bias
-#pragma HLS INTERFACE s_axilite port=out
+HLSC_PRAGMA(HLS INTERFACE m_axi port=in offset=slave bundle=gmemIn max_read_burst_length=GEMM_BURST num_read_outstanding=GEMM_OUTSTANDING)
+HLSC_PRAGMA(HLS INTERFACE m_axi port=bias offset=slave bundle=gmemBias max_read_burst_length=GEMM_BURST num_read_outstanding=GEMM_OUTSTANDING)
+HLSC_PRAGMA(HLS INTERFACE m_axi port=out offset=slave bundle=gmemOut max_write_burst_length=GEMM_BURST num_write_outstanding=GEMM_OUTSTANDING)
 #pragma HLS INTERFACE s_axilite port=M
 #pragma HLS INTERFACE s_axilite port=N
 #pragma HLS INTERFACE s_axilite port=epilogue
 #pragma HLS INTERFACE s_axilite port=return
 
-  if (epilogue > GEMM_EPI_BIAS_GELU) return;
-
-rows:
-  for (unsigned int m = 0; m < M; ++m) {
-#pragma HLS LOOP_TRIPCOUNT min=1 max=1024 avg=64
-    const out_t* src = in + (unsigned long)m * N;
-    out_t* dst = out + (unsigned long)m * N;
-    const unsigned int segs = (N + GEMM_OUT_LANES - 1) / GEMM_OUT_LANES;
-    if (epilogue == GEMM_EPI_NONE) {
-    copy_row:
-      for (unsigned int s = 0; s < segs; ++s) {
+  if (epilogue > GEMM_EPI_BIAS_GELU || M == 0 || N == 0) return;
+  raw_t bias_buf[TN];
+  HLSC_PRAGMA(HLS ARRAY_PARTITION variable=bias_buf cyclic factor=MAC_IN_LANES dim=1)
+blocks:
+  for (unsigned int n0 = 0; n0 < N; n0 += TN) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=16 avg=2
+    const unsigned int nv = N - n0 < (unsigned int)TN ? N - n0 : TN;
+    if (epilogue != GEMM_EPI_NONE) {
+    load_bias:
+      for (unsigned int w = 0; w < ew_cdivu(nv, LA); ++w) {
 #pragma HLS PIPELINE II=1
-#pragma HLS LOOP_TRIPCOUNT min=1 max=256 avg=64
-        for (int l = 0; l < GEMM_OUT_LANES; ++l) {
-#pragma HLS UNROLL
-          const unsigned int n = s * GEMM_OUT_LANES + l;
-          if (n < N) dst[n] = src[n];
-        }
+HLSC_PRAGMA(HLS LOOP_TRIPCOUNT min=1 max=TNW)
+        mac_unpack<raw_t, LA>(bias[n0 / LA + w], &bias_buf[w * LA]);
+      }
+    }
+    const unsigned int nw = ew_cdivu(nv, LC);
+    const unsigned long base = (unsigned long)M * (n0 / LC);
+    unsigned int w = 0;
+    if (epilogue == GEMM_EPI_NONE) {
+    copy_block:
+      for (unsigned long it = 0; it < (unsigned long)M * nw; ++it) {
+#pragma HLS PIPELINE II=1
+#pragma HLS LOOP_TRIPCOUNT min=1 max=65536 avg=4096
+        out[base + it] = in[base + it];
       }
     } else {
-    epi_row:
-      for (unsigned int s = 0; s < segs; ++s) {
-#pragma HLS PIPELINE II=1
-#pragma HLS LOOP_TRIPCOUNT min=1 max=256 avg=64
-        for (int l = 0; l < GEMM_OUT_LANES; ++l) {
-#pragma HLS UNROLL
-          const unsigned int n = s * GEMM_OUT_LANES + l;
-          if (n < N) dst[n] = gemm_epilogue(src[n], bias[n], epilogue);
-        }
+    epi_block:
+      for (unsigned long it = 0; it < (unsigned long)M * nw; ++it) {
+HLSC_PRAGMA(HLS PIPELINE II=LC/GEMM_EPI_LANES)
+#pragma HLS LOOP_TRIPCOUNT min=1 max=65536 avg=4096
+        out[base + it] = ew_word(in[base + it], &bias_buf[w * LC], epilogue);
+        if (++w == nw) w = 0;
       }
     }
   }
