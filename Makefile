@@ -1,7 +1,7 @@
 # Alveo U280 benchmark harness. `make help` lists every target and variable.
 #
 # Kernel build facts (data types, burst lengths, CU counts, banks) live only in
-# kernels/designs/*.toml; this Makefile reads them through `python -m harness.design`.
+# kernels/designs/*.toml; this Makefile reads them through `python -m harness.designs`.
 
 SHELL      := /bin/bash
 PYTHON     ?= python3
@@ -23,7 +23,7 @@ ifneq ($(TARGET),hw)
 VPP_DEBUG  := -g
 endif
 # The design files are read with the .venv interpreter when it exists (it has tomli on 3.10).
-DESIGN_PY  = PYTHONPATH=$(CURDIR) $(if $(wildcard $(PY)),$(PY),$(PYTHON)) -m harness.design
+DESIGN_PY  = PYTHONPATH=$(CURDIR) $(if $(wildcard $(PY)),$(PY),$(PYTHON)) -m harness.designs
 
 .DEFAULT_GOAL := help
 .PHONY: help install emu demo test xclbin emconfig check-vitis check-xrt check-target clean distclean
@@ -64,10 +64,10 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 emu: $(STAMP)
-	$(PY) -m harness.nativebuild
+	$(PY) -m harness.designs.native
 
 demo: $(STAMP)
-	$(PY) -m harness.demo
+	$(PY) -m harness demo
 
 test: $(STAMP)
 	$(PY) -m pytest
@@ -85,7 +85,7 @@ check-target:
 
 # The design facts as make variables, generated from kernels/designs/*.toml.
 ifneq ($(filter xclbin emconfig build/%,$(MAKECMDGOALS)),)
-build/designs.mk: $(wildcard kernels/designs/*.toml) harness/design.py
+build/designs.mk: $(wildcard kernels/designs/*.toml) $(wildcard harness/designs/*.py)
 	@mkdir -p $(@D)
 	@$(DESIGN_PY) mk > $@.tmp && mv $@.tmp $@
 include build/designs.mk
@@ -104,7 +104,7 @@ endef
 
 # Link with the connectivity file rendered from the design, then package.
 define DESIGN_RULE
-$(BUILD)/$(1).cfg: $$(DESIGN_$(1)_FILE) harness/design.py
+$(BUILD)/$(1).cfg: $$(DESIGN_$(1)_FILE) harness/designs/files.py
 	@mkdir -p $$(@D)
 	$(DESIGN_PY) cfg $(1) > $$@.tmp && mv $$@.tmp $$@
 $(BUILD)/$(1).xclbin: $(foreach k,$(DESIGN_$(1)_KERNELS),$(TEMP)/$(1)/$(k).xo) $(BUILD)/$(1).cfg | check-target check-vitis check-xrt

@@ -9,7 +9,7 @@ from harness import __version__
 from harness.errors import RunFailed, UserError
 
 # Subcommand modules, each with register(subparsers) that sets `func` on its parser.
-COMMANDS = ["bench", "roofline", "workload", "predict", "info"]
+COMMANDS = ["bench", "roofline", "workload", "predict", "info", "demo"]
 
 
 class _OneLineErrors(argparse.ArgumentParser):
@@ -32,8 +32,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -41,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        if getattr(args, "wants_cli", False):
+            return int(args.func(args, main) or 0)
         return int(args.func(args) or 0)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)

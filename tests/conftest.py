@@ -13,14 +13,14 @@ os.environ.pop("HARNESS_EMU_FAULT", None)
 
 @pytest.fixture(scope="session")
 def memcpy_xclbin():
-    from harness.design import load_design
-    from harness.nativebuild import ensure_built
+    from harness.designs import load_design
+    from harness.designs.native import ensure_built
     return ensure_built(load_design("memcpy"), quiet=True)
 
 
 @pytest.fixture()
 def memcpy_session(memcpy_xclbin):
-    from harness.design import load_design
+    from harness.designs import load_design
     from harness.runtime import open_runtime
     from harness.runtime.session import Session
     rt = open_runtime("emu")

@@ -2,7 +2,7 @@
 
 Only for tests/test_kernels_native.py, which builds variants the design files
 do not (small tiles, bad parameters); the compiler, flags and header location are
-harness/nativebuild.py's, so these tests compile exactly as the emulator does.
+harness/designs/native.py's, so these tests compile exactly as the emulator does.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 KERNELS = REPO / "kernels"
-from harness.nativebuild import CXX, CXXFLAGS as BASE_FLAGS, ap_types_dir  # noqa: E402
+from harness.designs.native import CXX, CXXFLAGS as BASE_FLAGS, ap_types_dir  # noqa: E402
 
 
 class CompileError(RuntimeError):

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-import harness.design as design_mod
-from harness.design import load_design, parse_cfg
+import harness.designs.files as design_mod
+from harness.designs import load_design, parse_cfg
 from harness.errors import UserError
 
 

@@ -13,7 +13,7 @@ import os
 import pytest
 
 import harness.runtime as rtmod
-from harness.bench.rundir import load_run
+from harness.results.reader import load_run
 from harness.cli import main
 from harness.runtime import emulator
 

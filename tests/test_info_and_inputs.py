@@ -56,7 +56,7 @@ def test_impossible_inputs_are_refused_in_one_line(capsys, argv, needle):
 
 
 def test_predict_memcpy_defaults_come_from_the_design_file(capsys):
-    from harness.design import load_design
+    from harness.designs import load_design
     assert main(["predict", "memcpy", "--json"]) == 0
     inputs = json.loads(capsys.readouterr().out)["inputs"]
     params = load_design("memcpy").all_params("bw_memcpy")
@@ -65,10 +65,11 @@ def test_predict_memcpy_defaults_come_from_the_design_file(capsys):
 
 @pytest.mark.slow
 def test_demo_path_produces_verified_runs_a_plot_and_a_report(tmp_path, monkeypatch, capsys):
-    import harness.demo as demo
-    from harness.bench.rundir import load_run
+    import harness.commands.demo as demo
+    from harness.results.reader import load_run
     monkeypatch.setattr(demo, "RUNS_DIR", tmp_path)
-    assert demo.main() == 0
+    from harness.cli import main
+    assert main(["demo"]) == 0
     out = capsys.readouterr().out
     (demo_dir,) = tmp_path.iterdir()
     runs = [load_run(p) for p in sorted(demo_dir.iterdir()) if (p / "context.json").is_file()]

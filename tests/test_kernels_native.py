@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from harness.bench import reference as refs
-from harness.design import load_design
+from harness.designs import load_design
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from native_util import CompileError, build, load  # noqa: E402

@@ -8,8 +8,8 @@ import pytest
 from harness import model
 from harness.bench import gemm as gb
 from harness.bench import latency as lb
-from harness.bench.rundir import load_run
-from harness.bench.stats import summarize, time_stats
+from harness.results.reader import load_run
+from harness.results.stats import summarize, time_stats
 from harness.cli import main
 
 SMALL = ["bench", "latency", "--mode", "emu", "--warmup", "1", "--repeats", "3"]

@@ -290,9 +290,13 @@ def test_gemm_refuses_impossible(u280):
         predict_gemm(u280, dtype="fp32", M=8, K=8, N=8, epilogue="relu")
 
 
-def test_gemm_defaults_without_params(u280):
-    g = predict_gemm(u280, dtype="fp16", M=100, K=70, N=30)
-    assert g.inputs["tile_m"] > 0 and math.isfinite(g.time_s)
+def test_gemm_model_takes_tiles_from_the_caller_never_from_design_files(u280):
+    from harness.designs import load_design
+    with pytest.raises(UserError, match="GEMM_TILE_M"):
+        predict_gemm(u280, dtype="fp16", M=100, K=70, N=30)
+    params = load_design("gemm", dtype="fp16").all_params("gemm")
+    g = predict_gemm(u280, dtype="fp16", M=100, K=70, N=30, params=params)
+    assert g.inputs["tile_m"] == params["GEMM_TILE_M"] and math.isfinite(g.time_s)
 
 
 def test_dispatch_overhead_is_a_sourced_model_figure(u280):
@@ -303,11 +307,12 @@ def test_dispatch_overhead_is_a_sourced_model_figure(u280):
         assert k in d.detail
 
 
-def test_gemm_model_uses_each_element_types_design():
-    from harness.design import load_design
-    from harness.model import load_platform, predict_gemm
-    p = load_platform("u280")
+def test_predict_gemm_uses_each_element_types_design(capsys):
+    import json
+    from harness.cli import main
+    from harness.designs import load_design
     for dtype in ("fp32", "int8"):
-        g = predict_gemm(p, dtype=dtype, M=64, K=64, N=64)
+        assert main(["predict", "gemm", "--dtype", dtype, "--shape", "64x64x64", "--json"]) == 0
+        g = json.loads(capsys.readouterr().out)
         params = load_design("gemm", dtype=dtype).all_params("gemm")
-        assert g.inputs["pe"] == params["GEMM_PE"] and g.inputs["tile_n"] == params["GEMM_TILE_N"]
+        assert g["inputs"]["pe"] == params["GEMM_PE"] and g["inputs"]["tile_n"] == params["GEMM_TILE_N"]

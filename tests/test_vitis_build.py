@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 from harness import REPO_ROOT
-from harness.design import all_designs, load_design, parse_cfg
+from harness.designs import all_designs, load_design, parse_cfg
 
 PLATFORM = "xilinx_u280_gen3x16_xdma_1_202211_1"
 
@@ -47,7 +47,7 @@ def test_make_n_xclbin_compiles_each_kernel_and_links_with_the_generated_cfg(tar
         assert link[link.index("--kernel_frequency") + 1] == f"{d.freq_mhz:g}"
         assert sum(a.endswith(".xo") for a in link) == len(d.kernels)
         assert any(l.startswith("v++ -p") and f"{outdir}/{d.name}.xclbin" in l for l in out.splitlines())
-        assert f"harness.design cfg {d.name} > {outdir}/{d.name}.cfg" in out
+        assert f"harness.designs cfg {d.name} > {outdir}/{d.name}.cfg" in out
 
 
 def test_freq_and_platform_variables_reach_v_plus_plus():

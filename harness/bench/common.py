@@ -1,15 +1,45 @@
-"""What every bench shares: its context block and the guarded run loop."""
+"""What every bench shares: the run options, the context block and the guarded run loop."""
 from __future__ import annotations
 
 import json
 import sys
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
 from tqdm import tqdm
 
-from harness.bench.rundir import RunWriter, base_context
+from harness.results.writer import RunWriter, base_context
 from harness.errors import RunFailed, UserError
 from harness.runtime.info import device_context
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How a bench runs, whatever it measures (the options every `harness bench` takes)."""
+    mode: str | None = None          # None: hw if a card opens, else emu
+    device: str = "0"
+    xclbin: str | None = None
+    warmup: int = 2
+    repeats: int = 9
+    timeout: int | None = None       # ms per launch; None: from the model
+    out: str | None = None           # parent of the run directory
+    clock_mhz: float | None = None   # achieved kernel clock, if given
+
+
+@dataclass(frozen=True)
+class BenchResult:
+    """What a bench returns: where its run directory is and its per-point summary."""
+    path: Path
+    run_id: str
+    summary: object                  # pandas DataFrame
+    timing_source: str
+
+
+def timeout_ms(opts: RunOptions, predicted_s: float) -> int:
+    if opts.timeout is not None:
+        return opts.timeout
+    return int(max(2000.0, 50 * predicted_s * 1e3))
+
 
 COMMON_SAMPLE_COLUMNS = ["run_id", "point", "phase", "repetition", "time_s", "wall_time_s",
                          "h2d_time_s", "d2h_time_s", "verified", "error", "timing_source"]
@@ -71,22 +101,3 @@ def guarded(writer: RunWriter):
     except BaseException as exc:
         writer.fail(f"{type(exc).__name__}: {exc}")
         raise
-
-
-def print_closing(writer: RunWriter, summary, point_label) -> None:
-    """The lines every bench ends with: failed points, stability warnings, where the run is."""
-    from harness.bench.stats import stability_warnings
-    failed = summary[~summary["verified"].astype(bool)]
-    if len(failed):
-        print(f"warning: {len(failed)} point(s) failed verification; they are recorded and never used")
-    for w in stability_warnings(summary, point_label)[:5]:
-        print(f"warning: {w}")
-    print(f"run directory: {writer.path}")
-
-
-def print_table(rows: list[list], header: list[str]) -> None:
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
-    fmt = "  ".join(f"{{:>{w}}}" for w in widths)
-    print(fmt.format(*header))
-    for r in rows:
-        print(fmt.format(*r))

@@ -30,25 +30,21 @@ verified=false and no figures.
 """
 from __future__ import annotations
 
-import argparse
-from dataclasses import dataclass
-from types import SimpleNamespace
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from harness import model
 from harness.bench import reference
-from harness.bench.common import (COMMON_SAMPLE_COLUMNS, guarded, make_context, print_closing, print_table,
-                                   progress)
-from harness.bench.options import add_common, check_common, timeout_ms
-from harness.bench.rundir import RunWriter
-from harness.bench.stats import summarize
-from harness.design import load_design
+from harness.bench.common import (COMMON_SAMPLE_COLUMNS, BenchResult, RunOptions, guarded, make_context, progress,
+                                  timeout_ms)
+from harness.designs import load_design
 from harness.errors import UserError
+from harness.results.stats import summarize
+from harness.results.writer import RunWriter
 from harness.runtime import open_runtime
-from harness.runtime.session import U32_MAX, Session
-from harness.workload.args import add_workload_args, config_from_args
+from harness.runtime.session import Session
 
 KERNEL, EPI_KERNEL = "gemm", "bias_gelu"
 PLATFORM = "u280"
@@ -63,30 +59,6 @@ SEED = 2026
 
 
 # ---------------------------------------------------------------- shapes
-def parse_shapes(text: str) -> list[tuple[int, int, int]]:
-    """'64x64x64,50x720x960' -> [(64, 64, 64), (50, 720, 960)]; every dimension 1..2^32-1."""
-    out = []
-    for item in (t.strip() for t in text.split(",")):
-        if not item:
-            continue
-        parts = item.lower().split("x")
-        try:
-            dims = tuple(int(p) for p in parts)
-        except ValueError:
-            dims = ()
-        if len(dims) != 3 or len(parts) != 3:
-            raise UserError(f"--shapes {item!r} is not MxKxN with integer dimensions, e.g. 64x64x64")
-        if min(dims) <= 0:
-            raise UserError(f"--shapes {item}: every dimension must be at least 1 "
-                            f"(M, K, N = {', '.join(map(str, dims))})")
-        if max(dims) > U32_MAX:
-            raise UserError(f"--shapes {item}: dimensions are 32-bit kernel arguments; use at most {U32_MAX}")
-        out.append(dims)
-    if not out:
-        raise UserError("--shapes is empty; give shapes like 64x64x64,50x720x960")
-    return list(dict.fromkeys(out))
-
-
 def workload_gemm_shapes(workload) -> dict[tuple[int, int, int], list[str]]:
     """Distinct (M, K, N) of the workload's linear-layer GEMMs, in order, with the op names of each."""
     shapes: dict[tuple[int, int, int], list[str]] = {}
@@ -99,26 +71,6 @@ def workload_gemm_shapes(workload) -> dict[tuple[int, int, int], list[str]]:
 def smolvla_shapes(config=None) -> dict[tuple[int, int, int], list[str]]:
     from harness.workload.smolvla import build_smolvla
     return workload_gemm_shapes(build_smolvla(config))
-
-
-def resolve_shapes(args) -> tuple[list[tuple[int, int, int]], dict]:
-    """The shapes to run and a description of where they came from (for context.json)."""
-    if args.shapes and args.workload:
-        raise UserError("give --shapes or --workload, not both")
-    if args.workload:
-        if args.workload not in WORKLOADS:
-            raise UserError(f"unknown workload {args.workload!r}; use one of {', '.join(WORKLOADS)}")
-        shapes = smolvla_shapes(config_from_args(args))
-        if not shapes:
-            raise UserError("the workload parameters leave no GEMM to run")
-        return list(shapes), {"workload": args.workload, "includes": "linear layers (attention products excluded)",
-                              "ops": {"x".join(map(str, s)): names for s, names in shapes.items()}}
-    if not args.shapes:
-        raise UserError("give --shapes MxKxN,... or --workload smolvla")
-    given = [k[3:].replace("_", "-") for k, v in vars(args).items() if k.startswith("wl_") and v is not None]
-    if given:
-        raise UserError(f"workload parameters (--{given[0]}) apply only with --workload smolvla, not --shapes")
-    return parse_shapes(args.shapes), {"shapes": args.shapes}
 
 
 # ---------------------------------------------------------------- design and sizes
@@ -240,7 +192,7 @@ class GemmCase:
 
     def __init__(self, sess: Session, dtype: str, M: int, K: int, N: int, epilogue: str, path: str,
                  rng, platform=None, opts=None):
-        """opts: anything with .timeout (ms or None), e.g. the parsed arguments."""
+        """opts: RunOptions (its .timeout, ms or None, bounds each launch)."""
         if path not in ("gemm", "fused", "unfused"):
             raise ValueError(f"path {path!r}")
         self.sess, self.dtype, self.M, self.K, self.N = sess, dtype, M, K, N
@@ -270,7 +222,7 @@ class GemmCase:
         t_gemm = model.predict_gemm(plat, dtype=dtype, M=M, K=K, N=N,
                                     epilogue="none" if path == "unfused" else epilogue,
                                     params=self.params, clock_mhz=clock).time_s
-        opts = opts if opts is not None else SimpleNamespace(timeout=None)
+        opts = opts if opts is not None else RunOptions()
         self.timeouts = [timeout_ms(opts, t_gemm + disp)]
         if path == "unfused":
             t_epi = model.predict_elementwise(plat, M=M, N=N, elem_bytes=out_bytes(dtype), clock_mhz=clock,
@@ -317,65 +269,57 @@ class GemmCase:
                     bar.update(1)
 
 
-# ---------------------------------------------------------------- options
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    add_common(p)
-    p.add_argument("--shapes", default=None, help="GEMM shapes MxKxN, comma-separated (e.g. 64x64x64,50x720x960)")
-    p.add_argument("--workload", default=None, choices=WORKLOADS,
-                   help="the distinct linear-layer GEMM shapes of one inference at batch size 1")
-    p.add_argument("--dtype", default="fp32",
-                   help="element type: selects the gemm_<dtype> design (built: see kernels/designs/gemm.toml; "
-                        "default fp32)")
-    p.add_argument("--epilogue", default=None, choices=list(EPILOGUES),
-                   help="applied to C: none, bias, bias_gelu (default none; bias_gelu with --compare-fusion)")
-    p.add_argument("--compare-fusion", action="store_true",
-                   help="per shape, time the epilogue fused in gemm and unfused (gemm, then bias_gelu)")
-    add_workload_args(p)
+# ---------------------------------------------------------------- the plan
+@dataclass(frozen=True)
+class GemmPlan:
+    dtype: str
+    shapes: list                     # [(M, K, N)], distinct
+    epilogue: str = "none"           # none | bias | bias_gelu
+    compare_fusion: bool = False     # two points per shape: fused and unfused
+    shape_source: dict = field(default_factory=dict)   # where the shapes came from (context.json)
+    opts: RunOptions = field(default_factory=RunOptions)
+
+    def points(self) -> list[tuple[int, int, int, str]]:
+        paths = ("fused", "unfused") if self.compare_fusion else ("gemm",)
+        return [(M, K, N, path) for (M, K, N) in self.shapes for path in paths]
 
 
-def _epilogue(args) -> str:
-    if args.compare_fusion:
-        if args.epilogue == "none":
-            raise UserError("--compare-fusion needs an epilogue to fuse: use --epilogue bias or bias_gelu")
-        return args.epilogue or "bias_gelu"
-    return args.epilogue or "none"
-
-
-def _plan(shapes, compare: bool) -> list[tuple[int, int, int, str]]:
-    paths = ("fused", "unfused") if compare else ("gemm",)
-    return [(M, K, N, path) for (M, K, N) in shapes for path in paths]
+def check_plan(plan: GemmPlan):
+    """The design and platform of a plan, once every shape is known to fit its banks."""
+    if plan.epilogue not in EPILOGUES:
+        raise UserError(f"unknown epilogue {plan.epilogue!r}; use one of {', '.join(EPILOGUES)}")
+    if plan.compare_fusion and plan.epilogue == "none":
+        raise UserError("--compare-fusion needs an epilogue to fuse: use --epilogue bias or bias_gelu")
+    design = load_gemm_design(plan.dtype)
+    plat = model.load_platform(PLATFORM)
+    check_fits(design, plan.dtype, plan.shapes, plan.compare_fusion, plat)
+    return design, plat
 
 
 # ---------------------------------------------------------------- the bench
-def run(args) -> int:
-    check_common(args)
-    epilogue = _epilogue(args)
-    shapes, shape_source = resolve_shapes(args)
-    design = load_gemm_design(args.dtype)
-    plat = model.load_platform(PLATFORM)
-    check_fits(design, args.dtype, shapes, args.compare_fusion, plat)
-    plan = _plan(shapes, args.compare_fusion)
-
-    rt = open_runtime(args.mode, args.device)
-    sess = Session(rt, design, args.xclbin)
-    ctx = make_context("gemm", rt, sess, design, args.clock_mhz)
-    ctx["gemm"] = {"epilogue": epilogue, "compare_fusion": bool(args.compare_fusion), **shape_source,
+def run(plan: GemmPlan) -> BenchResult:
+    design, plat = check_plan(plan)
+    opts = plan.opts
+    points = plan.points()
+    rt = open_runtime(opts.mode, opts.device)
+    sess = Session(rt, design, opts.xclbin)
+    ctx = make_context("gemm", rt, sess, design, opts.clock_mhz)
+    ctx["gemm"] = {"epilogue": plan.epilogue, "compare_fusion": bool(plan.compare_fusion), **plan.shape_source,
                    "flop": "2 M K N per GEMM; epilogue operations not counted",
                    "bytes": "compulsory: A + B + C (+ bias), unfused adds bias_gelu's C read, bias and out; "
                             "tile re-reads not counted"}
-    writer = RunWriter("gemm", rt.mode, ctx, args.out, SAMPLE_COLUMNS)
+    writer = RunWriter("gemm", rt.mode, ctx, opts.out, SAMPLE_COLUMNS)
     with guarded(writer):
-        bar = progress(len(plan) * (args.warmup + args.repeats), f"gemm {args.dtype} ({rt.mode})")
-        for point, (M, K, N, path) in enumerate(plan):
-            case = GemmCase(sess, args.dtype, M, K, N, epilogue, path, shape_rng(M, K, N), plat, args)
-            for s in case.repetitions(args.warmup, args.repeats, bar):
+        bar = progress(len(points) * (opts.warmup + opts.repeats), f"gemm {plan.dtype} ({rt.mode})")
+        for point, (M, K, N, path) in enumerate(points):
+            case = GemmCase(sess, plan.dtype, M, K, N, plan.epilogue, path, shape_rng(M, K, N), plat, opts)
+            for s in case.repetitions(opts.warmup, opts.repeats, bar):
                 writer.add_sample({"point": point, **s, **figures(case, s)})
             del case
         bar.close()
         summary = summarize_gemm(writer.rows)
         writer.finish(summary)
-    _report(writer, summary, rt, args.dtype)
-    return 0
+    return BenchResult(writer.path, writer.run_id, summary, rt.timing_source)
 
 
 def figures(case: GemmCase, s: dict) -> dict:
@@ -400,34 +344,3 @@ def summarize_gemm(rows: list[dict]):
     for col in ("flop", "bytes"):
         summary[col] = summary["point"].map(df.groupby("point")[col].first())
     return summary
-
-
-def _us(x) -> str:
-    return "-" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{x * 1e6:,.1f}"
-
-
-def _report(writer, summary, rt, dtype) -> None:
-    label = "measured" if rt.timing_source == "measured" else "MODELED (emulation, not a measurement)"
-    print(f"\nGEMM {dtype}, {label}")
-    rows = []
-    for _, r in summary.iterrows():
-        shape = f"{int(r['M'])}x{int(r['K'])}x{int(r['N'])}"
-        if not r["verified"]:
-            rows.append([shape, r["path"], r["epilogue"], "-", "-", "-", f"FAILED {r['n_verified']}/{r['n']}"])
-            continue
-        rows.append([shape, r["path"], r["epilogue"], _us(r["time_s_median"]),
-                     f"{r['throughput_GFLOPps_median']:.3g}", f"{r['bandwidth_GBps_median']:.3g}",
-                     f"{r['n_verified']}/{r['n']}"])
-    print_table(rows, ["M x K x N", "path", "epilogue", "median us", "GFLOP/s", "GB/s", "verified"])
-    pairs = summary[summary["path"].isin(["fused", "unfused"]) & summary["verified"]]
-    if len(pairs):
-        prow = []
-        for (M, K, N), g in pairs.groupby(["M", "K", "N"], sort=False):
-            t = dict(zip(g["path"], g["time_s_median"]))
-            if "fused" in t and "unfused" in t:
-                prow.append([f"{int(M)}x{int(K)}x{int(N)}", _us(t["fused"]), _us(t["unfused"]),
-                             _us(t["unfused"] - t["fused"]), f"{t['unfused'] / t['fused']:.2f}x"])
-        if prow:
-            print(f"\nfusion ({summary['epilogue'].iloc[0]}), median times, {label}")
-            print_table(prow, ["M x K x N", "fused us", "unfused us", "saved us", "unfused/fused"])
-    print_closing(writer, summary, lambda r: f"{int(r['M'])}x{int(r['K'])}x{int(r['N'])} {r['path']}")

@@ -9,18 +9,17 @@ repetition whose output was verified.
 """
 from __future__ import annotations
 
-import argparse
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from harness import model
 from harness.bench import reference
-from harness.bench.common import (COMMON_SAMPLE_COLUMNS, guarded, make_context, print_closing, print_table,
-                                   progress)
-from harness.bench.options import add_common, check_common, parse_int_list, parse_sizes, timeout_ms
-from harness.bench.rundir import RunWriter
-from harness.bench.stats import summarize
-from harness.design import load_design
+from harness.bench.common import (COMMON_SAMPLE_COLUMNS, BenchResult, RunOptions, guarded, make_context, progress,
+                                  timeout_ms)
+from harness.results.stats import summarize
+from harness.results.writer import RunWriter
+from harness.designs import load_design
 from harness.errors import UserError
 from harness.runtime import open_runtime
 from harness.runtime.session import Session
@@ -52,68 +51,27 @@ def auto_kernel_reps(size: int) -> int:
     return int(min(MAX_AUTO_REPS, max(1, AUTO_REPS_TARGET_BYTES // size)))
 
 
-# ---------------------------------------------------------------- options
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    add_common(p)
-    p.add_argument("--sizes", default="4K..256M",
-                   help="bytes per PC: a doubling range LO..HI or a list (K/M/G suffixes; default 4K..256M)")
-    p.add_argument("--direction", action="append", choices=list(DIRECTIONS),
-                   help="read, write or copy; repeat for several (default: all three)")
-    p.add_argument("--pcs", default=None,
-                   help="PCs driven at once, a list like 1,2,4,8,16,32 (default: every one of those "
-                        "the direction can drive)")
-    p.add_argument("--kernel-reps", default="auto",
-                   help="in-kernel repetitions per launch, or auto (~64 MiB per CU per launch, at most 1024)")
+# ---------------------------------------------------------------- the plan
+@dataclass(frozen=True)
+class MemcpyPoint:
+    direction: str          # read | write | copy
+    pcs: int                # PCs driven at once (copy: 2 per CU)
+    bytes_per_pc: int
+    kernel_reps: int        # in-kernel repetitions per launch
+
+    @property
+    def cus(self) -> int:
+        return self.pcs // 2 if self.direction == "copy" else self.pcs
 
 
-def _validate(args, cus: int, pc_bytes: int, n_pcs: int):
-    check_common(args)
-    sizes = parse_sizes(args.sizes)
-    if not sizes:
-        raise UserError("--sizes is empty; give sizes like 4K..256M")
-    for s in sizes:
-        if s <= 0:
-            raise UserError(f"--sizes {s}: sizes must be positive, e.g. 4K")
-        if s % WORD_BYTES:
-            raise UserError(f"--sizes {s}: use a multiple of {WORD_BYTES} B (one 512-bit word), e.g. {s // 64 * 64 or 64}")
-        if s > pc_bytes:
-            raise UserError(f"--sizes {s}: larger than one PC ({pc_bytes} bytes); use at most {pc_bytes >> 20}M")
-    if args.kernel_reps == "auto":
-        reps_of = auto_kernel_reps
-    else:
-        try:
-            fixed = int(args.kernel_reps)
-        except ValueError:
-            raise UserError("--kernel-reps must be a positive integer or auto") from None
-        if not 1 <= fixed <= 2 ** 32 - 1:
-            raise UserError("--kernel-reps must be between 1 and 4294967295 (a 32-bit kernel argument)")
-        reps_of = lambda _s: fixed  # noqa: E731
-    directions = args.direction or list(DIRECTIONS)
-    explicit = args.pcs is not None
-    pcs_list = parse_int_list(args.pcs, "--pcs") if explicit else DEFAULT_PCS
-    def fits(d: str, pcs: int) -> bool:
-        per_cu = 2 if d == "copy" else 1
-        return pcs % per_cu == 0 and pcs // per_cu <= cus
-
-    directions = list(dict.fromkeys(directions))
-    for pcs in pcs_list:
-        if not 1 <= pcs <= n_pcs:
-            raise UserError(f"--pcs {pcs}: the U280 has {n_pcs} HBM PCs; use 1 to {n_pcs}")
-        # An explicit PC count must suit at least one requested direction; with several
-        # directions, a count that suits only some (e.g. 1 for read, not copy) is skipped for the others.
-        if explicit and not any(fits(d, pcs) for d in directions):
-            d = directions[0]
-            if d == "copy":
-                raise UserError(f"--pcs {pcs} with copy: each CU drives 2 PCs (read + write); "
-                                f"use an even number up to {2 * cus}")
-            raise UserError(f"--pcs {pcs} with {d}: each CU drives one PC and there are {cus} CUs; "
-                            f"use at most {cus}, or --direction copy to drive {2 * cus}")
-    plan = [(d, pcs, s) for d in directions for pcs in pcs_list if fits(d, pcs) for s in sizes]
-    return plan, reps_of
+@dataclass(frozen=True)
+class MemcpyPlan:
+    points: list[MemcpyPoint]
+    opts: RunOptions = field(default_factory=RunOptions)
 
 
-# ---------------------------------------------------------------- the bench
-def run(args) -> int:
+def memcpy_design():
+    """The memcpy design, its bw_memcpy kernel, the platform, one PC's bytes and the HBM PC count."""
     design = load_design("memcpy")
     kern = design.kernels[KERNEL]
     if kern.args[0].width_bits != 8 * WORD_BYTES:
@@ -122,34 +80,45 @@ def run(args) -> int:
     plat = model.load_platform("u280")
     pc_bytes = plat.memory(kern.args[0].bank_for(0)).size_bytes
     n_pcs = sum(1 for m in plat.memories if m.kind == "hbm")
-    plan, reps_of = _validate(args, kern.cus, pc_bytes, n_pcs)
+    return design, kern, plat, pc_bytes, n_pcs
 
-    rt = open_runtime(args.mode, args.device)
-    sess = Session(rt, design, args.xclbin)
-    context = make_context("memcpy", rt, sess, design, args.clock_mhz)
-    writer = RunWriter("memcpy", rt.mode, context, args.out, SAMPLE_COLUMNS)
+
+def fits(direction: str, pcs: int, cus: int) -> bool:
+    """Whether `pcs` PCs can be driven in `direction` by at most `cus` CUs (copy: 2 PCs per CU)."""
+    per_cu = 2 if direction == "copy" else 1
+    return pcs % per_cu == 0 and pcs // per_cu <= cus
+
+
+# ---------------------------------------------------------------- the bench
+def run(plan: MemcpyPlan) -> BenchResult:
+    """Run every point of the plan, verified; write and return the run directory."""
+    design, kern, plat, _, _ = memcpy_design()
+    opts = plan.opts
+    rt = open_runtime(opts.mode, opts.device)
+    sess = Session(rt, design, opts.xclbin)
+    context = make_context("memcpy", rt, sess, design, opts.clock_mhz)
+    writer = RunWriter("memcpy", rt.mode, context, opts.out, SAMPLE_COLUMNS)
     params = design.all_params(KERNEL)
     rng = np.random.default_rng(2026)
     with guarded(writer):
-        bar = progress(len(plan) * (args.warmup + args.repeats), f"memcpy ({rt.mode})")
-        for point, (direction, pcs, size) in enumerate(plan):
-            cus = pcs // 2 if direction == "copy" else pcs
-            reps = reps_of(size)
-            pred = model.predict_memcpy(plat, memory="hbm", ports=2 if direction == "copy" else 1, direction=direction,
-                                        width_bits=kern.args[0].width_bits,
+        bar = progress(len(plan.points) * (opts.warmup + opts.repeats), f"memcpy ({rt.mode})")
+        for point, pt in enumerate(plan.points):
+            pred = model.predict_memcpy(plat, memory="hbm", ports=2 if pt.direction == "copy" else 1,
+                                        direction=pt.direction, width_bits=kern.args[0].width_bits,
                                         clock_mhz=context["clock_mhz"], burst=params["MEMCPY_BURST"],
-                                        outstanding=params["MEMCPY_OUTSTANDING"], bytes=size * reps)
-            _run_point(args, sess, writer, bar, rng, point, direction, pcs, cus, size, reps,
-                       timeout_ms(args, pred.time_s + model.dispatch_overhead(plat).value))
+                                        outstanding=params["MEMCPY_OUTSTANDING"],
+                                        bytes=pt.bytes_per_pc * pt.kernel_reps)
+            _run_point(opts, sess, writer, bar, rng, point, pt,
+                       timeout_ms(opts, pred.time_s + model.dispatch_overhead(plat).value))
         bar.close()
         summary = summarize(writer.rows, ["direction", "pcs", "cus", "bytes_per_pc", "kernel_reps"],
                             ("bandwidth_GBps",))
         writer.finish(summary)
-    _report(writer, summary, rt)
-    return 0
+    return BenchResult(writer.path, writer.run_id, summary, rt.timing_source)
 
 
-def _run_point(args, sess, writer, bar, rng, point, direction, pcs, cus, size, reps, tmo_ms):
+def _run_point(opts, sess, writer, bar, rng, point, pt: MemcpyPoint, tmo_ms):
+    direction, pcs, cus, size, reps = pt.direction, pt.pcs, pt.cus, pt.bytes_per_pc, pt.kernel_reps
     n_words = size // WORD_BYTES
     mode = DIRECTIONS[direction]
     # Inputs: random words in each CU's `in` PC (read, copy); write mode ignores `in`.
@@ -172,7 +141,7 @@ def _run_point(args, sess, writer, bar, rng, point, direction, pcs, cus, size, r
     h2d = sess.to_device(ins)
     moved = cus * size * reps * (2 if direction == "copy" else 1)
     first = True
-    for phase, count in (("warmup", args.warmup), ("measure", args.repeats)):
+    for phase, count in (("warmup", opts.warmup), ("measure", opts.repeats)):
         for rep in range(count):
             # Poison the outputs so a launch that did nothing cannot pass as verified.
             for b in outs:
@@ -195,19 +164,3 @@ def _run_point(args, sess, writer, bar, rng, point, direction, pcs, cus, size, r
             })
             first = False
             bar.update(1)
-
-
-def _report(writer, summary, rt) -> None:
-    label = "measured" if rt.timing_source == "measured" else "MODELED (emulation, not a measurement)"
-    print(f"\nmemcpy bandwidth, decimal GB/s, {label}")
-    rows = []
-    for (d, pcs), g in summary.groupby(["direction", "pcs"], sort=False):
-        ok = g[g["verified"]]
-        if ok.empty:
-            rows.append([d, pcs, "-", "-", "FAILED verification"])
-            continue
-        best = ok.loc[ok["bandwidth_GBps_best"].idxmax()]
-        rows.append([d, pcs, f"{best['bandwidth_GBps_best']:.2f}", f"{int(best['bytes_per_pc']):,}",
-                     f"{len(ok)}/{len(g)} sizes verified"])
-    print_table(rows, ["direction", "PCs", "best GB/s", "at bytes/PC", "verification"])
-    print_closing(writer, summary, lambda r: f"{r['direction']} {r['pcs']} PCs {int(r['bytes_per_pc'])} B")

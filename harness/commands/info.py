@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from harness.design import load_design
+from harness.designs import load_design
 from harness.errors import UserError
 from harness.runtime import MODES, open_runtime
 from harness.runtime.info import device_context

@@ -2,51 +2,13 @@
 from __future__ import annotations
 
 import json
-import re
 
+from harness.commands.options import parse_float, parse_int, parse_shape, parse_size
 from harness.errors import UserError
 
 MODELED = "modeled (harness.model; not a measurement)"
-_SIZE = re.compile(r"^\s*(\d+)\s*([KMG]?)(i?B?)?\s*$", re.IGNORECASE)
-_MULT = {"": 1, "K": 1024, "M": 1024 ** 2, "G": 1024 ** 3}
-
-
-def parse_size(text, what="size") -> int:
-    """'4K' -> 4096 (binary suffixes K, M, G)."""
-    m = _SIZE.match(str(text))
-    if not m:
-        raise UserError(f"{what} must be a whole number with an optional K/M/G suffix (binary), got {text!r}; "
-                        f"e.g. 64M")
-    return int(m.group(1)) * _MULT[m.group(2).upper()]
-
-
-def parse_int(text, what) -> int:
-    try:
-        return int(str(text).strip())
-    except ValueError:
-        raise UserError(f"{what} must be a whole number, got {text!r}") from None
-
-
-def parse_float(text, what) -> float:
-    try:
-        return float(str(text).strip())
-    except ValueError:
-        raise UserError(f"{what} must be a number, got {text!r}") from None
-
-
-U32_MAX = 2 ** 32 - 1
 MAX_HBM_PORTS = 32          # AXI slave ports of the HBM switch (UG1393)
 MAX_TILE = 4096             # kernels/gemm/gemm_types.h refuses larger tiles
-
-
-def parse_shape(text) -> tuple[int, int, int]:
-    parts = str(text).lower().split("x")
-    if len(parts) != 3:
-        raise UserError(f"--shape must be MxKxN (e.g. 512x512x512), got {text!r}")
-    dims = tuple(parse_size(x, "each --shape dimension") for x in parts)
-    if not all(1 <= d <= U32_MAX for d in dims):
-        raise UserError(f"--shape {text}: every dimension must be 1 to {U32_MAX} (32-bit kernel arguments)")
-    return dims
 
 
 # ---------------------------------------------------------------- register
@@ -135,7 +97,7 @@ def _fmt(v, unit):
 # ---------------------------------------------------------------- memcpy
 def run_memcpy(args) -> int:
     _no_calibration(args)
-    from harness.design import load_design
+    from harness.designs import load_design
     from harness.model import load_platform, predict_memcpy
     p = load_platform(args.platform)
     clock = _clock(args)
@@ -179,7 +141,7 @@ def _design_params(dtype):
     """Build params of kernels/designs/gemm.toml for this element type (one source of design facts).
 
     An element type with no built variant (bf16) is predicted with the fp32 variant's tiles."""
-    from harness.design import list_designs, load_design
+    from harness.designs import list_designs, load_design
     built = [v for v in list_designs().get("gemm", []) if v]
     if dtype in built:
         return load_design("gemm", dtype=dtype).all_params("gemm"), f"kernels/designs/gemm.toml ({dtype})"

@@ -11,7 +11,7 @@ import sys
 
 from harness import REPO_ROOT
 from harness.errors import UserError
-from harness.workload.args import add_workload_args, config_from_args
+from harness.commands.workload_args import add_workload_args, config_from_args
 from harness.workload.precision import PRECISIONS
 from harness.workload.smolvla import WORKLOADS, build_workload
 
@@ -107,7 +107,7 @@ def write_outputs(out: pathlib.Path, files: dict[str, bytes]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from harness.roofline.analysis import analyze
-    from harness.roofline.runs import load_runs
+    from harness.results.reader import load_runs
 
     runs = load_runs(args.results)
     workload = None

@@ -5,7 +5,7 @@ import argparse
 import json
 import sys
 
-from harness.workload.args import add_workload_args, config_from_args
+from harness.commands.workload_args import add_workload_args, config_from_args
 from harness.workload.precision import PRECISIONS, check_precision
 from harness.workload.smolvla import STAGES, WORKLOADS, build_workload
 

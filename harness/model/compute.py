@@ -102,21 +102,6 @@ class GemmDesign:
         return self.rows * self.cols
 
 
-def _design_params(dtype: str) -> tuple[dict, int]:
-    """The GEMM design built for `dtype` (kernels/designs/gemm.toml; an element type that is not
-    built, bf16, is predicted with the fp32 design): its parameters and CU count."""
-    from harness.design import list_designs, load_design
-    built = [v for v in list_designs().get("gemm", []) if v]
-    d = load_design("gemm", dtype=dtype if dtype in built else "fp32")
-    return d.all_params("gemm"), d.kernels["gemm"].cus
-
-
-def gemm_build_params(params: dict | None, dtype: str = "fp32") -> dict:
-    """The design's parameters for `dtype`, overridden by `params` (names as in gemm.toml)."""
-    base, _ = _design_params(dtype)
-    return {**base, **(params or {})}
-
-
 @dataclass
 class GemmPrediction(data.Modeled):
     time_s: float
@@ -281,25 +266,23 @@ def _cu_time(d: GemmDesign, M: int, K: int, N: int, epilogue: str, eb: int, rt: 
     return acc
 
 
-def predict_gemm(platform, *, dtype, M, K, N, epilogue="none", params=None, cus=None, clock_mhz=None,
+def predict_gemm(platform, *, dtype, M, K, N, params, cus, epilogue="none", clock_mhz=None,
                  port_bandwidth_GBps=None, memory=None, macs_per_dsp=None, structure=None) -> GemmPrediction:
     """Time of one GEMM on all CUs of the design (dispatch not included). Structure: harness/docs/model.md.
 
-    params: the design's build parameters (kernels/designs/gemm.toml names); missing ones are taken from
-    the design file of `dtype`. cus: CUs the GEMM is split over (default the design's; 1 = one CU's
-    launch, as the emulator times each CU). structure: GemmDesign options of other designs.
-    macs_per_dsp: overrides the design's DSPs per MAC in the DSP count."""
+    params: the design's build parameters (kernels/designs/gemm.toml names, GEMM_PARAMS); the caller
+    reads them from the design file (harness.designs.gemm_model_args): the model never does.
+    cus: CUs the GEMM is split over (1 = one CU's launch, as the emulator times each CU).
+    structure: GemmDesign options of other designs. macs_per_dsp: overrides the design's DSPs per MAC
+    in the DSP count."""
     p = _platform(platform)
     dtype = _dtype(dtype)
     M, K, N = (_int(x, n, 1) for x, n in ((M, "M"), (K, "K"), (N, "N")))
     if epilogue not in EPILOGUES:
         raise UserError(f"epilogue must be one of {', '.join(EPILOGUES)}, got {epilogue!r}")
-    given = dict(params or {})
-    design_cus = None
-    if not all(k in given for k in GEMM_PARAMS) or cus is None:
-        base, design_cus = _design_params(dtype)
-        given = {**base, **given}
-    d = GemmDesign.from_params(given, cus if cus is not None else design_cus, **(structure or {}))
+    if cus is None:
+        raise UserError("the GEMM model needs the design's CU count (cus); pass the design's")
+    d = GemmDesign.from_params(dict(params or {}), cus, **(structure or {}))
     if macs_per_dsp is not None:
         d = GemmDesign(**{**d.__dict__, "dsp_per_mac": 1 / _num(macs_per_dsp, "macs_per_dsp")})
     clk = _clock(p, clock_mhz)

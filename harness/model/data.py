@@ -28,7 +28,8 @@ def figures(d: dict, prefix: str = "") -> dict:
     for k, v in d.items():
         name = f"{prefix}{k}"
         if _is_figure(v):
-            out[k] = Figure(name, v["value"], v.get("unit", ""), v["source"], v["detail"])
+            doc = v.get("document", v["detail"]) if v["source"] == "spec" else None
+            out[k] = Figure(name, v["value"], v.get("unit", ""), v["source"], v["detail"], document=doc)
         elif isinstance(v, dict):
             out[k] = figures(v, prefix=f"{name}.")
         else:

@@ -14,7 +14,7 @@ from harness.roofline.ceilings import Ceiling, CeilingSet, Ceilings, collect, me
 from harness.roofline.classify import changed_class, classify
 from harness.roofline.fusion import fusion_table, run_pair_table
 from harness.roofline.latency import inference_latency, latency_gap
-from harness.roofline.runs import Run
+from harness.results.reader import Run
 from harness.workload.precision import PRECISIONS, check_precision, element_bytes
 
 SCHEMA_VERSION = 2     # 2: ceiling-set keys measured|emulated|runs, per-op compute roofs, run_* sources

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field, replace
 import pandas as pd
 
 from harness.errors import UserError
-from harness.figures import Figure
+from harness.figures import Figure, tag_of
 from harness.roofline import platform as plat
-from harness.roofline.runs import Run
+from harness.results.reader import Run
 
 
 @dataclass(frozen=True)
@@ -102,9 +102,9 @@ class CeilingSet:
 
 
 def set_key(run_figures) -> str:
-    """'measured' | 'emulated' | 'runs' from the sources of the figures a set took from runs;
+    """'measured' | 'emulated' | 'runs' from the origins of the figures a set took from runs;
     'spec' when it took none (a set of spec and model figures is never called measured)."""
-    srcs = {(f if isinstance(f, str) else f.source) for f in run_figures}
+    srcs = {("measured" if f.origin == "measured" else "emulated") for f in run_figures}
     if not srcs:
         return "spec"
     if srcs == {"measured"}:
@@ -165,11 +165,6 @@ def _best_row(runs: list[Run], column: str, where=None):
     return best[0], best[1]
 
 
-def _run_key(source: str) -> str:
-    """Ceiling-key word of a figure taken from a run: 'measured' only for hardware timing."""
-    return "measured" if source == "measured" else "emulated"
-
-
 def _fmt(v: float) -> str:
     return f"{v:,.1f}" if abs(v) >= 10 else f"{v:.3g}"
 
@@ -186,12 +181,10 @@ def measured_memcpy(runs: list[Run]) -> Ceiling | None:
     run, row = _best_row(mem, "bandwidth_GBps_best")
     if run is None:
         return None
-    src, detail = run.source_and_detail()
     pcs = row.get("pcs", "")
     what = f"memcpy {row.get('direction', '')}, {pcs} PCs".strip()
-    return Ceiling(f"memory.{_run_key(src)}", "memory",
-                   Figure("HBM aggregate, memcpy best", float(row["bandwidth_GBps_best"]), "GB/s",
-                          src, f"{detail}; {what}"))
+    fig = run.figure("HBM aggregate, memcpy best", float(row["bandwidth_GBps_best"]), "GB/s", what)
+    return Ceiling(f"memory.{fig.origin}", "memory", fig)
 
 
 def measured_per_pc(runs: list[Run]) -> tuple[Figure, Run] | None:
@@ -202,18 +195,16 @@ def measured_per_pc(runs: list[Run]) -> tuple[Figure, Run] | None:
         return _num(row.get("pcs")) == 1
     run, row = _best_row(mem, "bandwidth_GBps_best", where=one_pc)
     if run is not None:
-        src, detail = run.source_and_detail()
-        return Figure("HBM per-PC bandwidth", float(row["bandwidth_GBps_best"]), "GB/s", src,
-                      f"{detail}; memcpy {row.get('direction', '')}, 1 PC"), run
+        return run.figure("HBM per-PC bandwidth", float(row["bandwidth_GBps_best"]), "GB/s",
+                          f"memcpy {row.get('direction', '')}, 1 PC"), run
     run, row = _best_row(mem, "bandwidth_GBps_best")
     if run is None:
         return None
     pcs = _num(row.get("pcs"))
     if not pcs:
         return None
-    src, detail = run.source_and_detail()
-    return Figure("HBM per-PC bandwidth", float(row["bandwidth_GBps_best"]) / pcs, "GB/s", src,
-                  f"{detail}; memcpy {row.get('direction', '')} aggregate / {int(pcs)} PCs"), run
+    return run.figure("HBM per-PC bandwidth", float(row["bandwidth_GBps_best"]) / pcs, "GB/s",
+                      f"memcpy {row.get('direction', '')} aggregate / {int(pcs)} PCs"), run
 
 
 def measured_compute(runs: list[Run]) -> dict[str, Ceiling]:
@@ -232,12 +223,11 @@ def measured_compute(runs: list[Run]) -> dict[str, Ceiling]:
         run, row = _best_row(pool, "throughput_GFLOPps_best", where=lambda r, row: row_dtype(r, row) == d)
         if run is None:
             continue
-        src, detail = run.source_and_detail()
         shape = "x".join(str(int(_num(row.get(k)) or 0)) for k in ("M", "K", "N"))
         path = row.get("path", "")
-        out[d] = Ceiling(f"compute.{_run_key(src)}.{d}", "compute",
-                         Figure(f"GEMM {d}, best", float(row["throughput_GFLOPps_best"]), "GFLOP/s",
-                                src, f"{detail}; {shape} {path}".strip()), d)
+        fig = run.figure(f"GEMM {d}, best", float(row["throughput_GFLOPps_best"]), "GFLOP/s",
+                         f"{shape} {path}".strip())
+        out[d] = Ceiling(f"compute.{fig.origin}.{d}", "compute", fig, d)
     return out
 
 
@@ -254,8 +244,7 @@ def measured_dispatch(runs: list[Run]) -> Figure | None:
                 best = (v, r)
     if best is None:
         return None
-    src, detail = best[1].source_and_detail()
-    return Figure("dispatch overhead, median", best[0], "s", src, f"{detail}; empty kernel start-to-wait")
+    return best[1].figure("dispatch overhead, median", best[0], "s", "empty kernel start-to-wait")
 
 
 @dataclass
@@ -301,7 +290,7 @@ def gemm_connectivity(runs: list[Run], precision: str | None) -> Connectivity | 
                 if ports:
                     return Connectivity("gemm", ports, f"run {r.run_id}")
     try:
-        from harness.design import load_design
+        from harness.designs import load_design
         d = load_design("gemm", dtype=precision)
         ports = _ports_from_context(d.to_context())
         if ports:
@@ -340,8 +329,8 @@ def collect(platform, runs: list[Run], precision: str, *, derate: float | None =
             value = n * fig.value
             if agg:
                 value = min(value, agg.value)
-            conn_ceiling = Ceiling("memory.connectivity", "memory", Figure(
-                f"GEMM ports ({n} PCs)", value, "GB/s", fig.source,
+            conn_ceiling = Ceiling("memory.connectivity", "memory", fig.derived(
+                f"GEMM ports ({n} PCs)", value,
                 f"{n} x {_fmt(fig.value)} GB/s per PC ({fig.detail}); ports {conn.describe()} "
                 f"({conn.origin})"))
         elif len(hbm_pcs) == n:
@@ -422,7 +411,7 @@ def collect(platform, runs: list[Run], precision: str, *, derate: float | None =
 
 
 def _from_run(c: Ceiling) -> bool:
-    return c.key.split(".")[1:2] in (["measured"], ["emulated"]) or c.key == "memory.connectivity"
+    return c.figure.run_id is not None
 
 
 def with_compute(cs: CeilingSet, comp: Ceiling, ew: Ceiling | None = None) -> CeilingSet:
@@ -439,8 +428,5 @@ def with_compute(cs: CeilingSet, comp: Ceiling, ew: Ceiling | None = None) -> Ce
 
 
 def source_tag(fig) -> str:
-    """How a figure's source is shown: figures from emulated runs read 'emulated (model)'."""
-    d = fig if isinstance(fig, dict) else fig.to_dict()
-    if d["source"] == "model" and "emulated" in str(d.get("detail", "")):
-        return "emulated (model)"
-    return d["source"]
+    """How a figure's source is shown (a Figure, or a dict of its fields): from its fields."""
+    return tag_of(fig)

@@ -115,7 +115,7 @@ def run_pairs(gemm_runs) -> dict:
         s = r.verified_summary()
         if "path" not in s.columns or "time_s_median" not in s.columns:
             continue
-        src, detail = r.source_and_detail()
+        prov = r.provenance()
         groups = {}
         for _, row in s.iterrows():
             d = row.get("dtype") if "dtype" in s.columns else None
@@ -127,8 +127,8 @@ def run_pairs(gemm_runs) -> dict:
                 saved = paths["unfused"] - paths["fused"]
                 out[key] = {"saved_s": saved,
                             "fused_time_s": paths["fused"], "unfused_time_s": paths["unfused"],
-                            "run": r.run_id, "source": src, "detail": detail,
-                            "tag": source_tag({"source": src, "detail": detail})}
+                            "run": r.run_id, **prov, "detail": f"run {r.run_id}" + (", emulated" if prov["emulated"] else ""),
+                            "tag": source_tag(prov)}
     return out
 
 

@@ -38,6 +38,7 @@ def inference_latency(workload, precision: str, rows: list[dict], sets: list[Cei
                 "roofline_time_s": c, "launches": n,
                 "dispatch_per_launch_s": cs.dispatch.value,
                 "dispatch_source": cs.dispatch.source, "dispatch_detail": cs.dispatch.detail,
+                "dispatch_emulated": cs.dispatch.emulated,
                 "dispatch_time_s": disp, "latency_s": c + disp,
                 "memory_ceiling": cs.memory.key, "compute_ceiling": cs.compute.key,
                 "compute_elementwise_ceiling": cs.ew_compute.key,
@@ -61,7 +62,8 @@ def latency_gap(platform, latency_runs, workload, spec_for_dtype, runs_for_dtype
         s = r.verified_summary()
         if "kind" not in s.columns:
             continue
-        src, detail = r.source_and_detail()
+        prov = r.provenance()
+        detail = f"run {r.run_id}" + (", emulated" if prov["emulated"] else "")
         # The run's own launch cost (empty kernel, start to wait), subtracted to leave the kernel's time.
         disp_rows = s[s["kind"].astype(str) == "dispatch"]
         dispatch = float(disp_rows["time_s_median"].min()) if len(disp_rows) else None
@@ -84,8 +86,7 @@ def latency_gap(platform, latency_runs, workload, spec_for_dtype, runs_for_dtype
                 "dtype": d, "M": M, "K": K, "N": N, "workload_op": ", ".join(shapes.get((M, K, N), [])),
                 "time_s_median": t,
                 "time_s_min": float(row["time_s_min"]) if "time_s_min" in row else None,
-                "run_id": r.run_id, "source": src, "detail": detail,
-                "source_tag": source_tag({"source": src, "detail": detail}),
+                **prov, "detail": detail, "source_tag": source_tag(prov),
                 "spec_roofline_time_s": t_spec,
             }
             if rcs is not None:

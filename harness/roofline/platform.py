@@ -41,7 +41,7 @@ def dispatch_overhead(platform) -> Figure:
 def pipeline_depth_s(platform, *, dtype, M, K, N, params, clock_mhz) -> float:
     """Pipeline-fill estimate of one GEMM call: (MAC + epilogue pipeline depth) / clock, from the model."""
     return float(model.predict_gemm(platform, dtype=dtype, M=int(M), K=int(K), N=int(N), epilogue="none",
-                                     params=params or {}, clock_mhz=clock_mhz).pipeline_depth_s)
+                                     params=params or {}, cus=1, clock_mhz=clock_mhz).pipeline_depth_s)
 
 
 _BANK = re.compile(r"^\s*(HBM|DDR|PLRAM)\[(\d+)(?::(\d+))?\]\s*$")

@@ -159,7 +159,7 @@ def markdown(analysis, image="roofline.png") -> str:
     L += _table(["ceilings", "variant", "roofline time", "launches", "dispatch", "predicted latency"],
                 [(x["label"], x["variant"], _t(x["roofline_time_s"]), x["launches"],
                   f"{_t(x['dispatch_time_s'])} ({x['launches']} x {_t(x['dispatch_per_launch_s'])}, "
-                  f"{source_tag({'source': x['dispatch_source'], 'detail': x['dispatch_detail']})})",
+                  f"{source_tag({'source': x['dispatch_source'], 'emulated': x.get('dispatch_emulated')})})",
                   f"**{_t(x['latency_s'])}**") for x in a.latency])
     rs = c.run_set
     if a.gap:

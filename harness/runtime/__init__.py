@@ -37,7 +37,7 @@ class Runtime:
     def default_xclbin(self, design) -> Path:
         """Where `make emu` / `make xclbin` put this design's xclbin for this mode."""
         if self.mode == "emu":
-            from harness.nativebuild import ensure_built
+            from harness.designs.native import ensure_built
             return ensure_built(design)
         return xclbin_build_dir(self.mode) / f"{design.name}.xclbin"
 

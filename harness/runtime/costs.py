@@ -55,8 +55,9 @@ def kernel_time_s(kdesc: dict, xdesc: dict, scalars: dict, banks: dict) -> float
         if min(scalars["M"], scalars["K"], scalars["N"]) == 0:
             return 0.0
         epi = {0: "none", 1: "bias", 2: "bias_gelu"}.get(scalars["epilogue"], "none")
+        # one CU's launch: its own part of the GEMM (the host split N between the CUs)
         return model.predict_gemm(p, dtype=xdesc["dtype"], M=scalars["M"], K=scalars["K"], N=scalars["N"],
-                                  epilogue=epi, params=params, clock_mhz=clock).time_s
+                                  epilogue=epi, params=params, cus=1, clock_mhz=clock).time_s
     if kind == "elementwise":
         if min(scalars["M"], scalars["N"]) == 0:
             return 0.0

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.design import parse_cfg
+from harness.designs import parse_cfg
 from harness.runtime import costs
 
 EMULATED_DEVICE_NAME = "harness-emulated-u280"
@@ -117,7 +117,7 @@ def _base_address(mem) -> int:
 
 
 class xclbin:
-    """An emulated xclbin: the JSON descriptor written by harness.nativebuild."""
+    """An emulated xclbin: the JSON descriptor written by harness.designs.native."""
 
     def __init__(self, path: str | None = None):
         self._path = None

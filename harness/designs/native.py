@@ -7,7 +7,7 @@ parameters, library and a build hash). A build is redone when any kernel
 source, header, design file, flag or the compiler changes (content hash), so
 `make emu` and the harness's build-on-first-use never use a stale library.
 
-`python -m harness.nativebuild [DESIGN ...]` builds all designs or the named ones.
+`python -m harness.designs.native [DESIGN ...]` builds all designs or the named ones.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ import uuid as uuidlib
 from pathlib import Path
 
 from harness import REPO_ROOT
-from harness.design import KERNELS_DIR, Design, all_designs, load_design
+from harness.designs.files import KERNELS_DIR, Design, all_designs, load_design
 from harness.errors import UserError
 
 BUILD_DIR = REPO_ROOT / "build" / "emu"

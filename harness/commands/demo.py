@@ -1,4 +1,4 @@
-"""`make demo`: the main job in emulation, end to end, in under a minute.
+"""`harness demo` (`make demo`): the main job in emulation, end to end, in under a minute.
 
 Builds the emulated kernels, runs a short memcpy sweep, a GEMM run with fused
 and unfused epilogues and a latency run, then draws the smolVLA roofline from
@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
 
-from harness.bench.rundir import RUNS_DIR, utc_now
-from harness.cli import COMMANDS, main as cli
+from harness.results.schema import RUNS_DIR
+from harness.results.writer import utc_now
 
 MEMCPY = ["bench", "memcpy", "--mode", "emu", "--sizes", "256K..16M", "--direction", "read",
           "--direction", "copy", "--pcs", "1,2,16", "--warmup", "1", "--repeats", "3", "--kernel-reps", "1"]
@@ -24,7 +23,7 @@ LATENCY = ["bench", "latency", "--mode", "emu", "--dtype", "fp32", "--launches",
            "--shapes", "50x720x2048,50x2048x720", "--repeats", "5"]
 
 
-def _step(title: str, argv: list[str]) -> None:
+def _step(cli, title: str, argv: list[str]) -> None:
     print(f"\n== {title}: harness {' '.join(argv)}", flush=True)
     t0 = time.perf_counter()
     rc = cli(argv)
@@ -34,25 +33,28 @@ def _step(title: str, argv: list[str]) -> None:
     print(f"   ({time.perf_counter() - t0:.1f} s)")
 
 
-def main() -> int:
+def register(sub) -> None:
+    p = sub.add_parser("demo", help="the main job in emulation: a short sweep, GEMM, latency and the roofline",
+                       description="Run a short emulated memcpy sweep, a fused/unfused GEMM run and a latency "
+                                   "run, then draw the smolVLA roofline from them (no card needed).")
+    # The demo runs ordinary command lines, so it gets the CLI's entry point from harness.cli
+    # (passed in, not imported: the CLI imports the commands, never the other way round).
+    p.set_defaults(func=run, wants_cli=True)
+
+
+def run(args, cli) -> int:
     out = RUNS_DIR / f"demo-{utc_now().strftime('%Y%m%dT%H%M%SZ')}"
-    steps = [("HBM bandwidth sweep (emulated)", MEMCPY), ("all 32 PCs at once (emulated)", COPY_ALL)]
-    have_gemm = (Path(__file__).parent / "bench" / "gemm.py").is_file()
-    if have_gemm:
-        steps += [("GEMM fp32, fused vs unfused (emulated)", GEMM), ("batch-1 latency (emulated)", LATENCY)]
+    steps = [("HBM bandwidth sweep (emulated)", MEMCPY), ("all 32 PCs at once (emulated)", COPY_ALL),
+             ("GEMM fp32, fused vs unfused (emulated)", GEMM), ("batch-1 latency (emulated)", LATENCY)]
     for title, argv in steps:
-        _step(title, argv + ["--out", str(out)])
+        _step(cli, title, argv + ["--out", str(out)])
     runs = sorted(str(p) for p in out.iterdir() if (p / "context.json").is_file())
     report_dir = out / "roofline"
-    if "roofline" in COMMANDS:
-        _step("smolVLA roofline from these runs", ["roofline", "--results", *runs, "--workload", "smolvla",
-                                                   "--out", str(report_dir)])
+    _step(cli, "smolVLA roofline from these runs", ["roofline", "--results", *runs, "--workload", "smolvla",
+                                               "--out", str(report_dir)])
     print("\nDemo done. Everything above is EMULATED: times come from the timing model, not a card.")
     print(f"  runs:   {out}")
     print(f"  plot:   {report_dir / 'roofline.png'}")
     print(f"  report: {report_dir / 'report.html'} (and report.md)")
     return 0
 
-
-if __name__ == "__main__":
-    raise SystemExit(main())

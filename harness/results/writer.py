@@ -1,9 +1,5 @@
-"""Run directories: context.json + samples.csv (every repetition) + summary.csv.
-
-A run directory is marked `status: incomplete` from the moment it exists and
-becomes `complete` only after the last point is written, so an interrupted or
-failed run can never be mistaken for a finished one (load_run refuses it).
-"""
+"""Writing a run directory (schema: harness.results.schema): the context, samples as they come,
+the summary and the final status."""
 from __future__ import annotations
 
 import csv
@@ -15,7 +11,6 @@ import platform as pyplatform
 import socket
 import subprocess
 import sys
-from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
@@ -23,10 +18,7 @@ import pandas as pd
 
 from harness import REPO_ROOT, __version__
 from harness.errors import UserError
-
-SCHEMA_VERSION = 1
-RUNS_DIR = REPO_ROOT / "results" / "runs"
-BENCHES = ("memcpy", "gemm", "latency")
+from harness.results.schema import RUNS_DIR, SCHEMA_VERSION
 
 
 def utc_now() -> dt.datetime:
@@ -128,68 +120,3 @@ class RunWriter:
         self.context["ended_utc"] = utc_now().isoformat()
         self.context["status"] = "complete"
         self._write_context()
-
-
-@dataclass
-class Run:
-    path: Path
-    context: dict
-    samples: pd.DataFrame
-    summary: pd.DataFrame
-
-    @property
-    def run_id(self) -> str:
-        return self.context["run_id"]
-
-    @property
-    def bench(self) -> str:
-        return self.context["bench"]
-
-    @property
-    def timing_source(self) -> str:
-        return str(self.context.get("timing_source", ""))
-
-    @property
-    def dtype(self) -> str | None:
-        d = self.context.get("dtype")
-        return str(d) if d else None
-
-    def source_and_detail(self) -> tuple[str, str]:
-        """Source of a figure taken from this run: 'measured' only for timed hardware."""
-        if self.timing_source == "measured":
-            return "measured", f"run {self.run_id}"
-        return "model", f"run {self.run_id}, emulated"
-
-    def verified_summary(self) -> pd.DataFrame:
-        """Points whose figures may be used: every measured repetition verified."""
-        s = self.summary
-        if "verified" not in s.columns:
-            return s.iloc[0:0]
-        return s[s["verified"].astype(str).str.strip().str.lower().isin(("true", "1"))]
-
-
-def load_run(path: str | Path) -> Run:
-    """Read a run directory; refuse anything that is not a complete run."""
-    p = Path(path)
-    ctx_file = p / "context.json"
-    if not p.is_dir() or not ctx_file.is_file():
-        raise UserError(f"{p} is not a run directory (no context.json); pass a directory under results/runs/")
-    try:
-        context = json.loads(ctx_file.read_text())
-    except json.JSONDecodeError as exc:
-        raise UserError(f"{ctx_file} is not valid JSON ({exc.msg}); the run is damaged, rerun the bench") from exc
-    if context.get("schema_version") != SCHEMA_VERSION:
-        raise UserError(f"{p} has schema version {context.get('schema_version')}, this harness reads "
-                        f"{SCHEMA_VERSION}; rerun the bench with this version")
-    if context.get("timing_source") not in ("measured", "model"):
-        raise UserError(f"{p}: timing_source {context.get('timing_source')!r} is neither 'measured' nor "
-                        "'model'; rerun the bench")
-    if context.get("bench") not in BENCHES:
-        raise UserError(f"{p}: unknown bench {context.get('bench')!r} in context.json")
-    if context.get("status") != "complete":
-        why = f" ({context['error']})" if context.get("error") else ""
-        raise UserError(f"{p} is an incomplete run{why}; its numbers cannot be used, rerun the bench")
-    for name in ("samples.csv", "summary.csv"):
-        if not (p / name).is_file():
-            raise UserError(f"{p} has no {name}; the run is damaged, rerun the bench")
-    return Run(p, context, pd.read_csv(p / "samples.csv"), pd.read_csv(p / "summary.csv"))

@@ -1,0 +1,120 @@
+"""Parsers every command shares: sizes, integer lists, shapes, and the options every bench takes.
+
+Each parser turns text into numbers or raises UserError naming the flag and an example, so a
+bad value never reaches a run directory.
+"""
+from __future__ import annotations
+
+import argparse
+import re
+
+from harness.errors import UserError
+from harness.runtime import MODES
+
+U32_MAX = 2 ** 32 - 1          # scalar kernel arguments are 32-bit
+_SIZE = re.compile(r"^\s*(\d+)\s*([KMG]?)(?:i?B)?\s*$", re.IGNORECASE)
+_MULT = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+
+
+def parse_size(text, what: str = "size") -> int:
+    """'4K' -> 4096 (binary suffixes K, M, G; 'B' or 'iB' optional)."""
+    m = _SIZE.match(str(text))
+    if not m:
+        raise UserError(f"{what} {text!r} is not a whole number with an optional K/M/G suffix (binary), "
+                        "e.g. 64K or 256M")
+    return int(m.group(1)) * _MULT[m.group(2).upper()]
+
+
+def parse_sizes(text: str, what: str = "--sizes") -> list[int]:
+    """'4K..256M' (doubling) or '4K,1M,3M'."""
+    if ".." in text:
+        lo, hi = (parse_size(t, what) for t in text.split("..", 1))
+        if lo <= 0 or hi < lo:
+            raise UserError(f"size range {text!r} must go from a positive size up, e.g. 4K..256M")
+        out = []
+        s = lo
+        while s <= hi:
+            out.append(s)
+            s *= 2
+        return out
+    return [parse_size(t, what) for t in text.split(",") if t.strip()]
+
+
+def parse_int(text, what: str) -> int:
+    try:
+        return int(str(text).strip())
+    except ValueError:
+        raise UserError(f"{what} must be a whole number, got {text!r}") from None
+
+
+def parse_float(text, what: str) -> float:
+    try:
+        return float(str(text).strip())
+    except ValueError:
+        raise UserError(f"{what} must be a number, got {text!r}") from None
+
+
+def parse_int_list(text: str, what: str) -> list[int]:
+    try:
+        return [int(t) for t in text.split(",") if t.strip()]
+    except ValueError:
+        raise UserError(f"{what} {text!r} must be a comma-separated list of integers, e.g. 1,2,4") from None
+
+
+def parse_shape(text, what: str = "--shape") -> tuple[int, int, int]:
+    """'50x720x960' -> (50, 720, 960); dimensions may carry K/M/G; each 1..2^32-1."""
+    item = str(text).strip()
+    parts = item.lower().split("x")
+    if len(parts) != 3:
+        raise UserError(f"{what} {item!r} is not MxKxN with integer dimensions, e.g. 64x64x64")
+    try:
+        dims = tuple(parse_size(x, what) for x in parts)
+    except UserError:
+        raise UserError(f"{what} {item!r} is not MxKxN with integer dimensions, e.g. 64x64x64") from None
+    if min(dims) <= 0:
+        raise UserError(f"{what} {item}: every dimension must be at least 1 "
+                        f"(M, K, N = {', '.join(map(str, dims))})")
+    if max(dims) > U32_MAX:
+        raise UserError(f"{what} {item}: dimensions are 32-bit kernel arguments; use at most {U32_MAX}")
+    return dims
+
+
+def parse_shapes(text: str, what: str = "--shapes") -> list[tuple[int, int, int]]:
+    """'64x64x64,50x720x960' -> distinct shapes in order."""
+    out = [parse_shape(t, what) for t in text.split(",") if t.strip()]
+    if not out:
+        raise UserError(f"{what} is empty; give shapes like 64x64x64,50x720x960")
+    return list(dict.fromkeys(out))
+
+
+# ---------------------------------------------------------------- options every bench takes
+def add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--mode", choices=MODES, default=None,
+                   help="hw (the card), hw_emu / sw_emu (XRT emulation), emu (built-in emulator). "
+                        "Default: hw if pyxrt imports and a device opens, else emu")
+    p.add_argument("--device", default="0", help="device index or BDF (default 0)")
+    p.add_argument("--xclbin", default=None, help="xclbin to load (hardware modes); default: the one "
+                   "`make xclbin`/`make emu` builds for this mode")
+    p.add_argument("--warmup", type=int, default=2, help="warm-up launches per point, recorded apart (default 2)")
+    p.add_argument("--repeats", type=int, default=9, help="measured launches per point (default 9)")
+    p.add_argument("--timeout", type=int, default=None,
+                   help="ms to wait for one launch (default: 50x the modeled time, at least 2 s)")
+    p.add_argument("--out", default=None, help="parent directory of the run directory (default results/runs)")
+    p.add_argument("--clock-mhz", type=float, default=None,
+                   help="the kernel clock the xclbin achieved, if v++ lowered it below the design's target "
+                        "(see the link summary); recorded as clock_mhz and used by the models")
+
+
+def run_options(args):
+    """The checked common options as the benches' RunOptions."""
+    from harness.bench.common import RunOptions
+    if args.warmup < 0:
+        raise UserError("--warmup must be 0 or more")
+    if args.repeats < 1:
+        raise UserError("--repeats must be at least 1")
+    if args.clock_mhz is not None and not 0 < args.clock_mhz <= 1000:
+        raise UserError("--clock-mhz is the achieved kernel clock in MHz, e.g. 236; give a value in (0, 1000]")
+    if args.timeout is not None and args.timeout <= 0:
+        raise UserError("--timeout is in milliseconds and must be positive")
+    return RunOptions(mode=args.mode, device=args.device, xclbin=args.xclbin, warmup=args.warmup,
+                      repeats=args.repeats, timeout=args.timeout, out=args.out, clock_mhz=args.clock_mhz)

@@ -1,0 +1,5 @@
+import sys
+
+from harness.designs.files import main
+
+raise SystemExit(main(sys.argv[1:]))

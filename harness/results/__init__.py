@@ -1,0 +1,1 @@
+"""Run directories: the schema, the writer, the strict reader and the statistics of a point."""
