@@ -77,7 +77,8 @@ def run(plan: LatencyPlan) -> BenchResult:
             case = gb.GemmCase(sess, plan.dtype, M, K, N, plan.epilogue, "gemm", gb.shape_rng(M, K, N), plat,
                                opts)
             for s in case.repetitions(opts.warmup, opts.repeats, bar):
-                s.pop("gemm_time_s"), s.pop("epilogue_time_s")
+                s = {k: v for k, v in s.items()
+                     if k not in ("gemm_time_s", "epilogue_time_s", "cus") and not k.startswith("cu")}
                 writer.add_sample({"point": i, **s, "kind": "gemm", "dtype": plan.dtype, "M": M, "K": K, "N": N,
                                    "epilogue": plan.epilogue, "flop": case.flop, "bytes": case.bytes})
             del case

@@ -349,6 +349,26 @@ def predict_gemm(platform, *, dtype, M, K, N, params, cus, epilogue="none", cloc
                           cus=d.cus, per_cu=per_cu)
 
 
+REFERENCE_DESIGNS = ("hpcc_u280", "autosa_u250")
+
+
+def predict_reference_design(name: str) -> dict:
+    """A published GEMM design modeled with its published parameters (model_params.toml
+    [reference_designs]), beside its published GFLOP/s."""
+    refs = data.read_toml(data.PARAMS_FILE).get("reference_designs", {})
+    if name not in refs:
+        raise UserError(f"unknown reference design {name!r}; use one of {', '.join(refs)}")
+    r = refs[name]
+    pub = data.params()["reference_designs"][name]["published_gflops"]
+    M, K, N = r["shape"]
+    g = predict_gemm(r["platform"], dtype=r["dtype"], M=M, K=K, N=N, params=r["params"], cus=r["cus"],
+                     clock_mhz=r["clock_mhz"], memory=r["memory"], structure=r["structure"])
+    out = g.to_dict()
+    out.update(reference_design=name, description=r["description"], published_gflops=pub.value,
+               published_source=pub.detail, model_error=g.gflops / pub.value - 1)
+    return out
+
+
 @dataclass
 class ElementwisePrediction(data.Modeled):
     time_s: float
@@ -370,50 +390,57 @@ class ElementwisePrediction(data.Modeled):
 
 def predict_elementwise(platform, *, M, N, elem_bytes=4, clock_mhz=None, params=None, port_bandwidth_GBps=None,
                         epilogue="bias_gelu", memory=None) -> ElementwisePrediction:
-    """The unfused bias(+GELU) kernel over an M x N matrix in memory: read C and bias, write out."""
+    """One CU of the unfused bias(+GELU) kernel over an M x N output matrix in memory (kernels/gemm/bias_gelu.cpp):
+    per block of GEMM_TILE_N columns, load the block's bias, then stream its M rows (read C, write out).
+
+    elem_bytes: bytes of one output element (4). params: the design's build parameters (GEMM_TILE_N,
+    GEMM_EPI_LANES, GEMM_BURST, GEMM_OUTSTANDING; the caller reads them from the design file)."""
     p = _platform(platform)
     M, N = _int(M, "M", 1), _int(N, "N", 1)
     elem_bytes = _int(elem_bytes, "elem_bytes", 1, 8)
     if epilogue not in ("bias", "bias_gelu"):
         raise UserError(f"the elementwise epilogue must be bias or bias_gelu, got {epilogue!r}")
+    need = ("GEMM_TILE_N", "GEMM_EPI_LANES", "GEMM_BURST", "GEMM_OUTSTANDING")
+    missing = [k for k in need if k not in (params or {})]
+    if missing:
+        raise UserError(f"the elementwise model needs the design's {', '.join(missing)} (kernels/designs/gemm.toml)")
+    tn, lanes_epi = _int(params["GEMM_TILE_N"], "GEMM_TILE_N"), _int(params["GEMM_EPI_LANES"], "GEMM_EPI_LANES")
+    burst, outstanding = _int(params["GEMM_BURST"], "GEMM_BURST"), _int(params["GEMM_OUTSTANDING"], "GEMM_OUTSTANDING")
     clk = _clock(p, clock_mhz)
     f_hz = clk * 1e6
     mem = _memory_kind(p, memory)
-    E, G = data.params()["elementwise"], data.params()["gemm"]
-    width = int(E["width_bits"].value)
-    burst, outstanding = int(E["burst"].value), int(E["outstanding"].value)
-    for k, v in (params or {}).items():
-        if str(k).upper() in ("EW_BURST", "BIAS_GELU_BURST"):
-            burst = _int(v, k, 1, int(data.value("axi", "max_burst_beats")))
-        if str(k).upper() in ("EW_OUTSTANDING", "BIAS_GELU_OUTSTANDING"):
-            outstanding = _int(v, k, 1)
-    lanes = max(1, width // 8 // elem_bytes)           # 16 for 4-byte C elements (GEMM_OUT_LANES)
+    G = data.params()["gemm"]
+    lanes = WORD_BYTES // elem_bytes                   # outputs per word (16)
     if port_bandwidth_GBps is not None:
         r_copy = r_read = _num(port_bandwidth_GBps, "port_bandwidth_GBps")
     else:
-        r_copy = port_rate_GBps(p, memory=mem, direction="copy", width_bits=width, clock_mhz=clk, burst=burst,
-                                outstanding=outstanding)
-        r_read = port_rate_GBps(p, memory=mem, direction="read", width_bits=width, clock_mhz=clk, burst=burst,
-                                outstanding=outstanding)
-    # Per row (kernels/gemm/bias_gelu.cpp): one loop of ceil(N/lanes) iterations that reads in[] and
-    # bias[] and writes out[] as three bursts on three ports, then waits for the write response.
-    n = M * N
-    segs = math.ceil(N / lanes)
-    row_stream_s = N * elem_bytes / (r_copy * 1e9)      # read C and write out in lock-step
-    row_bias_s = N * elem_bytes / (r_read * 1e9)        # bias re-read per row, on its own port (parallel)
-    row_data_s = max(segs / f_hz, row_stream_s, row_bias_s)
+        kw = dict(memory=mem, width_bits=WORD_BYTES * 8, clock_mhz=clk, burst=burst, outstanding=outstanding)
+        r_copy = port_rate_GBps(p, direction="copy", **kw)
+        r_read = port_rate_GBps(p, direction="read", **kw)
+    word_copy = max(1.0, WORD_BYTES / (r_copy * 1e9 / f_hz))     # in and out on their own PCs, lock-step
+    word_read = max(1.0, WORD_BYTES / (r_read * 1e9 / f_hz))
+    ii = lanes // lanes_epi
+    lat = (first_word_s(p, mem, "read", clk) + first_word_s(p, mem, "write", clk)) * f_hz
+    ovh = G["loop_overhead_cycles"].value
     depth = G["gelu_depth_cycles"].value if epilogue == "bias_gelu" else G["bias_depth_cycles"].value
-    fill_s = M * depth / f_hz
-    lat_s = M * (first_word_s(p, mem, "read", clk) + first_word_s(p, mem, "write", clk)) + fill_s
-    compute_s = M * segs / f_hz
-    mem_s = M * max(row_stream_s, row_bias_s)
-    time_s = M * row_data_s + lat_s
-    parts = {"compute": compute_s, "memory": mem_s, "latency": lat_s}
-    nbytes = 2 * n * elem_bytes + M * N * elem_bytes
+    comp = memc = latc = fillc = 0.0
+    for n0 in range(0, N, tn):
+        nv = min(tn, N - n0)
+        words = M * _cdiv(nv, lanes)
+        comp += words * ii
+        memc += max(0.0, words * word_copy - words * ii)          # beyond the epilogue rate
+        latc += _cdiv(nv, lanes) * word_read + first_word_s(p, mem, "read", clk) * f_hz + lat
+        fillc += 2 * ovh + depth
+    time_c = comp + memc + latc + fillc
+    n = M * N
+    nbytes = 2 * n * elem_bytes + N * elem_bytes
+    parts = {"compute": comp, "memory": memc, "latency": latc + fillc}
     inputs = dict(platform=p.name, M=M, N=N, elem_bytes=elem_bytes, clock_mhz=clk, memory=mem, epilogue=epilogue,
-                  lanes=lanes, burst=burst, outstanding=outstanding, port_bandwidth_GBps=port_bandwidth_GBps)
-    return ElementwisePrediction(time_s, max(parts, key=parts.get), fill_s, round(time_s * f_hz), compute_s,
-                                 mem_s, lat_s, nbytes, nbytes / time_s / 1e9, inputs)
+                  lanes=lanes, epi_lanes=lanes_epi, tile_n=tn, burst=burst, outstanding=outstanding,
+                  port_bandwidth_GBps=port_bandwidth_GBps)
+    time_s = time_c / f_hz
+    return ElementwisePrediction(time_s, max(parts, key=parts.get), fillc / f_hz, round(time_c), comp / f_hz,
+                                 memc / f_hz, (latc + fillc) / f_hz, nbytes, nbytes / time_s / 1e9, inputs)
 
 
 # ---------------------------------------------------------------- dispatch, PCIe
