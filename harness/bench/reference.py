@@ -74,6 +74,18 @@ def float_gemm(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return a64 @ b64, bound
 
 
+def sequential_f32_gemm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The GEMM kernel's summation order replayed in float32 (kernels/gemm/gemm.cpp "Summation order"):
+    c = (...((0 + a0 b0) + a1 b1) + ...) + a[K-1] b[K-1], each product rounded to fp32 and then added
+    (no fused multiply-add; the product of two fp16 values is exact in fp32). Bit-exact with the kernel;
+    K steps over the whole M x N, so for small shapes (tests)."""
+    a32, b32 = a.astype(np.float32), b.astype(np.float32)
+    c = np.zeros((a.shape[0], b.shape[1]), np.float32)
+    for k in range(a.shape[1]):
+        c = c + np.multiply.outer(a32[:, k], b32[k, :])
+    return c
+
+
 def float_epilogue(c: np.ndarray, bias: np.ndarray, epi: int) -> np.ndarray:
     c = np.asarray(c, dtype=np.float32)
     if epi == 0:
