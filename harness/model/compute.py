@@ -349,6 +349,19 @@ def predict_gemm(platform, *, dtype, M, K, N, params, cus, epilogue="none", cloc
                           cus=d.cus, per_cu=per_cu)
 
 
+def gemm_pipeline_depth_s(platform, *, dtype, epilogue="none", clock_mhz=None) -> float:
+    """One pass through the GEMM's MAC pipeline and epilogue, depth / clock: the batch-1 latency floor
+    beside the throughput-derived time (predict_gemm's pipeline_depth_s; needs no design parameters,
+    so runs of any design can be analysed)."""
+    p = _platform(platform)
+    clk = _clock(p, clock_mhz)
+    G = data.params()["gemm"]
+    ovh = G["loop_overhead_cycles"].value
+    depth = ovh + dtype_figure(_dtype(dtype), "mul_latency").value + dtype_figure(dtype, "add_latency").value
+    epi = {"none": ovh, "bias": G["bias_depth_cycles"].value, "bias_gelu": G["gelu_depth_cycles"].value}[epilogue]
+    return (depth + epi) / (clk * 1e6)
+
+
 REFERENCE_DESIGNS = ("hpcc_u280", "autosa_u250")
 
 

@@ -40,8 +40,8 @@ def dispatch_overhead(platform) -> Figure:
 
 def pipeline_depth_s(platform, *, dtype, M, K, N, params, clock_mhz) -> float:
     """Pipeline-fill estimate of one GEMM call: (MAC + epilogue pipeline depth) / clock, from the model."""
-    return float(model.predict_gemm(platform, dtype=dtype, M=int(M), K=int(K), N=int(N), epilogue="none",
-                                     params=params or {}, cus=1, clock_mhz=clock_mhz).pipeline_depth_s)
+    from harness.model.compute import gemm_pipeline_depth_s
+    return gemm_pipeline_depth_s(platform, dtype=dtype, clock_mhz=clock_mhz)
 
 
 _BANK = re.compile(r"^\s*(HBM|DDR|PLRAM)\[(\d+)(?::(\d+))?\]\s*$")
