@@ -59,6 +59,25 @@ for _nb in (1, 2):     # the other B port counts of the kernel signature
 BUILDS["gemm2_i12_small"] = (GEMM_SRC, gemm_params(2, GEMM_FX_INT_BITS=12, **small(2)))
 BUILDS["gemm2_i1_small"] = (GEMM_SRC, gemm_params(2, GEMM_FX_INT_BITS=1, **small(2)))
 
+FLOPS_SRC = ["flops/flops.cpp"]
+
+
+def flops_params(dtype_id: int, **overrides) -> dict:
+    return {**load_design("flops", dtype=DTYPES[dtype_id]).all_params("flops"), **overrides}
+
+
+for _d in DTYPES:
+    BUILDS[f"flops{_d}"] = (FLOPS_SRC, flops_params(_d))
+    # small blocks: several blocks and a short last one at test sizes
+    BUILDS[f"flops{_d}_small"] = (FLOPS_SRC, flops_params(_d, FLOPS_LANES=LANES[_d], FLOPS_BLOCK_WORDS=2))
+BUILDS["flops1_small_ap"] = (FLOPS_SRC, flops_params(1, FLOPS_LANES=32, FLOPS_BLOCK_WORDS=2, HLSC_AP_ARITH=1))
+BUILDS["flops2_small_ap"] = (FLOPS_SRC, flops_params(2, FLOPS_LANES=32, FLOPS_BLOCK_WORDS=2, HLSC_AP_ARITH=1))
+FLOPS_BAD = {
+    "flops_dsp_budget": ({"FLOPS_LANES": 1024}, "flops too large for its SLR's DSP budget"),
+    "flops_lanes_divide": ({"FLOPS_LANES": 500}, "FLOPS_LANES must divide the elements of a block"),
+    "flops_revisit": ({"FLOPS_BLOCK_WORDS": 4}, "a block must hold FLOPS_ACC_LATENCY x FLOPS_LANES"),
+}
+
 # impossible parameter combinations: (defines, reason the compiler must print)
 BAD = {
     "cols_not_words": ({"GEMM_COLS": 24, "GEMM_TILE_N": 96}, "GEMM_COLS must be a multiple of the elements per"),
@@ -80,7 +99,8 @@ BAD["no_design_flags"] = ({}, "kernels/designs/gemm.toml")
 def libs(tmp_path_factory):
     cache = tmp_path_factory.mktemp("native-kernels")
     jobs = {**{k: v for k, v in BUILDS.items()},
-            **{f"bad:{k}": (GEMM_SRC[:1], d) for k, (d, _) in BAD.items()}}
+            **{f"bad:{k}": (GEMM_SRC[:1], d) for k, (d, _) in BAD.items()},
+            **{f"bad:{k}": (FLOPS_SRC, {**flops_params(0), **d}) for k, (d, _) in FLOPS_BAD.items()}}
 
     def one(item):
         name, (srcs, defs) = item
@@ -102,6 +122,11 @@ def libs(tmp_path_factory):
         if name.startswith("memcpy"):
             lib.bw_memcpy.argtypes = [VP, VP, U32, U32, U32]
             lib.bw_memcpy.restype = None
+        elif name.startswith("flops"):
+            lib.flops.argtypes = [VP] * 8 + [U32, U32]
+            lib.flops.restype = None
+            lib.flops_resources.argtypes = [ctypes.POINTER(ctypes.c_long)]
+            lib.flops_resources.restype = None
         elif name == "nop":
             lib.nop.argtypes = []
             lib.nop.restype = None
@@ -398,3 +423,79 @@ def test_impossible_parameters_are_refused(libs, case):
     res = libs[f"bad:{case}"]
     assert isinstance(res, CompileError), f"{case} compiled but must be refused"
     assert BAD[case][1] in res.stderr
+
+
+# ---------------------------------------------------------------------- flops
+FLOPS_HOST = {0: np.float32, 1: np.float16, 2: np.int16, 3: np.int8}
+
+
+def run_flops(libs, name, dtype_id, n_words, f, seed=0):
+    """Four input ports of n_words words of random elements -> the kernel's outputs, per port."""
+    rng = np.random.default_rng(seed)
+    la = LANES[dtype_id]
+    n = n_words * la
+    if dtype_id in (0, 1):
+        xs = [rng.uniform(-2, 2, n).astype(FLOPS_HOST[dtype_id]) for _ in range(4)]
+    else:
+        lim = 2 ** 15 if dtype_id == 2 else 2 ** 7
+        xs = [rng.integers(-lim, lim, n).astype(FLOPS_HOST[dtype_id]) for _ in range(4)]
+    outs = [np.full(n + GUARD * 16, 77, dtype=np.uint32) for _ in range(4)]
+    libs[name].flops(*[p(x) for x in xs], *[p(o) for o in outs], n_words, f)
+    for o in outs:
+        assert (o[n:] == 77).all(), "flops wrote past its output"
+    return xs, [o[:n] for o in outs]
+
+
+@pytest.mark.parametrize("dtype_id", list(DTYPES), ids=list(DTYPES.values()))
+@pytest.mark.parametrize("n_words,f", [(1, 1), (3, 7), (5, 64), (2, 4097)])
+def test_flops_against_its_replayed_order(libs, dtype_id, n_words, f):
+    """Every output bit-exact: fp32/fp16 replayed step by step in float32, fx16/int8 exact integers."""
+    for name in (f"flops{dtype_id}_small", f"flops{dtype_id}"):
+        xs, outs = run_flops(libs, name, dtype_id, n_words, f, seed=n_words + f)
+        for x, o in zip(xs, outs):
+            exp = refs.flops_expected(DTYPES[dtype_id], x, f, BUILDS[name][1])
+            np.testing.assert_array_equal(o, exp.view(np.uint32))
+
+
+@pytest.mark.parametrize("name,dtype_id", [("flops1_small_ap", 1), ("flops2_small_ap", 2)])
+def test_flops_ap_path_is_bit_identical(libs, name, dtype_id):
+    _, fast = run_flops(libs, f"flops{dtype_id}_small", dtype_id, 5, 33, seed=1)
+    _, ap = run_flops(libs, name, dtype_id, 5, 33, seed=1)
+    for a, b in zip(fast, ap):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_flops_check_catches_too_few_multiply_adds(libs):
+    """A kernel doing F-1 MACs (or accumulating in fp16) would not pass: the replay is that tight."""
+    xs, outs = run_flops(libs, "flops0_small", 0, 3, 50, seed=9)
+    assert not np.array_equal(outs[0], refs.flops_expected("fp32", xs[0], 49).view(np.uint32))
+    half = refs.flops_expected("fp32", xs[0].astype(np.float16), 50)
+    assert not np.array_equal(outs[0], half.view(np.uint32))
+
+
+def test_flops_zero_does_nothing(libs):
+    out = np.full(64, 77, dtype=np.uint32)
+    x = np.ones(16, np.float32)
+    libs["flops0_small"].flops(*[p(x)] * 4, *[p(out)] * 4, 0, 5)
+    libs["flops0_small"].flops(*[p(x)] * 4, *[p(out)] * 4, 1, 0)
+    assert (out == 77).all()
+
+
+@pytest.mark.parametrize("dtype_id", list(DTYPES), ids=list(DTYPES.values()))
+def test_flops_design_fills_most_of_the_dsps(libs, dtype_id):
+    """Three CUs (one per SLR) of the design use >= 75% of the DSPs available to kernels, and one CU fits
+    the smallest SLR."""
+    from harness.model import load_platform
+    out = (ctypes.c_long * 2)()
+    libs[f"flops{dtype_id}"].flops_resources(out)
+    dsp, budget = list(out)
+    cus = load_design("flops", dtype=DTYPES[dtype_id]).kernels["flops"].cus
+    assert dsp <= budget
+    assert cus * dsp >= 0.75 * load_platform("u280").dsp_available.value
+
+
+@pytest.mark.parametrize("case", list(FLOPS_BAD))
+def test_flops_impossible_parameters_are_refused(libs, case):
+    res = libs[f"bad:{case}"]
+    assert isinstance(res, CompileError), f"{case} compiled but must be refused"
+    assert FLOPS_BAD[case][1] in res.stderr

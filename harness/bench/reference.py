@@ -96,8 +96,14 @@ def float_epilogue(c: np.ndarray, bias: np.ndarray, epi: int) -> np.ndarray:
 
 def fx16_gemm_raw(a_raw: np.ndarray, b_raw: np.ndarray, int_bits: int) -> np.ndarray:
     """fx16 GEMM on raw ap_fixed<16,I> bits -> raw ap_fixed<32,16,AP_RND,AP_SAT> bits."""
+    return fx16_acc_to_out(int_matmul(a_raw, b_raw), int_bits)
+
+
+def fx16_acc_to_out(acc: np.ndarray, int_bits: int) -> np.ndarray:
+    """An exact sum of raw fx16 products (units 2^-2F) -> the kernels' 16.16 output bits: wrapped to the
+    48-bit accumulator, rounded half up to 16 fractional bits, saturated to 32 bits."""
     frac = 16 - int_bits
-    acc = wrap(int_matmul(a_raw, b_raw), 48)   # units 2^-2F
+    acc = wrap(acc, 48)   # units 2^-2F
     s = 2 * frac - 16
     if s > 0:
         acc = (acc + (np.int64(1) << np.int64(s - 1))) >> np.int64(s)  # round half up
@@ -133,6 +139,32 @@ def int8_epilogue(c: np.ndarray, bias: np.ndarray, epi: int) -> np.ndarray:
     g = gelu_f32(s.astype(np.float32))
     g = np.clip(g, np.float32(-2147483648.0), np.float32(2147483520.0))
     return np.trunc(g).astype(np.int64).astype(np.int32)
+
+
+# ---------------------------------------------------------------------- flops
+FLOPS_WEIGHTS = 8     # kernels/flops/flops.cpp: w[j % 8] = (j % 8 + 1) / 8 (fp32, fp16) or j % 8 + 1 LSBs
+
+
+def flops_expected(dtype: str, x: np.ndarray, f: int, params: dict | None = None) -> np.ndarray:
+    """The flops kernel's outputs for input elements `x` (the dtype's host type), replayed in its order:
+    acc = 0; for j < f: acc = acc + x * w[j % 8]; then the kernel's 32-bit output (fp32 bits, 16.16
+    fx16, int32). Bit-exact: fp32/fp16 step by step in float32 (products of fp16 values and these
+    weights are exact), fx16/int8 as the exact integer x * sum(w) wrapped like the accumulator."""
+    j = np.arange(f) % FLOPS_WEIGHTS + 1
+    if dtype in ("fp32", "fp16"):
+        xf = np.asarray(x).astype(np.float32)
+        ws = (j.astype(np.float32) * np.float32(0.125)).astype(np.float32)
+        acc = np.zeros_like(xf)
+        for w in ws:
+            acc = acc + xf * w
+        return acc
+    total = int(j.sum())
+    acc = np.asarray(x).astype(np.int64) * np.int64(total)
+    if dtype == "fx16":
+        return fx16_acc_to_out(acc, int((params or {}).get("FLOPS_FX_INT_BITS", 6)))
+    if dtype == "int8":
+        return wrap(acc, 32).astype(np.int32)
+    raise ValueError(f"no flops reference for element type {dtype!r}")
 
 
 # ---------------------------------------------------------- host verification

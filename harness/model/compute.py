@@ -456,6 +456,102 @@ def predict_elementwise(platform, *, M, N, elem_bytes=4, clock_mhz=None, params=
                                  memc / f_hz, (latc + fillc) / f_hz, nbytes, nbytes / time_s / 1e9, inputs)
 
 
+# ---------------------------------------------------------------- flops (compute ceiling)
+FLOPS_PARAMS = ("FLOPS_LANES", "FLOPS_BLOCK_WORDS", "FLOPS_PORTS", "FLOPS_ACC_LATENCY", "FLOPS_DSP_PER_MAC",
+                "FLOPS_DSP_RESERVE", "FLOPS_BURST", "FLOPS_OUTSTANDING")
+
+
+@dataclass
+class FlopsPrediction(data.Modeled):
+    time_s: float
+    gflops: float
+    bandwidth_GBps: float       # bytes read + written / time
+    oi_FLOPpB: float
+    bound: str                  # 'compute' | 'memory' | 'latency'
+    cycles: int
+    flop: int
+    bytes: int
+    kernel_peak_GFLOPps: float  # CUs x lanes x 2 x clock
+    device_peak_GFLOPps: float  # the device's DSPs / DSPs per MAC x 2 x clock
+    dsps: float
+    inputs: dict
+    model_version: str = field(default_factory=data.version)
+    source: str = "model"
+
+
+def predict_flops(platform, *, dtype, n_words, f, params, cus, clock_mhz=None, memory=None) -> FlopsPrediction:
+    """Time of one launch of the flops kernel on `cus` CUs, each streaming n_words words per input port
+    (kernels/flops/flops.cpp "Structure"). params: the design's build parameters (the caller reads them)."""
+    p = _platform(platform)
+    dtype = _dtype(dtype)
+    n_words, f = _int(n_words, "n_words", 1), _int(f, "f", 1)
+    cus = _int(cus, "cus", 1, 64)
+    missing = [k for k in FLOPS_PARAMS if k not in (params or {})]
+    if missing:
+        raise UserError(f"the flops model needs the design's {', '.join(missing)} (kernels/designs/flops.toml)")
+    lanes, bw_max, ports, accl = (_int(params[k], k) for k in FLOPS_PARAMS[:4])
+    dpm, reserve = _num(float(params["FLOPS_DSP_PER_MAC"]), "FLOPS_DSP_PER_MAC"), _int(params["FLOPS_DSP_RESERVE"], "FLOPS_DSP_RESERVE", 0)
+    burst, outstanding = _int(params["FLOPS_BURST"], "FLOPS_BURST"), _int(params["FLOPS_OUTSTANDING"], "FLOPS_OUTSTANDING")
+    clk = _clock(p, clock_mhz)
+    f_hz = clk * 1e6
+    mem = _memory_kind(p, memory)
+    eb = int(dtype_figure(dtype, "elem_bytes").value)
+    la = WORD_BYTES // eb
+    ow = la // OUT_LANES
+    kw = dict(memory=mem, width_bits=WORD_BYTES * 8, clock_mhz=clk, burst=burst, outstanding=outstanding)
+    rd = max(1.0, WORD_BYTES / (port_rate_GBps(p, direction="read", **kw) * 1e9 / f_hz))
+    wr = max(1.0, WORD_BYTES / (port_rate_GBps(p, direction="write", **kw) * 1e9 / f_hz))
+    lat_r = first_word_s(p, mem, "read", clk) * f_hz
+    lat_w = first_word_s(p, mem, "write", clk) * f_hz
+    G = data.params()["gemm"]
+    ovh = G["loop_overhead_cycles"].value
+    depth = ovh + dtype_figure(dtype, "mul_latency").value + dtype_figure(dtype, "add_latency").value
+    iters = max(_cdiv(ports * bw_max * la, lanes), accl)
+    comp = f * iters + depth                         # f passes of iters, one pipelined loop per block
+    nb = _cdiv(n_words, bw_max)
+    last = n_words - (nb - 1) * bw_max
+
+    def load(bw):
+        return bw * rd + lat_r + ovh
+
+    def store(bw):
+        return bw * ow * wr + lat_w + ovh
+
+    parts = {"compute": 0.0, "memory": 0.0, "latency": load(min(bw_max, n_words)) + store(last)}
+
+    def step(next_bw, has_prev, times):
+        t = {"compute": comp}
+        if next_bw:
+            t["memory"] = load(next_bw)
+        if has_prev:                                # the previous block is always a full one
+            t["memory"] = max(t.get("memory", 0.0), store(bw_max))
+        kind = max(t, key=t.get)
+        parts[kind] += t[kind] * times
+        parts["latency"] += ovh * times             # handshake between steps
+
+    sizes = lambda b: bw_max if b < nb - 1 else last            # noqa: E731
+    if nb <= 4:
+        for b in range(nb):
+            step(sizes(b + 1) if b + 1 < nb else 0, b > 0, 1)
+    else:                                           # first, middle x (nb - 3), next-to-last, last
+        step(bw_max, False, 1)
+        step(bw_max, True, nb - 3)
+        step(last, True, 1)
+        step(0, True, 1)
+    cyc = sum(parts.values())
+    time_s = cyc / f_hz
+    elems = cus * ports * n_words * la
+    flop = 2 * f * elems
+    nbytes = elems * (eb + 4)
+    kpeak = cus * lanes * 2 * f_hz / 1e9
+    inputs = dict(platform=p.name, dtype=dtype, n_words=n_words, flops_per_element=f, cus=cus, lanes=lanes,
+                  block_words=bw_max, ports=ports, clock_mhz=clk, memory=mem, elem_bytes=eb,
+                  dsp_per_mac=dpm, burst=burst, outstanding=outstanding)
+    return FlopsPrediction(time_s, flop / time_s / 1e9, nbytes / time_s / 1e9, flop / nbytes,
+                           max(parts, key=parts.get), round(cyc), flop, nbytes, kpeak,
+                           p.dsp_count.value / dpm * 2 * f_hz / 1e9, cus * (lanes * dpm + reserve), inputs)
+
+
 # ---------------------------------------------------------------- dispatch, PCIe
 def dispatch_overhead(platform=None) -> Figure:
     """Fixed cost of one kernel launch (start() to wait() of an empty kernel), seconds."""

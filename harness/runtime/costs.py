@@ -58,6 +58,11 @@ def kernel_time_s(kdesc: dict, xdesc: dict, scalars: dict, banks: dict) -> float
         # one CU's launch: its own part of the GEMM (the host split N between the CUs)
         return model.predict_gemm(p, dtype=xdesc["dtype"], M=scalars["M"], K=scalars["K"], N=scalars["N"],
                                   epilogue=epi, params=params, cus=1, clock_mhz=clock).time_s
+    if kind == "flops":
+        if scalars["n_words"] == 0 or scalars["f"] == 0:
+            return 0.0
+        return model.predict_flops(p, dtype=xdesc["dtype"], n_words=scalars["n_words"], f=scalars["f"],
+                                   params=params, cus=1, clock_mhz=clock).time_s
     if kind == "elementwise":
         if min(scalars["M"], scalars["N"]) == 0:
             return 0.0
