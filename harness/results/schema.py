@@ -12,5 +12,5 @@ from harness import REPO_ROOT
 
 SCHEMA_VERSION = 1
 RUNS_DIR = REPO_ROOT / "results" / "runs"
-BENCHES = ("memcpy", "gemm", "latency")
+BENCHES = ("memcpy", "gemm", "latency", "flops")
 TIMING_SOURCES = ("measured", "model")
