@@ -166,7 +166,7 @@ def test_fx16_inputs_do_not_saturate():
 
 
 # ---------------------------------------------------------------- the smolVLA shape list
-# Hand-derived from shared/reference/smolvla.md (defaults: 3 cameras, 48 language tokens,
+# Hand-derived from harness/docs/smolvla.md (defaults: 3 cameras, 48 language tokens,
 # P = 3*64 + 48 + 1 = 241 prefix tokens, 50 action tokens, expert width 720, MLP 2048).
 SMOLVLA_LINEAR = [
     (1024, 768, 768),      # vision patch embedding (16*16*3 = 768 -> 768) and q, k, v, o

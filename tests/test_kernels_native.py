@@ -37,11 +37,11 @@ def small(dtype_id: int, **over) -> dict:
 
 
 # Build parameters start from the design files (their only source); tests override some.
-MEMCPY = load_design("memcpy").all_params("bw_memcpy")
+MEMCPY = load_design("memcpy").build_defines("bw_memcpy")
 
 
 def gemm_params(dtype_id: int, **overrides) -> dict:
-    return {**load_design("gemm", dtype=DTYPES[dtype_id]).all_params("gemm"), **overrides}
+    return {**load_design("gemm", dtype=DTYPES[dtype_id]).build_defines("gemm"), **overrides}
 
 
 BUILDS: dict[str, tuple[list[str], dict]] = {
@@ -63,7 +63,7 @@ FLOPS_SRC = ["flops/flops.cpp"]
 
 
 def flops_params(dtype_id: int, **overrides) -> dict:
-    return {**load_design("flops", dtype=DTYPES[dtype_id]).all_params("flops"), **overrides}
+    return {**load_design("flops", dtype=DTYPES[dtype_id]).build_defines("flops"), **overrides}
 
 
 for _d in DTYPES:
@@ -73,7 +73,6 @@ for _d in DTYPES:
 BUILDS["flops1_small_ap"] = (FLOPS_SRC, flops_params(1, FLOPS_LANES=32, FLOPS_BLOCK_WORDS=2, HLSC_AP_ARITH=1))
 BUILDS["flops2_small_ap"] = (FLOPS_SRC, flops_params(2, FLOPS_LANES=32, FLOPS_BLOCK_WORDS=2, HLSC_AP_ARITH=1))
 FLOPS_BAD = {
-    "flops_dsp_budget": ({"FLOPS_LANES": 1024}, "flops too large for its SLR's DSP budget"),
     "flops_lanes_divide": ({"FLOPS_LANES": 500}, "FLOPS_LANES must divide the elements of a block"),
     "flops_revisit": ({"FLOPS_BLOCK_WORDS": 4}, "a block must hold FLOPS_ACC_LATENCY x FLOPS_LANES"),
 }
@@ -84,10 +83,7 @@ BAD = {
     "tile_m_not_rows": ({"GEMM_TILE_M": 65}, "GEMM_TILE_M must be a multiple of GEMM_ROWS"),
     "fx_int_bits": ({"GEMM_DTYPE_ID": 2, "GEMM_FX_INT_BITS": 16}, "FX_INT_BITS must be 1..15"),
     "b_ports": ({"GEMM_B_PORTS": 3}, "GEMM_B_PORTS must be 1, 2 or 4"),
-    # the per-SLR budget check: an array, buffers or port FIFOs too large for one SLR
-    "dsp_budget": ({"GEMM_ROWS": 16, "GEMM_TILE_M": 64}, "too large for its SLR's DSP budget"),
-    "uram_budget": ({"GEMM_TILE_N": 4096, "GEMM_TILE_K": 4096}, "exceed its SLR's URAM budget"),
-    "bram_budget": ({"GEMM_OUTSTANDING": 256}, "exceed its SLR's BRAM18 budget"),
+    "port_bits": ({"GEMM_PORT_BITS": 256}, "GEMM_PORT_BITS must be 512"),
     "bad_dtype": ({"GEMM_DTYPE_ID": 7}, "DTYPE_ID must be 0 (fp32)"),
 }
 BAD = {k: ({**gemm_params(0), **d}, why) for k, (d, why) in BAD.items()}
@@ -403,19 +399,42 @@ def test_gemm_epilogue0_does_not_read_bias(libs):
     check_gemm(0, a, b, np.zeros(4, np.float32), 0, lay.unpack_c(c, 4, 4, g))
 
 
+@pytest.mark.parametrize("target", ["hw", "hw_emu"])
 @pytest.mark.parametrize("dtype_id", list(DTYPES), ids=list(DTYPES.values()))
-def test_design_fits_its_slr_budget(libs, dtype_id):
-    """The kernel's own estimate (gemm_types.h) for the design: within the smallest SLR's budget,
-    the DSPs exactly ROWS x COLS x DSP_PER_MAC + reserve, and most of the SLR's DSPs in use."""
-    out = (ctypes.c_long * 7)()
-    libs[f"gemm{dtype_id}"].gemm_resources(out)
-    dsp, bram, uram, _lutram_kbit, dsp_b, bram_b, uram_b = list(out)
-    params = BUILDS[f"gemm{dtype_id}"][1]
-    assert dsp == params["GEMM_ROWS"] * params["GEMM_COLS"] * params["GEMM_DSP_PER_MAC"] + params["GEMM_DSP_RESERVE"]
-    assert (dsp_b, bram_b, uram_b) == (params["SLR_DSP_BUDGET"], params["SLR_BRAM18_BUDGET"],
-                                       params["SLR_URAM_BUDGET"])
-    assert dsp <= dsp_b and bram <= bram_b and uram <= uram_b
-    assert dsp >= 0.75 * dsp_b
+def test_design_file_resources_are_the_kernels_estimate(libs, tmp_path_factory, target, dtype_id):
+    """The DSP and URAM the budget check counts for a gemm CU (kernels/designs/gemm.toml `resources`)
+    are what gemm_types.h estimates for the design's parameters: change one, the other must follow.
+    For the card's design the array also fills most of its SLR's DSPs."""
+    from harness.designs import budget
+    design = load_design("gemm", dtype=DTYPES[dtype_id], target=target)
+    name = f"gemm{dtype_id}" if target == "hw" else None
+    if name is None:
+        lib = load(build(GEMM_SRC, tmp_path_factory.mktemp("emu-res"), design.build_defines("gemm")))
+        lib.gemm_resources.argtypes = [ctypes.POINTER(ctypes.c_long)]
+    else:
+        lib = libs[name]
+    out = (ctypes.c_long * 3)()
+    lib.gemm_resources(out)
+    dsp, uram, lutram_kbit = list(out)
+    res = design.kernels["gemm"].resources
+    assert (res["dsp"], res["uram"]) == (dsp, uram)
+    assert res["lut"] >= lutram_kbit * 1024 / 64          # LUTRAM alone, 64 bits per LUT
+    assert budget.check(design) == []
+    if target == "hw":
+        slr0 = {s.name: s for s in budget.platform_slrs()}["SLR0"].available["dsp"]
+        assert dsp >= 0.75 * slr0
+
+
+def test_an_oversized_gemm_design_is_refused_by_the_budget():
+    """The static per-SLR check stops a gemm array larger than its SLR (what tests/test_placement does
+    for memcpy's port buffers): 16 rows of fp32 MACs need ~5,200 DSPs in each SLR."""
+    from harness.designs import budget
+    d = load_design("gemm", dtype="fp32")
+    k = d.kernels["gemm"]
+    p = d.all_params("gemm")
+    k.resources = dict(k.resources, dsp=16 * p["GEMM_COLS"] * p["GEMM_DSP_PER_MAC"] + p["GEMM_DSP_RESERVE"])
+    problems = budget.check(d)
+    assert problems and all("DSP" in x for x in problems) and "SLR0 needs" in problems[0]
 
 
 @pytest.mark.parametrize("case", list(BAD))
@@ -483,15 +502,17 @@ def test_flops_zero_does_nothing(libs):
 
 @pytest.mark.parametrize("dtype_id", list(DTYPES), ids=list(DTYPES.values()))
 def test_flops_design_fills_most_of_the_dsps(libs, dtype_id):
-    """Three CUs (one per SLR) of the design use >= 75% of the DSPs available to kernels, and one CU fits
-    the smallest SLR."""
+    """The design file's DSPs per CU are the kernel's estimate, every SLR fits, and the three CUs (one
+    per SLR) use >= 75% of the DSPs available to kernels."""
+    from harness.designs import budget
     from harness.model import load_platform
-    out = (ctypes.c_long * 2)()
+    out = (ctypes.c_long * 1)()
     libs[f"flops{dtype_id}"].flops_resources(out)
-    dsp, budget = list(out)
-    cus = load_design("flops", dtype=DTYPES[dtype_id]).kernels["flops"].cus
-    assert dsp <= budget
-    assert cus * dsp >= 0.75 * load_platform("u280").dsp_available.value
+    design = load_design("flops", dtype=DTYPES[dtype_id])
+    k = design.kernels["flops"]
+    assert k.resources["dsp"] == out[0]
+    assert budget.check(design) == []
+    assert k.cus * out[0] >= 0.75 * load_platform("u280").dsp_available.value
 
 
 @pytest.mark.parametrize("case", list(FLOPS_BAD))

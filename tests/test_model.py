@@ -237,7 +237,7 @@ def test_ddr_only_platform_refuses_hbm():
 # a small design: one CU of an 8 x 16 array, 64 x 64 x 64 tiles (the kernel's parameter names)
 P64 = dict(GEMM_ROWS=8, GEMM_COLS=16, GEMM_TILE_M=64, GEMM_TILE_N=64, GEMM_TILE_K=64, GEMM_B_PORTS=4,
            GEMM_EPI_LANES=4, GEMM_ACC_LATENCY=8, GEMM_DSP_PER_MAC=5, GEMM_DSP_RESERVE=150, GEMM_BURST=64,
-           GEMM_OUTSTANDING=16)
+           GEMM_OUTSTANDING=16, GEMM_PORT_BITS=512)
 
 
 def _design(dtype):

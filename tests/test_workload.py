@@ -1,4 +1,4 @@
-"""The smolVLA workload model against figures hand-computed from shared/reference/smolvla.md."""
+"""The smolVLA workload model against figures hand-computed from harness/docs/smolvla.md."""
 from __future__ import annotations
 
 import argparse

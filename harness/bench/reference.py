@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from harness.designs.codes import epilogue_codes
+
 WRITE_KEY = np.uint64(0x9E3779B97F4A7C15)
 I32_MIN, I32_MAX = -(2**31), 2**31 - 1
 
-EPILOGUES = {"none": 0, "bias": 1, "bias_gelu": 2}          # kernel `epilogue` argument
+EPILOGUES = epilogue_codes()          # kernel `epilogue` argument (kernels/designs/gemm.toml [codes.epilogue])
 # Host numpy types of the kernel ports per dtype (kernels/gemm/README.md "Types per dtype").
 ELEM_TYPES = {"fp32": np.float32, "fp16": np.float16, "fx16": np.int16, "int8": np.int8}   # A, B, bias
 OUT_TYPES = {"fp32": np.float32, "fp16": np.float32, "fx16": np.int32, "int8": np.int32}   # C, out
@@ -86,14 +88,6 @@ def sequential_f32_gemm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return c
 
 
-def float_epilogue(c: np.ndarray, bias: np.ndarray, epi: int) -> np.ndarray:
-    c = np.asarray(c, dtype=np.float32)
-    if epi == 0:
-        return c
-    s = c + bias.astype(np.float32)[None, :]
-    return gelu_f32(s) if epi == 2 else s
-
-
 def fx16_gemm_raw(a_raw: np.ndarray, b_raw: np.ndarray, int_bits: int) -> np.ndarray:
     """fx16 GEMM on raw ap_fixed<16,I> bits -> raw ap_fixed<32,16,AP_RND,AP_SAT> bits."""
     return fx16_acc_to_out(int_matmul(a_raw, b_raw), int_bits)
@@ -131,10 +125,10 @@ def int8_gemm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def int8_epilogue(c: np.ndarray, bias: np.ndarray, epi: int) -> np.ndarray:
-    if epi == 0:
+    if epi == EPILOGUES["none"]:
         return c.astype(np.int32)
     s = wrap(c.astype(np.int64) + bias.astype(np.int64)[None, :], 32)
-    if epi == 1:
+    if epi == EPILOGUES["bias"]:
         return s.astype(np.int32)
     g = gelu_f32(s.astype(np.float32))
     g = np.clip(g, np.float32(-2147483648.0), np.float32(2147483520.0))

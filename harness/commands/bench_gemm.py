@@ -4,13 +4,13 @@ from __future__ import annotations
 import argparse
 
 from harness.commands.options import add_common, parse_shapes, run_options
-from harness.commands.report import print_closing, print_table, us
+from harness.commands.report import print_closing, print_table, timing_label, us
 from harness.commands.workload_args import add_workload_args, config_from_args
+from harness.designs.codes import epilogue_codes
 from harness.errors import UserError
 
 HELP = "GEMM time and GFLOP/s per shape, element type and epilogue, fused or unfused"
 WORKLOADS = ("smolvla",)
-EPILOGUE_NAMES = ("none", "bias", "bias_gelu")
 
 
 def add_shape_arguments(p: argparse.ArgumentParser, shapes_help: str, workload_help: str) -> None:
@@ -25,7 +25,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dtype", default="fp32",
                    help="element type: selects the gemm_<dtype> design (built: see kernels/designs/gemm.toml; "
                         "default fp32)")
-    p.add_argument("--epilogue", default=None, choices=EPILOGUE_NAMES,
+    p.add_argument("--epilogue", default=None, choices=list(epilogue_codes()),
                    help="applied to C: none, bias, bias_gelu (default none; bias_gelu with --compare-fusion)")
     p.add_argument("--compare-fusion", action="store_true",
                    help="per shape, time the epilogue fused in gemm and unfused (gemm, then bias_gelu)")
@@ -77,7 +77,7 @@ def run(args) -> int:
 
 def report(result, dtype) -> None:
     summary = result.summary
-    label = "measured" if result.timing_source == "measured" else "MODELED (emulation, not a measurement)"
+    label = timing_label(result.timing_source)
     print(f"\nGEMM {dtype}, {label}")
     rows = []
     for _, r in summary.iterrows():

@@ -119,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
         a = analyze(runs, workload, precision=args.precision, derate=args.derate,
                     extra_compute_dtypes=("fx16",),
                     no_kernel_reason="no GEMM run given; fp32, the element type of the seed's "
-                                     "kernels (seed-critique.md: 'using bfloat16_t = float')")
+                                     "kernels (harness/docs/critique.md: 'using bfloat16_t = float')")
         cmp = seed.compare(a)
         _print_warnings(a.warnings)
         if args.json:

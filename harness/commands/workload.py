@@ -16,7 +16,7 @@ def register(subparsers) -> None:
         help="print the op table of one inference (FLOPs, bytes, operational intensity)",
         description="One inference at batch size 1 as a list of ops: stage, M x K x N, "
         "calls, FLOPs and bytes moved at a precision (counting conventions: "
-        "shared/reference/smolvla.md). Figures are from the workload model (source: model).",
+        "harness/docs/smolvla.md). Figures are from the workload model (source: model).",
     )
     p.add_argument("workload", metavar="WORKLOAD", help=f"one of: {', '.join(WORKLOADS)}")
     p.add_argument("--precision", default="fp32",
@@ -31,7 +31,7 @@ def workload_json(wl, precision: str) -> dict:
         "workload": wl.name,
         "precision": precision,
         "source": "model",
-        "detail": "harness.workload (counting conventions: shared/reference/smolvla.md)",
+        "detail": "harness.workload (counting conventions: harness/docs/smolvla.md)",
         "config": {k: v for k, v in vars(wl.config).items()},
         "prefix_tokens": wl.config.prefix_tokens,
         "ops": wl.rows(precision),

@@ -19,7 +19,7 @@ _PARAMS = [
 
 def add_workload_args(parser: argparse.ArgumentParser) -> None:
     d = SmolVLAConfig()
-    g = parser.add_argument_group("workload parameters (smolVLA defaults from smolvla.md)")
+    g = parser.add_argument_group("workload parameters (smolVLA defaults: harness/docs/smolvla.md)")
     for flag, fieldname, text in _PARAMS:
         g.add_argument(flag, type=int, default=None, dest=f"wl_{fieldname}",
                        help=f"{text} (default {getattr(d, fieldname)})")

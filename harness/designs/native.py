@@ -118,6 +118,7 @@ def ensure_built(design: Design, quiet: bool = False) -> Path:
         "cfg": p["cfg"].name,
         "freq_mhz": design.freq_mhz,
         "params": design.all_params(),
+        "codes": design.codes,
         "compiler": _compiler_version(),
         "kernels": [{"name": k.name, "model": k.model,
                      "args": [{"name": a.name, "kind": a.kind, "width_bits": a.width_bits} for a in k.args]}

@@ -14,8 +14,13 @@ EPILOGUES = ("none", "bias", "bias_gelu")
 # Build parameters of kernels/designs/gemm.toml the model uses (all required in `params`).
 GEMM_PARAMS = ("GEMM_ROWS", "GEMM_COLS", "GEMM_TILE_M", "GEMM_TILE_N", "GEMM_TILE_K", "GEMM_B_PORTS",
                "GEMM_EPI_LANES", "GEMM_ACC_LATENCY", "GEMM_DSP_PER_MAC", "GEMM_DSP_RESERVE", "GEMM_BURST",
-               "GEMM_OUTSTANDING")
-WORD_BYTES = 64            # every port moves ap_uint<512> words
+               "GEMM_OUTSTANDING", "GEMM_PORT_BITS")
+WORD_BYTES = 64            # every port moves ap_uint<512> words (GEMM_PORT_BITS, checked)
+
+
+def _check_port_bits(params: dict, key: str) -> None:
+    if int(params[key]) != WORD_BYTES * 8:
+        raise UserError(f"{key} = {params[key]}: the kernels' ports are ap_uint<512> words; use 512")
 OUT_LANES = 16             # 32-bit outputs per C word
 
 
@@ -83,6 +88,7 @@ class GemmDesign:
         missing = [k for k in GEMM_PARAMS if k not in params]
         if missing:
             raise UserError(f"GEMM design parameters missing: {', '.join(missing)} (kernels/designs/gemm.toml)")
+        _check_port_bits(params, "GEMM_PORT_BITS")
         v = {k: params[k] for k in GEMM_PARAMS}
         for k in GEMM_PARAMS:
             if k != "GEMM_DSP_PER_MAC":
@@ -413,10 +419,11 @@ def predict_elementwise(platform, *, M, N, elem_bytes=4, clock_mhz=None, params=
     elem_bytes = _int(elem_bytes, "elem_bytes", 1, 8)
     if epilogue not in ("bias", "bias_gelu"):
         raise UserError(f"the elementwise epilogue must be bias or bias_gelu, got {epilogue!r}")
-    need = ("GEMM_TILE_N", "GEMM_EPI_LANES", "GEMM_BURST", "GEMM_OUTSTANDING")
+    need = ("GEMM_TILE_N", "GEMM_EPI_LANES", "GEMM_BURST", "GEMM_OUTSTANDING", "GEMM_PORT_BITS")
     missing = [k for k in need if k not in (params or {})]
     if missing:
         raise UserError(f"the elementwise model needs the design's {', '.join(missing)} (kernels/designs/gemm.toml)")
+    _check_port_bits(params, "GEMM_PORT_BITS")
     tn, lanes_epi = _int(params["GEMM_TILE_N"], "GEMM_TILE_N"), _int(params["GEMM_EPI_LANES"], "GEMM_EPI_LANES")
     burst, outstanding = _int(params["GEMM_BURST"], "GEMM_BURST"), _int(params["GEMM_OUTSTANDING"], "GEMM_OUTSTANDING")
     clk = _clock(p, clock_mhz)
@@ -458,7 +465,7 @@ def predict_elementwise(platform, *, M, N, elem_bytes=4, clock_mhz=None, params=
 
 # ---------------------------------------------------------------- flops (compute ceiling)
 FLOPS_PARAMS = ("FLOPS_LANES", "FLOPS_BLOCK_WORDS", "FLOPS_PORTS", "FLOPS_ACC_LATENCY", "FLOPS_DSP_PER_MAC",
-                "FLOPS_DSP_RESERVE", "FLOPS_BURST", "FLOPS_OUTSTANDING")
+                "FLOPS_DSP_RESERVE", "FLOPS_BURST", "FLOPS_OUTSTANDING", "FLOPS_PORT_BITS")
 
 
 @dataclass
@@ -489,6 +496,7 @@ def predict_flops(platform, *, dtype, n_words, f, params, cus, clock_mhz=None, m
     missing = [k for k in FLOPS_PARAMS if k not in (params or {})]
     if missing:
         raise UserError(f"the flops model needs the design's {', '.join(missing)} (kernels/designs/flops.toml)")
+    _check_port_bits(params, "FLOPS_PORT_BITS")
     lanes, bw_max, ports, accl = (_int(params[k], k) for k in FLOPS_PARAMS[:4])
     dpm, reserve = _num(float(params["FLOPS_DSP_PER_MAC"]), "FLOPS_DSP_PER_MAC"), _int(params["FLOPS_DSP_RESERVE"], "FLOPS_DSP_RESERVE", 0)
     burst, outstanding = _int(params["FLOPS_BURST"], "FLOPS_BURST"), _int(params["FLOPS_OUTSTANDING"], "FLOPS_OUTSTANDING")
@@ -559,7 +567,7 @@ def dispatch_overhead(platform=None) -> Figure:
     v, lo, hi = D["overhead_s"].value, D["low_s"].value, D["high_s"].value
     return Figure("kernel dispatch overhead", v, "s", "model",
                   f"{data.version()}: {D['overhead_s'].detail}; spread {lo * 1e6:g}-{hi * 1e6:g} us "
-                  f"(published K1-K3)")
+                  f"(published K1-K3, harness/docs/published-measurements.md)")
 
 
 def dispatch_overhead_s(platform=None) -> float:

@@ -134,7 +134,7 @@ class Analysis:
                 "prefix_tokens": wl.config.prefix_tokens,
                 "totals": wl.totals(self.precision.precision),
                 "source": "model",
-                "detail": "harness.workload (conventions: shared/reference/smolvla.md)"},
+                "detail": "harness.workload (conventions: harness/docs/smolvla.md)"},
             "points": self.rows,
             "changed_class": self.changed,
             "fusion": self.fusion,

@@ -27,7 +27,7 @@ import pandas as pd
 from harness.errors import UserError
 from harness.figures import Figure, tag_of
 from harness.roofline import platform as plat
-from harness.results.reader import Run
+from harness.results.reader import Run, check_ceiling_source
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,6 @@ class Ceiling:
 
 GEMM_KINDS = ("gemm", "attention")        # op kinds the GEMM kernel's throughput applies to
 
-SET_KEYS = ("spec", "measured", "emulated", "runs")
 _SHORT = {"spec": "spec", "measured": "measured", "emulated": "emulated (model)",
           "runs": "measured + emulated (model)"}
 _LABEL = {"spec": "spec ceilings", "measured": "measured ceilings",
@@ -302,6 +301,8 @@ def gemm_connectivity(runs: list[Run], precision: str | None) -> Connectivity | 
 
 def collect(platform, runs: list[Run], precision: str, *, derate: float | None = None,
             extra_compute_dtypes=()) -> Ceilings:
+    for r in runs:                       # XRT emulation times never become a ceiling
+        check_ceiling_source(r)
     notes: list[str] = []
     all_: list[Ceiling] = []
 
@@ -325,7 +326,7 @@ def collect(platform, runs: list[Run], precision: str, *, derate: float | None =
         hbm_pcs = [pc for pc in conn.pcs if pc[0] == "HBM"]
         per = measured_per_pc(runs)
         if per and len(hbm_pcs) == n:
-            fig, prun = per
+            fig, _ = per
             value = n * fig.value
             if agg:
                 value = min(value, agg.value)

@@ -34,7 +34,8 @@ def hbm_pc_spec(platform) -> Figure:
 
 
 def dispatch_overhead(platform) -> Figure:
-    """Model of one kernel launch's fixed cost (seconds), from the published K1-K3 figures."""
+    """Model of one kernel launch's fixed cost (seconds), from the published K1-K3
+    figures (harness/docs/published-measurements.md)."""
     return model.dispatch_overhead(platform)
 
 

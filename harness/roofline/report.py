@@ -144,7 +144,7 @@ def markdown(analysis, image="roofline.png") -> str:
     L.append(f"{cfg.cameras} cameras, {cfg.lang_tokens} language tokens, prefix P = {cfg.prefix_tokens} tokens, "
              f"{cfg.num_steps} denoising steps over {cfg.chunk_size} action tokens, "
              f"{cfg.vision_layers} vision / {cfg.vlm_layers} text / {cfg.n_expert_layers} expert layers "
-             "(counting conventions: shared/reference/smolvla.md).")
+             "(counting conventions: harness/docs/smolvla.md).")
     L.append("")
     L += _table(["stage", "GFLOP", "of which GEMM", "MB moved", "OI (FLOP/B)", "launches"],
                 [(s, _f(t[s]["gflop"]), _f(t[s]["gemm_gflop"]), _f(t[s]["mb"]), _f(t[s]["oi_FLOPpB"]),

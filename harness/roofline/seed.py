@@ -1,6 +1,6 @@
 """The rejected seed analysis, reproduced with its own assumptions, then corrected.
 
-Seed assumptions (shared/reference/seed-critique.md, published-measurements.md):
+Seed assumptions (harness/docs/critique.md; device figures: harness/docs/published-measurements.md):
 16-bit operands (2 B), 460 GB/s HBM peak, 5,410 GFLOP/s = 9,024 DSP x 1 MAC/DSP
 x 2 FLOP x 300 MHz, ridge 11.8 FLOP/B; with its "realistic" 300 GB/s, ridge 18.
 Corrections: operands at the kernel's element type (fp32 in the seed's code:
@@ -18,7 +18,7 @@ from harness.roofline.ceilings import Ceiling, CeilingSet, source_tag
 SEED_OPERAND = "fp16"              # the seed's "16-bit precision (2 bytes per element)"
 SEED_DERATED_GBps = Figure(
     "seed 'realistic' bandwidth", 300.0, "GB/s", "assumption",
-    "seed-critique.md: 'Add a Realistic Bandwidth line to your plot (e.g., at 300 GB/s)'")
+    "harness/docs/critique.md: 'Add a Realistic Bandwidth line to your plot (e.g., at 300 GB/s)'")
 
 
 def seed_compute(platform) -> Figure:

@@ -9,8 +9,6 @@ import functools
 
 from harness import model
 
-_MEMCPY_MODES = {0: "read", 1: "write", 2: "copy"}
-
 
 @functools.lru_cache(maxsize=None)
 def platform(name: str = "u280"):
@@ -35,6 +33,14 @@ def _memory_kind(bank: str) -> str:
     return "hbm" if bank.startswith("HBM") else "ddr"
 
 
+def _code_name(xdesc: dict, codes: str, code: int) -> str | None:
+    """The name of a scalar code, from the codes the design file gave the build (emulated xclbin)."""
+    for name, c in (xdesc.get("codes") or {}).get(codes, {}).items():
+        if c == code:
+            return name
+    return None
+
+
 def kernel_time_s(kdesc: dict, xdesc: dict, scalars: dict, banks: dict) -> float:
     """Modeled device time of one launch of a kernel on one CU."""
     p, params, clock = platform(), xdesc["params"], xdesc["freq_mhz"]
@@ -42,7 +48,7 @@ def kernel_time_s(kdesc: dict, xdesc: dict, scalars: dict, banks: dict) -> float
     if kind == "nop":
         return 0.0
     if kind == "memcpy":
-        direction = _MEMCPY_MODES.get(scalars["mode"])
+        direction = _code_name(xdesc, "mode", scalars["mode"])
         if direction is None or scalars["n_words"] == 0 or scalars["reps"] == 0:
             return 0.0
         width = next(a["width_bits"] for a in kdesc["args"] if a["kind"] == "ptr")
@@ -54,7 +60,9 @@ def kernel_time_s(kdesc: dict, xdesc: dict, scalars: dict, banks: dict) -> float
     if kind == "gemm":
         if min(scalars["M"], scalars["K"], scalars["N"]) == 0:
             return 0.0
-        epi = {0: "none", 1: "bias", 2: "bias_gelu"}.get(scalars["epilogue"], "none")
+        epi = _code_name(xdesc, "epilogue", scalars["epilogue"])
+        if epi is None:                      # the kernel returns at once for other values
+            return 0.0
         # one CU's launch: its own part of the GEMM (the host split N between the CUs)
         return model.predict_gemm(p, dtype=xdesc["dtype"], M=scalars["M"], K=scalars["K"], N=scalars["N"],
                                   epilogue=epi, params=params, cus=1, clock_mhz=clock).time_s
@@ -66,8 +74,8 @@ def kernel_time_s(kdesc: dict, xdesc: dict, scalars: dict, banks: dict) -> float
     if kind == "elementwise":
         if min(scalars["M"], scalars["N"]) == 0:
             return 0.0
-        epi = {1: "bias", 2: "bias_gelu"}.get(scalars["epilogue"])
-        if epi is None:                      # the kernel does nothing for other values
+        epi = _code_name(xdesc, "epilogue", scalars["epilogue"])
+        if epi in (None, "none"):            # the kernel does nothing for other values
             return 0.0
         return model.predict_elementwise(p, M=scalars["M"], N=scalars["N"], epilogue=epi,
                                          elem_bytes=out_bytes(xdesc["dtype"]), clock_mhz=clock,

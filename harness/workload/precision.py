@@ -9,7 +9,7 @@ from __future__ import annotations
 from harness.errors import UserError
 from harness.model.platform import DTYPES, dtype_figure
 
-# element type -> bytes per element (smolvla.md "Counting conventions"), from the model data
+# element type -> bytes per element (harness/docs/smolvla.md "Counting conventions"), from the model data
 # (harness/data/model_params.toml [dtypes.*]), the one place element widths are written.
 ELEMENT_BYTES: dict[str, int] = {d: int(dtype_figure(d, "elem_bytes").value) for d in DTYPES}
 PRECISIONS = tuple(ELEMENT_BYTES)

@@ -1,12 +1,12 @@
 """One smolVLA inference at batch size 1 as a list of ops.
 
-Shapes and counting conventions: /work/shared/reference/smolvla.md (lerobot
+Shapes, sources and counting conventions: harness/docs/smolvla.md (lerobot
 SmolVLAConfig defaults, SigLIP base/16 at 512, SmolLM2-360M first 16 layers,
 action expert at width 0.75). Every op carries its stage, name, M x K x N, how
 many times it runs in one inference, its FLOPs and the elements it reads and
 writes; bytes follow from a precision (harness.workload.precision).
 
-Conventions (smolvla.md):
+Conventions (harness/docs/smolvla.md):
 - GEMM FLOPs = 2 M K N; M is the number of tokens. Attention products per head:
   scores M x 64 x ctx, values M x ctx x 64 (counted once per query head).
 - Elementwise work (bias, GELU, SiLU, norms, softmax, RoPE, residual adds) is
@@ -42,12 +42,12 @@ ELEMENTWISE_FLOP: dict[str, tuple[int, str]] = {
 }
 
 
-TEXT_MODEL_LAYERS = 32              # SmolLM2-360M; smolVLA keeps the first num_vlm_layers (smolvla.md)
+TEXT_MODEL_LAYERS = 32              # SmolLM2-360M; smolVLA keeps the first num_vlm_layers (harness/docs/smolvla.md)
 
 
 @dataclass(frozen=True)
 class SmolVLAConfig:
-    """Workload parameters; defaults from smolvla.md (lerobot/smolvla_base)."""
+    """Workload parameters; defaults from harness/docs/smolvla.md (lerobot/smolvla_base)."""
 
     cameras: int = 3
     lang_tokens: int = 48            # tokenizer_max_length, pad_language_to = max_length
@@ -94,7 +94,7 @@ class SmolVLAConfig:
         if self.image_size % self.patch_size:
             raise UserError("image size must be a multiple of the patch size")
 
-    # derived shapes (smolvla.md)
+    # derived shapes (harness/docs/smolvla.md)
     @property
     def n_expert_layers(self) -> int:
         return self.vlm_layers if self.expert_layers == -1 else self.expert_layers

@@ -46,9 +46,15 @@
 // depend on the HLS front end.  Build parameters must be integer literals.
 // Under g++ the helper expands to nothing (plain `#pragma HLS` lines are
 // ignored with -Wno-unknown-pragmas).
+// With -DHLSC_PRAGMA_PREVIEW (g++ -E only, never a real build) the helper expands to a string
+// of the pragma as HLS would see it, so tests/test_pragmas.py can check every value against the
+// design file.
 #if HLSC_VITIS
 #define HLSC_PRAGMA_SUB(x) _Pragma(#x)
 #define HLSC_PRAGMA(x) HLSC_PRAGMA_SUB(x)
+#elif defined(HLSC_PRAGMA_PREVIEW)
+#define HLSC_PRAGMA_STR(x) #x
+#define HLSC_PRAGMA(x) hlsc_pragma_preview HLSC_PRAGMA_STR(x)
 #else
 #define HLSC_PRAGMA(x)
 #endif

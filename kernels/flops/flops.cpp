@@ -162,9 +162,6 @@ blocks:
 }
 
 #if !HLSC_VITIS
-// The resource estimate of flops_types.h for the host: DSP of one CU and the SLR's DSP budget.
-extern "C" void flops_resources(long out[2]) {
-  out[0] = FLOPS_DSP_EST;
-  out[1] = SLR_DSP_BUDGET;
-}
+// The resource estimate of flops_types.h for the host: the DSPs of one CU.
+extern "C" void flops_resources(long out[1]) { out[0] = FLOPS_DSP_EST; }
 #endif

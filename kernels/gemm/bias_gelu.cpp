@@ -10,7 +10,7 @@
 //   out      m_axi gmemOut   like `in` (may be the same buffer: each word is read
 //                            before it is written)
 //   M, N     uint32
-//   epilogue uint32          0 copy, 1 + bias, 2 + bias then GELU; > 2: nothing is done
+//   epilogue uint32          GEMM_EPI_NONE copy, GEMM_EPI_BIAS, GEMM_EPI_BIAS_GELU; other: nothing
 //
 // Structure: for each block of TN columns: load the block's bias (one burst),
 // then the block's M x ceil(nv/16) words as one sequential stream.  16 outputs
@@ -41,7 +41,9 @@ HLSC_PRAGMA(HLS INTERFACE m_axi port=out offset=slave bundle=gmemOut max_write_b
 #pragma HLS INTERFACE s_axilite port=epilogue
 #pragma HLS INTERFACE s_axilite port=return
 
-  if (epilogue > GEMM_EPI_BIAS_GELU || M == 0 || N == 0) return;
+  if ((epilogue != GEMM_EPI_NONE && epilogue != GEMM_EPI_BIAS && epilogue != GEMM_EPI_BIAS_GELU) || M == 0 ||
+      N == 0)
+    return;
   raw_t bias_buf[TN];
   HLSC_PRAGMA(HLS ARRAY_PARTITION variable=bias_buf cyclic factor=MAC_IN_LANES dim=1)
 blocks:

@@ -4,9 +4,9 @@
 // gemm_epilogue() on the same raw 32-bit output element, so fused and unfused
 // results are bit-identical.
 //
-//   epilogue 0: y = c
-//   epilogue 1: y = c + bias[n]
-//   epilogue 2: y = gelu(c + bias[n]),  gelu(x) = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+//   GEMM_EPI_NONE:      y = c
+//   GEMM_EPI_BIAS:      y = c + bias[n]
+//   GEMM_EPI_BIAS_GELU: y = gelu(c + bias[n]),  gelu(x) = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
 //               evaluated in fp32 (the sum c + bias is formed in the output type first)
 //
 // Per dtype (c is the 32-bit output element, bias the input element type):
@@ -22,9 +22,7 @@
 
 #include "gemm_types.h"
 
-#define GEMM_EPI_NONE 0
-#define GEMM_EPI_BIAS 1
-#define GEMM_EPI_BIAS_GELU 2
+// GEMM_EPI_NONE, GEMM_EPI_BIAS, GEMM_EPI_BIAS_GELU: the codes of [codes.epilogue] (gemm_types.h checks).
 
 static inline float gemm_gelu_f32(float x) {
   const float k0 = 0.7978845608028654f;   // sqrt(2/pi)
@@ -33,20 +31,20 @@ static inline float gemm_gelu_f32(float x) {
   return 0.5f * x * (1.0f + hlsc::tanh_f32(u));
 }
 
-// y = epilogue(c, bias) on raw bits.  `epi` is 0, 1 or 2 (the kernels refuse
+// y = epilogue(c, bias) on raw bits.  `epi` is one of the GEMM_EPI_* codes (the kernels refuse
 // other values before calling).  `b` is ignored for epi == 0.
 static inline uint32_t gemm_epilogue(uint32_t c, raw_t b, unsigned int epi) {
 #pragma HLS INLINE
   if (epi == GEMM_EPI_NONE) return c;
-#if GEMM_DTYPE_ID <= 1
-#if GEMM_DTYPE_ID == 0
+#if MAC_DTYPE_ID <= 1
+#if MAC_DTYPE_ID == 0
   const float bv = hlsc::f32_from_bits(b);
 #else
   const float bv = hlsc::f16_bits_to_f32(b);
 #endif
   float s = hlsc::f32_from_bits(c) + bv;
   return hlsc::f32_bits(epi == GEMM_EPI_BIAS_GELU ? gemm_gelu_f32(s) : s);
-#elif GEMM_DTYPE_ID == 2
+#elif MAC_DTYPE_ID == 2
   typedef ap_fixed<32, 16, AP_RND, AP_SAT> out_t;
   const out_t cv = hlsc::fixed_from_raw<32, 16, AP_RND, AP_SAT>((int32_t)c);
   const ap_fixed<16, GEMM_FX_INT_BITS> bv = hlsc::fixed_from_raw<16, GEMM_FX_INT_BITS, AP_TRN, AP_WRAP>(b);

@@ -9,7 +9,8 @@
 //   C         m_axi gmemC   M x N 32-bit outputs in the packed layout below (row-major when N <= TN)
 //   bias      m_axi gmemBias N elements, zero-padded to whole words (not read when epilogue == 0)
 //   M, K, N   uint32        any sizes >= 1 (0 in any of them: nothing is written)
-//   epilogue  uint32        0 none, 1 + bias, 2 + bias then GELU; > 2: nothing is done
+//   epilogue  uint32        GEMM_EPI_NONE, GEMM_EPI_BIAS, GEMM_EPI_BIAS_GELU (codes of the design file);
+//                           any other value: nothing is done
 // LA = elements per word (fp32 16, fp16/fx16 32, int8 64).  A design has several
 // CUs (one per SLR); the host splits N between them and gives each its own
 // buffers, so one call of this function is one CU's part.
@@ -237,7 +238,9 @@ HLSC_PRAGMA(HLS INTERFACE m_axi port=bias offset=slave bundle=gmemBias max_read_
 #pragma HLS ALLOCATION function instances=gemm_load limit=1
 #pragma HLS ALLOCATION function instances=gemm_store limit=1
 
-  if (epilogue > GEMM_EPI_BIAS_GELU || M == 0 || K == 0 || N == 0) return;
+  if ((epilogue != GEMM_EPI_NONE && epilogue != GEMM_EPI_BIAS && epilogue != GEMM_EPI_BIAS_GELU) || M == 0 ||
+      K == 0 || N == 0)
+    return;
 
   // Chunk buffers (two of each) and accumulators (two tiles), see README "Buffers".
   static word_t a0[TM][TKW], a1[TM][TKW];
@@ -314,13 +317,9 @@ steps:
 
 #if !HLSC_VITIS
 // The resource estimate of gemm_types.h, for the host (tests and README tables).
-extern "C" void gemm_resources(long out[7]) {
+extern "C" void gemm_resources(long out[3]) {
   out[0] = GEMM_DSP_EST;
-  out[1] = GEMM_BRAM18_EST;
-  out[2] = GEMM_URAM_EST;
-  out[3] = GEMM_LUTRAM_KBIT;
-  out[4] = SLR_DSP_BUDGET;
-  out[5] = SLR_BRAM18_BUDGET;
-  out[6] = SLR_URAM_BUDGET;
+  out[1] = GEMM_URAM_EST;
+  out[2] = GEMM_LUTRAM_KBIT;
 }
 #endif

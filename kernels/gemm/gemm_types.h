@@ -5,10 +5,10 @@
 #define GEMM_TYPES_H
 
 // ---------------------------------------------------------------------------
-// Build parameters (integer literals, -DNAME=value), set only in
-// kernels/designs/gemm.toml (SLR_* from the platform's per-SLR table through
-// the design's `slr` placement) and passed by `make xclbin` / `make emu`:
-//   GEMM_DTYPE_ID       0 fp32, 1 fp16, 2 fx16, 3 int8 (one xclbin per value)
+// Build parameters (integer literals, -DNAME=value), set only in kernels/designs/gemm.toml
+// and passed by `make xclbin` / `make emu`:
+//   GEMM_DTYPE_ID       the element type: one of the GEMM_DTYPE_FP32/FP16/FX16/INT8 codes
+//                       ([codes.dtype] of the design file; one xclbin per value)
 //   GEMM_FX_INT_BITS    fx16: integer bits (sign included) of ap_fixed<16, I>
 //   GEMM_ROWS, GEMM_COLS  the MAC array: ROWS x COLS multiply-accumulates per cycle
 //                       (ROWS rows of the output tile x COLS columns)
@@ -19,19 +19,36 @@
 //                       adder needs (the compute loop never revisits sooner)
 //   GEMM_DSP_PER_MAC    DSP48E2 per MAC of this dtype (assumption, see README)
 //   GEMM_DSP_RESERVE    DSPs for the epilogue and address arithmetic per CU
-//   GEMM_BURST, GEMM_OUTSTANDING   m_axi max burst (beats) and outstanding requests
-//   SLR_DSP_BUDGET, SLR_BRAM18_BUDGET, SLR_URAM_BUDGET   the smallest budget of
-//                       the SLRs this kernel's CUs are placed in
+//   GEMM_PORT_BITS, GEMM_BURST, GEMM_OUTSTANDING   m_axi width (512), max burst, outstanding
+//   GEMM_EPI_NONE/BIAS/BIAS_GELU   the `epilogue` argument's codes ([codes.epilogue])
+// The per-SLR budget (DSP, BRAM18, URAM, LUT, m_axi buffers) is checked from the design file
+// by harness.designs.budget before any build; its DSP and URAM figures for this kernel are
+// GEMM_DSP_EST and GEMM_URAM_EST below (tests/test_kernels_native.py keeps them equal).
 #if !defined(GEMM_DTYPE_ID) || !defined(GEMM_FX_INT_BITS) || !defined(GEMM_ROWS) ||          \
     !defined(GEMM_COLS) || !defined(GEMM_TILE_M) || !defined(GEMM_TILE_N) ||                 \
     !defined(GEMM_TILE_K) || !defined(GEMM_B_PORTS) || !defined(GEMM_EPI_LANES) ||           \
     !defined(GEMM_ACC_LATENCY) || !defined(GEMM_DSP_PER_MAC) || !defined(GEMM_DSP_RESERVE) || \
-    !defined(GEMM_BURST) || !defined(GEMM_OUTSTANDING) || !defined(SLR_DSP_BUDGET) ||         \
-    !defined(SLR_BRAM18_BUDGET) || !defined(SLR_URAM_BUDGET)
+    !defined(GEMM_PORT_BITS) || !defined(GEMM_BURST) || !defined(GEMM_OUTSTANDING)
 #error "GEMM build parameters come from kernels/designs/gemm.toml: build with make emu or make xclbin"
 #endif
+#if !defined(GEMM_DTYPE_FP32) || !defined(GEMM_DTYPE_FP16) || !defined(GEMM_DTYPE_FX16) || \
+    !defined(GEMM_DTYPE_INT8) || !defined(GEMM_EPI_NONE) || !defined(GEMM_EPI_BIAS) || !defined(GEMM_EPI_BIAS_GELU)
+#error "the GEMM_DTYPE_* and GEMM_EPI_* codes come from kernels/designs/gemm.toml: build with make emu or make xclbin"
+#endif
+static_assert(GEMM_PORT_BITS == 512, "GEMM_PORT_BITS must be 512: the ports are ap_uint<512>");
 
-#define MAC_DTYPE_ID GEMM_DTYPE_ID
+// The MAC of mac_types.h numbers the dtypes 0..3 in this order.
+#if GEMM_DTYPE_ID == GEMM_DTYPE_FP32
+#define MAC_DTYPE_ID 0
+#elif GEMM_DTYPE_ID == GEMM_DTYPE_FP16
+#define MAC_DTYPE_ID 1
+#elif GEMM_DTYPE_ID == GEMM_DTYPE_FX16
+#define MAC_DTYPE_ID 2
+#elif GEMM_DTYPE_ID == GEMM_DTYPE_INT8
+#define MAC_DTYPE_ID 3
+#else
+#define MAC_DTYPE_ID -1   // refused by mac_types.h
+#endif
 #define MAC_FX_INT_BITS GEMM_FX_INT_BITS
 #include "mac_types.h"
 
@@ -69,47 +86,30 @@ static_assert(GEMM_BURST >= 1 && GEMM_BURST <= 256, "GEMM_BURST must be 1..256 b
 static_assert(GEMM_OUTSTANDING >= 1 && GEMM_OUTSTANDING <= 512, "GEMM_OUTSTANDING must be 1..512");
 
 // ---------------------------------------------------------------------------
-// Resource estimate of one CU, checked against the budget of its SLR.
-// DSP: the MAC array plus the reserve (epilogue: GEMM_EPI_LANES fp32 GELU lanes,
-//   bias add, address arithmetic).
+// Resource estimate of one CU (logic; the m_axi adapters are counted by harness.designs.budget).
+// DSP: the MAC array plus the reserve (epilogue: GEMM_EPI_LANES fp32 GELU lanes, bias add,
+//   address arithmetic).
 // URAM (288 Kb = 4096 x 72 bit): the B chunk buffers, two (double buffering) of
-//   max(COLS/LA, B_PORTS) banks of 512-bit words, TK * TNW / banks deep; each
-//   bank is ceil(512/72) = 8 URAMs wide and ceil(depth/4096) deep.
-// BRAM18: the m_axi adapters' data buffers, OUTSTANDING x BURST words of 512
-//   bits per port (about 29 BRAM18 at 16 x 64), for the 3 + B_PORTS ports.
-// LUTRAM (reported, not budgeted): the A chunk buffers (2 x TM x TKW words, ROWS
-//   banks) and the accumulators (2 x TM x TN, ROWS x COLS banks of depth
-//   TM*TN/(ROWS*COLS)): each bank is too shallow for a BRAM or URAM.
+//   max(COLS/LA, B_PORTS) banks of 512-bit words, TK * TNW / banks deep; each bank is
+//   ceil(512/72) = 8 URAMs wide and ceil(depth/4096) deep.
+// LUTRAM: the A chunk buffers (2 x TM x TKW words, ROWS banks) and the accumulators (2 x TM x
+//   TN, ROWS x COLS banks of depth TM*TN/(ROWS*COLS)): each bank too shallow for a BRAM or URAM.
 constexpr long gemm_cdiv(long a, long b) { return (a + b - 1) / b; }
-constexpr long gemm_min(long a, long b) { return a < b ? a : b; }
 constexpr long gemm_uram(long banks, long depth_words) {
   return banks * gemm_cdiv(512, 72) * gemm_cdiv(depth_words, 4096);
 }
-constexpr long gemm_bram18_words(long words) {   // 512-bit words, best BRAM18 aspect (512x36 or 1024x18)
-  return gemm_min(gemm_cdiv(words, 512) * gemm_cdiv(512, 36), gemm_cdiv(words, 1024) * gemm_cdiv(512, 18));
-}
 #define GEMM_B_BANKS (PN / LA > NB ? PN / LA : NB)
-#if GEMM_DTYPE_ID == 2
+#if MAC_DTYPE_ID == 2
 #define GEMM_ACC_STORE_BITS 48
 #else
 #define GEMM_ACC_STORE_BITS 32
 #endif
 constexpr long GEMM_DSP_EST = (long)GEMM_MACS * GEMM_DSP_PER_MAC + GEMM_DSP_RESERVE;
 constexpr long GEMM_URAM_EST = 2 * gemm_uram(GEMM_B_BANKS, (long)TK * TNW / GEMM_B_BANKS);
-constexpr long GEMM_BRAM18_EST = (3 + NB) * gemm_bram18_words((long)GEMM_OUTSTANDING * GEMM_BURST);
 constexpr long GEMM_LUTRAM_KBIT = (2L * TM * TKW * 512 + 2L * TM * TN * GEMM_ACC_STORE_BITS) / 1024;
-static_assert(GEMM_DSP_EST <= SLR_DSP_BUDGET,
-              "GEMM too large for its SLR's DSP budget: GEMM_ROWS*GEMM_COLS*GEMM_DSP_PER_MAC + "
-              "GEMM_DSP_RESERVE must be <= SLR_DSP_BUDGET");
-static_assert(GEMM_URAM_EST <= SLR_URAM_BUDGET,
-              "GEMM chunk buffers exceed its SLR's URAM budget: reduce GEMM_TILE_N or GEMM_TILE_K");
-static_assert(GEMM_BRAM18_EST <= SLR_BRAM18_BUDGET,
-              "GEMM port buffers exceed its SLR's BRAM18 budget: reduce GEMM_OUTSTANDING, GEMM_BURST "
-              "or GEMM_B_PORTS");
 
-// The estimate, for the host (tests, README): DSP, BRAM18, URAM, LUTRAM Kbit of one CU, then the
-// DSP, BRAM18 and URAM budgets.
-extern "C" void gemm_resources(long out[7]);
+// The estimate, for the host (tests, README): DSP, URAM and LUTRAM Kbit of one CU.
+extern "C" void gemm_resources(long out[3]);
 
 // ---------------------------------------------------------------------------
 // Lane access into a word (one element of raw_t / uint32_t).

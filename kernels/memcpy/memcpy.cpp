@@ -9,7 +9,8 @@
 //                                               out[0] receives the read checksum
 //   n_words  uint32               512-bit words per repetition
 //   reps     uint32               repetitions over the same n_words words
-//   mode     uint32               0 read, 1 write, 2 copy; anything else: no-op
+//   mode     uint32               MEMCPY_MODE_READ / _WRITE / _COPY (codes from
+//                                 kernels/designs/memcpy.toml); anything else: no-op
 //
 // Semantics (host verification depends on them, see docs/design.md):
 //   read : out[0] lane j (uint64) = wrapping sum over all reps and all words i
@@ -24,8 +25,9 @@
 //   MEMCPY_OUTSTANDING  num_read/num_write_outstanding
 #include "hls_compat.h"
 
-#if !defined(MEMCPY_BURST) || !defined(MEMCPY_OUTSTANDING)
-#error "MEMCPY_BURST and MEMCPY_OUTSTANDING come from kernels/designs/memcpy.toml: build with make emu or make xclbin"
+#if !defined(MEMCPY_BURST) || !defined(MEMCPY_OUTSTANDING) || !defined(MEMCPY_MODE_READ) || \
+    !defined(MEMCPY_MODE_WRITE) || !defined(MEMCPY_MODE_COPY)
+#error "MEMCPY_BURST, MEMCPY_OUTSTANDING and the MEMCPY_MODE_* codes come from kernels/designs/memcpy.toml: build with make emu or make xclbin"
 #endif
 
 static_assert(MEMCPY_BURST >= 1 && MEMCPY_BURST <= 256,
@@ -48,7 +50,7 @@ extern "C" void bw_memcpy(const ap_uint<512>* in, ap_uint<512>* out,
 #pragma HLS INTERFACE s_axilite port=mode
 #pragma HLS INTERFACE s_axilite port=return
 
-  if (mode == 0) {
+  if (mode == MEMCPY_MODE_READ) {
     uint64_t sum[8];
 #pragma HLS ARRAY_PARTITION variable=sum complete dim=1
     for (int j = 0; j < 8; ++j) {
@@ -72,7 +74,7 @@ extern "C" void bw_memcpy(const ap_uint<512>* in, ap_uint<512>* out,
       }
     }
     out[0] = hlsc::pack_u64x8(sum);
-  } else if (mode == 1) {
+  } else if (mode == MEMCPY_MODE_WRITE) {
   write_reps:
     for (unsigned int r = 0; r < reps; ++r) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=16 avg=1
@@ -89,7 +91,7 @@ extern "C" void bw_memcpy(const ap_uint<512>* in, ap_uint<512>* out,
         out[i] = hlsc::pack_u64x8(lane);
       }
     }
-  } else if (mode == 2) {
+  } else if (mode == MEMCPY_MODE_COPY) {
   copy_reps:
     for (unsigned int r = 0; r < reps; ++r) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=16 avg=1
