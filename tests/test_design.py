@@ -96,27 +96,3 @@ def test_element_sizes_agree_between_the_model_and_the_host_types():
         assert dtype_figure(dtype, "out_bytes").value == np.dtype(reference.OUT_TYPES[dtype]).itemsize
         assert dtype_figure(dtype, "elem_bytes").value == np.dtype(reference.ELEM_TYPES[dtype]).itemsize
 
-
-def test_slr_placement_gives_cfg_lines_and_the_smallest_budget():
-    """CU i of gemm sits in SLR i (slr= lines for v++) and every kernel placed in SLRs is built with
-    the smallest budget of those SLRs, from the platform's per-SLR table."""
-    from harness.model import load_platform
-    d = load_design("gemm", dtype="fp32")
-    cfg = d.cfg_text()
-    for i in range(d.kernels["gemm"].cus):
-        assert f"slr=gemm_{i + 1}:SLR{i}" in cfg
-    plat = load_platform("u280")
-    slrs = [plat.slr(f"SLR{i}") for i in range(d.kernels["gemm"].cus)]
-    params = d.all_params("gemm")
-    assert params["SLR_DSP_BUDGET"] == min(s["dsp"].value for s in slrs) == 2733
-    assert params["SLR_BRAM18_BUDGET"] == min(s["bram18"].value for s in slrs) == 936
-    assert params["SLR_URAM_BUDGET"] == 320
-    assert "SLR_DSP_BUDGET" not in load_design("memcpy").all_params()       # not placed: no budget flags
-
-
-def test_slr_placement_outside_the_platform_is_refused(tmp_path, monkeypatch):
-    text = (design_mod.DESIGNS_DIR / "gemm.toml").read_text().replace("cus = 3\nslr", "cus = 4\nslr", 1)
-    text = text.replace("HBM[{8*cu", "HBM[{7*cu")
-    monkeypatch.setattr(design_mod, "DESIGNS_DIR", _write(tmp_path, text))
-    with pytest.raises(UserError, match="SLR3"):
-        load_design("x", dtype="fp32")

@@ -82,7 +82,7 @@ def check_bytes(dtype: str, nbytes: int, plat) -> None:
         raise UserError(f"--bytes-per-port {nbytes}: use a positive multiple of {WORD_BYTES} B "
                         "(one 512-bit word), e.g. 64K")
     out_bytes = nbytes // elem_bytes(dtype) * 4
-    cap = plat.memory("hbm").bank_size_bytes
+    cap = plat.memory("hbm").banks[0].size_bytes
     if max(nbytes, out_bytes) > cap or nbytes // WORD_BYTES > 2 ** 32 - 1:
         raise UserError(f"--bytes-per-port {nbytes}: its {out_bytes} output bytes exceed one PC "
                         f"({cap} bytes); use at most {cap * elem_bytes(dtype) // 4 >> 20}M")
@@ -166,7 +166,7 @@ def run(plan: FlopsPlan) -> BenchResult:
                         for k, x in case.x.items()}
             pred = model.predict_flops(plat, dtype=plan.dtype, n_words=n_words, f=f, params=params,
                                        cus=case.cus, clock_mhz=design.freq_mhz)
-            tmo = timeout_ms(opts, pred.time_s + model.dispatch_overhead(plat).value)
+            tmo = timeout_ms(opts, pred.time_s + model.dispatch_overhead(plat).value, rt.mode)
             runs = case.runs(f)
             flop = 2 * f * case.elements
             nbytes = case.elements * (elem_bytes(plan.dtype) + 4)

@@ -48,14 +48,6 @@ class Platform:
     clock_mhz: Figure
     max_clock_mhz: Figure
     groups: dict = field(default_factory=dict)   # kind -> MemoryGroup
-    slrs: dict = field(default_factory=dict)     # 'SLR0' -> {'dsp': Figure, 'bram18': Figure, 'uram': Figure}
-
-    def slr(self, name: str) -> dict:
-        """Resources available to kernels in one SLR (spec figures)."""
-        if name not in self.slrs:
-            have = ", ".join(self.slrs) or "none"
-            raise UserError(f"platform {self.name} has no {name!r} in its per-SLR table (has: {have})")
-        return self.slrs[name]
 
     # ------------------------------------------------------------ memories
     def memory(self, tag: str):
@@ -154,9 +146,5 @@ def load_platform(name: str = "u280") -> Platform:
         agg = Figure(f"{kind.upper()} aggregate bandwidth ({key})", agg.value, agg.unit, agg.source, agg.detail)
         sw = grp.get("switch_group_pcs")
         groups[kind] = MemoryGroup(kind.upper(), kind, tuple(banks), pc, agg, int(sw.value) if sw else 0)
-    slrs = {}
-    for s in raw.get("slrs", []):
-        fs = data.figures(s)
-        slrs[s["name"]] = {k: fs[k] for k in ("dsp", "bram18", "uram")}
     return Platform(key, raw.get("description", key), memories, f["dsp_count"], f["dsp_available"],
-                    f["clock_mhz"], f["max_clock_mhz"], groups, slrs)
+                    f["clock_mhz"], f["max_clock_mhz"], groups)
