@@ -54,6 +54,8 @@ for _d in DTYPES:
     BUILDS[f"gemm{_d}_small"] = (GEMM_SRC, gemm_params(_d, **small(_d)))
 for _d in (1, 2, 3):   # ap_int / integer-decoded fp16 path (what Vitis synthesises) must give the same bits
     BUILDS[f"gemm{_d}_small_ap"] = (GEMM_SRC, gemm_params(_d, HLSC_AP_ARITH=1, **small(_d)))
+for _d in (0, 1, 3):   # the HLS loop order natively: the emulator's loop order must give the same bits
+    BUILDS[f"gemm{_d}_small_hlsorder"] = (GEMM_SRC, gemm_params(_d, GEMM_NATIVE_HLS_ORDER=1, **small(_d)))
 for _nb in (1, 2):     # the other B port counts of the kernel signature
     BUILDS[f"gemm0_nb{_nb}"] = (GEMM_SRC, gemm_params(0, **small(0, GEMM_B_PORTS=_nb)))
 BUILDS["gemm2_i12_small"] = (GEMM_SRC, gemm_params(2, GEMM_FX_INT_BITS=12, **small(2)))
@@ -520,3 +522,11 @@ def test_flops_impossible_parameters_are_refused(libs, case):
     res = libs[f"bad:{case}"]
     assert isinstance(res, CompileError), f"{case} compiled but must be refused"
     assert FLOPS_BAD[case][1] in res.stderr
+
+
+@pytest.mark.parametrize("dtype_id", [0, 1, 3], ids=["fp32", "fp16", "int8"])
+def test_native_loop_order_is_bit_identical_to_the_hls_order(libs, dtype_id):
+    a, b, bias = _inputs(dtype_id, 21, 150, 290, seed=8, big=True)
+    fast = run_gemm(libs, f"gemm{dtype_id}_small", dtype_id, a, b, bias, 1)
+    hls = run_gemm(libs, f"gemm{dtype_id}_small_hlsorder", dtype_id, a, b, bias, 1)
+    np.testing.assert_array_equal(fast.view(np.uint32), hls.view(np.uint32))

@@ -116,49 +116,54 @@ static void gemm_load(const word_t* A, GEMM_B_PARAMS, word_t a_buf[TM][TKW], wor
 }
 
 // ------------------------------------------------------------------ compute
+// The MACs of one group (ROWS rows x COLS columns) at depth k of the chunk.
+static inline void gemm_group(word_t a_buf[TM][TKW], word_t b_buf[TK][TNW], acc_t acc[TM][TN], unsigned int k,
+                              unsigned int rg, unsigned int cg, bool init) {
+#pragma HLS INLINE
+  buf_t b[PN];
+  for (int w = 0; w < PN / LA; ++w) {
+#pragma HLS UNROLL
+    raw_t lanes[LA];
+    mac_unpack<raw_t, LA>(b_buf[k][cg * (PN / LA) + w], lanes);
+    for (int l = 0; l < LA; ++l) {
+#pragma HLS UNROLL
+      b[w * LA + l] = mac_to_buf(lanes[l]);
+    }
+  }
+  for (int r = 0; r < RM; ++r) {
+#pragma HLS UNROLL
+    const unsigned int i = rg * RM + r;
+    const buf_t a = mac_to_buf(word_lane<raw_t>(a_buf[i][k / LA], k % LA));
+    acc_t* row = &acc[i][cg * PN];
+    if (init) {     // c starts from 0 (the documented order)
+      for (int c = 0; c < PN; ++c) {
+#pragma HLS UNROLL
+        row[c] = mac(acc_t(0), a, b[c]);
+      }
+    } else {
+      for (int c = 0; c < PN; ++c) {
+#pragma HLS UNROLL
+        row[c] = mac(row[c], a, b[c]);
+      }
+    }
+  }
+}
+
 static void gemm_compute(word_t a_buf[TM][TKW], word_t b_buf[TK][TNW], acc_t acc[TM][TN],
                          const GemmStep& st) {
   const unsigned int rg_n = gemm_cdivu(st.mv, RM), cg_n = gemm_cdivu(st.nv, PN);
+  const bool first_chunk = st.k0 == 0;
+#if HLSC_VITIS || defined(GEMM_NATIVE_HLS_ORDER)
   const unsigned int G = rg_n * cg_n;
   // Each accumulator is revisited every Gp iterations: at least the adder's latency.
   const unsigned int Gp = G > GEMM_ACC_LATENCY ? G : GEMM_ACC_LATENCY;
-  const bool first_chunk = st.k0 == 0;
   unsigned int k = 0, g = 0, rg = 0, cg = 0;
 compute:
   for (unsigned int it = 0; it < st.kv * Gp; ++it) {
 #pragma HLS PIPELINE II=1
 #pragma HLS DEPENDENCE variable=acc inter false
 HLSC_PRAGMA(HLS LOOP_TRIPCOUNT min=GEMM_ACC_LATENCY max=TK*(TM/RM)*(TN/PN))
-    if (g < G) {
-      buf_t b[PN];
-      for (int w = 0; w < PN / LA; ++w) {
-#pragma HLS UNROLL
-        raw_t lanes[LA];
-        mac_unpack<raw_t, LA>(b_buf[k][cg * (PN / LA) + w], lanes);
-        for (int l = 0; l < LA; ++l) {
-#pragma HLS UNROLL
-          b[w * LA + l] = mac_to_buf(lanes[l]);
-        }
-      }
-      const bool init = first_chunk && k == 0;   // c starts from 0 (the documented order)
-      for (int r = 0; r < RM; ++r) {
-#pragma HLS UNROLL
-        const unsigned int i = rg * RM + r;
-        const buf_t a = mac_to_buf(word_lane<raw_t>(a_buf[i][k / LA], k % LA));
-        acc_t* row = &acc[i][cg * PN];
-        if (init) {
-          for (int c = 0; c < PN; ++c) {
-#pragma HLS UNROLL
-            row[c] = mac(acc_t(0), a, b[c]);
-          }
-        } else {
-          for (int c = 0; c < PN; ++c) {
-#pragma HLS UNROLL
-            row[c] = mac(row[c], a, b[c]);
-          }
-        }
-      }
-    }
+    if (g < G) gemm_group(a_buf, b_buf, acc, k, rg, cg, first_chunk && k == 0);
     if (g + 1 == Gp) {
       g = 0; rg = 0; cg = 0; ++k;
     } else {
@@ -166,6 +171,14 @@ HLSC_PRAGMA(HLS LOOP_TRIPCOUNT min=GEMM_ACC_LATENCY max=TK*(TM/RM)*(TN/PN))
       if (++cg == cg_n) { cg = 0; ++rg; }
     }
   }
+#else
+  // Natively (emulation) the same MACs group by group, k innermost, so a group's accumulators stay
+  // in the L1 cache: every output still sums k = 0, 1, ... in order, so the bits are the same
+  // (tests build -DGEMM_NATIVE_HLS_ORDER and compare).
+  for (unsigned int rg = 0; rg < rg_n; ++rg)
+    for (unsigned int cg = 0; cg < cg_n; ++cg)
+      for (unsigned int k = 0; k < st.kv; ++k) gemm_group(a_buf, b_buf, acc, k, rg, cg, first_chunk && k == 0);
+#endif
 }
 
 // ------------------------------------------------------------------ store
