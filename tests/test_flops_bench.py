@@ -83,3 +83,18 @@ def test_bad_input_is_one_line_exit_2_and_leaves_no_run(runs_dir, capsys, args, 
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and needle in err and "Traceback" not in err, err
     assert list(runs_dir.iterdir()) == []
+
+
+def test_a_flops_run_is_the_compute_ceiling_of_its_precision(only_run, runs_dir, tmp_path, capsys):
+    """harness roofline: the best verified GFLOP/s of a flops run is the compute ceiling of that element
+    type, with the run as its source."""
+    import json
+    assert _run(runs_dir, "--flops-per-element", "1,4096") == 0
+    run = only_run(runs_dir)
+    best = float(load_run(run).summary["throughput_GFLOPps_best"].max())
+    out = tmp_path / "roof"
+    assert main(["roofline", "--results", str(run), "--out", str(out)]) == 0
+    data = json.loads((out / "roofline.json").read_text())
+    comp = [c for c in data["ceilings"] if c["kind"] == "compute" and c["run_id"] == run.name]
+    assert len(comp) == 1 and comp[0]["dtype"] == "fp32" and comp[0]["name"].startswith("flops fp32")
+    assert comp[0]["value"] == pytest.approx(best)

@@ -207,8 +207,9 @@ def measured_per_pc(runs: list[Run]) -> tuple[Figure, Run] | None:
 
 
 def measured_compute(runs: list[Run]) -> dict[str, Ceiling]:
-    """Best verified GEMM GFLOP/s per element type."""
-    gemm = [r for r in runs if r.bench == "gemm"]
+    """Best verified GFLOP/s per element type: of the flops runs (the empirical compute roof,
+    `harness bench flops`) where there is one for that type, else of the GEMM runs."""
+    gemm = [r for r in runs if r.bench in ("gemm", "flops")]
     dtypes = set()
     for r in gemm:
         for _, row in r.verified_summary().iterrows():
@@ -217,15 +218,17 @@ def measured_compute(runs: list[Run]) -> dict[str, Ceiling]:
                 dtypes.add(d)
     out = {}
     for d in sorted(dtypes):
-        pool = _prefer_hardware([r for r in gemm
-                                 if any(row_dtype(r, row) == d for _, row in r.verified_summary().iterrows())])
+        pool = [r for r in gemm if any(row_dtype(r, row) == d for _, row in r.verified_summary().iterrows())]
+        pool = _prefer_hardware([r for r in pool if r.bench == "flops"] or pool)
         run, row = _best_row(pool, "throughput_GFLOPps_best", where=lambda r, row: row_dtype(r, row) == d)
         if run is None:
             continue
-        shape = "x".join(str(int(_num(row.get(k)) or 0)) for k in ("M", "K", "N"))
-        path = row.get("path", "")
-        fig = run.figure(f"GEMM {d}, best", float(row["throughput_GFLOPps_best"]), "GFLOP/s",
-                         f"{shape} {path}".strip())
+        if run.bench == "flops":
+            name, what = f"flops {d}, best", f"F = {int(_num(row.get('flops_per_element')) or 0)} per element"
+        else:
+            shape = "x".join(str(int(_num(row.get(k)) or 0)) for k in ("M", "K", "N"))
+            name, what = f"GEMM {d}, best", f"{shape} {row.get('path', '')}".strip()
+        fig = run.figure(name, float(row["throughput_GFLOPps_best"]), "GFLOP/s", what)
         out[d] = Ceiling(f"compute.{fig.origin}.{d}", "compute", fig, d)
     return out
 
@@ -407,7 +410,7 @@ def collect(platform, runs: list[Run], precision: str, *, derate: float | None =
                              run_figures=tuple(run_figures))
     else:
         notes.append("nothing was measured: only spec ceilings are drawn; run "
-                     "`harness bench memcpy|gemm|latency` and pass the run directories with --results")
+                     "`harness bench memcpy|gemm|latency|flops` and pass the run directories with --results")
     return Ceilings(all_, spec_set, run_set, notes, agg)
 
 
