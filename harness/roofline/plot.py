@@ -65,10 +65,12 @@ def _colour(c) -> str:
 class Panel:
     """What one panel draws: its ceilings, its roof pair, its rows."""
 
-    def __init__(self, title, mems, comps, roof_mem, roof_comp, rows, hollow_model=False, curves=()):
+    def __init__(self, title, mems, comps, roof_mem, roof_comp, rows, hollow_model=False, curves=(),
+                 highlight=()):
         self.title, self.mems, self.comps = title, mems, comps
         self.roof_mem, self.roof_comp = roof_mem, roof_comp
         self.rows, self.hollow_model, self.curves = rows, hollow_model, curves
+        self.highlight = list(highlight)     # (op name, label): an op called out on the panel
 
 
 def panels(analysis) -> list[Panel]:
@@ -277,6 +279,20 @@ def _tag_ops(placer, p: Panel) -> list[bool]:
     return out
 
 
+def _highlight(ax, placer, p: Panel):
+    """Ring the called-out ops and label them where a label fits."""
+    for name, label in p.highlight:
+        r = next((x for x in p.rows if x["name"] == name and x["oi_FLOPpB"] and x["attained_GFLOPps"]), None)
+        if r is None:
+            continue
+        x, y = r["oi_FLOPpB"], r["attained_GFLOPps"]
+        ax.scatter([x], [y], s=260, facecolors="none", edgecolors="#b22222", linewidths=1.4, zorder=4)
+        cands = [(x, y, dx, dy, ha, va) for dx, dy in ((0, -30), (0, -45), (-30, -30), (30, -30), (0, 30), (0, 45),
+                                                       (-40, 20), (40, 20), (0, -60))
+                 for ha, va in (("center", "top" if dy < 0 else "bottom"),)]
+        placer.place(cands, label, fontsize=8, color="#b22222", fontweight="bold")
+
+
 def _key_text(pans, placed=None) -> str:
     """The numbered ops of each panel, one rank per line, panels side by side."""
     cols = []
@@ -344,7 +360,7 @@ def figure(pans: list[Panel], head: str, sub: str, alert: bool = False):
     if any(p.rows for p in pans):
         mk += [Line2D([], [], marker=m, linestyle="", color="#777777", markersize=7, label=f"{k} op")
                for k, m in KIND_MARKERS.items()]
-        if n > 1:
+        if any(p_.hollow_model for p_ in pans):
             mk += [Line2D([], [], marker="o", linestyle="", color="#777777", markersize=7,
                           label="timed by a run"),
                    Line2D([], [], marker="o", linestyle="", markerfacecolor="none", color="#777777",
@@ -384,6 +400,7 @@ def figure(pans: list[Panel], head: str, sub: str, alert: bool = False):
         placer = Placer(ax, renderer)
         _label_ceilings(placer, p_, scales)
         placed.append(_tag_ops(placer, p_))
+        _highlight(ax, placer, p_)
     key.set_text(_key_text(pans, placed))
     return fig
 

@@ -212,10 +212,19 @@ def draw(analysis, cmp):
     if d:
         comps.append(Ceiling("compute.design", "compute", Figure(**{k: d[k] for k in (
             "name", "value", "unit", "source", "detail", "run_id", "emulated", "document")})))
+    mems = [mem, m300]
+    bw = cmp["corrected"].get("port_bandwidth_GBps")
+    if bw:
+        mems.append(Ceiling("memory.pc.seed", "memory", Figure(
+            f"GEMM ports, {cmp['points'][0]['op'].split(' ')[0]}", bw, "GB/s", "model",
+            f"its bytes / its time through the ports ({cmp['corrected']['port_bottleneck']})")))
+    op = cmp["points"][0]["op"].split(" ")[0] if cmp["points"] else None
+    hl = [(op, f"OI ~44: {op}")] if op else []
+    hl2 = [(op, f"OI {fmt.num(cmp['points'][0]['corrected'][0][1])}: {op}")] if op else []
     pans = [Panel(f"the seed (rejected): 2 B per element, 9,024 DSPs x 1 MAC, ridge {cmp['seed']['ridge_FLOPpB']:.1f} "
-                  "FLOP/B", [mem, m300], [c16], mem, c16, seed_rows),
+                  "FLOP/B", [mem, m300], [c16], mem, c16, seed_rows, highlight=hl),
             Panel(f"corrected: {analysis.precision.precision} bytes, {corr.compute.figure.name} from the DSPs "
-                  f"available, ridge {corr.ridge_FLOPpB:.1f} FLOP/B", [mem, m300], comps, mem, corr.compute,
-                  corr_rows)]
+                  f"available, ridge {corr.ridge_FLOPpB:.1f} FLOP/B", mems, comps, mem, corr.compute,
+                  corr_rows, highlight=hl2)]
     return figure(pans, "The seed's roofline beside the corrected one", "smolVLA, batch 1; ops at their roofline "
                   "bound under each panel's ceilings")
