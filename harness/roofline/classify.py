@@ -11,19 +11,14 @@ Under a ceiling set (spec | measured | emulated | runs), for one call of an op:
 The `achieved` rows hold the per-shape times (harness.roofline.achieved): time_s is one call of
 the op on the design, dispatch excluded; bound is the timing model's class of that shape
 (compute | memory | latency); attained_GFLOPps = FLOP / time_s. Columns: COLUMNS, in this order,
-whatever runs are given (harness/docs/roofline.md).
+whatever runs are given (harness/docs/roofline.md); the list lives in harness/roofline/__init__.py.
 """
 from __future__ import annotations
 
 import math
 
+from harness.roofline import COLUMNS      # the one list of columns (harness/roofline/__init__.py)
 from harness.roofline.ceilings import CeilingSet, source_tag
-
-COLUMNS = ["ceiling_set", "stage", "name", "kind", "M", "K", "N", "count", "launches", "element_type",
-           "flop", "bytes", "weight_bytes", "in_bytes", "out_bytes", "oi_FLOPpB",
-           "time_s", "time_total_s", "time_share", "time_source", "time_detail", "run_id", "bound",
-           "attained_GFLOPps", "compute_roof_GFLOPps", "compute_ceiling", "memory_GBps", "memory_ceiling",
-           "memory_bottleneck"]
 
 
 def op_times(op, conv, cs: CeilingSet) -> dict:

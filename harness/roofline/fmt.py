@@ -38,3 +38,15 @@ def time(s, digits: int = 3) -> str:
 
 def pct(v) -> str:
     return "-" if v is None else f"{100 * v:.1f}%"
+
+
+def si(v, digits: int = 3) -> str:
+    """Decimal SI prefixes for counts: 960 -> '960', 61440 -> '61.4 k', 1.74e11 -> '174 G'."""
+    if v is None:
+        return "-"
+    v = float(v)
+    a = abs(v)
+    for scale, p in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if a >= scale:
+            return f"{num(v / scale, digits)} {p}"
+    return num(v, digits)

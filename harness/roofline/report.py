@@ -278,11 +278,11 @@ def _fusion(L, a, fn):
              f"fused, C stays on chip (one launch). Roofline times under the {short_name(f0['ceiling_set'])} "
              "ceilings; achieved times per shape; the saving includes the launches saved.")
     L.append("")
-    L += _table(["op", "epilogue", "M x K x N", "count", "MB unfused", "MB fused", "OI unfused", "OI fused",
+    L += _table(["op", "epilogue", "M x K x N", "count", "bytes unfused", "bytes fused", "OI unfused", "OI fused",
                  "roofline unfused", "roofline fused", "achieved unfused", "achieved fused", "saving per call",
                  "per inference", "source"],
-                [(x["name"], x["epilogue"], f"{x['M']}x{x['K']}x{x['N']}", x["count"], _n(x["unfused_bytes"] / 1e6),
-                  _n(x["fused_bytes"] / 1e6), _n(x["unfused_oi_FLOPpB"]), _n(x["fused_oi_FLOPpB"]),
+                [(x["name"], x["epilogue"], f"{x['M']}x{x['K']}x{x['N']}", x["count"], fmt.si(x["unfused_bytes"]),
+                  fmt.si(x["fused_bytes"]), _n(x["unfused_oi_FLOPpB"]), _n(x["fused_oi_FLOPpB"]),
                   _t(x["roofline_unfused_time_s"]), _t(x["roofline_fused_time_s"]),
                   _t(x.get("achieved_unfused_time_s")), _t(x.get("achieved_fused_time_s")),
                   _t(x.get("achieved_saved_s")), _t(x.get("achieved_saved_total_s")),
@@ -307,15 +307,15 @@ def _ops(L, a, fn):
     for r in a.rows:
         by.setdefault(r["ceiling_set"], {})[r["name"]] = r
     has_ach = "achieved" in by
-    hdr = ["stage", "op", "M x K x N", "count", "GFLOP", "MB", "OI (FLOP/B)"]
+    hdr = ["stage", "op", "M x K x N", "count", "FLOP", "bytes", "OI (FLOP/B)"]
     for k in sets:
         hdr += [f"{short_name(k)}: bound", f"{short_name(k)}: time"]
     if has_ach:
         hdr += ["achieved: time", "achieved: GFLOP/s", "achieved: source"]
     body = []
     for r in by["spec"].values():
-        row = [r["stage"], r["name"], _shape(r), r["count"], _n(r["flop"] * r["count"] / 1e9),
-               _n(r["bytes"] * r["count"] / 1e6), _n(r["oi_FLOPpB"])]
+        row = [r["stage"], r["name"], _shape(r), r["count"], fmt.si(r["flop"] * r["count"]),
+               fmt.si(r["bytes"] * r["count"]), _n(r["oi_FLOPpB"])]
         for k in sets:
             x = by[k][r["name"]]
             row += [x["bound"], _t(x["time_total_s"])]
@@ -324,7 +324,8 @@ def _ops(L, a, fn):
             row += [_t(x["time_total_s"]), _n(x["attained_GFLOPps"]),
                     f"{x['time_source']} {fn.ref(x['time_detail'] if x['run_id'] else x['time_source'] + ': harness.model, the design ' + (a.design.origin if a.design else ''))}"]
         body.append(row)
-    L.append("Times are per inference (count x one call). Bound: the roof that binds under each ceiling set.")
+    L.append("FLOP, bytes and times are per inference (count x one call; k, M, G: 1e3, 1e6, 1e9). Bound: the "
+             "roof that binds under each ceiling set.")
     L.append("")
     L += _table(hdr, body)
 
