@@ -14,11 +14,23 @@ def key_columns(run) -> list[str]:
 
 
 def measured(run) -> pd.DataFrame:
-    """Measured (not warm-up), verified repetitions."""
+    """Measured (not warm-up) repetitions of the points the summary calls verified (every repetition
+    verified): a point with a failed repetition is never used, not even its good ones."""
     s = run.samples
-    ok = s["verified"].astype(str).str.strip().str.lower().isin(("true", "1")) if "verified" in s else False
-    phase = s["phase"].astype(str) == "measure" if "phase" in s else True
-    return s[ok & phase]
+    if "verified" not in s or "phase" not in s:
+        return s.iloc[0:0]
+    ok = s["verified"].astype(str).str.strip().str.lower().isin(("true", "1")) & (s["phase"].astype(str) == "measure")
+    keys = key_columns(run)
+    good = {tuple(_k(v) for v in row) for row in run.verified_summary()[keys].itertuples(index=False)}
+    mine = s[keys].apply(lambda row: tuple(_k(v) for v in row) in good, axis=1) if keys else ok
+    return s[ok & mine]
+
+
+def _k(v) -> str:
+    """A key value as text, so 1, 1.0 and '1' match (CSV columns read back as int, float or str)."""
+    if isinstance(v, float):
+        return "" if pd.isna(v) else (str(int(v)) if v.is_integer() else repr(v))
+    return str(v)
 
 
 def label(keys: dict) -> str:
