@@ -76,14 +76,6 @@ def float_gemm(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return a64 @ b64, bound
 
 
-def float_epilogue(c: np.ndarray, bias: np.ndarray, epi: int) -> np.ndarray:
-    c = np.asarray(c, dtype=np.float32)
-    if epi == 0:
-        return c
-    s = c + bias.astype(np.float32)[None, :]
-    return gelu_f32(s) if epi == 2 else s
-
-
 def fx16_gemm_raw(a_raw: np.ndarray, b_raw: np.ndarray, int_bits: int) -> np.ndarray:
     """fx16 GEMM on raw ap_fixed<16,I> bits -> raw ap_fixed<32,16,AP_RND,AP_SAT> bits."""
     frac = 16 - int_bits

@@ -20,11 +20,3 @@ def epilogue_codes() -> dict[str, int]:
 def memcpy_modes() -> dict[str, int]:
     """{'read': 0, 'write': 1, 'copy': 2}: bw_memcpy's `mode` argument."""
     return dict(design_codes("memcpy", "mode"))
-
-
-def name_of(codes: dict[str, int], code: int) -> str | None:
-    """The name of a code (None for a code the kernel treats as a no-op)."""
-    for name, c in codes.items():
-        if c == code:
-            return name
-    return None

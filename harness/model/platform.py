@@ -37,10 +37,6 @@ class MemoryGroup:
     def size_bytes(self) -> int:
         return sum(b.size_bytes for b in self.banks)
 
-    @property
-    def bank_size_bytes(self) -> int:
-        return self.banks[0].size_bytes
-
 
 @dataclass(frozen=True)
 class Platform:
@@ -78,9 +74,6 @@ class Platform:
         """Aggregate spec HBM bandwidth (460 GB/s on the U280)."""
         g = self.group("hbm")
         return g.peak_GBps
-
-    def memory_peak_GBps(self, kind: str) -> Figure:
-        return self.group(kind).peak_GBps
 
     # ------------------------------------------------------------ compute
     def macs_per_dsp(self, dtype: str) -> Figure:

@@ -15,9 +15,9 @@ import pandas as pd
 
 from harness.errors import UserError
 from harness.figures import Figure
-from harness.results.schema import BENCHES, SCHEMA_VERSION, TIMING_SOURCES
+from harness.results.schema import BENCHES, CEILING_SOURCES, SCHEMA_VERSION, TIMING_SOURCES
 
-__all__ = ["Run", "load_run", "load_runs"]
+__all__ = ["Run", "load_run", "load_runs", "check_ceiling_source"]
 
 
 @dataclass
@@ -85,8 +85,8 @@ def load_run(path: str | Path, require_verified: bool = True) -> Run:
         raise UserError(f"{p} has schema version {context.get('schema_version')}, this harness reads "
                         f"{SCHEMA_VERSION}; rerun the bench with this version")
     if context.get("timing_source") not in TIMING_SOURCES:
-        raise UserError(f"{p}: timing_source {context.get('timing_source')!r} is neither 'measured' nor "
-                        "'model'; rerun the bench")
+        raise UserError(f"{p}: timing_source {context.get('timing_source')!r} is not one of "
+                        f"{', '.join(TIMING_SOURCES)}; rerun the bench")
     if context.get("bench") not in BENCHES:
         raise UserError(f"{p}: unknown bench {context.get('bench')!r} in context.json")
     if context.get("status") != "complete":
@@ -102,9 +102,20 @@ def load_run(path: str | Path, require_verified: bool = True) -> Run:
     return run
 
 
+def check_ceiling_source(run: Run) -> None:
+    """Refuse a run whose times may not become a ceiling (XRT emulation: hw_emu, sw_emu)."""
+    if run.timing_source not in CEILING_SOURCES:
+        raise UserError(f"run {run.run_id} is an XRT emulation run ({run.context.get('mode')}, timing source "
+                        f"'{run.timing_source}'): its times are the simulator's and never a ceiling; give runs "
+                        "of --mode hw (or emu for a modeled preview)")
+
+
 def load_runs(paths) -> list[Run]:
-    """Several runs for one analysis: each complete, with a verified point, given once."""
+    """Several runs for one analysis: each complete, with a verified point, given once, and timed
+    on the card or by the model (never XRT emulation)."""
     runs = [load_run(p) for p in paths]
+    for r in runs:
+        check_ceiling_source(r)
     seen = set()
     for r in runs:
         if r.run_id in seen:
