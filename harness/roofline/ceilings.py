@@ -309,34 +309,6 @@ def collect(platform, runs: list[Run], precision: str, *, design=None, derate: f
     if agg:
         all_.append(agg)
 
-<<<<<<< HEAD
-=======
-    conn = gemm_connectivity(runs, precision)
-    conn_ceiling = None
-    if conn and conn.pcs:
-        n = len(conn.pcs)
-        hbm_pcs = [pc for pc in conn.pcs if pc[0] == "HBM"]
-        per = measured_per_pc(runs)
-        if per and len(hbm_pcs) == n:
-            fig, _ = per
-            value = n * fig.value
-            if agg:
-                value = min(value, agg.value)
-            conn_ceiling = Ceiling("memory.connectivity", "memory", fig.derived(
-                f"GEMM ports ({n} PCs)", value,
-                f"{n} x {_fmt(fig.value)} GB/s per PC ({fig.detail}); ports {conn.describe()} "
-                f"({conn.origin})"))
-        elif len(hbm_pcs) == n:
-            pc_spec = plat.hbm_pc_spec(platform)
-            if pc_spec:
-                conn_ceiling = Ceiling("memory.connectivity.spec", "memory", Figure(
-                    f"GEMM ports ({n} PCs), spec", n * pc_spec.value, "GB/s", "spec",
-                    f"{n} x {_fmt(pc_spec.value)} GB/s per PC ({pc_spec.detail}); ports "
-                    f"{conn.describe()} ({conn.origin})"))
-        if conn_ceiling:
-            all_.append(conn_ceiling)
-
->>>>>>> main
     spec_dtypes = [precision] + [d for d in extra_compute_dtypes if d != precision]
     spec_comp = {}
     for d in spec_dtypes:
