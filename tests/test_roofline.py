@@ -656,3 +656,11 @@ def test_command_modules_import_nothing_heavy():
             "print([m for m in ('matplotlib', 'pandas', 'scipy') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_rewrite_leaves_no_stale_output(runs, tmp_path):
+    out = tmp_path / "o"
+    assert roofline(["--results", runs / HW_MEMCPY, "--workload", "smolvla", "--out", out]) == 0
+    assert (out / "ops.csv").is_file()
+    assert roofline(["--results", runs / HW_MEMCPY, "--out", out]) == 0       # ceilings only: no ops
+    assert not (out / "ops.csv").exists() and (out / "report.md").is_file()

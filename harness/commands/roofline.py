@@ -92,8 +92,9 @@ def out_dir(arg: str | None, prefix: str = "roofline") -> pathlib.Path:
     return out
 
 
-def write_outputs(out: pathlib.Path, files: dict[str, bytes]) -> None:
-    """All files to temporary names first, then renamed: never half a report."""
+def write_outputs(out: pathlib.Path, files: dict[str, bytes], owned=()) -> None:
+    """All files to temporary names first, then renamed: never half a report. Files in `owned`
+    that this write does not produce are removed, so no stale output sits beside a new one."""
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -110,6 +111,9 @@ def write_outputs(out: pathlib.Path, files: dict[str, bytes]) -> None:
         raise UserError(f"cannot write into {out} ({exc.strerror}): choose another --out") from None
     for tmp, final in tmps:
         os.replace(tmp, final)
+    for name in owned:
+        if name not in files:
+            (out / name).unlink(missing_ok=True)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -139,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
     }
     if a.rows:
         files["ops.csv"] = _ops_csv(a.rows).encode()
-    write_outputs(out, files)
+    write_outputs(out, files, OUTPUTS)
 
     info = sys.stderr if args.json else sys.stdout
     from harness.roofline.summary import headline

@@ -22,6 +22,7 @@ KIND_MARKERS = {"gemm": "o", "attention": "s", "elementwise": "^"}
 _MEM_COLOURS = {"spec": "#444444", "derated": "#888888", "agg": "#6a3d9a", "pc": "#d62728"}
 _COMP_COLOURS = {"spec": "#17becf", "design": "#bcbd22", "flops": "#e377c2", "other": "#8c564b"}
 N_TAGGED = 5          # ops numbered on each panel: the largest shares of its time
+LABEL_PT = 8.5        # labels, legend and key: readable when the PNG is shown at page width
 
 
 def _plt():
@@ -201,6 +202,7 @@ def _draw_panel(ax, p: Panel, scales):
     ax.set_ylim(y_lo, y_hi)
     ax.grid(True, which="major", color="#e3e3e3", linewidth=0.6)
     ax.set_xlabel("operational intensity (FLOP/B)")
+    ax.tick_params(labelsize=9)
     cmax = max(c.value for c in p.comps)
     mmax = max(m.value for m in p.mems)
     handles = {}
@@ -233,7 +235,7 @@ def _draw_panel(ax, p: Panel, scales):
                            s=[14 + 700 * (r[share_key] or 0) for r in sr], marker=marker, zorder=3,
                            facecolors="none" if hollow else colour, edgecolors=colour if hollow else "#333333",
                            linewidths=1.0 if hollow else 0.4, alpha=0.85)
-    ax.set_title("\n".join(textwrap.wrap(p.title, 70)), fontsize=9.5, loc="left")
+    ax.set_title("\n".join(textwrap.wrap(p.title, 70)), fontsize=10, loc="left")
     return handles
 
 
@@ -250,14 +252,14 @@ def _label_ceilings(placer, p: Panel, scales):
             y = m.value * x
             if y_lo < y < y_hi:
                 cands += [(x, y, -4, 4, "right", "bottom"), (x, y, 4, -4, "left", "top")]
-        placer.place(cands, f"{fmt.num(m.value)} GB/s", fontsize=7.5, color=_colour(m))
+        placer.place(cands, f"{fmt.num(m.value)} GB/s", fontsize=LABEL_PT, color=_colour(m))
     for c in p.comps:
         x0 = c.value / (p.roof_mem.value if c is p.roof_comp else mmax)
         cands = []
         for f in (0.05, 0.3, 0.55, 0.8):
             x = math.exp(math.log(max(x0, x_lo)) + f * (math.log(x_hi) - math.log(max(x0, x_lo))))
             cands += [(x, c.value, 0, 4, "left", "bottom"), (x, c.value, 0, -4, "left", "top")]
-        placer.place(cands, f"{fmt.num(c.value)} GFLOP/s", fontsize=7.5, color=_colour(c))
+        placer.place(cands, f"{fmt.num(c.value)} GFLOP/s", fontsize=LABEL_PT, color=_colour(c))
 
 
 def _top(p: Panel) -> list[dict]:
@@ -275,7 +277,7 @@ def _tag_ops(placer, p: Panel) -> list[bool]:
                   (-7, 0, "right", "center"), (6, -6, "left", "top"), (-6, 6, "right", "bottom"),
                   (6, 6, "left", "bottom"), (-6, -6, "right", "top"), (0, -16, "center", "top"),
                   (0, 16, "center", "bottom"), (14, -12, "left", "top"), (-14, 12, "right", "bottom"))]
-        out.append(placer.place(cands, str(k), fontsize=7.5, fontweight="bold", color="#222222") is not None)
+        out.append(placer.place(cands, str(k), fontsize=LABEL_PT, fontweight="bold", color="#222222") is not None)
     return out
 
 
@@ -337,7 +339,7 @@ def figure(pans: list[Panel], head: str, sub: str, alert: bool = False):
     from matplotlib.lines import Line2D
     scales = _scales(pans)
     n = len(pans)
-    W = 6.4 * n + 0.8
+    W = 5.9 * n + 0.8       # about 12.6 in for two panels: 8.5 pt text stays readable at page width
     fig = plt.figure(figsize=(W, 8.0))
     axes = []
     ax0 = None
@@ -368,10 +370,10 @@ def figure(pans: list[Panel], head: str, sub: str, alert: bool = False):
     title_txt = ("dashed: spec, solid: from a run or the model, dotted: assumption; thick: the roof the "
                  "panel's ops are placed under; marker area: share of the panel's time")
     leg = fig.legend(ch + mk, cl + [h.get_label() for h in mk], loc="lower left", bbox_to_anchor=(0.01, 0.005),
-                     ncol=3 if n > 1 else 2, fontsize=7.8, frameon=False,
-                     title="\n".join(textwrap.wrap(title_txt, 150 if n > 1 else 95)),
-                     title_fontsize=7.8, alignment="left")
-    key = fig.text(0.01, 0.0, _key_text(pans), fontsize=7.2, ha="left", va="bottom", family="monospace",
+                     ncol=3 if n > 1 else 2, fontsize=LABEL_PT, frameon=False,
+                     title="\n".join(textwrap.wrap(title_txt, 130 if n > 1 else 80)),
+                     title_fontsize=LABEL_PT, alignment="left")
+    key = fig.text(0.01, 0.0, _key_text(pans), fontsize=LABEL_PT - 0.5, ha="left", va="bottom", family="monospace",
                    color="#333333")
 
     t1 = fig.text(0.01, 0.99, head, fontsize=12, ha="left", va="top")
