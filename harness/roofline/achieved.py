@@ -165,7 +165,7 @@ class Achieved:
     def _model_gemm(self, M, K, N, epilogue="none") -> Timed:
         d = self.design
         p = plat.predict_gemm(self.platform, dtype=self.precision, M=M, K=K, N=N, epilogue=epilogue,
-                              params=d.params, clock_mhz=d.clock_mhz)
+                              params=d.params, clock_mhz=d.clock_mhz, cus=d.cu_count("gemm"))
         return Timed(float(p.time_s), "model", f"harness.model predict_gemm {M}x{K}x{N} "
                      f"epilogue {epilogue}, design {d.origin}", bound=str(getattr(p, "bound", "")),
                      model_time_s=float(p.time_s), parts=_parts(p),
@@ -175,10 +175,13 @@ class Achieved:
     def _model_elementwise(self, op) -> Timed:
         d = self.design
         epi = "bias_gelu" if op.ew in DEEP_ELEMENTWISE else "bias"
-        p = plat.predict_elementwise(self.platform, M=op.M, N=op.N, elem_bytes=output_bytes(self.precision),
+        cus = d.cu_count("bias_gelu")
+        n = -(-op.N // cus)         # the CUs split N and run together: the time of one CU's share
+        p = plat.predict_elementwise(self.platform, M=op.M, N=n, elem_bytes=output_bytes(self.precision),
                                      epilogue=epi, params=d.params, clock_mhz=d.clock_mhz)
-        return Timed(float(p.time_s), "model", f"harness.model predict_elementwise {op.M}x{op.N} ({epi} pass "
-                     f"of the design's bias_gelu kernel; assumption: {op.ew} has no kernel of its own), design "
+        return Timed(float(p.time_s), "model", f"harness.model predict_elementwise {op.M}x{n} ({epi} pass "
+                     f"of the design's bias_gelu kernel{f' on each of {cus} CUs' if cus > 1 else ''}; assumption: {op.ew} "
+                     "has no kernel of its own), design "
                      f"{d.origin}", bound=str(getattr(p, "bound", "")), model_time_s=float(p.time_s),
                      parts=_parts(p))
 

@@ -147,7 +147,7 @@ class Analysis:
                           "kernel_dtypes": self.precision.kernel_dtypes},
             "design": None if self.design is None else {
                 "origin": self.design.origin, "dtype": self.design.dtype, "params": self.design.params,
-                "clock_mhz": self.design.clock_mhz, "kernels": self.design.kernels},
+                "clock_mhz": self.design.clock_mhz, "kernels": self.design.kernels, "cus": self.design.cus},
             "ceilings": [x.to_dict() for x in c.all],
             "ceiling_sets": {s.key: s.to_dict() for s in c.sets()},
             "run_ceilings": c.run_set.key if c.run_set else None,
@@ -188,9 +188,9 @@ def _notices(runs, ceil, workload) -> list[str]:
     out = []
     emu = [r.run_id for r in runs if r.emulated]
     if emu:
-        out.append(f"{'run' if len(emu) == 1 else 'runs'} {', '.join(emu)} {'is' if len(emu) == 1 else 'are'} "
-                   "emulated: every figure taken from them is a model figure ('emulated (model)'), not a "
-                   "measurement")
+        one = len(emu) == 1
+        out.append(f"{'run' if one else 'runs'} {', '.join(emu)} {'is' if one else 'are'} emulated: every figure "
+                   f"taken from {'it' if one else 'them'} is a model figure ('emulated (model)'), not a measurement")
     if not runs:
         out.append("nothing was measured: no run given; run `harness bench memcpy|gemm|latency` and pass "
                    "the run directories with --results")
@@ -216,12 +216,12 @@ def analyze(runs, workload=None, *, precision: str | None = "auto", derate: floa
     pc = resolve_precision(precision, runs, no_kernel_reason)
     p = pc.precision
     conv = ByteConvention.of(p)
-    design, design_note = gemm_design(runs, p)
+    design, design_note = gemm_design(runs, p, platform)
     ceil = collect(platform, runs, p, design=design, derate=derate, extra_compute_dtypes=extra_compute_dtypes)
     notices = _notices(runs, ceil, workload)
     warnings = list(pc.warnings) if workload is not None else [w for w in pc.warnings if "MISMATCH" in w]
     if design_note and workload is not None:
-        notices.append(design_note + ": no per-shape times")
+        notices.append(design_note + ("" if design is not None else ": no per-shape times"))
 
     # figures above their physical ceiling are bugs to report, not results
     spec_mem = ceil.spec.memory
@@ -253,12 +253,18 @@ def analyze(runs, workload=None, *, precision: str | None = "auto", derate: floa
         if achieved is not None:
             ach = achieved_rows(workload, conv, achieved, roof_set)
             rows += ach
-            above = [r["name"] for r in ach if r["attained_GFLOPps"] and r["compute_roof_GFLOPps"]
+            above = [r for r in ach if r["attained_GFLOPps"] and r["compute_roof_GFLOPps"]
                      and r["attained_GFLOPps"] > r["compute_roof_GFLOPps"] * 1.0001]
-            if above:
-                warnings.append(f"{len(above)} op(s) timed above their compute roof ({', '.join(above[:4])}"
-                                f"{', ...' if len(above) > 4 else ''}): the run's design or timing disagrees "
+            timed = [r["name"] for r in above if r["run_id"]]
+            modelled = [r["name"] for r in above if not r["run_id"]]
+            if timed:
+                warnings.append(f"{len(timed)} op(s) timed by a run above their compute roof ({', '.join(timed[:4])}"
+                                f"{', ...' if len(timed) > 4 else ''}): the run's design or timing disagrees "
                                 "with the roof; check the run")
+            if modelled:
+                notices.append(f"{len(modelled)} op(s) modelled above their compute roof ({', '.join(modelled[:4])}"
+                               f"{', ...' if len(modelled) > 4 else ''}): the timing model's GEMM design peaks "
+                               f"above {roof_set.compute.figure.name} ({roof_set.compute.value:,.1f} GFLOP/s)")
         if run_times.clamped:
             warnings.append(f"run medians at or below the launch cost, counted as 0 s: {', '.join(run_times.clamped)}")
         fus = fusion_table(workload, conv, roof_set, achieved, dispatch)
@@ -281,7 +287,7 @@ def analyze(runs, workload=None, *, precision: str | None = "auto", derate: floa
         shapes = shape_gaps(lat_runs, achieved, ByteConvention.of, ceil.sets(), workload)
 
     def design_for(d):
-        return design if d == p else gemm_design(runs, d)[0]
+        return design if d == p else gemm_design(runs, d, platform)[0]
     fus_runs = run_pair_table([r for r in runs if r.bench == "gemm"], platform, design_for, dispatch)
 
     from harness.roofline.summary import build_summary

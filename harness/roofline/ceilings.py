@@ -356,7 +356,7 @@ def collect(platform, runs: list[Run], precision: str, *, design=None, derate: f
         if comp is None:
             if design is not None:
                 dp = plat.design_peak(platform, dtype=precision, params=design.params, clock_mhz=design.clock_mhz,
-                                      origin=design.origin)
+                                      origin=design.origin, cus=design.cu_count("gemm"))
                 comp = Ceiling(f"compute.design.{precision}", "compute", dp, precision)
                 all_.append(comp)
                 set_notes.append(f"no flops run of {precision}: the compute roof of GEMM and attention ops is "

@@ -30,7 +30,7 @@ from harness.workload.smolvla import Op
 
 COMPONENTS = [
     ("tile_padding_s", "tile padding", "compute cycles beyond the useful MACs at the design's peak: padded "
-     "tiles (M = 50 in a 128-row tile) and the per-tile zero and finish passes"),
+     "tiles (a 50-row op in a larger tile computes the whole tile) and the per-tile zero and finish passes"),
     ("unoverlapped_memory_s", "unoverlapped memory latency", "memory time the roofline overlaps with compute, "
      "and the first-word round trip of every row burst"),
     ("pipeline_refills_s", "pipeline refills", "every fill of the MAC and row-loop pipelines in a call, "

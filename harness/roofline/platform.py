@@ -6,6 +6,7 @@ design files: the caller passes the design's params and clock (harness.roofline.
 from __future__ import annotations
 
 import functools
+import inspect
 import re
 
 from harness import model
@@ -53,16 +54,21 @@ def _key(params: dict | None) -> tuple:
                         for k, v in (params or {}).items()))
 
 
+def _takes(fn, name: str) -> bool:
+    return name in inspect.signature(fn).parameters
+
+
 @functools.lru_cache(maxsize=4096)
-def _gemm(platform_name, dtype, M, K, N, epilogue, params_key, clock_mhz):
-    params = dict(params_key)
+def _gemm(platform_name, dtype, M, K, N, epilogue, params_key, clock_mhz, cus):
+    kw = {"cus": cus} if _takes(model.predict_gemm, "cus") else {}   # a model that splits over CUs
     return model.predict_gemm(load_platform(platform_name), dtype=dtype, M=int(M), K=int(K), N=int(N),
-                              epilogue=epilogue, params=params, clock_mhz=clock_mhz)
+                              epilogue=epilogue, params=dict(params_key), clock_mhz=clock_mhz, **kw)
 
 
-def predict_gemm(platform, *, dtype, M, K, N, epilogue="none", params, clock_mhz):
-    """One call of the design's GEMM kernel by the timing model (dispatch not included); cached per shape."""
-    return _gemm(platform.name, dtype, int(M), int(K), int(N), epilogue, _key(params), clock_mhz)
+def predict_gemm(platform, *, dtype, M, K, N, epilogue="none", params, clock_mhz, cus: int = 1):
+    """One call of the design's GEMM on its `cus` CUs by the timing model (dispatch not included);
+    cached per shape."""
+    return _gemm(platform.name, dtype, int(M), int(K), int(N), epilogue, _key(params), clock_mhz, int(cus))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -76,14 +82,16 @@ def predict_elementwise(platform, *, M, N, elem_bytes, epilogue, params, clock_m
     return _elementwise(platform.name, int(M), int(N), int(elem_bytes), epilogue, _key(params), clock_mhz)
 
 
-def design_peak(platform, *, dtype, params, clock_mhz, origin: str) -> Figure:
-    """The GEMM design's compute peak by the model (its MAC lanes x 2 FLOP x clock)."""
+def design_peak(platform, *, dtype, params, clock_mhz, origin: str, cus: int = 1) -> Figure:
+    """The GEMM design's compute peak by the model (its MACs on every CU x 2 FLOP x clock)."""
     tm = int((params or {}).get("GEMM_TILE_M", 64) or 64)
-    p = predict_gemm(platform, dtype=dtype, M=tm, K=tm, N=tm, params=params, clock_mhz=clock_mhz)
+    p = predict_gemm(platform, dtype=dtype, M=tm, K=tm, N=tm, params=params, clock_mhz=clock_mhz, cus=cus)
     v = float(p.kernel_peak_GFLOPps)
-    pe = (p.inputs or {}).get("pe")
-    clk = (p.inputs or {}).get("clock_mhz", clock_mhz)
-    how = f"{pe} MACs x 2 FLOP x {clk:g} MHz" if pe is not None else "the model's kernel peak"
+    inp = getattr(p, "inputs", None) or {}
+    clk = inp.get("clock_mhz", clock_mhz)
+    macs = inp.get("pe") or inp.get("macs")
+    how = (f"{macs} MACs x 2 FLOP x {clk:g} MHz" if macs else f"the model's kernel peak at {clk:g} MHz") + \
+        (f", {cus} CUs" if cus > 1 else "")
     return Figure(f"GEMM design peak {dtype}", v, "GFLOP/s", "model",
                   f"harness.model.predict_gemm: {how}; design {origin}")
 

@@ -12,11 +12,15 @@ Streams of an op (harness.workload.smolvla.Op.streams) go to ports:
 - elementwise ops on the design's elementwise kernel `bias_gelu` (an assumption: the only
   elementwise kernel of the design): the first input -> in, further inputs and parameter
   vectors -> bias, the output -> out.
+A stream goes to the port of its name or to the ports named by it and a number (B0..B3: B spread
+over several ports). With several CUs the work is split along N: every CU reads the whole A, and B,
+C and the bias are split evenly over the CUs.
 Per-PC bandwidth per direction: the memcpy run's best verified point of that direction / its
 PCs (read ports: read; write ports: write, else copy), else the PC's spec figure.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from harness.figures import Figure
@@ -28,6 +32,7 @@ STREAM_PORTS = {
     EW_KERNEL: {"in": "in", "in2": "bias", "params": "bias", "out": "out"},
 }
 WRITE_PORTS = {"C", "out"}
+REPLICATED = {GEMM_KERNEL: {"A"}}      # streams every CU reads whole (the CUs split N)
 
 
 def kernel_of(kind: str) -> str:
@@ -60,28 +65,36 @@ class PortModel:
     def describe(self, kernel: str) -> str:
         return ", ".join(f"{p}->{'/'.join(b)}" for p, b in self.kernels.get(kernel, {}).items())
 
+    def ports_for(self, kernel: str, stream: str) -> list[str]:
+        """The ports a stream goes through: its own port, or that name followed by a number."""
+        target = STREAM_PORTS.get(kernel, {}).get(stream, stream)
+        ports = self.kernels.get(kernel, {})
+        return [p for p in ports if p == target or re.fullmatch(re.escape(target) + r"\d+", p)]
+
     def time(self, kernel: str, streams: dict[str, int]) -> tuple[float, str, Figure]:
         """(seconds, bottleneck 'kernel.port (PC)', per-PC figure that binds) of moving `streams`
         (stream -> bytes) through the kernel's ports."""
         load: dict = {}          # pc -> seconds
         users: dict = {}         # pc -> ports on it
-        mapping = STREAM_PORTS.get(kernel, {})
+        ports = self.kernels.get(kernel, {})
         for stream, nbytes in streams.items():
             if not nbytes:
                 continue
-            port = mapping.get(stream, stream)
-            pcs = self.pcs(kernel, port)
-            if not pcs:      # a port the design does not have: spread over every PC of the kernel
-                pcs = sorted({pc for p in self.kernels.get(kernel, {}) for pc in self.pcs(kernel, p)}) or [("HBM", -1)]
-            bw = self.per_pc(port).value * 1e9
-            for pc in pcs:
-                load[pc] = load.get(pc, 0.0) + nbytes / len(pcs) / bw
-                users.setdefault(pc, [])
-                if port not in users[pc]:
-                    users[pc].append(port)
+            names = self.ports_for(kernel, stream)
+            if not names:        # a port the design does not have: spread over every port of the kernel
+                names = list(ports)
+            if not names:
+                continue
+            ncu = max(len(ports[p]) for p in names)
+            per_cu = nbytes if stream in REPLICATED.get(kernel, ()) else nbytes / ncu
+            for cu in range(ncu):
+                placed = [(p, pc) for p in names if cu < len(ports[p]) for pc in plat.parse_banks(ports[p][cu])]
+                for p, pc in placed:
+                    load[pc] = load.get(pc, 0.0) + per_cu / len(placed) / (self.per_pc(p).value * 1e9)
+                    users.setdefault(pc, [])
+                    if p not in users[pc]:
+                        users[pc].append(p)
         if not load:
             return 0.0, "", self.read
         pc = max(load, key=load.get)
-        tag = f"{pc[0]}[{pc[1]}]" if pc[1] >= 0 else "?"
-        heaviest = users[pc][0]
-        return load[pc], f"{kernel}.{'+'.join(users[pc])} ({tag})", self.per_pc(heaviest)
+        return load[pc], f"{kernel}.{'+'.join(users[pc])} ({pc[0]}[{pc[1]}])", self.per_pc(users[pc][0])

@@ -60,7 +60,7 @@ def compare(analysis) -> dict:
         pcf = Figure("HBM one PC", pc.value, "GB/s", pc.source, pc.detail, document=pc.document)
         ports = PortModel(design.kernels, pcf, pcf, design.origin) if design is not None else None
         roof = (plat.design_peak(platform, dtype=p, params=design.params, clock_mhz=design.clock_mhz,
-                                 origin=design.origin) if design is not None else fp)
+                                 origin=design.origin, cus=design.cu_count("gemm")) if design is not None else fp)
     seed = {"operand": SEED_CONV.name, "operand_bytes": 2, "compute": comp16.to_dict(), "memory": mem.to_dict(),
             "ridge_FLOPpB": comp16.value / mem.value, "derated_memory": SEED_DERATED_GBps.to_dict(),
             "derated_ridge_FLOPpB": comp16.value / SEED_DERATED_GBps.value}
