@@ -162,7 +162,7 @@ class Achieved:
         self.runs = run_times
         self.notes: list[str] = []
 
-    def _model_gemm(self, M, K, N, epilogue="none") -> Timed:
+    def model_gemm(self, M, K, N, epilogue="none") -> Timed:
         d = self.design
         p = plat.predict_gemm(self.platform, dtype=self.precision, M=M, K=K, N=N, epilogue=epilogue,
                               params=d.params, clock_mhz=d.clock_mhz, cus=d.cu_count("gemm"))
@@ -187,7 +187,7 @@ class Achieved:
 
     def op(self, op) -> Timed:
         if op.kind in ("gemm", "attention"):
-            m = self._model_gemm(op.M, op.K, op.N)
+            m = self.model_gemm(op.M, op.K, op.N)
             r = self.runs.get(self.precision, op.M, op.K, op.N) if self.runs else None
         else:
             m = self._model_elementwise(op)
@@ -202,7 +202,7 @@ class Achieved:
         """One call of a GEMM with its epilogue fused (C kept on chip): a run's fused point, else the model."""
         r = self.runs.get(self.precision, gemm_op.M, gemm_op.K, gemm_op.N, epi, "fused") if self.runs else None
         kepi, why = model_epilogue(epi)
-        m = self._model_gemm(gemm_op.M, gemm_op.K, gemm_op.N, kepi)
+        m = self.model_gemm(gemm_op.M, gemm_op.K, gemm_op.N, kepi)
         if why:
             m.detail += f"; assumption: {why}"
         if r is not None:
@@ -211,7 +211,7 @@ class Achieved:
         g = self.runs.get(self.precision, gemm_op.M, gemm_op.K, gemm_op.N) if self.runs else None
         if g is not None:
             # the run's GEMM time + the model's cost of the epilogue: the same source as the unfused GEMM
-            m0 = self._model_gemm(gemm_op.M, gemm_op.K, gemm_op.N)
+            m0 = self.model_gemm(gemm_op.M, gemm_op.K, gemm_op.N)
             m.detail = (f"{g.detail} + the model's epilogue increment "
                         f"{(m.time_s - m0.time_s) * 1e6:,.1f} us ({m.detail})")
             m.model_time_s = m.time_s

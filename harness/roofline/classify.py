@@ -15,8 +15,6 @@ whatever runs are given (harness/docs/roofline.md); the list lives in harness/ro
 """
 from __future__ import annotations
 
-import math
-
 from harness.roofline import COLUMNS      # the one list of columns (harness/roofline/__init__.py)
 from harness.roofline.ceilings import CeilingSet, source_tag
 
@@ -29,19 +27,6 @@ def op_times(op, conv, cs: CeilingSet) -> dict:
     bound = "memory" if t_m > t_c else "compute"
     return {"t_compute": t_c, "t_memory": t_m, "time_s": max(t_c, t_m), "bound": bound, "compute": comp,
             "where": where, "memory_figure": mem_fig}
-
-
-def roofline_time(flop: float, nbytes: float, cs: CeilingSet, kind: str = "gemm") -> tuple[float, str, float]:
-    """(attainable GFLOP/s, bound, time_s) of `flop` FLOPs moving `nbytes` bytes at the set's
-    memory roof (aggregate: no ports), for an op of `kind`."""
-    bw = cs.memory.value * 1e9
-    peak = cs.compute_for(kind).value * 1e9
-    t_mem, t_comp = nbytes / bw, flop / peak
-    if flop <= 0:
-        return 0.0, "memory", t_mem
-    bound = "memory" if t_mem > t_comp else "compute"
-    t = max(t_mem, t_comp)
-    return flop / t / 1e9, bound, t
 
 
 def _base(op, conv, name: str) -> dict:
@@ -117,6 +102,3 @@ def changed_class(spec_rows: list[dict], run_rows: list[dict]) -> list[dict]:
                         "memory_bottleneck": r["memory_bottleneck"], "compute_ceiling": r["compute_ceiling"]})
     return out
 
-
-def finite(v):
-    return v if v is None or not isinstance(v, float) or math.isfinite(v) else None

@@ -122,7 +122,7 @@ def shape_gaps(latency_runs, achieved, conv_for, sets, workload=None) -> list[di
                  "detail": f"run {r.run_id}" + (", emulated" if prov["emulated"] else "")}
             for cs in sets:
                 g[f"roofline_{cs.key}_s"] = op_times(op, conv_for(d), cs)["time_s"]
-            m = achieved._model_gemm(M, K, N) if (achieved is not None and d == achieved.precision) else None
+            m = achieved.model_gemm(M, K, N) if (achieved is not None and d == achieved.precision) else None
             if m is not None:
                 g.update({"model_time_s": m.model_time_s, "pipeline_depth_s": m.pipeline_depth_s,
                           "pipeline_refills_s": m.parts.get("refills_s"),

@@ -15,7 +15,6 @@ import math
 import textwrap
 
 from harness.roofline import fmt
-from harness.roofline.ceilings import short_name
 
 STAGE_COLOURS = {"vision": "#1f77b4", "prefix": "#ff7f0e", "expert": "#2ca02c"}
 KIND_MARKERS = {"gemm": "o", "attention": "s", "elementwise": "^"}
