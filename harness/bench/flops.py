@@ -23,11 +23,11 @@ import numpy as np
 
 from harness import model
 from harness.bench import reference
-from harness.bench.common import (COMMON_SAMPLE_COLUMNS, BenchResult, RunOptions, guarded, make_context, progress,
-                                  timeout_ms)
+from harness.bench.common import BenchResult, RunOptions, guarded, make_context, progress, timeout_ms
 from harness.designs import load_design
 from harness.errors import UserError
-from harness.results.stats import summarize
+from harness.results import schema
+from harness.results.stats import summarize_samples
 from harness.results.writer import RunWriter
 from harness.runtime import open_runtime
 from harness.runtime.session import Session
@@ -37,11 +37,9 @@ PLATFORM = "u280"
 WORD_BYTES = 64
 PORTS = 4
 HOST_TYPES = {"fp32": np.float32, "fp16": np.float16, "fx16": np.int16, "int8": np.int8}
-FLOPS_COLUMNS = ["dtype", "flops_per_element", "n_words", "cus", "elements", "flop", "bytes", "oi_FLOPpB",
-                 "throughput_GFLOPps", "bandwidth_GBps"]
-SAMPLE_COLUMNS = COMMON_SAMPLE_COLUMNS + FLOPS_COLUMNS
-SUMMARY_KEYS = ["dtype", "flops_per_element", "n_words", "cus", "oi_FLOPpB"]
-RATE_COLS = ("throughput_GFLOPps", "bandwidth_GBps")
+SAMPLE_COLUMNS = schema.FLOPS.sample_columns
+SUMMARY_KEYS = schema.FLOPS.summary_keys
+RATE_COLS = schema.FLOPS.rate_cols
 DEFAULT_F = [2 ** i for i in range(13)]            # 1 .. 4096
 # Input bytes per port and CU when not given: the card gets buffers long enough for the memory slope;
 # the emulator (whose times come from the model anyway) small ones, so a full sweep takes seconds.
@@ -184,6 +182,6 @@ def run(plan: FlopsPlan) -> BenchResult:
                     first = False
                     bar.update(1)
         bar.close()
-        summary = summarize(writer.rows, SUMMARY_KEYS, RATE_COLS)
+        summary = summarize_samples("flops", writer.rows)
         writer.finish(summary)
     return BenchResult(writer.path, writer.run_id, summary, rt.timing_source)

@@ -41,16 +41,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
 from harness import model
 from harness.bench import gemm_layout as lay
 from harness.bench import reference
-from harness.bench.common import (COMMON_SAMPLE_COLUMNS, BenchResult, RunOptions, attach_launch_marks,
-                                  device_times, guarded, make_context, progress, timeout_ms)
+from harness.bench.common import (BenchResult, RunOptions, attach_launch_marks, device_times, guarded,
+                                  make_context, progress, timeout_ms)
 from harness.designs import load_design
 from harness.errors import UserError
-from harness.results.stats import summarize
+from harness.results.stats import summarize_samples
+from harness.results import schema
 from harness.results.writer import RunWriter
 from harness.runtime import XRT_EMULATION_MODES, open_runtime, requested_emulation
 from harness.runtime.session import Session
@@ -59,11 +59,9 @@ KERNEL, EPI_KERNEL = "gemm", "bias_gelu"
 PLATFORM = "u280"
 EPILOGUES = reference.EPILOGUES                       # name -> kernel `epilogue` code
 WORKLOADS = ("smolvla",)
-GEMM_COLUMNS = ["dtype", "M", "K", "N", "epilogue", "path", "flop", "bytes", "throughput_GFLOPps",
-                "bandwidth_GBps", "gemm_time_s", "epilogue_time_s", "cus"]
-SAMPLE_COLUMNS = COMMON_SAMPLE_COLUMNS + GEMM_COLUMNS
-SUMMARY_KEYS = ["dtype", "M", "K", "N", "epilogue", "path"]
-RATE_COLS = ("throughput_GFLOPps", "bandwidth_GBps")
+SAMPLE_COLUMNS = schema.GEMM.sample_columns
+SUMMARY_KEYS = schema.GEMM.summary_keys
+RATE_COLS = schema.GEMM.rate_cols
 SEED = 2026
 
 
@@ -154,8 +152,8 @@ def _bank(design, kname: str, arg: str, cu: int = 0) -> str:
 
 
 def cu_columns(cus: int) -> list[str]:
-    """The per-CU sample columns of a design with `cus` CUs."""
-    return [f"cu{i}_{c}" for i in range(cus) for c in ("N", "time_s", "throughput_GFLOPps")]
+    """The per-CU sample columns of a design with `cus` CUs (harness.results.schema.GEMM)."""
+    return schema.GEMM.sample_columns_for(cus)[len(schema.GEMM.sample_columns):]
 
 
 def point_flop(M: int, K: int, N: int) -> int:
@@ -284,7 +282,7 @@ class GemmCase:
                               for cu in self.active])
         self.result = [(cu, bo[(EPI_KERNEL, cu, "out")] if path == "unfused" else bo[(KERNEL, cu, "C")])
                        for cu in self.active]
-        self.expected, self.tol = reference.expected_gemm(dtype, self.A, self.B, self.bias, code, self.params)
+        self.expected = reference.expected_gemm(dtype, self.A, self.B, self.bias, code, self.params)
         opts = opts if opts is not None else RunOptions()
         self.timeouts = [timeout_ms(opts, pred.time_s + disp, sess.rt.mode)]
         if path == "unfused":
@@ -318,7 +316,7 @@ class GemmCase:
             for cu, tc in zip(self.active, each):
                 per_cu[cu] += tc
         d2h = sum(sess.from_device(b) for _, b in self.result)
-        ok, msg = reference.compare(self.output(), self.expected, self.tol)
+        ok, msg = reference.compare(self.output(), self.expected)
         if not ok:
             msg = f"{'bias_gelu out' if self.path == 'unfused' else 'C'} differs from the reference: {msg}"
         return Launch(sum(times), wall, times[0], times[1] if len(times) > 1 else None, d2h, ok, msg, per_cu)
@@ -397,7 +395,7 @@ def run(plan: GemmPlan) -> BenchResult:
                             "tile re-reads not counted"}
     ctx["gemm"]["cus"] = {"count": design.kernels[KERNEL].cus, "split": "N in whole groups of GEMM_COLS columns",
                           "cu_time_s": "common start to the end of that CU's wait()"}
-    writer = RunWriter("gemm", rt.mode, ctx, opts.out, SAMPLE_COLUMNS + cu_columns(design.kernels[KERNEL].cus))
+    writer = RunWriter("gemm", rt.mode, ctx, opts.out, schema.GEMM.sample_columns_for(design.kernels[KERNEL].cus))
     marks = attach_launch_marks(writer, sess)
     with guarded(writer):
         bar = progress(len(points) * (opts.warmup + opts.repeats), f"gemm {plan.dtype} ({rt.mode})")
@@ -423,18 +421,5 @@ def figures(case: GemmCase, s: dict) -> dict:
 
 
 def summarize_gemm(rows: list[dict], cus: int = 0):
-    summary = summarize(rows, SUMMARY_KEYS, RATE_COLS)
-    if summary.empty:
-        return summary
-    # medians of the two parts of an unfused point and of every CU (verified measured rows only)
-    df = pd.DataFrame(rows)
-    ok = df[(df["phase"] == "measure") & df["verified"].astype(bool)]
-    cols = ["gemm_time_s", "epilogue_time_s"] + [c for c in cu_columns(cus) if not c.endswith("_N")]
-    for col in cols:
-        if col in ok:
-            med = pd.to_numeric(ok[col], errors="coerce").groupby(ok["point"]).median()
-            summary[f"{col}_median"] = summary["point"].map(med)
-    for col in ["flop", "bytes", "cus"] + [c for c in cu_columns(cus) if c.endswith("_N")]:
-        if col in df:
-            summary[col] = summary["point"].map(df.groupby("point")[col].first())
-    return summary
+    """The summary of a gemm run with `cus` CUs (per-CU columns included): what readers recompute."""
+    return summarize_samples("gemm", rows, cus)

@@ -24,10 +24,18 @@ from pathlib import Path
 from harness import REPO_ROOT
 from harness.designs.files import KERNELS_DIR, Design, all_designs, load_design
 from harness.errors import UserError
+from harness.results.schema import EMU_XCLBIN_FORMAT, EMU_XSA_NAME
 
 BUILD_DIR = REPO_ROOT / "build" / "emu"
 CXX = os.environ.get("CXX", "g++")
+# -ffp-contract=off: a multiply and an add are never fused into an FMA (whatever -march), so
+# the fp32 kernels sum exactly as kernels/gemm/README.md "Summation order" says and the host
+# check (harness.bench.reference.replay_f32) can demand the same bits.
 CXXFLAGS = ["-O3", "-ffp-contract=off", "-fPIC", "-shared", "-std=c++17", "-Wno-unknown-pragmas"]
+# The emulator's libraries also carry the fault hooks of kernels/common/emu_faults.h (off unless
+# HARNESS_EMU_FAULT selects one); -funswitch-loops (also in -O3; named so a change of -O keeps it)
+# moves their loop-invariant tests out of the hot loops, so a fault-free call gives the same bits.
+EMU_FAULT_FLAGS = ["-DHARNESS_EMU_FAULTS=1", "-funswitch-loops"]
 EMU_XCLBIN_FORMAT = "harness-emu-xclbin/1"
 
 
@@ -61,7 +69,7 @@ def _inputs(design: Design) -> list[Path]:
 
 
 def _command(design: Design, out: Path) -> list[str]:
-    return [CXX, *CXXFLAGS, f"-I{ap_types_dir()}", f"-I{KERNELS_DIR / 'common'}",
+    return [CXX, *CXXFLAGS, *EMU_FAULT_FLAGS, f"-I{ap_types_dir()}", f"-I{KERNELS_DIR / 'common'}",
             *design.define_flags(), *[str(KERNELS_DIR / s) for s in design.sources()], "-o", str(out)]
 
 
@@ -111,7 +119,7 @@ def ensure_built(design: Design, quiet: bool = False) -> Path:
         "design_file": f"kernels/designs/{design.base}.toml",
         "dtype": design.dtype,
         "platform": "u280",
-        "xsa_name": "harness_emulated_u280",
+        "xsa_name": EMU_XSA_NAME,
         "uuid": str(uuidlib.uuid5(uuidlib.NAMESPACE_URL, f"harness-emu:{design.name}:{digest}")),
         "build_hash": digest,
         "library": p["library"].name,

@@ -34,6 +34,15 @@
 #ifndef HLSC_AP_ARITH
 #define HLSC_AP_ARITH HLSC_VITIS
 #endif
+
+// Buffers that live across a kernel's steps: `static` under Vitis (on-chip memory of the CU);
+// natively one copy per thread, because the emulator runs the CUs of a kernel concurrently,
+// each call in its own thread, and a shared static buffer would mix their data.
+#if HLSC_VITIS
+#define HLSC_KERNEL_STATIC static
+#else
+#define HLSC_KERNEL_STATIC static thread_local
+#endif
 #if HLSC_VITIS && !HLSC_AP_ARITH
 #error "HLSC_AP_ARITH=0 is a g++-only speed option; Vitis always uses ap_int"
 #endif

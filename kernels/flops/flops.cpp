@@ -23,7 +23,20 @@
 //                (a pass at least FLOPS_ACC_LATENCY, the adder's latency), LANES MACs each
 //     store(b-1) the outputs, 4 words per cycle
 //   the three touch different buffers (manual ping-pong) and run concurrently.
+//
+// Emulator faults (emu_faults.h; nothing under Vitis), fp32/fp16 designs: operands:* round
+// each input element as loaded, accumulate:fp16 rounds the accumulator after every add.
 #include "flops_types.h"
+#include "emu_faults.h"
+
+#if MAC_DTYPE_ID == 0
+#define FLOPS_EMU_FAULTS EMU_FAULTS_PRECISION
+#elif MAC_DTYPE_ID == 1   // fp16 and tf32 operands would change nothing in an fp16 kernel
+#define FLOPS_EMU_FAULTS (EMU_FAULT_BIT(OPERANDS_BF16) | EMU_FAULT_BIT(ACCUMULATE_FP16))
+#else
+#define FLOPS_EMU_FAULTS 0u
+#endif
+EMU_FAULT_KERNEL(flops, FLOPS_EMU_FAULTS)
 
 #define FP FLOPS_PORTS
 #define W FLOPS_LANES
@@ -49,6 +62,7 @@ static inline raw_t flops_w_raw(unsigned int k) {
 
 static void flops_load(const word_t* in0, const word_t* in1, const word_t* in2, const word_t* in3,
                        buf_t x[BE], unsigned long w0, unsigned int bw) {
+  EMU_FAULT_ENTRY(flops)
 load:
   for (unsigned int i = 0; i < bw; ++i) {
 #pragma HLS PIPELINE II=1
@@ -60,13 +74,14 @@ HLSC_PRAGMA(HLS LOOP_TRIPCOUNT min=1 max=FLOPS_BLOCK_WORDS)
       mac_unpack<raw_t, LA>(w[p], r);
       for (int l = 0; l < LA; ++l) {
 #pragma HLS UNROLL
-        x[(p * BW + i) * LA + l] = mac_to_buf(r[l]);
+        x[(p * BW + i) * LA + l] = EMU_FAULT_OPERAND(mac_to_buf(r[l]));
       }
     }
   }
 }
 
 static void flops_compute(const buf_t x[BE], acc_t acc[BE], unsigned int f) {
+  EMU_FAULT_ENTRY(flops)
   // f passes of ip iterations as one pipelined loop (one fill per block, not per pass)
   const unsigned int iters = BE / W;       // the whole block: lanes of a short last block are never stored
   const unsigned int ip = iters > FLOPS_ACC_LATENCY ? iters : FLOPS_ACC_LATENCY;
@@ -82,6 +97,7 @@ HLSC_PRAGMA(HLS LOOP_TRIPCOUNT min=FLOPS_ACC_LATENCY max=4096*FLOPS_ACC_LATENCY)
 #pragma HLS UNROLL
         const unsigned int e = v * W + l;
         acc[e] = mac(j == 0 ? acc_t(0) : acc[e], x[e], wj);
+        EMU_FAULT_ACCUMULATOR(acc[e]);
       }
     }
     if (++v == ip) { v = 0; ++j; }
@@ -130,8 +146,8 @@ HLSC_PRAGMA(HLS INTERFACE m_axi port=out3 offset=slave bundle=gmemO3 max_write_b
 #pragma HLS ALLOCATION function instances=flops_store limit=1
 
   if (n_words == 0 || f == 0) return;
-  static buf_t x0[BE], x1[BE];
-  static acc_t a0[BE], a1[BE];
+  HLSC_KERNEL_STATIC buf_t x0[BE], x1[BE];
+  HLSC_KERNEL_STATIC acc_t a0[BE], a1[BE];
   HLSC_PRAGMA(HLS ARRAY_PARTITION variable=x0 cyclic factor=FLOPS_LANES dim=1)
   HLSC_PRAGMA(HLS ARRAY_PARTITION variable=x1 cyclic factor=FLOPS_LANES dim=1)
   HLSC_PRAGMA(HLS ARRAY_PARTITION variable=a0 cyclic factor=FLOPS_LANES dim=1)

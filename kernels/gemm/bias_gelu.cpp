@@ -16,19 +16,40 @@
 // then the block's M x ceil(nv/16) words as one sequential stream.  16 outputs
 // per word; with an epilogue a word takes 16 / GEMM_EPI_LANES cycles (the fused
 // kernel's epilogue rate), otherwise one.
+//
+// Emulator faults (emu_faults.h; nothing under Vitis): operands:* round each element of `in`
+// as read (fp32/fp16 designs), skip_word leaves the word holding out[M-1][N-1] unwritten,
+// wrong_index writes out[m][n] from element n^1 of the row (where it exists in the same word).
 #include "epilogue.h"
+#include "emu_faults.h"
+
+#if MAC_DTYPE_ID <= 1
+#define BIAS_GELU_EMU_FAULTS (EMU_FAULT_BIT(OPERANDS_FP16) | EMU_FAULT_BIT(OPERANDS_BF16) | \
+                              EMU_FAULT_BIT(OPERANDS_TF32) | EMU_FAULT_BIT(SKIP_WORD) | EMU_FAULT_BIT(WRONG_INDEX))
+#else
+#define BIAS_GELU_EMU_FAULTS (EMU_FAULT_BIT(SKIP_WORD) | EMU_FAULT_BIT(WRONG_INDEX))
+#endif
+EMU_FAULT_KERNEL(bias_gelu, BIAS_GELU_EMU_FAULTS)
 
 static inline unsigned int ew_cdivu(unsigned int a, unsigned int b) { return (a + b - 1) / b; }
 
-static inline word_t ew_word(const word_t& src, const raw_t* bias_row, unsigned int epi) {
+// One word of outputs; `nl` valid lanes (only the emulator's faults look at it).
+static inline word_t ew_word(const word_t& src, const raw_t* bias_row, unsigned int epi, unsigned int nl) {
 #pragma HLS INLINE
-  uint32_t v[LC];
+  EMU_FAULT_ENTRY(bias_gelu)
+  (void)nl;
+  uint32_t v[LC], o[LC];
   mac_unpack<uint32_t, LC>(src, v);
   for (int l = 0; l < LC; ++l) {
 #pragma HLS UNROLL
-    v[l] = gemm_epilogue(v[l], bias_row[l], epi);
+    const int sl = (EMU_FAULT(WRONG_INDEX) && (unsigned int)(l ^ 1) < nl) ? (l ^ 1) : l;
+    uint32_t x = v[sl];
+#if MAC_DTYPE_ID <= 1
+    x = hlsc::f32_bits(EMU_FAULT_OPERAND(hlsc::f32_from_bits(x)));
+#endif
+    o[l] = epi == GEMM_EPI_NONE ? x : gemm_epilogue(x, bias_row[sl], epi);
   }
-  return mac_pack<uint32_t, LC>(v);
+  return mac_pack<uint32_t, LC>(o);
 }
 
 extern "C" void bias_gelu(const word_t* in, const word_t* bias, word_t* out,
@@ -44,6 +65,7 @@ HLSC_PRAGMA(HLS INTERFACE m_axi port=out offset=slave bundle=gmemOut max_write_b
   if ((epilogue != GEMM_EPI_NONE && epilogue != GEMM_EPI_BIAS && epilogue != GEMM_EPI_BIAS_GELU) || M == 0 ||
       N == 0)
     return;
+  EMU_FAULT_ENTRY(bias_gelu)
   raw_t bias_buf[TN];
   HLSC_PRAGMA(HLS ARRAY_PARTITION variable=bias_buf cyclic factor=MAC_IN_LANES dim=1)
 blocks:
@@ -61,21 +83,32 @@ HLSC_PRAGMA(HLS LOOP_TRIPCOUNT min=1 max=TNW)
     const unsigned int nw = ew_cdivu(nv, LC);
     const unsigned long base = (unsigned long)M * (n0 / LC);
     unsigned int w = 0;
+    // the emulator's faults (constant false outside it)
+#define EW_SKIP(it) (EMU_FAULT(SKIP_WORD) && n0 + nv == N && (it) + 1 == (unsigned long)M * nw)
+#define EW_NL(w) (nv - (w) * LC < (unsigned int)LC ? nv - (w) * LC : (unsigned int)LC)
     if (epilogue == GEMM_EPI_NONE) {
     copy_block:
       for (unsigned long it = 0; it < (unsigned long)M * nw; ++it) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT min=1 max=65536 avg=4096
-        out[base + it] = in[base + it];
+        if (EMU_FAULT(OPERANDS_FP16) || EMU_FAULT(OPERANDS_BF16) || EMU_FAULT(OPERANDS_TF32) ||
+            EMU_FAULT(WRONG_INDEX) || EMU_FAULT(SKIP_WORD)) {
+          if (!EW_SKIP(it)) out[base + it] = ew_word(in[base + it], bias_buf, GEMM_EPI_NONE, EW_NL(w));
+          if (++w == nw) w = 0;
+        } else {
+          out[base + it] = in[base + it];
+        }
       }
     } else {
     epi_block:
       for (unsigned long it = 0; it < (unsigned long)M * nw; ++it) {
 HLSC_PRAGMA(HLS PIPELINE II=LC/GEMM_EPI_LANES)
 #pragma HLS LOOP_TRIPCOUNT min=1 max=65536 avg=4096
-        out[base + it] = ew_word(in[base + it], &bias_buf[w * LC], epilogue);
+        if (!EW_SKIP(it)) out[base + it] = ew_word(in[base + it], &bias_buf[w * LC], epilogue, EW_NL(w));
         if (++w == nw) w = 0;
       }
     }
+#undef EW_SKIP
+#undef EW_NL
   }
 }

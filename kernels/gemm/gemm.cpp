@@ -42,8 +42,25 @@
 //
 // Summation order (the host's reference replays it): every output is
 //   c = (...((0 + a[0] b[0]) + a[1] b[1]) + ...) + a[K-1] b[K-1]
-// in the accumulator type, k ascending, each step one mac() of mac_types.h.
+// in the accumulator type, k ascending, each step one mac() of mac_types.h
+// (harness.bench.reference.replay_f32 replays it bit for bit for fp32/fp16).
+//
+// Emulator faults (emu_faults.h; nothing under Vitis): operands:* round A and B as they enter
+// the MAC array, accumulate:fp16 rounds every accumulator after every add, stale_rep adds every
+// product of the first K chunk twice, skip_word leaves the word of C holding this CU's
+// C[M-1][N-1] unwritten, wrong_index writes C[i][j] with the value of C[i][j^1] (where that
+// column exists in the same word).
 #include "epilogue.h"
+#include "emu_faults.h"
+
+#if MAC_DTYPE_ID == 0
+#define GEMM_EMU_FAULTS (EMU_FAULTS_PRECISION | EMU_FAULTS_MEMORY)
+#elif MAC_DTYPE_ID == 1   // fp16 and tf32 operands would change nothing in an fp16 kernel
+#define GEMM_EMU_FAULTS (EMU_FAULT_BIT(OPERANDS_BF16) | EMU_FAULT_BIT(ACCUMULATE_FP16) | EMU_FAULTS_MEMORY)
+#else
+#define GEMM_EMU_FAULTS EMU_FAULTS_MEMORY
+#endif
+EMU_FAULT_KERNEL(gemm, GEMM_EMU_FAULTS)
 
 #if NB == 1
 #define GEMM_B_CALL B0
@@ -117,9 +134,12 @@ static void gemm_load(const word_t* A, GEMM_B_PARAMS, word_t a_buf[TM][TKW], wor
 
 // ------------------------------------------------------------------ compute
 // The MACs of one group (ROWS rows x COLS columns) at depth k of the chunk.
+// `first_chunk`: k belongs to the first K chunk (only the stale_rep fault looks at it).
 static inline void gemm_group(word_t a_buf[TM][TKW], word_t b_buf[TK][TNW], acc_t acc[TM][TN], unsigned int k,
-                              unsigned int rg, unsigned int cg, bool init) {
+                              unsigned int rg, unsigned int cg, bool init, bool first_chunk) {
 #pragma HLS INLINE
+  EMU_FAULT_ENTRY(gemm)
+  (void)first_chunk;
   buf_t b[PN];
   for (int w = 0; w < PN / LA; ++w) {
 #pragma HLS UNROLL
@@ -127,23 +147,27 @@ static inline void gemm_group(word_t a_buf[TM][TKW], word_t b_buf[TK][TNW], acc_
     mac_unpack<raw_t, LA>(b_buf[k][cg * (PN / LA) + w], lanes);
     for (int l = 0; l < LA; ++l) {
 #pragma HLS UNROLL
-      b[w * LA + l] = mac_to_buf(lanes[l]);
+      b[w * LA + l] = EMU_FAULT_OPERAND(mac_to_buf(lanes[l]));
     }
   }
   for (int r = 0; r < RM; ++r) {
 #pragma HLS UNROLL
     const unsigned int i = rg * RM + r;
-    const buf_t a = mac_to_buf(word_lane<raw_t>(a_buf[i][k / LA], k % LA));
+    const buf_t a = EMU_FAULT_OPERAND(mac_to_buf(word_lane<raw_t>(a_buf[i][k / LA], k % LA)));
     acc_t* row = &acc[i][cg * PN];
     if (init) {     // c starts from 0 (the documented order)
       for (int c = 0; c < PN; ++c) {
 #pragma HLS UNROLL
         row[c] = mac(acc_t(0), a, b[c]);
+        EMU_FAULT_ACCUMULATOR(row[c]);
+        if (EMU_FAULT(STALE_REP) && first_chunk) row[c] = mac(row[c], a, b[c]);
       }
     } else {
       for (int c = 0; c < PN; ++c) {
 #pragma HLS UNROLL
         row[c] = mac(row[c], a, b[c]);
+        EMU_FAULT_ACCUMULATOR(row[c]);
+        if (EMU_FAULT(STALE_REP) && first_chunk) row[c] = mac(row[c], a, b[c]);
       }
     }
   }
@@ -163,7 +187,7 @@ compute:
 #pragma HLS PIPELINE II=1
 #pragma HLS DEPENDENCE variable=acc inter false
 HLSC_PRAGMA(HLS LOOP_TRIPCOUNT min=GEMM_ACC_LATENCY max=TK*(TM/RM)*(TN/PN))
-    if (g < G) gemm_group(a_buf, b_buf, acc, k, rg, cg, first_chunk && k == 0);
+    if (g < G) gemm_group(a_buf, b_buf, acc, k, rg, cg, first_chunk && k == 0, first_chunk);
     if (g + 1 == Gp) {
       g = 0; rg = 0; cg = 0; ++k;
     } else {
@@ -177,23 +201,32 @@ HLSC_PRAGMA(HLS LOOP_TRIPCOUNT min=GEMM_ACC_LATENCY max=TK*(TM/RM)*(TN/PN))
   // (tests build -DGEMM_NATIVE_HLS_ORDER and compare).
   for (unsigned int rg = 0; rg < rg_n; ++rg)
     for (unsigned int cg = 0; cg < cg_n; ++cg)
-      for (unsigned int k = 0; k < st.kv; ++k) gemm_group(a_buf, b_buf, acc, k, rg, cg, first_chunk && k == 0);
+      for (unsigned int k = 0; k < st.kv; ++k) gemm_group(a_buf, b_buf, acc, k, rg, cg, first_chunk && k == 0, first_chunk);
 #endif
 }
 
 // ------------------------------------------------------------------ store
-static inline word_t gemm_out_word(const acc_t* accrow, const raw_t* bias_row, unsigned int epi) {
+// `nl`: valid lanes of this word (only the wrong_index fault looks at it).
+static inline word_t gemm_out_word(const acc_t* accrow, const raw_t* bias_row, unsigned int epi, unsigned int nl) {
 #pragma HLS INLINE
+  EMU_FAULT_ENTRY(gemm)
+  (void)nl;
   uint32_t v[LC];
   for (int l = 0; l < LC; ++l) {
 #pragma HLS UNROLL
-    v[l] = gemm_epilogue(acc_to_out_raw(accrow[l]), bias_row[l], epi);
+    const int sl = (EMU_FAULT(WRONG_INDEX) && (unsigned int)(l ^ 1) < nl) ? (l ^ 1) : l;
+    v[l] = gemm_epilogue(acc_to_out_raw(accrow[sl]), bias_row[sl], epi);
   }
   return mac_pack<uint32_t, LC>(v);
 }
 
+// `last_n`: this tile holds column N-1 (only the skip_word fault looks at it).
 static void gemm_store(acc_t acc[TM][TN], word_t* C, const word_t* bias, unsigned int M, unsigned int m0,
-                       unsigned int mv, unsigned int n0, unsigned int nv, unsigned int epi) {
+                       unsigned int mv, unsigned int n0, unsigned int nv, unsigned int epi, bool last_n) {
+  EMU_FAULT_ENTRY(gemm)
+  (void)last_n;
+#define GEMM_SKIP(it) (EMU_FAULT(SKIP_WORD) && last_n && m0 + mv == M && (it) + 1 == mv * nw)
+#define GEMM_NL(w) (nv - (w) * LC < (unsigned int)LC ? nv - (w) * LC : (unsigned int)LC)
   raw_t bias_buf[TN];
   HLSC_PRAGMA(HLS ARRAY_PARTITION variable=bias_buf cyclic factor=MAC_IN_LANES dim=1)
   if (epi != GEMM_EPI_NONE) {
@@ -214,7 +247,7 @@ HLSC_PRAGMA(HLS LOOP_TRIPCOUNT min=1 max=TNW)
     for (unsigned int it = 0; it < mv * nw; ++it) {
 #pragma HLS PIPELINE II=1
 HLSC_PRAGMA(HLS LOOP_TRIPCOUNT min=1 max=TM*TN/LC)
-      dst[it] = gemm_out_word(&acc[i][w * LC], &bias_buf[w * LC], epi);
+      if (!GEMM_SKIP(it)) dst[it] = gemm_out_word(&acc[i][w * LC], &bias_buf[w * LC], epi, GEMM_NL(w));
       if (++w == nw) { w = 0; ++i; }
     }
   } else {
@@ -222,10 +255,12 @@ HLSC_PRAGMA(HLS LOOP_TRIPCOUNT min=1 max=TM*TN/LC)
     for (unsigned int it = 0; it < mv * nw; ++it) {
 HLSC_PRAGMA(HLS PIPELINE II=LC/GEMM_EPI_LANES)
 HLSC_PRAGMA(HLS LOOP_TRIPCOUNT min=1 max=TM*TN/LC)
-      dst[it] = gemm_out_word(&acc[i][w * LC], &bias_buf[w * LC], epi);
+      if (!GEMM_SKIP(it)) dst[it] = gemm_out_word(&acc[i][w * LC], &bias_buf[w * LC], epi, GEMM_NL(w));
       if (++w == nw) { w = 0; ++i; }
     }
   }
+#undef GEMM_SKIP
+#undef GEMM_NL
 }
 
 // ------------------------------------------------------------------ top
@@ -256,9 +291,9 @@ HLSC_PRAGMA(HLS INTERFACE m_axi port=bias offset=slave bundle=gmemBias max_read_
     return;
 
   // Chunk buffers (two of each) and accumulators (two tiles), see README "Buffers".
-  static word_t a0[TM][TKW], a1[TM][TKW];
-  static word_t b0[TK][TNW], b1[TK][TNW];
-  static acc_t c0[TM][TN], c1[TM][TN];
+  HLSC_KERNEL_STATIC word_t a0[TM][TKW], a1[TM][TKW];
+  HLSC_KERNEL_STATIC word_t b0[TK][TNW], b1[TK][TNW];
+  HLSC_KERNEL_STATIC acc_t c0[TM][TN], c1[TM][TN];
   HLSC_PRAGMA(HLS ARRAY_PARTITION variable=a0 cyclic factor=GEMM_ROWS dim=1)
   HLSC_PRAGMA(HLS ARRAY_PARTITION variable=a1 cyclic factor=GEMM_ROWS dim=1)
   HLSC_PRAGMA(HLS ARRAY_PARTITION variable=b0 cyclic factor=GEMM_B_BANKS dim=2)
@@ -312,7 +347,7 @@ steps:
 #define GEMM_STEP(AC, BC, CC, AN, BN, CP)                                                    \
   gemm_compute(AC, BC, CC, cur);                                                            \
   if (has_next) gemm_load(A, GEMM_B_CALL, AN, BN, nxt);                                \
-  if (do_store) gemm_store(CP, C, bias, M, pend.m0, pend.mv, pend.n0, pend.nv, epilogue);
+  if (do_store) gemm_store(CP, C, bias, M, pend.m0, pend.mv, pend.n0, pend.nv, epilogue, pend.n0 + pend.nv == N);
     switch ((unsigned int)((s & 1) * 2 + (cur.tile & 1))) {
       case 0: GEMM_STEP(a0, b0, c0, a1, b1, c1) break;
       case 1: GEMM_STEP(a0, b0, c1, a1, b1, c0) break;
@@ -325,7 +360,8 @@ steps:
     cur = nxt;
     mt = nmt; nt = nnt; kc = nkc;
   }
-  gemm_store((pend.tile & 1) ? c1 : c0, C, bias, M, pend.m0, pend.mv, pend.n0, pend.nv, epilogue);
+  gemm_store((pend.tile & 1) ? c1 : c0, C, bias, M, pend.m0, pend.mv, pend.n0, pend.nv, epilogue,
+             pend.n0 + pend.nv == N);
 }
 
 #if !HLSC_VITIS
