@@ -98,3 +98,47 @@ def test_a_flops_run_is_the_compute_ceiling_of_its_precision(only_run, runs_dir,
     comp = [c for c in data["ceilings"] if c["kind"] == "compute" and c["run_id"] == run.name]
     assert len(comp) == 1 and comp[0]["dtype"] == "fp32" and comp[0]["name"].startswith("flops fp32")
     assert comp[0]["value"] == pytest.approx(best)
+
+
+def test_the_readers_check_a_flops_run(only_run, runs_dir):
+    """A flops run read back is held to its own columns and bounds: an edited flop, or times that put
+    it past the design's FLOPS_LANES x CUs peak (consistently forged), are refused."""
+    import hashlib
+    import json
+
+    import pandas as pd
+
+    from harness.errors import UserError
+    from harness.results.reader import _typed
+    from harness.results.stats import summarize_samples
+    assert _run(runs_dir, "--flops-per-element", "4096") == 0
+    d = only_run(runs_dir)
+    load_run(d)
+
+    def rewrite(edit, resummarize=False):
+        s = pd.read_csv(d / "samples.csv", dtype=str, keep_default_na=False)
+        edit(s)
+        s.to_csv(d / "samples.csv", index=False)
+        if resummarize:
+            rows = _typed(d / "samples.csv", pd.read_csv(d / "samples.csv", dtype=str,
+                                                         keep_default_na=False)).to_dict("records")
+            summarize_samples("flops", rows).to_csv(d / "summary.csv", index=False)
+        ctx = json.loads((d / "context.json").read_text())
+        ctx["sha256"] = {n: hashlib.sha256((d / n).read_bytes()).hexdigest() for n in ("samples.csv", "summary.csv")}
+        (d / "context.json").write_text(json.dumps(ctx))
+
+    orig = (d / "samples.csv").read_text(), (d / "summary.csv").read_text()
+    rewrite(lambda s: s.__setitem__("flop", (s["flop"].astype(int) * 2).astype(str)))
+    with pytest.raises(UserError, match="is not 2 x flops_per_element x elements"):
+        load_run(d)
+    (d / "samples.csv").write_text(orig[0])
+    (d / "summary.csv").write_text(orig[1])
+
+    def faster(s):
+        t = s["time_s"].astype(float) / 1000
+        s["time_s"] = t.map(repr)
+        for rate, work in (("throughput_GFLOPps", "flop"), ("bandwidth_GBps", "bytes")):
+            s[rate] = (s[work].astype(float) / t / 1e9).map(repr)
+    rewrite(faster, resummarize=True)
+    with pytest.raises(UserError, match=r"above the design's peak .*FLOPS_LANES=512 MACs/cycle per CU x 3 CU"):
+        load_run(d)

@@ -148,7 +148,7 @@ def _check_context(p: Path, ctx: dict) -> None:
     clock = ctx["clock_mhz"]
     if isinstance(clock, bool) or not isinstance(clock, (int, float)) or not math.isfinite(clock) or clock <= 0:
         raise UserError(f"{where}: clock_mhz {clock!r} is not a positive number of MHz; {RERUN}")
-    dtype_needed = ctx["bench"] in ("gemm", "latency")
+    dtype_needed = ctx["bench"] in ("gemm", "latency", "flops")
     if dtype_needed and not ctx["dtype"]:
         raise UserError(f"{where}: a {ctx['bench']} run records its element type in dtype, and it is empty; {RERUN}")
     if not dtype_needed and ctx["dtype"] is not None:
@@ -185,7 +185,16 @@ def _raw_csv(p: Path, name: str) -> str:
         raise UserError(f"{f} is not UTF-8 text; {RERUN}") from None
 
 
-def _parse_csv(f: Path, text: str, columns: list[str], bench: str, which: str) -> pd.DataFrame:
+def _columns_of(bench: str, ctx: dict, which: str) -> list[str]:
+    """The exact columns of a `which` file ('samples' or 'summary') of a `bench` run with this context."""
+    sch = SCHEMAS[bench]
+    cus = schema.cus_of({**ctx, "bench": bench})
+    return sch.sample_columns_for(cus) if which == "samples" else sch.summary_columns_for(cus)
+
+
+def _parse_csv(f: Path, text: str, ctx: dict, which: str) -> pd.DataFrame:
+    bench = ctx["bench"]
+    columns = _columns_of(bench, ctx, which)
     try:
         raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
@@ -193,8 +202,7 @@ def _parse_csv(f: Path, text: str, columns: list[str], bench: str, which: str) -
         raise UserError(f"{f} is not a readable CSV table ({first}); {RERUN}") from None
     got = list(raw.columns)
     if got != columns:
-        other = [b for b, s in SCHEMAS.items() if b != bench and
-                 (s.sample_columns if which == "samples" else s.summary_columns) == got]
+        other = [b for b in SCHEMAS if b != bench and _columns_of(b, ctx, which) == got]
         if other:
             raise UserError(f"{f} has the columns of a {other[0]} run but context.json says bench {bench}; "
                             f"{RERUN}")
@@ -400,14 +408,10 @@ def load_run(path: str | Path, require_verified: bool = True) -> Run:
     ctx = _read_context(p)
     _check_context(p, ctx)
     _check_timing_source(p, ctx)
-    sch = SCHEMAS[ctx["bench"]]
     texts = {name: _raw_csv(p, name) for name in schema.HASHED_FILES}
     _check_hashes(p, ctx)
-    cus = schema.cus_of(ctx)
-    samples = _parse_csv(p / "samples.csv", texts["samples.csv"], sch.sample_columns_for(cus), ctx["bench"],
-                         "samples")
-    summary = _parse_csv(p / "summary.csv", texts["summary.csv"], sch.summary_columns_for(cus), ctx["bench"],
-                         "summary")
+    samples = _parse_csv(p / "samples.csv", texts["samples.csv"], ctx, "samples")
+    summary = _parse_csv(p / "summary.csv", texts["summary.csv"], ctx, "summary")
     _check_samples(p, ctx, samples)
     _check_summary(p, ctx, samples, summary)
     bounds.check(str(p), ctx, samples)
