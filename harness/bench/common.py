@@ -51,7 +51,7 @@ def kernel_clock_mhz(rt, design, device: dict, given: float | None = None) -> tu
     XRT's max_clock_frequency_mhz is the shell's highest clock, not necessarily the
     kernels' (and v++ may have lowered the kernel clock to close timing), so the
     design target is used unless the achieved clock is given with --clock-mhz."""
-    design_src = f"design target (kernels/designs/{design.base}.toml)"
+    design_src = f"design target ({design.file_label})"
     if given is not None:
         return float(given), "given with --clock-mhz (the achieved kernel clock of the xclbin)"
     if rt.mode == "emu":

@@ -156,19 +156,21 @@ def expected_gemm(dtype: str, a: np.ndarray, b: np.ndarray, bias: np.ndarray, ep
 
 
 def compare(c: np.ndarray, expected: np.ndarray, tol: np.ndarray) -> tuple[bool, str]:
-    """(ok, message): every element of c within tol of expected (NaN never is)."""
+    """(ok, message): every element of c within tol of expected (NaN never is); any shape."""
     c = np.asarray(c).reshape(expected.shape)
-    if np.issubdtype(expected.dtype, np.integer):
-        err = np.abs(c.astype(np.int64) - expected)
+    if np.issubdtype(expected.dtype, np.integer) and np.issubdtype(c.dtype, np.integer):
+        err = np.abs(c.astype(np.int64) - expected.astype(np.int64))
     else:
-        err = np.abs(c.astype(np.float64) - expected)
+        err = np.abs(c.astype(np.float64) - expected.astype(np.float64))
     bad = ~(err <= tol)
     n_bad = int(bad.sum())
     if n_bad == 0:
         return True, ""
-    i, j = np.unravel_index(int(np.argmax(np.where(bad, np.nan_to_num(err, nan=np.inf), -1))), bad.shape)
-    return False, (f"{n_bad} of {bad.size} elements outside tolerance; first worst at [{i},{j}]: "
-                   f"got {c[i, j]!r}, expected {expected[i, j]!r} (tolerance {tol[i, j]!r})")
+    idx = np.unravel_index(int(np.argmax(np.where(bad, np.nan_to_num(err, nan=np.inf), -1))), bad.shape)
+    tol_at = np.broadcast_to(tol, bad.shape)[idx]
+    return False, (f"{n_bad} of {bad.size} elements outside tolerance; first worst at "
+                   f"[{','.join(map(str, idx))}]: got {c[idx]!r}, expected {expected[idx]!r} "
+                   f"(tolerance {tol_at!r})")
 
 
 def check_gemm(dtype: str, a: np.ndarray, b: np.ndarray, bias: np.ndarray, epilogue, c: np.ndarray,

@@ -27,7 +27,12 @@ from harness.errors import UserError
 
 BUILD_DIR = REPO_ROOT / "build" / "emu"
 CXX = os.environ.get("CXX", "g++")
-CXXFLAGS = ["-O2", "-fPIC", "-shared", "-std=c++17", "-Wno-unknown-pragmas"]
+# -ffp-contract=off: never fuse a*b+c into one FMA, as Vitis HLS keeps fmul and fadd apart, so an
+# fp32 reference can replay a kernel's arithmetic exactly (x86-64 without -march has no FMA anyway).
+CXXFLAGS = ["-O2", "-fPIC", "-shared", "-std=c++17", "-Wno-unknown-pragmas", "-ffp-contract=off"]
+# What Vitis ships and the hls4ml headers lack (hls_math.h with hls::tanh ...), for g++ only:
+# searched before the hls4ml headers, whose own hls_math.h has a few ap_fixed functions only.
+NATIVE_SHIMS = KERNELS_DIR / "common" / "native"
 EMU_XCLBIN_FORMAT = "harness-emu-xclbin/1"
 
 
@@ -52,17 +57,28 @@ def _compiler_version() -> str:
 
 def _inputs(design: Design) -> list[Path]:
     """Every file whose content goes into the library: sources, headers, the design file."""
-    files = {KERNELS_DIR / s for s in design.sources()}
+    files = {design.root / s for s in design.sources()}
     for s in list(files):
         files.update(p for p in s.parent.glob("*.h"))
+        files.update(p for p in s.parent.glob("*.hpp"))
     files.update((KERNELS_DIR / "common").glob("*.h"))
-    files.add(KERNELS_DIR / "designs" / f"{design.base}.toml")
+    files.update(NATIVE_SHIMS.glob("*.h"))
+    files.add(Path(design.file) if design.file else KERNELS_DIR / "designs" / f"{design.base}.toml")
+    files.update(Path(p) for p in design.extra_inputs)
     return sorted(files)
 
 
 def _command(design: Design, out: Path) -> list[str]:
-    return [CXX, *CXXFLAGS, f"-I{ap_types_dir()}", f"-I{KERNELS_DIR / 'common'}",
-            *design.define_flags(), *[str(KERNELS_DIR / s) for s in design.sources()], "-o", str(out)]
+    return [CXX, *CXXFLAGS, f"-I{NATIVE_SHIMS}", f"-I{ap_types_dir()}", f"-I{KERNELS_DIR / 'common'}",
+            *design.define_flags(), *design.cflags, *[str(design.root / s) for s in design.sources()],
+            "-o", str(out)]
+
+
+def _label(path: Path) -> str:
+    try:
+        return path.relative_to(REPO_ROOT).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def build_hash(design: Design) -> str:
@@ -70,8 +86,12 @@ def build_hash(design: Design) -> str:
     h.update(_compiler_version().encode())
     h.update(" ".join(_command(design, Path("OUT"))).encode())
     for f in _inputs(design):
-        h.update(f.relative_to(REPO_ROOT).as_posix().encode())
-        h.update(f.read_bytes())
+        h.update(_label(f).encode())
+        try:
+            h.update(f.read_bytes())
+        except OSError as exc:
+            raise UserError(f"cannot read {_label(f)} ({exc.strerror}), which the build of {design.name} "
+                            "needs") from None
     return h.hexdigest()[:16]
 
 
@@ -93,8 +113,7 @@ def ensure_built(design: Design, quiet: bool = False) -> Path:
             pass
     BUILD_DIR.mkdir(parents=True, exist_ok=True)
     if not quiet:
-        print(f"building {design.name} natively (g++, emulation) -> {p['library'].relative_to(REPO_ROOT)}",
-              file=sys.stderr)
+        print(f"building {design.name} natively (g++, emulation) -> {_label(p['library'])}", file=sys.stderr)
     # Build into temporary names and rename: a concurrent or interrupted build never
     # leaves a library that looks complete.
     with tempfile.TemporaryDirectory(dir=BUILD_DIR) as tmp:
@@ -108,7 +127,7 @@ def ensure_built(design: Design, quiet: bool = False) -> Path:
     descriptor = {
         "format": EMU_XCLBIN_FORMAT,
         "design": design.name,
-        "design_file": f"kernels/designs/{design.base}.toml",
+        "design_file": design.file_label,
         "dtype": design.dtype,
         "platform": "u280",
         "xsa_name": "harness_emulated_u280",
@@ -121,7 +140,8 @@ def ensure_built(design: Design, quiet: bool = False) -> Path:
         "codes": design.codes,
         "compiler": _compiler_version(),
         "kernels": [{"name": k.name, "model": k.model,
-                     "args": [{"name": a.name, "kind": a.kind, "width_bits": a.width_bits} for a in k.args]}
+                     "args": [{"name": a.name, "kind": a.kind, "width_bits": a.width_bits} for a in k.args],
+                     **({"timing": k.timing} if k.timing is not None else {})}
                     for k in design.kernels.values()],
     }
     tmp_x = p["xclbin"].with_suffix(".tmp")

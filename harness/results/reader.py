@@ -45,6 +45,11 @@ class Run:
         return str(d) if d else None
 
     @property
+    def timed(self) -> bool:
+        """False for a functional-only run ('functional only: no time'): it has no time to use."""
+        return self.timing_source != "none"
+
+    @property
     def emulated(self) -> bool:
         """Times of this run are not a card's: anything but timing_source 'measured'."""
         return self.timing_source != "measured"
@@ -85,8 +90,8 @@ def load_run(path: str | Path, require_verified: bool = True) -> Run:
         raise UserError(f"{p} has schema version {context.get('schema_version')}, this harness reads "
                         f"{SCHEMA_VERSION}; rerun the bench with this version")
     if context.get("timing_source") not in TIMING_SOURCES:
-        raise UserError(f"{p}: timing_source {context.get('timing_source')!r} is neither 'measured' nor "
-                        "'model'; rerun the bench")
+        raise UserError(f"{p}: timing_source {context.get('timing_source')!r} is not one of "
+                        f"{', '.join(TIMING_SOURCES)}; rerun the bench")
     if context.get("bench") not in BENCHES:
         raise UserError(f"{p}: unknown bench {context.get('bench')!r} in context.json")
     if context.get("status") != "complete":

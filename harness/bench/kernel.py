@@ -1,0 +1,295 @@
+"""`harness bench kernel --spec FILE`: time and verify one kernel of *your* xclbin, shape by shape.
+
+The kernel is described by a spec (harness.designs.spec); it becomes a Design, so the run goes
+through the same Session as every other bench: each buffer is allocated in the bank its port is
+connected to (checked against the xclbin before anything is written), inputs are drawn per
+shape from a seeded generator, and every launch is poisoned, run, read back and compared with
+the spec's reference before any figure is written. One point per shape; a point carries the
+workload op names it stands for.
+
+Time:
+- `--mode hw`: start()..wait() on the host clock (measured), as every bench.
+- `--mode emu`: the user's HLS source is compiled natively (harness.designs.native) and its
+  time is the spec's cycle model over the kernel clock, after harness.model's dispatch cost,
+  on the emulator's modeled clock (timing_source 'model'). A spec without a cycle model
+  gives "functional only: no time": results are verified, no time or rate is written, and
+  the run's timing_source is 'none'.
+- `--mode hw_emu` / `sw_emu`: a simulator's wall time says nothing of the kernel's, so these
+  are functional only as well.
+
+The reference (module:function) is called once per shape with that shape's inputs (they do
+not change between launches) and every launch's outputs are compared with its result.
+Without a reference nothing can be verified: every launch is recorded with verified=false,
+and the run has no figure.
+"""
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from harness import model
+from harness.bench.common import (COMMON_SAMPLE_COLUMNS, BenchResult, RunOptions, guarded, make_context, progress,
+                                  timeout_ms)
+from harness.bench.reference import compare
+from harness.designs.spec import KernelSpec, Point, call_reference
+from harness.errors import UserError
+from harness.results.stats import summarize
+from harness.results.writer import RunWriter
+from harness.runtime import open_runtime
+from harness.runtime.session import Session
+
+PLATFORM = "u280"
+NO_TIME = "functional only: no time"
+KERNEL_COLUMNS = ["kernel", "ops", "dims", "M", "K", "N", "flop", "bytes", "cycles", "predicted_time_s",
+                  "throughput_GFLOPps", "bandwidth_GBps"]
+SAMPLE_COLUMNS = COMMON_SAMPLE_COLUMNS + KERNEL_COLUMNS
+SUMMARY_KEYS = ["kernel", "ops", "dims", "M", "K", "N", "flop", "bytes", "cycles", "predicted_time_s"]
+RATE_COLS = ("throughput_GFLOPps", "bandwidth_GBps")
+TIME_COLUMNS = ("time_s_median", "time_s_min", "time_s_max", "time_s_p99", "time_s_iqr", "time_s_cv")
+NO_MODEL_TIMEOUT_MS = 60_000      # without a cycle model nothing says how long a launch should take
+SEED = 2027
+
+
+@dataclass(frozen=True)
+class KernelPlan:
+    spec: KernelSpec
+    opts: RunOptions = field(default_factory=RunOptions)
+
+
+# ---------------------------------------------------------------- checks before anything runs
+def check_plan(plan: KernelPlan):
+    """The spec's Design, once every shape's buffers are known to fit the banks they go to."""
+    spec = plan.spec
+    design = spec.design()
+    plat = model.load_platform(PLATFORM)
+    for p in spec.points:
+        sizes = spec.sizes(p)
+        per_bank: dict[str, int] = {}
+        for b in spec.buffers:
+            tag = design.kernels[spec.name].args[design.kernels[spec.name].arg_index(b.name)].bank_for(0)
+            per_bank[tag] = per_bank.get(tag, 0) + sizes[b.name] * b.dtype.itemsize
+        for tag, nbytes in per_bank.items():
+            cap = plat.memory(tag).size_bytes
+            if nbytes > cap:
+                raise UserError(f"{spec.path.name}: {', '.join(p.ops) or p.label()} needs {nbytes} bytes in {tag}, "
+                                f"which holds {cap}; use smaller shapes or spread the buffers over banks")
+    return design
+
+
+def check_connectivity(sess: Session, spec: KernelSpec) -> None:
+    """Every buffer's bank exists in the xclbin and is the one its port is connected to."""
+    kern = sess.design.kernels[spec.name]
+    by_index = {i: t for t, i in sess.mem_index.items()}
+    name = sess.xclbin_path.name
+    for i, a in enumerate(kern.args):
+        if a.kind != "ptr":
+            continue
+        tag = a.bank_for(0)
+        if tag not in sess.mem_index:
+            have = ", ".join(sorted(sess.mem_index)[:6]) + (", ..." if len(sess.mem_index) > 6 else "")
+            raise UserError(f"{spec.path.name}: {a.name} is in {tag}, which {name} does not have "
+                            f"(it has {have}); fix bank = in the spec")
+        group = sess.kernel(spec.name, 0).group_id(i)
+        if group != sess.mem_index[tag]:
+            raise UserError(f"{spec.path.name}: {a.name} is in {tag}, but {name} connects "
+                            f"{spec.name}_1.{a.name} to {by_index.get(group, f'memory {group}')}; "
+                            "fix bank = in the spec")
+
+
+def timing_kind(rt, spec: KernelSpec) -> str:
+    """'measured' (the card), 'cycles' (emulator + the spec's cycle model) or 'none'."""
+    if rt.timing_source == "measured":
+        return "measured"
+    if rt.mode == "emu" and spec.timing is not None:
+        return "cycles"
+    return "none"
+
+
+def xclbin_for(rt, spec: KernelSpec, given: str | None):
+    if given:
+        return given
+    if rt.mode == "emu":
+        if not spec.sources:
+            raise UserError(f"{spec.path.name}: --mode emu compiles the kernel natively, but [kernel] gives no "
+                            "source; add source = \"<file>.cpp\"")
+        return None                   # built natively on first use (Runtime.default_xclbin)
+    if spec.xclbin is None:
+        raise UserError(f"--mode {rt.mode} needs the xclbin holding {spec.name}: pass --xclbin PATH or set "
+                        "xclbin = in [kernel] of the spec")
+    return str(spec.xclbin)
+
+
+# ---------------------------------------------------------------- one point
+def fill(buf, n: int, rng) -> np.ndarray:
+    lo, hi = buf.fill
+    if buf.dtype.kind == "f":
+        return rng.uniform(lo, hi, n).astype(buf.dtype)
+    return rng.integers(int(lo), int(hi), n, endpoint=True).astype(buf.dtype)
+
+
+def _poison(view: np.ndarray) -> None:
+    """A value no correct result is likely to take: a NaN for floats, 0x7E.. bytes for integers."""
+    if view.dtype.kind == "f":
+        if view.dtype.itemsize == 2:
+            view.view(np.uint16)[:] = 0x7E5D
+        elif view.dtype.itemsize == 4:
+            view.view(np.uint32)[:] = 0x7FC0DEAD
+        else:
+            view.view(np.uint64)[:] = 0x7FF8DEADBEEF0000
+    else:
+        view.view(np.uint8)[:] = 0x7E
+
+
+def point_rng(point: Point):
+    return np.random.default_rng([SEED, *point.dims.values()])
+
+
+class KernelCase:
+    """Buffers, the run and the expected outputs of one point on a Session."""
+
+    def __init__(self, sess: Session, spec: KernelSpec, point: Point, timing: str, opts: RunOptions,
+                 clock_mhz: float):
+        self.sess, self.spec, self.point = sess, spec, point
+        self.sizes = spec.sizes(point)
+        scalars = spec.scalar_values(point)
+        rng = point_rng(point)
+        self.bo = {b.name: sess.alloc(spec.name, 0, b.name, self.sizes[b.name] * b.dtype.itemsize)
+                   for b in spec.buffers}
+        self.inputs = {b.name: fill(b, self.sizes[b.name], rng) for b in spec.buffers if b.is_input}
+        for name, data in self.inputs.items():
+            self._view(name)[:] = data
+        self.h2d_time_s = sess.to_device([self.bo[n] for n in self.inputs])
+        self.run = sess.run(spec.name, 0, [self.bo[a.name] if a.kind == "buffer" else scalars[a.name]
+                                           for a in spec.args])
+        self.outputs = [b for b in spec.buffers if b.is_output]
+        self.expected = call_reference(spec, point, self.inputs) if spec.reference is not None else None
+        self.flop, self.bytes = spec.flop_of(point), spec.bytes_of(point)
+        self.cycles = spec.cycles_of(point)
+        self.predicted_time_s = self.cycles / (clock_mhz * 1e6) if self.cycles is not None else None
+        self.timed = timing != "none"
+        disp = model.dispatch_overhead(model.load_platform(PLATFORM)).value
+        if opts.timeout is not None:
+            self.timeout = opts.timeout
+        elif self.predicted_time_s is not None:
+            self.timeout = timeout_ms(opts, self.predicted_time_s + disp)
+        else:
+            self.timeout = NO_MODEL_TIMEOUT_MS
+
+    def _view(self, name: str) -> np.ndarray:
+        b = next(x for x in self.spec.buffers if x.name == name)
+        return np.frombuffer(self.bo[name].map(), b.dtype)[:self.sizes[name]]
+
+    def launch(self) -> dict:
+        sess, spec = self.sess, self.spec
+        for b in self.outputs:
+            if b.direction == "inout":
+                self._view(b.name)[:] = self.inputs[b.name]       # the kernel overwrote it last time
+            else:
+                _poison(self._view(b.name))
+        sess.to_device([self.bo[b.name] for b in self.outputs])
+        what = f"{spec.name} {', '.join(self.point.ops) or self.point.label()}"
+        t, wall = sess.launch([self.run], self.timeout, what)
+        d2h = sum(sess.from_device(self.bo[b.name]) for b in self.outputs)
+        ok, err = self.verify()
+        return {"time_s": t if self.timed else None, "wall_time_s": wall, "d2h_time_s": d2h,
+                "verified": ok, "error": err}
+
+    def verify(self) -> tuple[bool, str]:
+        if self.expected is None:
+            return False, "no [reference] in the spec: the outputs are not checked"
+        ref = self.spec.reference
+        for b in self.outputs:
+            exp, tol = self.expected[b.name]
+            if tol is None:
+                tol = ref.atol + ref.rtol * np.abs(exp.astype(np.float64))
+            ok, msg = compare(self._view(b.name), exp, tol)
+            if not ok:
+                return False, f"{b.name} differs from the reference {ref.text}: {msg}"
+        return True, ""
+
+    def columns(self, s: dict) -> dict:
+        ok, t = s["verified"], s["time_s"]
+        d = self.point.dims
+        rate = ok and t is not None and t > 0
+        return {"kernel": self.spec.name, "ops": ";".join(self.point.ops), "dims": self.point.label(),
+                "M": d.get("M"), "K": d.get("K"), "N": d.get("N"), "flop": self.flop, "bytes": self.bytes,
+                "cycles": self.cycles, "predicted_time_s": self.predicted_time_s,
+                "throughput_GFLOPps": self.flop / t / 1e9 if rate else None,
+                "bandwidth_GBps": self.bytes / t / 1e9 if rate else None}
+
+    def repetitions(self, warmup: int, repeats: int, bar=None):
+        first = True
+        for phase, count in (("warmup", warmup), ("measure", repeats)):
+            for rep in range(count):
+                r = self.launch()
+                s = {"phase": phase, "repetition": rep, "h2d_time_s": self.h2d_time_s if first else 0.0,
+                     "timing_source": self.sess.rt.timing_source if self.timed else "none", **r}
+                first = False
+                if bar is not None:
+                    bar.update(1)
+                yield {**s, **self.columns(s)}
+
+
+# ---------------------------------------------------------------- the bench
+def run(plan: KernelPlan) -> BenchResult:
+    spec, opts = plan.spec, plan.opts
+    design = check_plan(plan)
+    rt = open_runtime(opts.mode, opts.device)
+    if rt.mode == "emu" and opts.clock_mhz is not None:
+        raise UserError("--clock-mhz is for an xclbin's achieved clock; in emulation the clock is the spec's "
+                        "freq_mhz: change it there")
+    sess = Session(rt, design, xclbin_for(rt, spec, opts.xclbin))
+    check_connectivity(sess, spec)
+    timing = timing_kind(rt, spec)
+    ctx = make_context("kernel", rt, sess, design, opts.clock_mhz)
+    clock = float(ctx["clock_mhz"])
+    ctx["kernel"] = {**spec.to_context(), "timing": {
+        "measured": "measured: start()..wait() on the host clock",
+        "cycles": "model: the spec's cycle model ([timing] cycles) over the kernel clock, after "
+                  "harness.model's dispatch cost, on the emulator's clock",
+        "none": NO_TIME + (" (the spec has no [timing] cycles)" if rt.mode == "emu"
+                           else f" ({rt.mode}: a simulator's wall time is not the kernel's)")}[timing],
+        "launched_cu": f"{spec.name}_1", "seed": SEED}
+    if timing == "none":
+        ctx["timing_source"] = "none"
+    if rt.mode == "emu":
+        ctx["emulator"]["timing"] = ctx["kernel"]["timing"]
+        ctx["notes"] = [n for n in ctx["notes"] if "harness.model" not in n]
+        ctx["notes"].append("emulated: " + ("every time_s is the spec's cycle model plus the modeled dispatch, "
+                                            "not measured on a card" if timing == "cycles" else NO_TIME))
+    writer = RunWriter("kernel", rt.mode, ctx, opts.out, SAMPLE_COLUMNS)
+    with guarded(writer):
+        _copy_spec(spec, writer.path)
+        points = spec.points
+        bar = progress(len(points) * (opts.warmup + opts.repeats), f"{spec.name} ({rt.mode})")
+        for i, p in enumerate(points):
+            case = KernelCase(sess, spec, p, timing, opts, clock)
+            for s in case.repetitions(opts.warmup, opts.repeats, bar):
+                writer.add_sample({"point": i, **s})
+            del case
+        bar.close()
+        summary = summarize_kernel(writer.rows, timed=timing != "none")
+        writer.finish(summary)
+    return BenchResult(writer.path, writer.run_id, summary, "none" if timing == "none" else rt.timing_source)
+
+
+def _copy_spec(spec: KernelSpec, path) -> None:
+    """The spec as it was read, and the files it names (reference, report), into the run directory."""
+    (path / "spec.toml").write_text(spec.text)
+    extra = [f for f in (spec.reference.file if spec.reference else None,
+                         spec.timing.report if spec.timing else None, *spec.sources) if f is not None]
+    if extra:
+        (path / "spec_files").mkdir()
+        for f in extra:
+            if f.is_file():
+                shutil.copy2(f, path / "spec_files" / f.name)
+
+
+def summarize_kernel(rows: list[dict], timed: bool = True):
+    summary = summarize(rows, SUMMARY_KEYS, RATE_COLS)
+    if not timed and not summary.empty:
+        for col in TIME_COLUMNS + tuple(f"{c}_{s}" for c in RATE_COLS for s in ("best", "median")):
+            summary[col] = np.nan
+    return summary
