@@ -564,9 +564,9 @@ def _timing(t: dict, path: Path, args, points, constants) -> Timing | None:
     for s in scalars.values():
         if s.value.text in all_dims:
             dims[s.value.text] = s.name
-        elif s.name in all_dims:
-            _fail(path, f"scalar argument {s.name} is passed {s.value.text!r}, but {s.name} is also a dimension; "
-                        "give the argument another name")
+        elif s.name in all_dims and s.name in cycles.names:
+            _fail(path, f"[timing] cycles uses {s.name}, which is both a dimension and a scalar argument passed "
+                        f"{s.value.text!r}; give the argument another name")
     usable = set(scalars) | set(dims) | set(constants) | set(figures) | {CLOCK_NAME}
     for n in sorted(cycles.names):
         if n not in usable:
