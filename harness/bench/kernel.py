@@ -146,25 +146,35 @@ def point_rng(point: Point):
     return np.random.default_rng([SEED, *point.dims.values()])
 
 
+def make_inputs(spec: KernelSpec, point: Point) -> dict[str, np.ndarray]:
+    """The input buffers of a point: they depend only on the spec and the shape."""
+    sizes = spec.sizes(point)
+    rng = point_rng(point)
+    return {b.name: fill(b, sizes[b.name], rng) for b in spec.buffers if b.is_input}
+
+
 class KernelCase:
     """Buffers, the run and the expected outputs of one point on a Session."""
 
     def __init__(self, sess: Session, spec: KernelSpec, point: Point, timing: str, opts: RunOptions,
-                 clock_mhz: float):
+                 clock_mhz: float, checked: tuple | None = None):
+        """checked: (inputs, expected) of this point, already computed (the first point is, before
+        the run directory exists)."""
         self.sess, self.spec, self.point = sess, spec, point
         self.sizes = spec.sizes(point)
         scalars = spec.scalar_values(point)
-        rng = point_rng(point)
         self.bo = {b.name: sess.alloc(spec.name, 0, b.name, self.sizes[b.name] * b.dtype.itemsize)
                    for b in spec.buffers}
-        self.inputs = {b.name: fill(b, self.sizes[b.name], rng) for b in spec.buffers if b.is_input}
+        self.inputs, expected = checked if checked is not None else (make_inputs(spec, point), None)
         for name, data in self.inputs.items():
             self._view(name)[:] = data
         self.h2d_time_s = sess.to_device([self.bo[n] for n in self.inputs])
         self.run = sess.run(spec.name, 0, [self.bo[a.name] if a.kind == "buffer" else scalars[a.name]
                                            for a in spec.args])
         self.outputs = [b for b in spec.buffers if b.is_output]
-        self.expected = call_reference(spec, point, self.inputs) if spec.reference is not None else None
+        if expected is None and spec.reference is not None:
+            expected = call_reference(spec, point, self.inputs)
+        self.expected = expected
         self.flop, self.bytes = spec.flop_of(point), spec.bytes_of(point)
         self.cycles = spec.cycles_of(point)
         self.predicted_time_s = self.cycles / (clock_mhz * 1e6) if self.cycles is not None else None
@@ -242,6 +252,10 @@ def run(plan: KernelPlan) -> BenchResult:
                         "freq_mhz: change it there")
     sess = Session(rt, design, xclbin_for(rt, spec, opts.xclbin))
     check_connectivity(sess, spec)
+    # the reference on the first shape, before anything is written: a broken one is refused here
+    first = spec.points[0]
+    inputs = make_inputs(spec, first)
+    checked = {0: (inputs, call_reference(spec, first, inputs) if spec.reference is not None else None)}
     timing = timing_kind(rt, spec)
     ctx = make_context("kernel", rt, sess, design, opts.clock_mhz)
     clock = float(ctx["clock_mhz"])
@@ -265,7 +279,7 @@ def run(plan: KernelPlan) -> BenchResult:
         points = spec.points
         bar = progress(len(points) * (opts.warmup + opts.repeats), f"{spec.name} ({rt.mode})")
         for i, p in enumerate(points):
-            case = KernelCase(sess, spec, p, timing, opts, clock)
+            case = KernelCase(sess, spec, p, timing, opts, clock, checked.pop(i, None))
             for s in case.repetitions(opts.warmup, opts.repeats, bar):
                 writer.add_sample({"point": i, **s})
             del case
