@@ -19,6 +19,13 @@ from harness.results.reader import load_run
 from harness.runtime import emulator
 from test_kernel_spec import EXAMPLE, spec_text, write_spec
 
+@pytest.fixture(autouse=True)
+def _private_build_dir(tmp_path, monkeypatch):
+    """Specs written into tmp_path build into it too, not into build/emu/."""
+    from harness.designs import native as _native
+    monkeypatch.setattr(_native, "BUILD_DIR", tmp_path / "emu")
+
+
 SMALL = ["bench", "kernel", "--mode", "emu", "--warmup", "1", "--repeats", "2"]
 GEMM_ARGS = ('[[args]]\nname = "A"\ntype = "float32"\nsize = "M*K"\nbank = "HBM[0]"\ndirection = "in"\n'
              '[[args]]\nname = "B"\ntype = "float32"\nsize = "K*N"\nbank = "HBM[1]"\ndirection = "in"\n'

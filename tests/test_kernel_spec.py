@@ -16,6 +16,13 @@ from harness.designs.spec import call_reference, load_spec
 from harness.errors import UserError
 from harness.runtime import costs
 
+@pytest.fixture(autouse=True)
+def _private_build_dir(tmp_path, monkeypatch):
+    """Specs written into tmp_path build into it too, not into build/emu/."""
+    from harness.designs import native as _native
+    monkeypatch.setattr(_native, "BUILD_DIR", tmp_path / "emu")
+
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "unfused-fp32"
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "hls"
