@@ -22,11 +22,16 @@ VPP_FLAGS  ?=
 ifneq ($(TARGET),hw)
 VPP_DEBUG  := -g
 endif
+# hw_emu: device profiling monitors, so the harness can read each launch's simulated time.
+ifeq ($(TARGET),hw_emu)
+VPP_PROFILE := --profile.data all:all:all
+endif
 # The design files are read with the .venv interpreter when it exists (it has tomli on 3.10).
 DESIGN_PY  = PYTHONPATH=$(CURDIR) $(if $(wildcard $(PY)),$(PY),$(PYTHON)) -m harness.designs
 
 .DEFAULT_GOAL := help
-.PHONY: help install emu demo test xclbin emconfig check-vitis check-xrt check-target clean distclean
+.PHONY: help install emu demo test xclbin emconfig report check-vitis check-xrt check-target check-toolchain \
+        check-budget clean distclean
 
 help:
 	@echo "Alveo U280 benchmark harness"
@@ -39,8 +44,11 @@ help:
 	@echo "Other targets:"
 	@echo "  make install     create .venv and install the harness with its test dependencies"
 	@echo "  make emu         build every design natively with g++ for the emulator (build/emu/)"
-	@echo "  make xclbin      build xclbins with v++ for TARGET on PLATFORM (needs Vitis and XRT)"
+	@echo "  make xclbin      build xclbins with v++ for TARGET on PLATFORM (needs Vitis 2023.2 or older and XRT);"
+	@echo "                   first checks the Vitis release and each design's per-SLR resource budget"
 	@echo "  make emconfig    write emconfig.json for TARGET=hw_emu|sw_emu (emconfigutil)"
+	@echo "  make report      print what a build's reports say: loop II, m_axi bursts, resources per SLR,"
+	@echo "                   achieved clock (TARGET, DESIGN, PLATFORM as for make xclbin)"
 	@echo "  make clean       remove build/ (keeps .venv and results/)"
 	@echo "  make distclean   also remove .venv"
 	@echo
@@ -64,6 +72,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 emu: $(STAMP)
+	$(PY) -m harness.designs budget hw
 	$(PY) -m harness.designs.native
 
 demo: $(STAMP)
@@ -83,12 +92,31 @@ check-xrt:
 check-target:
 	@case "$(TARGET)" in hw|hw_emu|sw_emu) ;; *) echo "error: TARGET=$(TARGET): use hw, hw_emu or sw_emu" >&2; exit 2;; esac
 
-# The design facts as make variables, generated from kernels/designs/*.toml.
-ifneq ($(filter xclbin emconfig build/%,$(MAKECMDGOALS)),)
-build/designs.mk: $(wildcard kernels/designs/*.toml) $(wildcard harness/designs/*.py)
+# Recipe steps, so `make -n xclbin` prints them with the rest of the flow: the Vitis release
+# (`v++ --version`: the U280 needs 2023.2 or older; sw_emu is gone from 2025.1) and each
+# selected design's resources per SLR against what the platform leaves to kernels.
+check-toolchain:
+	$(DESIGN_PY) toolchain $(TARGET) $(VPP) $(PLATFORM)
+
+check-budget:
+	$(DESIGN_PY) budget $(TARGET) $(SELECTED)
+
+# The design facts as make variables for this TARGET (hw_emu/sw_emu build each design's
+# [emulation] variant), generated from kernels/designs/*.toml.
+ifneq ($(filter xclbin emconfig report build/%,$(MAKECMDGOALS)),)
+ifeq ($(filter hw hw_emu sw_emu,$(TARGET)),)
+$(error TARGET=$(TARGET): use hw, hw_emu or sw_emu)
+endif
+build/designs.$(TARGET).mk: $(wildcard kernels/designs/*.toml) $(wildcard harness/designs/*.py)
 	@mkdir -p $(@D)
-	@$(DESIGN_PY) mk > $@.tmp && mv $@.tmp $@
-include build/designs.mk
+	@$(DESIGN_PY) mk $(TARGET) > $@.tmp && mv $@.tmp $@
+include build/designs.$(TARGET).mk
+# (DESIGNS is empty on make's first pass, before it has generated the fragment)
+ifneq ($(DESIGNS),)
+ifeq ($(filter all $(DESIGNS),$(DESIGN)),)
+$(error DESIGN=$(DESIGN) is not a design; use all or one of: $(DESIGNS))
+endif
+endif
 endif
 
 SELECTED := $(if $(filter all,$(DESIGN)),$(DESIGNS),$(DESIGN))
@@ -97,7 +125,7 @@ freq = $(if $(FREQ_MHZ),$(FREQ_MHZ),$(DESIGN_$(1)_FREQ_MHZ))
 # One .xo per kernel per design: v++ -c with that kernel's -D flags, synthesised for the
 # kernel clock (--hls.clock in Hz; FREQ_MHZ must be a whole number of MHz).
 define KERNEL_RULE
-$(TEMP)/$(1)/$(2).xo: $$(DESIGN_$(1)_$(2)_SRC) $$(wildcard kernels/common/*.h $$(dir $$(DESIGN_$(1)_$(2)_SRC))*.h) $$(DESIGN_$(1)_FILE) | check-target check-vitis check-xrt
+$(TEMP)/$(1)/$(2).xo: $$(DESIGN_$(1)_$(2)_SRC) $$(wildcard kernels/common/*.h $$(dir $$(DESIGN_$(1)_$(2)_SRC))*.h) $$(DESIGN_$(1)_FILE) | check-target check-vitis check-xrt check-toolchain check-budget
 	@mkdir -p $$(@D)
 	$(VPP) -c -t $(TARGET) --platform $(PLATFORM) -k $(2) --hls.clock $(call freq,$(1))000000:$(2) $(VPP_DEBUG) $(VPP_FLAGS) --temp_dir $(TEMP)/$(1) -Ikernels/common $$(DESIGN_$(1)_$(2)_DEFS) -o $$@ $$<
 endef
@@ -106,16 +134,16 @@ endef
 define DESIGN_RULE
 $(BUILD)/$(1).cfg: $$(DESIGN_$(1)_FILE) harness/designs/files.py
 	@mkdir -p $$(@D)
-	$(DESIGN_PY) cfg $(1) > $$@.tmp && mv $$@.tmp $$@
-$(BUILD)/$(1).xclbin: $(foreach k,$(DESIGN_$(1)_KERNELS),$(TEMP)/$(1)/$(k).xo) $(BUILD)/$(1).cfg | check-target check-vitis check-xrt
-	$(VPP) -l -t $(TARGET) --platform $(PLATFORM) $(VPP_DEBUG) $(VPP_FLAGS) --temp_dir $(TEMP)/$(1) --config $(BUILD)/$(1).cfg --kernel_frequency $(call freq,$(1)) -o $(TEMP)/$(1)/$(1).link.xclbin $(foreach k,$(DESIGN_$(1)_KERNELS),$(TEMP)/$(1)/$(k).xo)
+	$(DESIGN_PY) cfg $(1) $(TARGET) > $$@.tmp && mv $$@.tmp $$@
+$(BUILD)/$(1).xclbin: $(foreach k,$(DESIGN_$(1)_KERNELS),$(TEMP)/$(1)/$(k).xo) $(BUILD)/$(1).cfg | check-target check-vitis check-xrt check-toolchain check-budget
+	$(VPP) -l -t $(TARGET) --platform $(PLATFORM) $(VPP_DEBUG) $(VPP_PROFILE) $(VPP_FLAGS) --temp_dir $(TEMP)/$(1) --config $(BUILD)/$(1).cfg --kernel_frequency $(call freq,$(1)) -o $(TEMP)/$(1)/$(1).link.xclbin $(foreach k,$(DESIGN_$(1)_KERNELS),$(TEMP)/$(1)/$(k).xo)
 	$(VPP) -p $(TEMP)/$(1)/$(1).link.xclbin -t $(TARGET) --platform $(PLATFORM) --package.out_dir $(TEMP)/$(1)/package -o $$@
 endef
 
 $(foreach d,$(DESIGNS),$(foreach k,$(DESIGN_$(d)_KERNELS),$(eval $(call KERNEL_RULE,$(d),$(k)))))
 $(foreach d,$(DESIGNS),$(eval $(call DESIGN_RULE,$(d))))
 
-xclbin: check-target $(foreach d,$(SELECTED),$(BUILD)/$(d).xclbin)
+xclbin: check-target check-vitis check-xrt check-toolchain check-budget $(foreach d,$(SELECTED),$(BUILD)/$(d).xclbin)
 	@echo "xclbins in $(BUILD)/: $(SELECTED)"
 	@$(if $(filter-out hw,$(TARGET)),echo "next: make emconfig TARGET=$(TARGET) PLATFORM=$(PLATFORM)",true)
 
@@ -125,6 +153,10 @@ $(BUILD)/emconfig.json: | check-vitis check-xrt
 	@if [ "$(TARGET)" = hw ]; then echo "error: emconfig is for TARGET=hw_emu or sw_emu" >&2; exit 2; fi
 	@mkdir -p $(BUILD)
 	emconfigutil --platform $(PLATFORM) --od $(BUILD)
+
+# What the reports of a finished build say (Vitis HLS csynth reports, the v++ link summary).
+report: check-target
+	$(DESIGN_PY) report $(TARGET) $(PLATFORM) $(SELECTED)
 
 clean:
 	rm -rf build

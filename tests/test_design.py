@@ -71,6 +71,7 @@ def test_bank_must_exist_on_the_platform():
     with pytest.raises(UserError, match="HBM\\[32\\]"):
         d = load_design("memcpy")
         d.kernels["bw_memcpy"].cus = 21
+        d.kernels["bw_memcpy"].slr = ["SLR0"] * 21
         d.validate(tags)
 
 

@@ -30,7 +30,7 @@ def test_make_n_xclbin_compiles_each_kernel_and_links_with_the_generated_cfg(tar
     assert res.returncode == 0, res.stderr
     out = res.stdout
     outdir = f"build/{target}.{PLATFORM}"
-    for d in all_designs():
+    for d in all_designs(target):
         compiles = [c for c in _vpp_lines(out, "-c") if f"{d.name}/" in " ".join(c)]
         assert sorted(c[c.index("-k") + 1] for c in compiles) == sorted(d.kernels)
         for c in compiles:
@@ -47,7 +47,7 @@ def test_make_n_xclbin_compiles_each_kernel_and_links_with_the_generated_cfg(tar
         assert link[link.index("--kernel_frequency") + 1] == f"{d.freq_mhz:g}"
         assert sum(a.endswith(".xo") for a in link) == len(d.kernels)
         assert any(l.startswith("v++ -p") and f"{outdir}/{d.name}.xclbin" in l for l in out.splitlines())
-        assert f"harness.designs cfg {d.name} > {outdir}/{d.name}.cfg" in out
+        assert f"harness.designs cfg {d.name} {target} > {outdir}/{d.name}.cfg" in out
 
 
 def test_freq_and_platform_variables_reach_v_plus_plus():
@@ -92,3 +92,43 @@ def test_generated_cfg_names_real_cus_ports_and_banks(design):
     for bank, who in users.items():
         assert len(who) == 1 or all(w in shared_ok for w in who[1:]), f"{bank} shared by {who}"
     assert re.search(r"^\[connectivity\]$", d.cfg_text(), re.M)
+
+
+@pytest.mark.parametrize("target", ["hw", "hw_emu"])
+def test_make_n_prints_the_release_and_budget_checks_and_profiles_only_hw_emu(target):
+    out = _make("-n", "xclbin", f"TARGET={target}", "DESIGN=memcpy").stdout
+    lines = out.splitlines()
+    toolchain = next(i for i, l in enumerate(lines) if "harness.designs toolchain" in l)
+    budget = next(i for i, l in enumerate(lines) if "harness.designs budget" in l)
+    first_vpp = next(i for i, l in enumerate(lines) if l.startswith("v++ "))
+    assert toolchain < first_vpp and budget < first_vpp
+    assert f"toolchain {target} v++ {PLATFORM}" in lines[toolchain] and f"budget {target} memcpy" in lines[budget]
+    link = next(l for l in lines if l.startswith("v++ -l"))
+    assert ("--profile.data all:all:all" in link) == (target == "hw_emu")
+
+
+def test_an_unknown_design_lists_the_valid_names():
+    res = _make("xclbin", "DESIGN=memcopy")
+    assert res.returncode == 2
+    assert "DESIGN=memcopy is not a design" in res.stderr
+    for d in all_designs():
+        assert d.name in res.stderr
+
+
+def test_a_vitis_release_without_the_u280_stops_before_any_compile(tmp_path):
+    vpp = tmp_path / "v++"
+    vpp.write_text("#!/bin/sh\necho 'v++ v2024.1 (64-bit)'\necho 'SW Build 5076996'\n"
+                   "[ \"$1\" = --version ] || { echo COMPILED >&2; exit 1; }\n")
+    vpp.chmod(0o755)
+    res = _make("xclbin", "TARGET=hw", "DESIGN=memcpy", f"VPP={vpp}",
+                env_extra={"XILINX_VITIS": str(tmp_path), "XILINX_XRT": str(tmp_path)})
+    assert res.returncode != 0
+    assert "U280 devices are not supported by Vivado/Vitis 2024.1" in res.stderr
+    assert "COMPILED" not in res.stderr
+
+
+def test_make_emu_checks_every_designs_budget_first():
+    lines = _make("-n", "emu").stdout.splitlines()
+    budget = next(i for i, l in enumerate(lines) if "harness.designs budget hw" in l)
+    native = next(i for i, l in enumerate(lines) if "harness.designs.native" in l)
+    assert budget < native

@@ -11,7 +11,8 @@ from tqdm import tqdm
 
 from harness.results.writer import RunWriter, base_context
 from harness.errors import RunFailed, UserError
-from harness.runtime.info import device_context
+from harness.runtime import MAX_TIMEOUT_MS, XRT_EMULATION_MODES
+from harness.runtime.info import device_context, kernel_clock
 
 @dataclass(frozen=True)
 class RunOptions:
@@ -24,6 +25,7 @@ class RunOptions:
     timeout: int | None = None       # ms per launch; None: from the model
     out: str | None = None           # parent of the run directory
     clock_mhz: float | None = None   # achieved kernel clock, if given
+    vitis_platform: str | None = None  # platform the xclbins were built for (None: the Makefile's)
 
 
 @dataclass(frozen=True)
@@ -35,46 +37,41 @@ class BenchResult:
     timing_source: str
 
 
-def timeout_ms(opts: RunOptions, predicted_s: float) -> int:
+def timeout_ms(opts: RunOptions, predicted_s: float, mode: str | None = None) -> int | None:
+    """ms to wait for one launch: --timeout, else 50x the modeled time (at least 2 s, at most what
+    run.wait takes); None (no bound) in XRT's emulation modes, where RTL simulation is far slower."""
     if opts.timeout is not None:
         return opts.timeout
-    return int(max(2000.0, 50 * predicted_s * 1e3))
+    if mode in XRT_EMULATION_MODES:
+        return None
+    return int(min(MAX_TIMEOUT_MS, max(2000.0, 50 * predicted_s * 1e3)))
 
 
 COMMON_SAMPLE_COLUMNS = ["run_id", "point", "phase", "repetition", "time_s", "wall_time_s",
-                         "h2d_time_s", "d2h_time_s", "verified", "error", "timing_source"]
-
-
-def kernel_clock_mhz(rt, design, device: dict, given: float | None = None) -> tuple[float, str]:
-    """The kernel clock the run is analysed at, and where that figure comes from.
-
-    XRT's max_clock_frequency_mhz is the shell's highest clock, not necessarily the
-    kernels' (and v++ may have lowered the kernel clock to close timing), so the
-    design target is used unless the achieved clock is given with --clock-mhz."""
-    design_src = f"design target ({design.file_label})"
-    if given is not None:
-        return float(given), "given with --clock-mhz (the achieved kernel clock of the xclbin)"
-    if rt.mode == "emu":
-        return design.freq_mhz, f"{design_src}; emulated"
-    return design.freq_mhz, (f"{design_src}; the device reports max_clock_frequency_mhz="
-                             f"{device.get('max_clock_frequency_mhz')}; if v++ lowered the kernel clock, "
-                             "rerun with --clock-mhz ACHIEVED")
+                         "h2d_time_s", "d2h_time_s", "verified", "error", "timing_source", "device_time_s"]
 
 
 def make_context(bench: str, rt, session, design, clock_mhz: float | None = None) -> dict:
     ctx = base_context(bench, rt.mode, rt.timing_source)
     dev = device_context(rt, session)
-    clock, clock_src = kernel_clock_mhz(rt, design, dev, clock_mhz)
+    clk = kernel_clock(design, dev, clock_mhz)
+    session.clock_mhz = clk["clock_mhz"]
+    notes = list(rt.notes)
+    if clk["warning"]:
+        print(f"warning: {clk['warning']}", file=sys.stderr)
+        notes.append(clk["warning"])
     ctx.update({
         "platform": "u280",
         "design": design.to_context(),
         "dtype": design.dtype,
-        "clock_mhz": clock,
-        "clock_source": clock_src,
+        "clock_mhz": clk["clock_mhz"],
+        "clock_source": clk["clock_source"],
+        "clock_detail": clk["clock_detail"],
         "device": dev,
         "xclbin": {"path": str(session.xclbin_path), "uuid": session.uuid_string(),
                    "xsa_name": session.xsa_name()},
-        "notes": list(rt.notes),
+        **rt.context(),
+        "notes": notes,
     })
     if rt.mode == "emu":
         desc = json.loads(session.xclbin_path.read_text())
@@ -83,6 +80,45 @@ def make_context(bench: str, rt, session, design, clock_mhz: float | None = None
                            "timing": "harness.model (see harness/docs/model.md); wall_time_s is the emulation's own time"}
         ctx["notes"].append("emulated: every time_s is modeled by harness.model, not measured on a card")
     return ctx
+
+
+class LaunchMarks:
+    """Which of the session's launches each sample row covers, so device profiling (hw_emu) can
+    give every row its device time once XRT has written the trace."""
+
+    def __init__(self, sess):
+        self.sess, self.marks, self._next = sess, [], 0
+
+    def mark(self) -> None:
+        """Call once per sample row, right after its launches."""
+        n = len(self.sess.launch_log)
+        self.marks.append((self._next, n))
+        self._next = n
+
+
+def attach_launch_marks(writer: RunWriter, sess) -> LaunchMarks:
+    marks = LaunchMarks(sess)
+    writer.on_sample = lambda _row: marks.mark()
+    return marks
+
+
+def device_times(writer: RunWriter, marks: LaunchMarks) -> None:
+    """Fill device_time_s of every sample from XRT's device trace (hw_emu); say so when absent."""
+    sess, rt = marks.sess, marks.sess.rt
+    if rt.profile_dir is None:
+        if rt.mode == "sw_emu":
+            writer.context["device_profile"] = {"absent": "sw_emu runs kernels as host code: no device time"}
+        return
+    from harness.runtime import profile
+    times, status = profile.collect(rt.profile_dir, sess.launch_log)
+    for row, (a, b) in zip(writer.rows, marks.marks):
+        ts = times[a:b]
+        row["device_time_s"] = sum(ts) if ts and all(t is not None for t in ts) else None
+    writer.context["device_profile"] = status
+    writer.rewrite_samples()
+    for key in ("absent", "incomplete"):
+        if key in status:
+            print(f"warning: device profile {key}: {status[key]} ({status['dir']})", file=sys.stderr)
 
 
 def progress(total: int, desc: str):

@@ -37,13 +37,13 @@ import pandas as pd
 
 from harness import model
 from harness.bench import reference
-from harness.bench.common import (COMMON_SAMPLE_COLUMNS, BenchResult, RunOptions, guarded, make_context, progress,
-                                  timeout_ms)
+from harness.bench.common import (COMMON_SAMPLE_COLUMNS, BenchResult, RunOptions, attach_launch_marks,
+                                  device_times, guarded, make_context, progress, timeout_ms)
 from harness.designs import load_design
 from harness.errors import UserError
 from harness.results.stats import summarize
 from harness.results.writer import RunWriter
-from harness.runtime import open_runtime
+from harness.runtime import XRT_EMULATION_MODES, open_runtime, requested_emulation
 from harness.runtime.session import Session
 
 KERNEL, EPI_KERNEL = "gemm", "bias_gelu"
@@ -74,9 +74,10 @@ def smolvla_shapes(config=None) -> dict[tuple[int, int, int], list[str]]:
 
 
 # ---------------------------------------------------------------- design and sizes
-def load_gemm_design(dtype: str):
-    """The gemm design built for `dtype` (UserError naming the built ones otherwise)."""
-    return load_design("gemm", dtype=dtype)
+def load_gemm_design(dtype: str, target: str | None = None):
+    """The gemm design built for `dtype` (UserError naming the built ones otherwise); for
+    hw_emu/sw_emu its [emulation] variant."""
+    return load_design("gemm", dtype=dtype, target=target)
 
 
 def elem_bytes(dtype: str) -> int:
@@ -217,17 +218,17 @@ class GemmCase:
         self.expected, self.tol = reference.expected_gemm(dtype, self.A, self.B, self.bias, code, self.params)
         # launch timeouts from the model (50x the modeled time, at least 2 s; --timeout overrides)
         plat = platform or model.load_platform(PLATFORM)
-        clock = design.freq_mhz
+        clock = sess.clock_mhz or design.freq_mhz        # the kernel clock the run reads back
         disp = model.dispatch_overhead(plat).value
         t_gemm = model.predict_gemm(plat, dtype=dtype, M=M, K=K, N=N,
                                     epilogue="none" if path == "unfused" else epilogue,
                                     params=self.params, clock_mhz=clock).time_s
         opts = opts if opts is not None else RunOptions()
-        self.timeouts = [timeout_ms(opts, t_gemm + disp)]
+        self.timeouts = [timeout_ms(opts, t_gemm + disp, sess.rt.mode)]
         if path == "unfused":
             t_epi = model.predict_elementwise(plat, M=M, N=N, elem_bytes=out_bytes(dtype), clock_mhz=clock,
                                               params=self.params, epilogue=epilogue).time_s
-            self.timeouts.append(timeout_ms(opts, t_epi + disp))
+            self.timeouts.append(timeout_ms(opts, t_epi + disp, sess.rt.mode))
 
     def output(self) -> np.ndarray:
         """The last result read back from the device (C, or bias_gelu's out), M x N."""
@@ -290,7 +291,7 @@ def check_plan(plan: GemmPlan):
         raise UserError(f"unknown epilogue {plan.epilogue!r}; use one of {', '.join(EPILOGUES)}")
     if plan.compare_fusion and plan.epilogue == "none":
         raise UserError("--compare-fusion needs an epilogue to fuse: use --epilogue bias or bias_gelu")
-    design = load_gemm_design(plan.dtype)
+    design = load_gemm_design(plan.dtype, requested_emulation(plan.opts.mode))
     plat = model.load_platform(PLATFORM)
     check_fits(design, plan.dtype, plan.shapes, plan.compare_fusion, plat)
     return design, plat
@@ -301,7 +302,10 @@ def run(plan: GemmPlan) -> BenchResult:
     design, plat = check_plan(plan)
     opts = plan.opts
     points = plan.points()
-    rt = open_runtime(opts.mode, opts.device)
+    rt = open_runtime(opts.mode, opts.device, vitis_platform=opts.vitis_platform)
+    if rt.mode in XRT_EMULATION_MODES:                 # the design's [emulation] variant
+        design = load_gemm_design(plan.dtype, rt.mode)
+        check_fits(design, plan.dtype, plan.shapes, plan.compare_fusion, plat)
     sess = Session(rt, design, opts.xclbin)
     ctx = make_context("gemm", rt, sess, design, opts.clock_mhz)
     ctx["gemm"] = {"epilogue": plan.epilogue, "compare_fusion": bool(plan.compare_fusion), **plan.shape_source,
@@ -309,6 +313,7 @@ def run(plan: GemmPlan) -> BenchResult:
                    "bytes": "compulsory: A + B + C (+ bias), unfused adds bias_gelu's C read, bias and out; "
                             "tile re-reads not counted"}
     writer = RunWriter("gemm", rt.mode, ctx, opts.out, SAMPLE_COLUMNS)
+    marks = attach_launch_marks(writer, sess)
     with guarded(writer):
         bar = progress(len(points) * (opts.warmup + opts.repeats), f"gemm {plan.dtype} ({rt.mode})")
         for point, (M, K, N, path) in enumerate(points):
@@ -317,6 +322,7 @@ def run(plan: GemmPlan) -> BenchResult:
                 writer.add_sample({"point": point, **s, **figures(case, s)})
             del case
         bar.close()
+        device_times(writer, marks)
         summary = summarize_gemm(writer.rows)
         writer.finish(summary)
     return BenchResult(writer.path, writer.run_id, summary, rt.timing_source)

@@ -14,8 +14,9 @@ Time:
   on the emulator's modeled clock (timing_source 'model'). A spec without a cycle model
   gives "functional only: no time": results are verified, no time or rate is written, and
   the run's timing_source is 'none'.
-- `--mode hw_emu` / `sw_emu`: a simulator's wall time says nothing of the kernel's, so these
-  are functional only as well.
+- `--mode hw_emu` / `sw_emu`: the simulator's wall clock, recorded with timing_source
+  'emulation' (and device_time_s from XRT's device trace in hw_emu) like every bench: a check
+  of the kernel, never a figure the roofline uses.
 
 The reference (module:function) is called once per shape with that shape's inputs (they do
 not change between launches) and every launch's outputs are compared with its result.
@@ -30,14 +31,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from harness import model
-from harness.bench.common import (COMMON_SAMPLE_COLUMNS, BenchResult, RunOptions, guarded, make_context, progress,
-                                  timeout_ms)
+from harness.bench.common import (COMMON_SAMPLE_COLUMNS, BenchResult, RunOptions, attach_launch_marks,
+                                  device_times, guarded, make_context, progress, timeout_ms)
 from harness.bench.reference import compare
 from harness.designs.spec import KernelSpec, Point, call_reference
 from harness.errors import UserError
 from harness.results.stats import summarize
 from harness.results.writer import RunWriter
-from harness.runtime import open_runtime
+from harness.runtime import XRT_EMULATION_MODES, open_runtime
 from harness.runtime.session import Session
 
 PLATFORM = "u280"
@@ -99,12 +100,13 @@ def check_connectivity(sess: Session, spec: KernelSpec) -> None:
 
 
 def timing_kind(rt, spec: KernelSpec) -> str:
-    """'measured' (the card), 'cycles' (emulator + the spec's cycle model) or 'none'."""
+    """'measured' (the card), 'emulation' (XRT's simulators), 'cycles' (the built-in emulator with
+    the spec's cycle model) or 'none' (the built-in emulator without one)."""
     if rt.timing_source == "measured":
         return "measured"
-    if rt.mode == "emu" and spec.timing is not None:
-        return "cycles"
-    return "none"
+    if rt.mode in XRT_EMULATION_MODES:
+        return "emulation"
+    return "cycles" if spec.timing is not None else "none"
 
 
 def xclbin_for(rt, spec: KernelSpec, given: str | None):
@@ -180,10 +182,8 @@ class KernelCase:
         self.predicted_time_s = self.cycles / (clock_mhz * 1e6) if self.cycles is not None else None
         self.timed = timing != "none"
         disp = model.dispatch_overhead(model.load_platform(PLATFORM)).value
-        if opts.timeout is not None:
-            self.timeout = opts.timeout
-        elif self.predicted_time_s is not None:
-            self.timeout = timeout_ms(opts, self.predicted_time_s + disp)
+        if self.predicted_time_s is not None or opts.timeout is not None or sess.rt.mode in XRT_EMULATION_MODES:
+            self.timeout = timeout_ms(opts, (self.predicted_time_s or 0.0) + disp, sess.rt.mode)
         else:
             self.timeout = NO_MODEL_TIMEOUT_MS
 
@@ -246,7 +246,7 @@ class KernelCase:
 def run(plan: KernelPlan) -> BenchResult:
     spec, opts = plan.spec, plan.opts
     design = check_plan(plan)
-    rt = open_runtime(opts.mode, opts.device)
+    rt = open_runtime(opts.mode, opts.device, vitis_platform=opts.vitis_platform)
     if rt.mode == "emu" and opts.clock_mhz is not None:
         raise UserError("--clock-mhz is for an xclbin's achieved clock; in emulation the clock is the spec's "
                         "freq_mhz: change it there")
@@ -261,10 +261,11 @@ def run(plan: KernelPlan) -> BenchResult:
     clock = float(ctx["clock_mhz"])
     ctx["kernel"] = {**spec.to_context(), "timing": {
         "measured": "measured: start()..wait() on the host clock",
+        "emulation": f"emulation: {rt.mode}, the simulator's wall clock (device_time_s: XRT's device trace, "
+                     "hw_emu); a check of the kernel, never a performance figure",
         "cycles": "model: the spec's cycle model ([timing] cycles) over the kernel clock, after "
                   "harness.model's dispatch cost, on the emulator's clock",
-        "none": NO_TIME + (" (the spec has no [timing] cycles)" if rt.mode == "emu"
-                           else f" ({rt.mode}: a simulator's wall time is not the kernel's)")}[timing],
+        "none": NO_TIME + " (the spec has no [timing] cycles)"}[timing],
         "launched_cu": f"{spec.name}_1", "seed": SEED}
     if timing == "none":
         ctx["timing_source"] = "none"
@@ -274,6 +275,7 @@ def run(plan: KernelPlan) -> BenchResult:
         ctx["notes"].append("emulated: " + ("every time_s is the spec's cycle model plus the modeled dispatch, "
                                             "not measured on a card" if timing == "cycles" else NO_TIME))
     writer = RunWriter("kernel", rt.mode, ctx, opts.out, SAMPLE_COLUMNS)
+    marks = attach_launch_marks(writer, sess)
     with guarded(writer):
         _copy_spec(spec, writer.path)
         points = spec.points
@@ -284,6 +286,7 @@ def run(plan: KernelPlan) -> BenchResult:
                 writer.add_sample({"point": i, **s})
             del case
         bar.close()
+        device_times(writer, marks)
         summary = summarize_kernel(writer.rows, timed=timing != "none")
         writer.finish(summary)
     return BenchResult(writer.path, writer.run_id, summary, "none" if timing == "none" else rt.timing_source)

@@ -26,12 +26,12 @@ import pandas as pd
 from harness import model
 from harness.bench import MIN_HW_LAUNCHES
 from harness.bench import gemm as gb
-from harness.bench.common import (COMMON_SAMPLE_COLUMNS, BenchResult, RunOptions, guarded, make_context, progress,
-                                  timeout_ms)
+from harness.bench.common import (COMMON_SAMPLE_COLUMNS, BenchResult, RunOptions, attach_launch_marks,
+                                  device_times, guarded, make_context, progress, timeout_ms)
 from harness.errors import UserError
 from harness.results.stats import summarize
 from harness.results.writer import RunWriter
-from harness.runtime import open_runtime
+from harness.runtime import XRT_EMULATION_MODES, open_runtime, requested_emulation
 from harness.runtime.session import Session
 
 NOP = "nop"
@@ -56,11 +56,14 @@ def run(plan: LatencyPlan) -> BenchResult:
     if opts.mode == "hw" and plan.launches < MIN_HW_LAUNCHES:
         raise UserError(f"--launches {plan.launches}: use at least {MIN_HW_LAUNCHES} on hardware so the p99 "
                         "is meaningful")
-    design = gb.load_gemm_design(plan.dtype)
+    design = gb.load_gemm_design(plan.dtype, requested_emulation(opts.mode))
     plat = model.load_platform(gb.PLATFORM)
     gb.check_fits(design, plan.dtype, plan.shapes, False, plat)
 
-    rt = open_runtime(opts.mode, opts.device)
+    rt = open_runtime(opts.mode, opts.device, vitis_platform=opts.vitis_platform)
+    if rt.mode in XRT_EMULATION_MODES:                 # the design's [emulation] variant
+        design = gb.load_gemm_design(plan.dtype, rt.mode)
+        gb.check_fits(design, plan.dtype, plan.shapes, False, plat)
     if rt.mode == "hw" and plan.launches < MIN_HW_LAUNCHES:       # mode picked automatically
         raise UserError(f"--launches {plan.launches}: use at least {MIN_HW_LAUNCHES} on hardware")
     sess = Session(rt, design, opts.xclbin)
@@ -70,10 +73,11 @@ def run(plan: LatencyPlan) -> BenchResult:
                       "dispatch": "nop launched alone, start()..wait() per launch",
                       "gemm": "one gemm launch at a time, start()..wait(), every launch verified"}
     writer = RunWriter("latency", rt.mode, ctx, opts.out, SAMPLE_COLUMNS)
+    marks = attach_launch_marks(writer, sess)
     with guarded(writer):
         total = opts.warmup + plan.launches + len(plan.shapes) * (opts.warmup + opts.repeats)
         bar = progress(total, f"latency {plan.dtype} ({rt.mode})")
-        _dispatch_point(plan, sess, writer, bar, timeout_ms(opts, disp_model.value))
+        _dispatch_point(plan, sess, writer, bar, timeout_ms(opts, disp_model.value, rt.mode))
         for i, (M, K, N) in enumerate(plan.shapes, start=1):
             case = gb.GemmCase(sess, plan.dtype, M, K, N, plan.epilogue, "gemm", gb.shape_rng(M, K, N), plat,
                                opts)
@@ -83,6 +87,7 @@ def run(plan: LatencyPlan) -> BenchResult:
                                    "epilogue": plan.epilogue, "flop": case.flop, "bytes": case.bytes})
             del case
         bar.close()
+        device_times(writer, marks)
         summary = summarize_latency(writer.rows, plat, design, disp_model.value, ctx["clock_mhz"])
         writer.finish(summary)
     return BenchResult(writer.path, writer.run_id, summary, rt.timing_source)

@@ -15,8 +15,8 @@ import numpy as np
 
 from harness import model
 from harness.bench import reference
-from harness.bench.common import (COMMON_SAMPLE_COLUMNS, BenchResult, RunOptions, guarded, make_context, progress,
-                                  timeout_ms)
+from harness.bench.common import (COMMON_SAMPLE_COLUMNS, BenchResult, RunOptions, attach_launch_marks,
+                                  device_times, guarded, make_context, progress, timeout_ms)
 from harness.results.stats import summarize
 from harness.results.writer import RunWriter
 from harness.designs import load_design
@@ -31,9 +31,13 @@ DIRECTIONS = memcpy_modes()       # direction -> bw_memcpy `mode` code (kernels/
 POISON = np.uint64(0xDEADBEEFDEADBEEF)
 AUTO_REPS_TARGET_BYTES = 64 << 20     # in-kernel repetitions until each CU moves ~64 MiB per launch
 MAX_AUTO_REPS = 1024
+# XRT emulation simulates the RTL: ~64 KiB per CU per launch, at most 64 repetitions.
+EMULATION_REPS_TARGET_BYTES = 64 << 10
+MAX_EMULATION_REPS = 64
+DEFAULT_SIZES, EMULATION_SIZES = "4K..256M", "4K,16K"
 DEFAULT_PCS = [1, 2, 4, 8, 16, 32]
 SAMPLE_COLUMNS = COMMON_SAMPLE_COLUMNS + ["direction", "pcs", "cus", "bytes_per_pc", "kernel_reps", "bytes",
-                                          "bandwidth_GBps"]
+                                          "bandwidth_GBps", "model_time_s"]
 
 
 # ---------------------------------------------------------------- the kernel's contract
@@ -50,6 +54,10 @@ def read_checksum(words: np.ndarray, reps: int) -> np.ndarray:
 
 def auto_kernel_reps(size: int) -> int:
     return int(min(MAX_AUTO_REPS, max(1, AUTO_REPS_TARGET_BYTES // size)))
+
+
+def auto_kernel_reps_emulation(size: int) -> int:
+    return int(min(MAX_EMULATION_REPS, max(1, EMULATION_REPS_TARGET_BYTES // size)))
 
 
 # ---------------------------------------------------------------- the plan
@@ -69,11 +77,13 @@ class MemcpyPoint:
 class MemcpyPlan:
     points: list[MemcpyPoint]
     opts: RunOptions = field(default_factory=RunOptions)
+    target: str | None = None        # hw_emu / sw_emu: the design's [emulation] variant
 
 
-def memcpy_design():
-    """The memcpy design, its bw_memcpy kernel, the platform, one PC's bytes and the HBM PC count."""
-    design = load_design("memcpy")
+def memcpy_design(target: str | None = None):
+    """The memcpy design (for a mode or TARGET), its bw_memcpy kernel, the platform, one PC's bytes
+    and the HBM PC count."""
+    design = load_design("memcpy", target=target)
     kern = design.kernels[KERNEL]
     if kern.args[0].width_bits != 8 * WORD_BYTES:
         raise UserError(f"bw_memcpy ports are {kern.args[0].width_bits}-bit in kernels/designs/memcpy.toml, but "
@@ -93,12 +103,16 @@ def fits(direction: str, pcs: int, cus: int) -> bool:
 # ---------------------------------------------------------------- the bench
 def run(plan: MemcpyPlan) -> BenchResult:
     """Run every point of the plan, verified; write and return the run directory."""
-    design, kern, plat, _, _ = memcpy_design()
     opts = plan.opts
-    rt = open_runtime(opts.mode, opts.device)
+    rt = open_runtime(opts.mode, opts.device, vitis_platform=opts.vitis_platform)
+    design, kern, plat, _, _ = memcpy_design(rt.mode)
+    if max((p.cus for p in plan.points), default=0) > kern.cus:
+        raise UserError(f"the plan needs {max(p.cus for p in plan.points)} bw_memcpy CUs but the {rt.mode} design "
+                        f"has {kern.cus}; use --pcs up to {kern.cus} (read, write) or {2 * kern.cus} (copy)")
     sess = Session(rt, design, opts.xclbin)
     context = make_context("memcpy", rt, sess, design, opts.clock_mhz)
     writer = RunWriter("memcpy", rt.mode, context, opts.out, SAMPLE_COLUMNS)
+    marks = attach_launch_marks(writer, sess)
     params = design.all_params(KERNEL)
     rng = np.random.default_rng(2026)
     with guarded(writer):
@@ -110,15 +124,16 @@ def run(plan: MemcpyPlan) -> BenchResult:
                                         outstanding=params["MEMCPY_OUTSTANDING"],
                                         bytes=pt.bytes_per_pc * pt.kernel_reps)
             _run_point(opts, sess, writer, bar, rng, point, pt,
-                       timeout_ms(opts, pred.time_s + model.dispatch_overhead(plat).value))
+                       timeout_ms(opts, pred.time_s + model.dispatch_overhead(plat).value, rt.mode), pred.time_s)
         bar.close()
-        summary = summarize(writer.rows, ["direction", "pcs", "cus", "bytes_per_pc", "kernel_reps"],
+        device_times(writer, marks)
+        summary = summarize(writer.rows, ["direction", "pcs", "cus", "bytes_per_pc", "kernel_reps", "model_time_s"],
                             ("bandwidth_GBps",))
         writer.finish(summary)
     return BenchResult(writer.path, writer.run_id, summary, rt.timing_source)
 
 
-def _run_point(opts, sess, writer, bar, rng, point, pt: MemcpyPoint, tmo_ms):
+def _run_point(opts, sess, writer, bar, rng, point, pt: MemcpyPoint, tmo_ms, model_s: float):
     direction, pcs, cus, size, reps = pt.direction, pt.pcs, pt.cus, pt.bytes_per_pc, pt.kernel_reps
     n_words = size // WORD_BYTES
     mode = DIRECTIONS[direction]
@@ -162,6 +177,7 @@ def _run_point(opts, sess, writer, bar, rng, point, pt: MemcpyPoint, tmo_ms):
                 "verified": ok, "error": "; ".join(bad), "timing_source": sess.rt.timing_source,
                 "direction": direction, "pcs": pcs, "cus": cus, "bytes_per_pc": size, "kernel_reps": reps,
                 "bytes": moved, "bandwidth_GBps": moved / t / 1e9 if ok and t > 0 else None,
+                "model_time_s": model_s, "device_time_s": None,
             })
             first = False
             bar.update(1)

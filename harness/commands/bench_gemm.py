@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 
 from harness.commands.options import add_common, parse_shapes, run_options
-from harness.commands.report import print_closing, print_table, us
+from harness.commands.report import print_closing, print_table, timing_label, us
 from harness.commands.workload_args import add_workload_args, config_from_args
 from harness.designs.codes import epilogue_codes
 from harness.errors import UserError
@@ -77,7 +77,7 @@ def run(args) -> int:
 
 def report(result, dtype) -> None:
     summary = result.summary
-    label = "measured" if result.timing_source == "measured" else "MODELED (emulation, not a measurement)"
+    label = timing_label(result.timing_source)
     print(f"\nGEMM {dtype}, {label}")
     rows = []
     for _, r in summary.iterrows():

@@ -41,8 +41,9 @@ def report(result, spec) -> None:
     from harness.bench.kernel import NO_TIME
     summary = result.summary
     timed = result.timing_source != "none"
-    label = {"measured": "measured", "model": "MODELED (emulation: the spec's cycle model, not a measurement)",
-             "none": NO_TIME.upper()}[result.timing_source]
+    from harness.commands.report import timing_label
+    label = {"model": "MODELED (emulation: the spec's cycle model, not a measurement)",
+             "none": NO_TIME.upper()}.get(result.timing_source) or timing_label(result.timing_source)
     print(f"\nkernel {spec.name} ({spec.path.name}), {label}")
     rows = []
     for _, r in summary.iterrows():
@@ -61,8 +62,8 @@ def report(result, spec) -> None:
         print_table(rows, ["ops", "shape", "median us", "cycle model us", "GFLOP/s", "GB/s", "verified"])
     else:
         print_table(rows, ["ops", "shape", "verified"])
-        print(f"{NO_TIME}: the spec has no [timing] cycles (or the mode has no kernel clock); "
-              "results are verified, no performance figure is given")
+        print(f"{NO_TIME}: the spec has no [timing] cycles; results are verified, no performance "
+              "figure is given")
     if spec.reference is None:
         print("warning: the spec has no [reference]: no launch could be verified, so the run has no figure")
     print_closing(result, lambda r: f"{r['kernel']} {r['dims']}")

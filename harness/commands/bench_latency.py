@@ -6,8 +6,8 @@ import argparse
 
 from harness.bench import MIN_HW_LAUNCHES
 from harness.commands.bench_gemm import add_shape_arguments, resolve_shapes
-from harness.commands.options import add_common, run_options
-from harness.commands.report import print_closing, print_table, us
+from harness.commands.options import add_common, run_options, xrt_emulation
+from harness.commands.report import print_closing, print_table, timing_label, us
 
 
 def us2(x) -> str:
@@ -17,16 +17,20 @@ from harness.designs.codes import epilogue_codes
 from harness.errors import UserError
 
 HELP = "dispatch overhead of an empty kernel and batch-1 latency of GEMM shapes"
+# XRT emulation simulates the RTL: a few launches and one shape within the emulation tiles
+EMULATION_LAUNCHES, EMULATION_SHAPES = 8, "16x64x64"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_common(p)
     p.add_argument("--dtype", default="fp32",
                    help="element type: the gemm_<dtype> design whose nop and gemm are launched (default fp32)")
-    p.add_argument("--launches", type=int, default=MIN_HW_LAUNCHES,
-                   help=f"measured launches of the empty kernel (default {MIN_HW_LAUNCHES}; at least "
-                        f"{MIN_HW_LAUNCHES} on hardware); --warmup launches come first")
-    add_shape_arguments(p, "GEMM shapes MxKxN, comma-separated (default: --workload smolvla)",
+    p.add_argument("--launches", type=int, default=None,
+                   help=f"measured launches of the empty kernel (default {MIN_HW_LAUNCHES}, at least "
+                        f"{MIN_HW_LAUNCHES} on hardware; {EMULATION_LAUNCHES} in hw_emu/sw_emu); --warmup launches "
+                        "come first")
+    add_shape_arguments(p, "GEMM shapes MxKxN, comma-separated (default: --workload smolvla; "
+                           f"{EMULATION_SHAPES} in hw_emu/sw_emu)",
                         "the distinct linear-layer GEMM shapes of one inference (the default without --shapes)")
     p.add_argument("--epilogue", default="none", choices=list(epilogue_codes()),
                    help="epilogue of the GEMM launches (default none)")
@@ -37,6 +41,11 @@ def plan_from_args(args):
     from harness.bench import gemm as gb
     from harness.bench.latency import LatencyPlan
     opts = run_options(args)
+    emulation = xrt_emulation(args)
+    if args.launches is None:
+        args.launches = EMULATION_LAUNCHES if emulation else MIN_HW_LAUNCHES
+    if emulation and not args.shapes and not args.workload:
+        args.shapes = EMULATION_SHAPES
     if args.launches < 1:
         raise UserError("--launches must be at least 1")
     if args.mode == "hw" and args.launches < MIN_HW_LAUNCHES:
@@ -46,7 +55,7 @@ def plan_from_args(args):
         args.workload = "smolvla"
     shapes, source = resolve_shapes(args)
     plan = LatencyPlan(args.dtype, shapes, args.launches, args.epilogue, source, opts)
-    design = gb.load_gemm_design(plan.dtype)          # before any runtime opens or directory exists
+    design = gb.load_gemm_design(plan.dtype, emulation)    # before any runtime opens or directory exists
     gb.check_fits(design, plan.dtype, plan.shapes, False)
     return plan
 
@@ -60,7 +69,7 @@ def run(args) -> int:
 
 def report(result, dtype) -> None:
     summary = result.summary
-    label = "measured" if result.timing_source == "measured" else "MODELED (emulation, not a measurement)"
+    label = timing_label(result.timing_source)
     d = summary[summary["kind"] == "dispatch"]
     print(f"\ndispatch overhead (empty kernel, start..wait), {label}")
     rows = [[int(r["n"]), us2(r["time_s_min"]), us2(r["time_s_median"]), us2(r["time_s_p99"]),

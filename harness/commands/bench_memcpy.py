@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import argparse
 
-from harness.commands.options import add_common, parse_int_list, parse_sizes, run_options
-from harness.commands.report import print_closing, print_table
+from harness.commands.options import add_common, parse_int_list, parse_sizes, run_options, xrt_emulation
+from harness.commands.report import print_closing, print_table, timing_label
 from harness.designs.codes import memcpy_modes
 from harness.errors import UserError
 
@@ -13,24 +13,27 @@ HELP = "achieved HBM bandwidth per direction, PC count and size"
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_common(p)
-    p.add_argument("--sizes", default="4K..256M",
-                   help="bytes per PC: a doubling range LO..HI or a list (K/M/G suffixes; default 4K..256M)")
+    p.add_argument("--sizes", default=None,
+                   help="bytes per PC: a doubling range LO..HI or a list (K/M/G suffixes; default 4K..256M, "
+                        "4K,16K in hw_emu/sw_emu)")
     p.add_argument("--direction", action="append", choices=list(memcpy_modes()),
                    help="read, write or copy; repeat for several (default: all three)")
     p.add_argument("--pcs", default=None,
                    help="PCs driven at once, a list like 1,2,4,8,16,32 (default: every one of those "
                         "the direction can drive)")
     p.add_argument("--kernel-reps", default="auto",
-                   help="in-kernel repetitions per launch, or auto (~64 MiB per CU per launch, at most 1024)")
+                   help="in-kernel repetitions per launch, or auto (~64 MiB per CU per launch, at most 1024; "
+                        "in hw_emu/sw_emu ~64 KiB, at most 64)")
 
 
 def plan_from_args(args):
     """The checked plan: every (direction, PCs, size) that can run, with its in-kernel repetitions."""
     from harness.bench import memcpy as mc
     opts = run_options(args)
-    _, kern, _, pc_bytes, n_pcs = mc.memcpy_design()
+    emulation = xrt_emulation(args)
+    _, kern, _, pc_bytes, n_pcs = mc.memcpy_design(emulation)
     cus = kern.cus
-    sizes = parse_sizes(args.sizes)
+    sizes = parse_sizes(args.sizes or (mc.EMULATION_SIZES if emulation else mc.DEFAULT_SIZES))
     if not sizes:
         raise UserError("--sizes is empty; give sizes like 4K..256M")
     for s in sizes:
@@ -42,7 +45,7 @@ def plan_from_args(args):
         if s > pc_bytes:
             raise UserError(f"--sizes {s}: larger than one PC ({pc_bytes} bytes); use at most {pc_bytes >> 20}M")
     if args.kernel_reps == "auto":
-        reps_of = mc.auto_kernel_reps
+        reps_of = mc.auto_kernel_reps_emulation if emulation else mc.auto_kernel_reps
     else:
         try:
             fixed = int(args.kernel_reps)
@@ -68,7 +71,7 @@ def plan_from_args(args):
                             f"use at most {cus}, or --direction copy to drive {2 * cus}")
     points = [mc.MemcpyPoint(d, pcs, s, reps_of(s))
               for d in directions for pcs in pcs_list if mc.fits(d, pcs, cus) for s in sizes]
-    return mc.MemcpyPlan(points, opts)
+    return mc.MemcpyPlan(points, opts, target=emulation)
 
 
 def run(args) -> int:
@@ -80,16 +83,24 @@ def run(args) -> int:
 
 def report(result) -> None:
     summary = result.summary
-    label = "measured" if result.timing_source == "measured" else "MODELED (emulation, not a measurement)"
+    label = timing_label(result.timing_source)
     print(f"\nmemcpy bandwidth, decimal GB/s, {label}")
     rows = []
+    device = "device_time_s_median" in summary.columns and summary["device_time_s_median"].notna().any()
     for (d, pcs), g in summary.groupby(["direction", "pcs"], sort=False):
         ok = g[g["verified"]]
         if ok.empty:
-            rows.append([d, pcs, "-", "-", "FAILED verification"])
+            rows.append([d, pcs, "-", "-", "FAILED verification"] + (["-", "-"] if device else []))
             continue
         best = ok.loc[ok["bandwidth_GBps_best"].idxmax()]
-        rows.append([d, pcs, f"{best['bandwidth_GBps_best']:.2f}", f"{int(best['bytes_per_pc']):,}",
-                     f"{len(ok)}/{len(g)} sizes verified"])
-    print_table(rows, ["direction", "PCs", "best GB/s", "at bytes/PC", "verification"])
+        row = [d, pcs, f"{best['bandwidth_GBps_best']:.2f}", f"{int(best['bytes_per_pc']):,}",
+               f"{len(ok)}/{len(g)} sizes verified"]
+        if device:
+            # simulated device time of the same point beside the timing model's kernel time
+            dt, mt = best.get("device_time_s_median"), best.get("model_time_s")
+            row += [f"{dt * 1e6:,.1f}" if dt == dt and dt is not None else "-",
+                    f"{mt * 1e6:,.1f}" if mt == mt and mt is not None else "-"]
+        rows.append(row)
+    print_table(rows, ["direction", "PCs", "best GB/s", "at bytes/PC", "verification"]
+                + (["device us", "model us"] if device else []))
     print_closing(result, lambda r: f"{r['direction']} {r['pcs']} PCs {int(r['bytes_per_pc'])} B")

@@ -5,7 +5,7 @@ import json
 
 from harness.designs import load_design
 from harness.errors import UserError
-from harness.runtime import MODES, open_runtime
+from harness.runtime import DEFAULT_PLATFORM, MODES, open_runtime
 from harness.runtime.info import device_context
 from harness.runtime.session import Session
 
@@ -16,6 +16,8 @@ def register(sub) -> None:
     p.add_argument("--device", default="0", help="device index or BDF (default 0)")
     p.add_argument("--xclbin", default=None, help="xclbin to load and describe (default: the memcpy design's)")
     p.add_argument("--design", default="memcpy", help="design whose xclbin to describe (default memcpy)")
+    p.add_argument("--vitis-platform", default=DEFAULT_PLATFORM,
+                   help=f"platform the xclbins were built for (default {DEFAULT_PLATFORM})")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=run)
 
@@ -33,8 +35,8 @@ def _connectivity(sess, design) -> dict:
 
 
 def run(args) -> int:
-    rt = open_runtime(args.mode, args.device)
-    design = load_design(args.design)
+    rt = open_runtime(args.mode, args.device, vitis_platform=args.vitis_platform)
+    design = load_design(args.design, target=rt.mode)
     try:
         sess = Session(rt, design, args.xclbin)
     except UserError as exc:
@@ -49,9 +51,20 @@ def run(args) -> int:
         return 0
     print(f"mode            {rt.mode} (timings: {rt.timing_source})")
     print(f"device          {dev['name']}  bdf {dev['bdf']}")
-    shell = dev["platform"]
-    print(f"shell           {json.dumps(shell)[:120] if not isinstance(shell, str) else shell}")
-    print(f"kernel clock    {dev['max_clock_frequency_mhz']} MHz (max_clock_frequency_mhz)")
+    plat = dev["platform"]
+    print(f"shell           {dev['shell'] or (plat.get('unavailable') if isinstance(plat, dict) else plat)}")
+    clocks = dev["clocks"]
+    if isinstance(clocks, list):
+        print("clocks          " + ", ".join(f"{c['id']} ({c['description']}) {c['freq_mhz']:g} MHz" for c in clocks))
+        data = next((c for c in clocks if c["description"].lower() == "data"), None)
+        if data:
+            print(f"kernel clock    {data['freq_mhz']:g} MHz ({data['id']}: the HLS kernels' ap_clk)")
+    else:
+        print(f"clocks          {clocks.get('unavailable')} (load an xclbin to read them)")
+    print(f"max clock       {dev['max_clock_frequency_mhz']} MHz (max_clock_frequency_mhz: the shell's fastest "
+          "clock, not the kernels')")
+    ini = rt.xrt_ini
+    print(f"xrt.ini         {ini['path'] + ' (' + ini['found_by'] + ')' if ini else 'none found'}")
     if sess is None:
         print(f"xclbin          none loaded: {missing}")
         return 0

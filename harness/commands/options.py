@@ -9,7 +9,7 @@ import argparse
 import re
 
 from harness.errors import UserError
-from harness.runtime import MODES
+from harness.runtime import DEFAULT_PLATFORM, MAX_TIMEOUT_MS, MODES
 
 U32_MAX = 2 ** 32 - 1          # scalar kernel arguments are 32-bit
 _SIZE = re.compile(r"^\s*(\d+)\s*([KMG]?)(?:i?B)?\s*$", re.IGNORECASE)
@@ -95,26 +95,47 @@ def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="0", help="device index or BDF (default 0)")
     p.add_argument("--xclbin", default=None, help="xclbin to load (hardware modes); default: the one "
                    "`make xclbin`/`make emu` builds for this mode")
-    p.add_argument("--warmup", type=int, default=2, help="warm-up launches per point, recorded apart (default 2)")
-    p.add_argument("--repeats", type=int, default=9, help="measured launches per point (default 9)")
+    p.add_argument("--vitis-platform", default=DEFAULT_PLATFORM,
+                   help="Vitis platform the xclbins were built for, as `make xclbin PLATFORM=...` "
+                        f"(default {DEFAULT_PLATFORM}); picks build/<target>.<platform>/")
+    p.add_argument("--warmup", type=int, default=None,
+                   help="warm-up launches per point, recorded apart (default 2; 0 in hw_emu/sw_emu)")
+    p.add_argument("--repeats", type=int, default=None,
+                   help="measured launches per point (default 9; 2 in hw_emu/sw_emu)")
     p.add_argument("--timeout", type=int, default=None,
-                   help="ms to wait for one launch (default: 50x the modeled time, at least 2 s)")
+                   help="ms to wait for one launch, 1 to 4294967295 (default: 50x the modeled time, at least "
+                        "2 s; none in hw_emu/sw_emu)")
     p.add_argument("--out", default=None, help="parent directory of the run directory (default results/runs)")
     p.add_argument("--clock-mhz", type=float, default=None,
                    help="the kernel clock the xclbin achieved, if v++ lowered it below the design's target "
                         "(see the link summary); recorded as clock_mhz and used by the models")
 
 
+def xrt_emulation(args) -> str | None:
+    """hw_emu or sw_emu when the run will be one of XRT's emulations (these get emulation-sized
+    defaults), else None."""
+    from harness.runtime import requested_emulation
+    return requested_emulation(getattr(args, "mode", None))
+
+
 def run_options(args):
     """The checked common options as the benches' RunOptions."""
     from harness.bench.common import RunOptions
-    if args.warmup < 0:
+    emulated = xrt_emulation(args) is not None
+    warmup = args.warmup if args.warmup is not None else (0 if emulated else 2)
+    repeats = args.repeats if args.repeats is not None else (2 if emulated else 9)
+    if warmup < 0:
         raise UserError("--warmup must be 0 or more")
-    if args.repeats < 1:
+    if repeats < 1:
         raise UserError("--repeats must be at least 1")
     if args.clock_mhz is not None and not 0 < args.clock_mhz <= 1000:
         raise UserError("--clock-mhz is the achieved kernel clock in MHz, e.g. 236; give a value in (0, 1000]")
-    if args.timeout is not None and args.timeout <= 0:
-        raise UserError("--timeout is in milliseconds and must be positive")
-    return RunOptions(mode=args.mode, device=args.device, xclbin=args.xclbin, warmup=args.warmup,
-                      repeats=args.repeats, timeout=args.timeout, out=args.out, clock_mhz=args.clock_mhz)
+    if args.timeout is not None and not 1 <= args.timeout <= MAX_TIMEOUT_MS:
+        raise UserError(f"--timeout is in milliseconds, 1 to {MAX_TIMEOUT_MS} (run.wait takes an unsigned "
+                        "32-bit count)")
+    platform = getattr(args, "vitis_platform", None) or DEFAULT_PLATFORM
+    if not platform.strip() or any(c.isspace() for c in platform):
+        raise UserError(f"--vitis-platform {platform!r}: give a platform name like {DEFAULT_PLATFORM}")
+    return RunOptions(mode=args.mode, device=args.device, xclbin=args.xclbin, warmup=warmup,
+                      repeats=repeats, timeout=args.timeout, out=args.out, clock_mhz=args.clock_mhz,
+                      vitis_platform=platform)

@@ -16,6 +16,15 @@ def us(x, digits: int = 1) -> str:
     return f"{float(x) * 1e6:,.{digits}f}"
 
 
+TIMING_LABELS = {"measured": "measured", "model": "MODELED (emulation, not a measurement)",
+                 "emulation": "XRT EMULATION (the simulator's wall clock; never a ceiling)"}
+
+
+def timing_label(source: str) -> str:
+    """How a table's heading names its timing source."""
+    return TIMING_LABELS.get(source, source)
+
+
 def print_closing(result, point_label) -> None:
     """Failed points, stability warnings, where the run is."""
     from harness.results.stats import stability_warnings

@@ -6,8 +6,14 @@ the memory bank of every pointer argument of every CU. From it we render the
 and the dictionary recorded in each run's context.json. The emulator reads the
 rendered connectivity file, the same text v++ gets.
 
-`python -m harness.designs mk` prints the make fragment the Makefile includes;
-`python -m harness.designs cfg NAME` prints the connectivity file of a design.
+`python -m harness.designs mk [TARGET]` prints the make fragment the Makefile includes;
+`python -m harness.designs cfg NAME [TARGET]` prints the connectivity file of a design.
+
+A design file may hold an `[emulation]` table: what `make xclbin TARGET=hw_emu|sw_emu`
+builds and what those modes load (e.g. 2 memcpy CUs instead of 16), small enough for
+RTL simulation. Each kernel may name its SLR (`slr = "SLR0"`, or one per CU), rendered
+as `slr=` lines, and its m_axi adapters (`m_axi = { burst, outstanding }`, numbers or
+parameter names) and logic (`resources`), which harness.designs.budget checks per SLR.
 """
 from __future__ import annotations
 
@@ -54,6 +60,7 @@ class Arg:
     bank: str | None = None      # template, e.g. 'HBM[{2*cu}]'
     width_bits: int | None = None
     shared: bool = False         # bank deliberately shared with another port
+    dir: str | None = None       # 'read', 'write' or 'rw': the m_axi channels the kernel uses
 
     def bank_for(self, cu: int) -> str:
         """The bank of this argument on CU `cu` (0-based), e.g. 'HBM[3]'."""
@@ -70,6 +77,9 @@ class Kernel:
     cus: int
     params: dict
     args: list[Arg]
+    slr: list[str] = field(default_factory=list)     # SLR of each CU ('SLR0'); empty: not placed
+    m_axi: dict = field(default_factory=dict)        # {'burst': int, 'outstanding': int}
+    resources: dict = field(default_factory=dict)    # logic per CU, m_axi adapters excluded
     timing: dict | None = None   # a kernel spec's cycle model, for the emulator (harness.designs.spec)
 
     def cu_names(self) -> list[str]:
@@ -97,6 +107,7 @@ class Design:
     variants: dict = field(default_factory=dict)
     codes: dict = field(default_factory=dict)      # {name: {value name: code}} of scalar arguments
     code_macros: dict = field(default_factory=dict)   # {name: macro prefix}, e.g. epilogue -> GEMM_EPI
+    target: str = "hw"           # 'hw' or 'emulation' (the [emulation] variant, hw_emu/sw_emu)
     # A design read from a kernel spec (harness.designs.spec) rather than kernels/designs/:
     file: str | None = None                # the file its facts come from, as shown in messages
     root: Path = KERNELS_DIR               # directory the kernel sources are relative to
@@ -135,8 +146,9 @@ class Design:
 
     def cfg_text(self) -> str:
         lines = [
-            f"# Generated from {self.file_label} by `python -m harness.designs cfg {self.name}`."
-            if self.file is None else f"# Generated from {self.file_label} (a kernel spec) by the harness.",
+            (f"# Generated from kernels/designs/{self.base}.toml by `python -m harness.designs cfg {self.name}"
+             f"{' hw_emu' if self.target == 'emulation' else ''}`." if self.file is None
+             else f"# Generated from {self.file_label} (a kernel spec) by the harness."),
             "# Do not edit: change the design file. v++ --config and the emulator both read this file.",
             "[connectivity]",
         ]
@@ -147,18 +159,22 @@ class Design:
                 for a in k.args:
                     if a.kind == "ptr":
                         lines.append(f"sp={cu}.{a.name}:{a.bank_for(ci)}")
+        for k in self.kernels.values():
+            for cu, slr in zip(k.cu_names(), k.slr):
+                lines.append(f"slr={cu}:{slr}")
         return "\n".join(lines) + "\n"
 
     def to_context(self) -> dict:
         return {
             "name": self.name,
             "file": self.file_label,
+            "variant": self.target,
             "dtype": self.dtype,
             "freq_mhz": self.freq_mhz,
             "params": self.all_params(),
             "codes": self.codes,
             "kernels": {
-                k.name: {"cus": k.cus, "source": self._source_label(k.source), "params": k.params,
+                k.name: {"cus": k.cus, "source": self._source_label(k.source), "params": k.params, "slr": k.slr,
                          "args": {a.name: (a.kind if a.kind != "ptr" else [a.bank_for(c) for c in range(k.cus)])
                                   for a in k.args}}
                 for k in self.kernels.values()
@@ -180,11 +196,16 @@ class Design:
         for k in self.kernels.values():
             if k.cus < 1:
                 raise UserError(f"{where}: kernel {k.name} needs cus >= 1")
+            if k.slr and (len(k.slr) != k.cus or not all(re.fullmatch(r"SLR[0-9]", x) for x in k.slr)):
+                raise UserError(f"{where}: {k.name}.slr must be one SLR like \"SLR0\" or one per CU "
+                                f"({k.cus}), got {k.slr}")
             for a in k.args:
                 if a.kind not in ARG_KINDS:
                     raise UserError(f"{where}: {k.name}.{a.name} kind must be one of {ARG_KINDS}")
                 if a.kind != "ptr":
                     continue
+                if a.dir not in (None, "read", "write", "rw"):
+                    raise UserError(f"{where}: {k.name}.{a.name} dir must be read, write or rw")
                 for ci, cu in enumerate(k.cu_names()):
                     bank = a.bank_for(ci)
                     if not _BANK_RE.match(bank):
@@ -220,8 +241,29 @@ def list_designs() -> dict[str, list[str | None]]:
     return out
 
 
-def load_design(name: str, dtype: str | None = None) -> Design:
-    """Load a design by base name ('gemm', with dtype) or xclbin name ('gemm_fp32')."""
+TARGETS = {"hw": "hw", "emu": "hw", "hw_emu": "emulation", "sw_emu": "emulation"}
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def _resolve(value, params: dict, what: str):
+    """A number, or the name of a design parameter holding it (one source for both uses)."""
+    if isinstance(value, str):
+        if value not in params:
+            raise UserError(f"{what} names parameter {value!r}, which the design does not define")
+        return params[value]
+    return value
+
+
+def load_design(name: str, dtype: str | None = None, target: str | None = None) -> Design:
+    """Load a design by base name ('gemm', with dtype) or xclbin name ('gemm_fp32').
+
+    target: a mode or Makefile TARGET; hw_emu and sw_emu take the design's [emulation] variant."""
     designs = list_designs()
     base = name
     if name not in designs:
@@ -232,6 +274,11 @@ def load_design(name: str, dtype: str | None = None) -> Design:
         if base not in designs:
             raise UserError(f"no design {name!r} in kernels/designs/ (have: {', '.join(designs)})")
     raw = tomllib.loads(_design_path(base).read_text())
+    variant = TARGETS.get(target or "hw")
+    if variant is None:
+        raise UserError(f"target {target!r}: use one of {', '.join(TARGETS)}")
+    if variant == "emulation":
+        raw = _merge(raw, raw.get("emulation", {}))
     variants = raw.get("variants", {}).get("dtype", {})
     params = dict(raw.get("params", {}))
     if variants:
@@ -245,10 +292,18 @@ def load_design(name: str, dtype: str | None = None) -> Design:
         raise UserError(f"design {base} has no element-type variants")
     kernels = {}
     for kname, k in raw.get("kernels", {}).items():
-        args = [Arg(a["name"], a["kind"], a.get("bank"), a.get("width_bits"), bool(a.get("shared", False)))
-                for a in k.get("args", [])]
-        kernels[kname] = Kernel(kname, k["source"], k.get("model", kname), int(k.get("cus", 1)),
-                                dict(k.get("params", {})), args)
+        args = [Arg(a["name"], a["kind"], a.get("bank"), a.get("width_bits"), bool(a.get("shared", False)),
+                    a.get("dir")) for a in k.get("args", [])]
+        cus = int(k.get("cus", 1))
+        slr = k.get("slr", [])
+        slr = [slr] * cus if isinstance(slr, str) else list(slr)
+        kparams = {**params, **dict(k.get("params", {}))}
+        m_axi = {key: _resolve(v, kparams, f"{base}.toml {kname}.m_axi.{key}")
+                 for key, v in dict(k.get("m_axi", {})).items()}
+        res = dict(k.get("resources", {}))
+        res.update(raw.get("variant_resources", {}).get(str(dtype), {}).get(kname, {}))
+        kernels[kname] = Kernel(kname, k["source"], k.get("model", kname), cus,
+                                dict(k.get("params", {})), args, slr, m_axi, res)
     xname = raw.get("name", base).format(dtype=dtype)
     codes, macros = read_codes(raw, base)
     for cname, table in (raw.get("codes") or {}).items():   # a variant's own code as a build parameter
@@ -256,7 +311,8 @@ def load_design(name: str, dtype: str | None = None) -> Design:
             if dtype not in codes[cname]:
                 raise UserError(f"{base}.toml: element type {dtype} has no code in [codes.dtype]")
             params[table["param"]] = codes[cname][dtype]
-    d = Design(base, xname, float(raw.get("freq_mhz", 300)), params, kernels, dtype, dict(variants), codes, macros)
+    d = Design(base, xname, float(raw.get("freq_mhz", 300)), params, kernels, dtype, dict(variants), codes, macros,
+               target=variant)
     d.validate(_platform_bank_tags())
     return d
 
@@ -292,8 +348,13 @@ def _platform_bank_tags() -> set[str]:
     return {m.tag for m in load_platform("u280").memories}
 
 
-def all_designs() -> list[Design]:
-    return [load_design(b, v) for b, vs in list_designs().items() for v in vs]
+def all_designs(target: str | None = None) -> list[Design]:
+    return [load_design(b, v, target) for b, vs in list_designs().items() for v in vs]
+
+
+def design_names() -> list[str]:
+    """Every xclbin name the design files define (memcpy, gemm_fp32, ...)."""
+    return [b if v is None else f"{b}_{v}" for b, vs in list_designs().items() for v in vs]
 
 
 def parse_cfg(text: str) -> dict[str, dict[str, str]]:
@@ -325,11 +386,12 @@ def parse_cfg(text: str) -> dict[str, dict[str, str]]:
     return cus
 
 
-def _make_fragment() -> str:
-    """Variables for the Makefile: one line per fact, nothing computed twice."""
-    lines = ["# Generated by `python -m harness.designs mk` from kernels/designs/*.toml. Do not edit."]
+def _make_fragment(target: str | None = None) -> str:
+    """Variables for the Makefile (for one TARGET): one line per fact, nothing computed twice."""
+    lines = [f"# Generated by `python -m harness.designs mk {target or 'hw'}` from kernels/designs/*.toml. "
+             "Do not edit."]
     names = []
-    for d in all_designs():
+    for d in all_designs(target):
         names.append(d.name)
         lines.append(f"DESIGN_{d.name}_KERNELS := {' '.join(d.kernels)}")
         lines.append(f"DESIGN_{d.name}_FREQ_MHZ := {d.freq_mhz:g}")
@@ -343,12 +405,21 @@ def _make_fragment() -> str:
 
 def main(argv: list[str]) -> int:
     try:
-        if argv[:1] == ["mk"]:
-            sys.stdout.write(_make_fragment())
-        elif argv[:1] == ["cfg"] and len(argv) == 2:
-            sys.stdout.write(load_design(argv[1]).cfg_text())
+        if argv[:1] == ["mk"] and len(argv) <= 2:
+            sys.stdout.write(_make_fragment(argv[1] if len(argv) == 2 else None))
+        elif argv[:1] == ["cfg"] and len(argv) in (2, 3):
+            sys.stdout.write(load_design(argv[1], target=argv[2] if len(argv) == 3 else None).cfg_text())
+        elif argv[:1] == ["check"] and len(argv) == 2:
+            # `make xclbin DESIGN=<name>`: a name the design files define, or say which ones are
+            names = design_names()
+            if argv[1] != "all" and argv[1] not in names:
+                print(f"error: DESIGN={argv[1]} is not a design; use all or one of: {' '.join(names)}",
+                      file=sys.stderr)
+                return 2
         else:
-            print("usage: python -m harness.designs mk | cfg NAME", file=sys.stderr)
+            print("usage: python -m harness.designs mk [TARGET] | cfg NAME [TARGET] | check NAME | "
+                  "budget TARGET [NAME ...] | toolchain TARGET [VPP] [PLATFORM] | report TARGET PLATFORM [NAME ...]",
+                  file=sys.stderr)
             return 2
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)

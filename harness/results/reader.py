@@ -15,9 +15,9 @@ import pandas as pd
 
 from harness.errors import UserError
 from harness.figures import Figure
-from harness.results.schema import BENCHES, SCHEMA_VERSION, TIMING_SOURCES
+from harness.results.schema import BENCHES, CEILING_SOURCES, SCHEMA_VERSION, TIMING_SOURCES
 
-__all__ = ["Run", "load_run", "load_runs"]
+__all__ = ["Run", "load_run", "load_runs", "check_ceiling_source"]
 
 
 @dataclass
@@ -107,9 +107,24 @@ def load_run(path: str | Path, require_verified: bool = True) -> Run:
     return run
 
 
+def check_ceiling_source(run: Run) -> None:
+    """Refuse a run whose times may not become a ceiling (XRT emulation: hw_emu, sw_emu)."""
+    if run.timing_source == "none":
+        raise UserError(f"run {run.run_id} is functional only: no time (its kernel spec has no cycle model): "
+                        "it verifies the kernel but gives no time to place on the roofline; add [timing] "
+                        "cycles to the spec and rerun, or run it on the card")
+    if run.timing_source not in CEILING_SOURCES:
+        raise UserError(f"run {run.run_id} is an XRT emulation run ({run.context.get('mode')}, timing source "
+                        f"'{run.timing_source}'): its times are the simulator's and never a ceiling; give runs "
+                        "of --mode hw (or emu for a modeled preview)")
+
+
 def load_runs(paths) -> list[Run]:
-    """Several runs for one analysis: each complete, with a verified point, given once."""
+    """Several runs for one analysis: each complete, with a verified point, given once, and timed
+    on the card or by the model (never XRT emulation)."""
     runs = [load_run(p) for p in paths]
+    for r in runs:
+        check_ceiling_source(r)
     seen = set()
     for r in runs:
         if r.run_id in seen:

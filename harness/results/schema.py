@@ -13,6 +13,10 @@ from harness import REPO_ROOT
 SCHEMA_VERSION = 1
 RUNS_DIR = REPO_ROOT / "results" / "runs"
 BENCHES = ("memcpy", "gemm", "latency", "kernel")
-# 'none': a `bench kernel` run in emulation whose spec has no cycle model ("functional only: no
+# measured: timed on the card; model: the built-in emulator's modeled clock (harness.model);
+# emulation: XRT's hw_emu/sw_emu, whose host times are the simulator's wall clock and whose
+# device times (device_time_s) are simulated cycles: checks of a kernel, never a ceiling.
+# none: a `bench kernel` run whose spec has no cycle model in --mode emu ("functional only: no
 # time"): verified results, no time, never a performance figure.
-TIMING_SOURCES = ("measured", "model", "none")
+TIMING_SOURCES = ("measured", "emulation", "model", "none")
+CEILING_SOURCES = ("measured", "model")

@@ -40,6 +40,9 @@ def summarize(rows: list[dict], keys: list[str], rate_cols: tuple[str, ...] = ()
         row.update({"point": point, "n": len(g), "n_verified": len(ok),
                     "verified": bool(len(ok) == len(g) and len(g) > 0)})
         row.update(time_stats(ok["time_s"].to_numpy(float)))
+        if "device_time_s" in ok.columns:       # simulated device time (hw_emu device profiling)
+            dev = pd.to_numeric(ok["device_time_s"], errors="coerce").dropna().to_numpy(float)
+            row["device_time_s_median"] = float(np.median(dev)) if dev.size else np.nan
         for col in rate_cols:
             v = ok[col].to_numpy(float)
             row[f"{col}_best"] = float(np.max(v)) if v.size else np.nan

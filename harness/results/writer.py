@@ -94,6 +94,7 @@ class RunWriter:
         self._writer = csv.DictWriter(self._samples_file, fieldnames=self._columns, extrasaction="raise")
         self._writer.writeheader()
         self.rows: list[dict] = []
+        self.on_sample = None            # called with each row once it is written
         self._write_context()
 
     def _write_context(self) -> None:
@@ -106,6 +107,20 @@ class RunWriter:
         self._writer.writerow(row)
         self._samples_file.flush()
         self.rows.append(row)
+        if self.on_sample is not None:
+            self.on_sample(row)
+
+    def rewrite_samples(self) -> None:
+        """Write samples.csv again from self.rows (after a column was filled in, e.g. device_time_s)."""
+        self._samples_file.close()
+        tmp = self.path / "samples.csv.tmp"
+        with open(tmp, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=self._columns, extrasaction="raise")
+            w.writeheader()
+            w.writerows(self.rows)
+        os.replace(tmp, self.path / "samples.csv")
+        self._samples_file = open(self.path / "samples.csv", "a", newline="")
+        self._writer = csv.DictWriter(self._samples_file, fieldnames=self._columns, extrasaction="raise")
 
     def fail(self, message: str) -> None:
         """Leave the run marked incomplete, with the reason."""

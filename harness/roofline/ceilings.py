@@ -27,7 +27,7 @@ import pandas as pd
 from harness.errors import UserError
 from harness.figures import Figure, tag_of
 from harness.roofline import platform as plat
-from harness.results.reader import Run
+from harness.results.reader import Run, check_ceiling_source
 
 
 @dataclass(frozen=True)
@@ -301,6 +301,8 @@ def gemm_connectivity(runs: list[Run], precision: str | None) -> Connectivity | 
 
 def collect(platform, runs: list[Run], precision: str, *, derate: float | None = None,
             extra_compute_dtypes=()) -> Ceilings:
+    for r in runs:                       # XRT emulation times never become a ceiling
+        check_ceiling_source(r)
     notes: list[str] = []
     all_: list[Ceiling] = []
 

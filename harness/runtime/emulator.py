@@ -10,7 +10,12 @@ the card where it matters for a benchmark:
   data and the host sees stale results, as on the card;
 - a buffer in a bank the CU port is not connected to is refused (XRT would
   copy it silently and corrupt the timing);
-- scalars that do not fit 32 bits are silently dropped, as pyxrt does;
+- argument conversion as the binding does it: `run.set_arg` takes a C++ `int`
+  (TypeError for a float or an int outside [-2**31, 2**31 - 1]; bools and numpy
+  integers in range pass), `run.wait(ms)` an unsigned 32-bit count (TypeError
+  otherwise), and `kernel(...)` swallows every argument error, leaving it unset;
+- the device answers get_info(platform) in XRT's JSON shape, with the loaded
+  xclbin's clocks (platforms[0].clocks[]: DATA_CLK at the xclbin's clock);
 - kernels really run (the same HLS sources, compiled by g++) so results can be
   verified; their *time* comes from harness.model on a modeled device clock, on
   which CUs launched together run concurrently.
@@ -32,7 +37,9 @@ from harness.designs import parse_cfg
 from harness.runtime import costs
 
 EMULATED_DEVICE_NAME = "harness-emulated-u280"
-_U32_MIN, _U32_MAX = -(2 ** 31), 2 ** 32 - 1
+EMULATED_SHELL = "harness_emulated_u280"
+_INT_MIN, _INT_MAX = -(2 ** 31), 2 ** 31 - 1      # a C++ int, what pyxrt's set_arg converts to
+_UINT_MAX = 2 ** 32 - 1                            # run.wait(unsigned int ms)
 
 
 # --------------------------------------------------------------------------- enums
@@ -141,11 +148,16 @@ class xclbin:
         return self._desc["xsa_name"]
 
     def get_kernels(self) -> list:
-        return [xclbinkernel(k) for k in self._desc["kernels"]]
+        return [self.xclbinkernel(k) for k in self._desc["kernels"]]
 
     def get_mems(self) -> list:
         used = {bank for ports in self._connectivity.values() for bank in ports.values()}
-        return [xclbinmem(m, m.tag in used) for m in costs.platform().memories]
+        return [self.xclbinmem(m, m.tag in used) for m in costs.platform().memories]
+
+
+# As in pyxrt, the item classes live in the xclbin class (pyxrt.xclbin.xclbinkernel), not the module.
+xclbin.xclbinkernel, xclbin.xclbinmem = xclbinkernel, xclbinmem
+del xclbinkernel, xclbinmem
 
 
 # --------------------------------------------------------------------------- device
@@ -184,7 +196,7 @@ class device:
         if key == xrt_info_device.bdf:
             return "emulated:0"
         if key == xrt_info_device.max_clock_frequency_mhz:
-            return f"{xb._desc['freq_mhz']:g}" if xb else f"{plat.clock_mhz.value:g}"
+            return f"{plat.max_clock_mhz.value:g}"     # the largest shell clock, as XRT reports it
         if key == xrt_info_device.offline:
             return "false"
         if key == xrt_info_device.memory:
@@ -192,8 +204,12 @@ class device:
                 {"tag": m.tag, "index": m.index, "size_bytes": m.size_bytes,
                  "used_bytes": self._bank_used.get(m.tag, 0)} for m in plat.memories]}}})
         if key == xrt_info_device.platform:
-            return json.dumps({"platforms": [{"static_region": {"vbnv": "harness_emulated_u280"},
-                                              "emulated": True}]})
+            # XRT's shape (boost ptree JSON: numbers as strings); clocks only once an xclbin is loaded.
+            clocks = [] if xb is None else [
+                {"id": "DATA_CLK", "description": "Data", "freq_mhz": f"{xb._desc['freq_mhz']:g}"},
+                {"id": "KERNEL_CLK", "description": "Kernel", "freq_mhz": f"{plat.max_clock_mhz.value:g}"}]
+            return json.dumps({"platforms": [{"static_region": {"vbnv": EMULATED_SHELL},
+                                              "clocks": clocks, "emulated": True}]})
         if key in (xrt_info_device.thermal, xrt_info_device.electrical, xrt_info_device.mechanical):
             return json.dumps({"emulated": True, "note": "no sensors on an emulated device"})
         return json.dumps({"emulated": True})
@@ -320,17 +336,26 @@ class kernel:
         self._fn.argtypes = [ctypes.c_void_p if a["kind"] == "ptr" else ctypes.c_uint32 for a in desc["args"]]
 
     def group_id(self, argidx: int) -> int:
+        _check_int(argidx, "group_id", _INT_MIN, _INT_MAX)
+        ptrs = [i for i, a in enumerate(self._desc["args"]) if a["kind"] == "ptr"]
+        if not 0 <= argidx < len(self._desc["args"]) or argidx not in ptrs:
+            # XRT 2.13 indexes its vector of connected arguments: std::out_of_range -> IndexError
+            raise IndexError(f"vector::_M_range_check: __n (which is {argidx % 2 ** 64}) >= this->size() "
+                             f"(which is {len(ptrs)})")
         arg = self._desc["args"][argidx]
         # As XRT: with several CUs that differ, the *last* CU's bank is returned.
-        bank = self._dev._xclbin._connectivity[self._cus[-1]].get(arg["name"])
-        if bank is None:
-            raise RuntimeError(f"argument {argidx} of {self._name} is not a memory argument")
+        bank = self._dev._xclbin._connectivity[self._cus[-1]][arg["name"]]
         return costs.platform().memory(bank).index
 
     def __call__(self, *args) -> "run":
+        # pyxrt's kernel.__call__ catches every exception of an argument conversion: the
+        # argument is silently left unset (xrt-and-vitis.md 1.6).
         r = run(self)
         for i, a in enumerate(args):
-            r.set_arg(i, a)
+            try:
+                r.set_arg(i, a)
+            except (TypeError, IndexError):
+                pass
         r.start()
         return r
 
@@ -344,13 +369,17 @@ class run:
         self._fault = None
 
     def set_arg(self, index: int, value) -> None:
+        _check_int(index, "set_arg", _INT_MIN, _INT_MAX)
+        nargs = len(self._k._desc["args"])
+        if not 0 <= index < nargs:
+            raise IndexError(f"vector::_M_range_check: __n (which is {index % 2 ** 64}) >= this->size() "
+                             f"(which is {nargs})")
         if isinstance(value, bo):
             self._args[index] = value
-        elif isinstance(value, (int, np.integer)) and not isinstance(value, bool) \
-                and _U32_MIN <= int(value) <= _U32_MAX:
-            self._args[index] = int(value) & 0xFFFFFFFF
-        # else: pyxrt's int caster rejects floats and wide ints and the binding
-        # swallows the exception: the argument is silently left unset.
+            return
+        # pybind11's caster for a C++ int: integers (bool, numpy integers) in range, nothing else.
+        _check_int(value, "set_arg", _INT_MIN, _INT_MAX)
+        self._args[index] = int(value) & 0xFFFFFFFF
 
     def _pick_cu(self) -> str:
         k = self._k
@@ -395,6 +424,7 @@ class run:
         self._state = ert_cmd_state.ERT_CMD_STATE_SUBMITTED
 
     def wait(self, timeout_ms: int = 0) -> ert_cmd_state:
+        _check_int(timeout_ms, "wait", 0, _UINT_MAX)
         dev = self._k._dev
         if self._state == ert_cmd_state.ERT_CMD_STATE_NEW:
             return self._state
@@ -415,6 +445,14 @@ class run:
         if self._state == ert_cmd_state.ERT_CMD_STATE_SUBMITTED and self._k._dev.now_ns >= self._end_ns:
             return ert_cmd_state.ERT_CMD_STATE_COMPLETED
         return self._state
+
+
+def _check_int(value, fn: str, lo: int, hi: int) -> None:
+    """TypeError as pybind11 raises it when a Python value does not convert to the C++ integer."""
+    ok = isinstance(value, (int, np.integer)) and lo <= int(value) <= hi
+    if not ok:
+        raise TypeError(f"{fn}(): incompatible function arguments. The following argument types are "
+                        f"supported: integer in [{lo}, {hi}]; invoked with: {value!r}")
 
 
 FAULTS = ("timeout", "error", "hang")

@@ -5,20 +5,45 @@
 - every buffer allocated in the bank its argument is connected to (group_id),
   checked against the design file, and a buffer in another bank refused before
   the run (XRT would silently copy it and corrupt the timing);
-- scalars must fit 32 bits (pyxrt silently drops anything else);
-- wait(timeout) and a check of the returned state on every launch;
+- scalars are unsigned 32-bit: pyxrt's set_arg takes a C++ int, so values
+  >= 2**31 are passed as their two's-complement negative (the same 32 bits);
+- the card's shell is checked against the platform the xclbin was built for;
+- wait(timeout) (an unsigned 32-bit ms count in pyxrt) and a check of the
+  returned state on every launch; the CUs of every launch are logged, so device
+  profiling (hw_emu) can give each launch its device time;
 - host<->device transfers timed apart from kernel time.
 Written once against the pyxrt 2023.1 surface; the same code drives the emulator.
 """
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
 from harness.errors import RunFailed, UserError
-from harness.runtime import has_hw_context
+from harness.runtime import MAX_TIMEOUT_MS, built_xclbins, has_hw_context
 
 U32_MAX = 2 ** 32 - 1
+
+
+def encode_u32(value: int) -> int:
+    """An unsigned 32-bit scalar as pyxrt's set_arg (a C++ int) takes it: >= 2**31 as its negative."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= U32_MAX:
+        raise ValueError(f"{value!r} is not an unsigned 32-bit value")
+    return value - 2 ** 32 if value >= 2 ** 31 else value
+
+
+def _missing_xclbin(rt, design, path: Path) -> str:
+    """The line that says an xclbin is missing: what exists instead, and how to build it."""
+    if rt.mode == "emu":
+        return f"xclbin not found: {path}; build it with `make emu` or pass --xclbin PATH"
+    build = f"make xclbin TARGET={rt.mode} DESIGN={design.name} PLATFORM={rt.vitis_platform}"
+    have = [p for p in built_xclbins() if p.stem == design.name]
+    if have:
+        where = ", ".join(str(p.parent.name) for p in have)
+        return (f"xclbin not found: {path}; {design.name}.xclbin exists for {where} (build/<target>.<platform>): "
+                f"pass --vitis-platform or --xclbin to use it, or build this one with `{build}` (hours)")
+    return f"xclbin not found: {path}; build it with `{build}` (hours) or pass --xclbin PATH"
 
 
 class Session:
@@ -27,11 +52,14 @@ class Session:
         xrt = rt.xrt
         path = Path(xclbin_path) if xclbin_path else rt.default_xclbin(design)
         if not path.is_file():
-            build = "make emu" if rt.mode == "emu" else f"make xclbin TARGET={rt.mode} DESIGN={design.name}"
-            raise UserError(f"xclbin not found: {path}; build it with `{build}` or pass --xclbin PATH")
+            raise UserError(_missing_xclbin(rt, design, path))
         self.xclbin_path = path
         try:
             self.xclbin = xrt.xclbin(str(path))
+        except Exception as exc:  # noqa: BLE001 - XRT raises RuntimeError with its own text
+            raise UserError(f"cannot read {path}: {str(exc).splitlines()[0] if str(exc) else exc}") from exc
+        check_shell(rt, self.xclbin.get_xsa_name(), path)
+        try:
             if has_hw_context(xrt) and hasattr(rt.device, "register_xclbin"):
                 # XRT >= 2023.2: register + hw_context (load_xclbin is deprecated from 2026.1).
                 self.uuid = rt.device.register_xclbin(self.xclbin)
@@ -57,6 +85,9 @@ class Session:
             raise UserError(f"{path.name} has no kernel {', '.join(missing)}: it was not built from "
                             f"{design.file_label}; rebuild it (make xclbin / make emu)")
         self._kernels: dict[tuple[str, int], object] = {}
+        self._run_cu: dict[int, str] = {}
+        self.clock_mhz: float | None = None        # the kernel clock of the run (set by the bench's context)
+        self.launch_log: list[list[str]] = []     # CU names of every launch, in order
 
     # ------------------------------------------------------------------ identity
     def uuid_string(self) -> str:
@@ -119,25 +150,32 @@ class Session:
                     raise UserError(f"buffer for {kname}_{cu + 1}.{spec.name} is not in {spec.bank_for(cu)}; "
                                     "XRT would silently copy it there before every run and distort the timing")
             else:
-                if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= U32_MAX:
+                try:
+                    value = encode_u32(value)
+                except ValueError:
                     raise UserError(f"{kname}.{spec.name} = {value!r} does not fit an unsigned 32-bit scalar "
-                                    "(pyxrt would silently drop it); use a smaller value")
+                                    "(pyxrt's set_arg takes a C++ int); use a smaller value") from None
             r.set_arg(i, value)
+        self._run_cu[id(r)] = f"{kname}_{cu + 1}"
         return r
 
     # ------------------------------------------------------------------ launches and transfers
-    def launch(self, runs: list, timeout_ms: int, what: str) -> tuple[float, float]:
+    def launch(self, runs: list, timeout_ms: int | None, what: str) -> tuple[float, float]:
         """Start runs together, wait for each; return (time_s, wall_time_s).
 
-        time_s is start()..wait() on rt.now_ns() (measured on the card, modeled in emulation).
+        time_s is start()..wait() on rt.now_ns() (measured on the card, modeled in emu,
+        the simulator's wall clock in hw_emu/sw_emu). timeout_ms None: wait without a bound.
         """
         xrt = self.rt.xrt
         done = xrt.ert_cmd_state.ERT_CMD_STATE_COMPLETED
+        if timeout_ms is not None and not 1 <= int(timeout_ms) <= MAX_TIMEOUT_MS:
+            raise UserError(f"timeout {timeout_ms} ms: run.wait takes 1 to {MAX_TIMEOUT_MS} ms")
+        self.launch_log.append([self._run_cu.get(id(r), "?") for r in runs])
         w0 = time.perf_counter_ns()
         t0 = self.rt.now_ns()
         for r in runs:
             r.start()
-        states = [r.wait(int(timeout_ms)) for r in runs]
+        states = [r.wait() if timeout_ms is None else r.wait(int(timeout_ms)) for r in runs]
         t1 = self.rt.now_ns()
         w1 = time.perf_counter_ns()
         for st in states:
@@ -147,8 +185,8 @@ class Session:
                     cause = (f"no completion within {timeout_ms} ms: the kernel may be hung (bad size or "
                              "address argument) or slower than expected; raise --timeout to wait longer")
                 else:
-                    cause = ("the device reported an error: check `xbutil examine -r error` and dmesg; "
-                             "the card may need `xbutil reset`")
+                    cause = ("the device reported an error: check `xrt-smi examine -r error` (`xbutil` before "
+                             "XRT 2024.1) and dmesg; the card may need `xrt-smi reset`")
                 raise RunFailed(f"{what}: run ended in {name}; {cause}")
         return (t1 - t0) / 1e9, (w1 - w0) / 1e9
 
@@ -165,3 +203,35 @@ class Session:
         t0 = self.rt.now_ns()
         b.sync(d, b.size() if nbytes is None else nbytes, offset)
         return (self.rt.now_ns() - t0) / 1e9
+
+
+# --------------------------------------------------------------------------- shell
+_PLATFORM_RE = re.compile(r"^(?P<family>.+?)_(?P<version>\d+)_(?P<date>\d{6})_(?P<rev>\d+)$")
+_LEGACY_RE = re.compile(r"^(?P<family>.+?)_(?P<date>\d{6})_(?P<rev>\d+)$")
+_SHELL_RE = re.compile(r"^(?P<family>.+?)_base_(?P<version>\d+)$")
+
+
+def shell_matches(shell: str, platform: str) -> bool | None:
+    """Whether a card's shell (e.g. xilinx_u280_gen3x16_xdma_base_1) runs xclbins built for `platform`
+    (e.g. xilinx_u280_gen3x16_xdma_1_202211_1); None when either name has another form."""
+    shell, platform = shell.strip(), Path(platform.strip()).name.removesuffix(".xpfm")
+    if shell == platform:
+        return True                      # legacy platforms: the shell has the platform's name
+    s, p = _SHELL_RE.match(shell), _PLATFORM_RE.match(platform)
+    if s and p:
+        return s["family"] == p["family"] and s["version"] == p["version"]
+    if s or p or _LEGACY_RE.match(platform):
+        return False
+    return None
+
+
+def check_shell(rt, xsa_name: str, path: Path) -> None:
+    """Stop, with one line, when the card's shell is not the one the xclbin was built for."""
+    from harness.runtime.info import card_shell
+    shell = card_shell(rt)
+    if not shell or not xsa_name:
+        return                      # the device does not say (e.g. the no-op device): XRT will check
+    if shell_matches(shell, xsa_name) is False:
+        raise UserError(f"{path.name} was built for {xsa_name} but the card's shell is {shell}: build for "
+                        "the platform of this shell (make xclbin PLATFORM=..., --vitis-platform) or install "
+                        f"the shell {xsa_name} needs (`xbmgmt program --base`)")
