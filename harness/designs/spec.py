@@ -198,7 +198,8 @@ class KernelSpec:
         for a in self.args:
             if a.kind == "buffer":
                 # a spec mirrors an xclbin someone else linked: ports sharing a bank are as built
-                args.append(Arg(a.name, "ptr", a.bank, a.dtype.itemsize * 8, shared=True))
+                args.append(Arg(a.name, "ptr", a.bank, a.dtype.itemsize * 8, shared=True,
+                                dir={"in": "read", "out": "write", "inout": "rw"}[a.direction]))
             else:
                 args.append(Arg(a.name, "u32"))
         timing = None
@@ -208,7 +209,7 @@ class KernelSpec:
                       "report": str(self.timing.report) if self.timing.report else None}
         rel = [str(s.relative_to(root)) if s.is_relative_to(root) else str(s) for s in self.sources]
         kernel = Kernel(self.name, rel[0] if rel else "", "cycles" if timing else "none", self.cus, {}, args,
-                        timing)
+                        timing=timing)
         d = Design(base=self.path.stem, name=self.design_name, freq_mhz=self.freq_mhz, params={},
                    kernels={self.name: kernel}, dtype=self.precision, file=self.label, root=root,
                    cflags=list(self.flags), extra_sources=rel[1:],
