@@ -241,3 +241,32 @@ def test_hw_mode_measures_and_needs_the_xclbin(fake_pyxrt, tmp_path, runs_dir, o
     assert s["verified"].all() and (s["timing_source"] == "measured").all()
     assert (abs(s["time_s"] - s["wall_time_s"]) < 0.05).all()        # host clock around start()..wait()
     assert s["predicted_time_s"].notna().all()                         # the cycle model beside it
+
+
+def test_hw_emu_is_recorded_as_emulation_and_never_used(fake_pyxrt, tmp_path, runs_dir, only_run, monkeypatch,
+                                                        capsys):
+    emdir = tmp_path / "em"
+    emdir.mkdir()
+    (emdir / "emconfig.json").write_text("{}")
+    monkeypatch.setenv("EMCONFIG_PATH", str(emdir))
+    spec_path = gemm_spec(tmp_path)
+    built = native.ensure_built(load_spec(spec_path).design(), quiet=True)
+    assert main(["bench", "kernel", "--spec", str(spec_path), "--mode", "hw_emu", "--xclbin", str(built),
+                 "--warmup", "0", "--repeats", "1", "--out", str(runs_dir)]) == 0
+    run = load_run(only_run(runs_dir))
+    assert run.timing_source == "emulation" and run.context["kernel"]["timing"].startswith("emulation: hw_emu")
+    assert run.samples["verified"].all() and "absent" in run.context["device_profile"]
+    from harness.errors import UserError
+    from harness.results.reader import load_runs
+    with pytest.raises(UserError, match="XRT emulation run"):
+        load_runs([run.path])
+
+
+def test_the_roofline_refuses_a_functional_only_run(tmp_path, runs_dir, only_run, capsys):
+    assert run_cli(runs_dir, gemm_spec(tmp_path, timing=None)) == 0
+    run_dir = only_run(runs_dir)
+    capsys.readouterr()
+    assert main(["roofline", "--results", str(run_dir), "--out", str(tmp_path / "roof")]) == 2
+    err = _one_line(capsys)
+    assert "functional only: no time" in err and "add [timing] cycles" in err
+    assert not (tmp_path / "roof").exists()
