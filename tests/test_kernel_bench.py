@@ -270,3 +270,26 @@ def test_the_roofline_refuses_a_functional_only_run(tmp_path, runs_dir, only_run
     err = _one_line(capsys)
     assert "functional only: no time" in err and "add [timing] cycles" in err
     assert not (tmp_path / "roof").exists()
+
+
+def test_an_inout_buffer_is_restored_before_every_launch(tmp_path, runs_dir, only_run):
+    """An in-place kernel reads what it wrote last time unless the input is put back: with three
+    launches every one must still see the original input."""
+    (tmp_path / "scale.cpp").write_text(
+        'extern "C" void scale(int* X, unsigned int n, unsigned int k) {\n'
+        "  for (unsigned int i = 0; i < n; ++i) X[i] = X[i] * (int)k;\n}\n")
+    (tmp_path / "ref_scale.py").write_text("def scale(X, N):\n    return X * 3\n")
+    spec = tmp_path / "scale.toml"
+    spec.write_text('[kernel]\nname = "scale"\nsource = "scale.cpp"\n\n'
+                    '[[args]]\nname = "X"\ntype = "int32"\nsize = "N"\nbank = "DDR[0]"\ndirection = "inout"\n'
+                    'range = [-1000, 1000]\n'
+                    '[[args]]\nname = "n"\nvalue = "N"\n[[args]]\nname = "k"\nvalue = "3"\n\n'
+                    '[shapes]\ndims = [{ N = 100 }, { N = 4097 }]\n\n[counts]\nflop = "N"\n\n'
+                    '[reference]\nfunction = "ref_scale:scale"\n\n[timing]\ncycles = "n + 40"\n')
+    assert run_cli(runs_dir, spec) == 0
+    run = load_run(only_run(runs_dir))
+    s = run.samples
+    assert len(s) == 2 * 3 and s["verified"].all()
+    assert (s["bytes"] == 2 * 4 * s["N"]).all()                 # read and written: counted twice
+    assert run.context["dtype"] is None                          # int32: no workload precision of its own
+    assert run.context["design"]["kernels"]["scale"]["args"]["X"] == ["DDR[0]"]
