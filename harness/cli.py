@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import io
+import os
 import sys
 
 from harness import __version__
-from harness.errors import RunFailed, UserError
+from harness.errors import DISK_ERRNOS, RunFailed, UserError
 
 # Subcommand modules, each with register(subparsers) that sets `func` on its parser.
 COMMANDS = ["bench", "roofline", "workload", "predict", "info", "demo"]
@@ -32,6 +34,41 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _close_progress() -> None:
+    """Clear any progress bar still on the terminal, so a message never glues onto its line."""
+    tqdm_mod = sys.modules.get("tqdm")
+    if tqdm_mod is None:
+        return
+    for bar in list(getattr(tqdm_mod.tqdm, "_instances", ())):
+        try:
+            bar.close()
+        except Exception:  # noqa: BLE001 - clearing a bar must never hide the real message
+            pass
+
+
+def _say(message: str) -> None:
+    _close_progress()
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        pass
+    print(message, file=sys.stderr)
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe (`harness ... | head`): nothing more reaches the closed pipe, not even at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        pass
+
+
+def _run_dir_note(exc: BaseException) -> str:
+    where = getattr(exc, "run_dir", None)
+    return f"; the run directory {where} is left marked incomplete" if where else ""
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -40,14 +77,30 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         if getattr(args, "wants_cli", False):
-            return int(args.func(args, main) or 0)
-        return int(args.func(args) or 0)
+            rc = int(args.func(args, main) or 0)
+        else:
+            rc = int(args.func(args) or 0)
+        sys.stdout.flush()          # a closed pipe shows up here, not at interpreter exit
+        return rc
     except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _say(f"error: {exc}")
         return UserError.exit_code
     except RunFailed as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _say(f"error: {exc}{_run_dir_note(exc)}")
         return RunFailed.exit_code
-    except KeyboardInterrupt:
-        print("error: interrupted; the run directory is left marked incomplete", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        where = getattr(exc, "run_dir", None)
+        _say(f"error: interrupted; the run directory {where} is left marked incomplete" if where else
+             "error: interrupted before any run directory was written; nothing was recorded")
         return 130
+    except BrokenPipeError:
+        _close_progress()
+        _silence_stdout()
+        return 141                  # as a command killed by SIGPIPE: quiet, the reader went away
+    except OSError as exc:
+        if exc.errno not in DISK_ERRNOS:
+            raise
+        name = f" {exc.filename}" if exc.filename else ""
+        _say(f"error: cannot write{name} ({exc.strerror}); free some space or choose a writable directory "
+             f"(--out){_run_dir_note(exc)}")
+        return UserError.exit_code

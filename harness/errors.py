@@ -1,4 +1,8 @@
 """Errors that are the user's to fix: printed as one line, exit code 2."""
+import errno
+
+# A write the disk refused: full, over quota, file too large, read-only, not permitted.
+DISK_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM)
 
 
 class UserError(Exception):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from harness.bench import reference
 from harness.bench.memcpy import read_checksum, write_pattern
 from harness.errors import RunFailed, UserError
 from harness.runtime import emulator as xrt
@@ -60,17 +61,21 @@ def test_memcpy_modes_match_numpy(dev, n_words, reps):
     data = np.random.default_rng(n_words).integers(0, 2 ** 63, n_words * 8, dtype=np.uint64)
     np.frombuffer(a.map(), np.uint64)[:] = data
     a.sync(TO, a.size(), 0)
-    for mode, expect in ((0, read_checksum(data, reps)), (1, write_pattern(n_words)), (2, data)):
+    for mode, expect in ((0, read_checksum(data, reps)), (1, write_pattern(n_words, reps)),
+                         (2, data ^ reference.memcpy_copy_key(reps))):
         k(a, b, n_words, reps, mode).wait()
         b.sync(FROM, b.size(), 0)
         got = np.frombuffer(b.map(), np.uint64)[:expect.size]
         assert np.array_equal(got, expect), f"mode {mode}"
 
 
-def test_read_checksum_is_not_cancelled_by_even_reps():
+def test_read_checksum_counts_every_rep_with_its_number():
     data = np.arange(16, dtype=np.uint64)
     assert read_checksum(data, 2).any()
-    assert np.array_equal(read_checksum(data, 2), read_checksum(data, 1) * np.uint64(2))
+    # not simply reps x one pass: a rep done twice in place of another would give that
+    assert not np.array_equal(read_checksum(data, 2), read_checksum(data, 1) * np.uint64(2))
+    # nor blind to the order of the words
+    assert not np.array_equal(read_checksum(data[::-1].copy(), 1), read_checksum(data, 1))
 
 
 def test_bank_capacity_is_enforced_per_pc(dev):

@@ -74,7 +74,7 @@ def test_fused_and_unfused_give_the_same_result(sessions, dtype):
             assert rf.verified and ru.verified, (rf.error, ru.error)
             assert ru.epilogue_time_s > 0 and ru.time_s == pytest.approx(ru.gemm_time_s + ru.epilogue_time_s)
             out_f, out_u = f.output().copy(), u.output().copy()
-            ok, msg = reference.compare(out_u, out_f.astype(f.expected.dtype), f.tol)   # within tolerance
+            ok, msg = reference.compare(out_f, u.expected)       # each path's output passes the other's check
             assert ok, msg
             assert np.array_equal(out_f, out_u, equal_nan=False)   # and in fact bit-identical (README)
 
@@ -109,7 +109,11 @@ def test_compare_fusion_run(only_run, runs_dir, capsys):
 
 def test_failed_verification_is_recorded_and_never_used(only_run, runs_dir, monkeypatch):
     real = reference.expected_gemm
-    monkeypatch.setattr(reference, "expected_gemm", lambda *a, **k: (real(*a, **k)[0] + 1, real(*a, **k)[1]))
+
+    def off_by_one(*a, **k):
+        e = real(*a, **k)
+        return reference.Expected(e.lo + 1, e.hi + 1, e.value + 1, e.dtype)
+    monkeypatch.setattr(reference, "expected_gemm", off_by_one)
     assert _run(runs_dir, "--shapes", "7x13x5", "--dtype", "int8") == 0
     run = load_run(only_run(runs_dir), require_verified=False)
     assert not run.samples["verified"].any()
@@ -134,8 +138,8 @@ def test_check_gemm_catches_wrong_and_missing_results():
     rng = np.random.default_rng(1)
     for dtype in DTYPES:
         a, b, bias = gb.gemm_inputs(dtype, 9, 11, 7, rng)
-        exp, _ = reference.expected_gemm(dtype, a, b, bias, "bias_gelu")
-        good = exp.astype(reference.OUT_TYPES[dtype])
+        exp = reference.expected_gemm(dtype, a, b, bias, "bias_gelu")
+        good = exp.value.astype(reference.OUT_TYPES[dtype])
         assert reference.check_gemm(dtype, a, b, bias, "bias_gelu", good) == (True, "")
         bad = good.copy()
         bad[3, 4] += 100

@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+import types
 
+import pandas as pd
 import pytest
 
 import harness.runtime as rtmod
@@ -31,6 +33,22 @@ def fake_pyxrt(monkeypatch, tmp_path):
     return emulator
 
 
+def read_raw(path):
+    """A run directory's files as written, without the reader's checks: the stand-in pyxrt is the
+    emulator, so load_run (rightly) refuses these runs as measurements."""
+    return types.SimpleNamespace(context=json.loads((path / "context.json").read_text()),
+                                 samples=pd.read_csv(path / "samples.csv"),
+                                 timing_source=json.loads((path / "context.json").read_text())["timing_source"])
+
+
+def refused_as_measured(path) -> str:
+    from harness.errors import UserError
+    with pytest.raises(UserError) as e:
+        load_run(path)
+    assert "refused as a measured ceiling" in str(e.value)
+    return str(e.value)
+
+
 ARGS = ["bench", "memcpy", "--sizes", "4K", "--pcs", "2", "--direction", "copy", "--warmup", "0",
         "--repeats", "2", "--kernel-reps", "1"]
 
@@ -38,7 +56,7 @@ ARGS = ["bench", "memcpy", "--sizes", "4K", "--pcs", "2", "--direction", "copy",
 def test_hw_mode_runs_the_same_code_and_records_measured_timing(fake_pyxrt, memcpy_xclbin, runs_dir,
                                                                  only_run):
     assert main(ARGS + ["--mode", "hw", "--xclbin", str(memcpy_xclbin), "--out", str(runs_dir)]) == 0
-    run = load_run(only_run(runs_dir))
+    run = read_raw(only_run(runs_dir))
     assert run.context["mode"] == "hw" and run.timing_source == "measured"
     assert run.samples["verified"].all() and (run.samples["timing_source"] == "measured").all()
     # the kernel clock is read back from the device (the Data clock of the loaded xclbin), not
@@ -50,12 +68,14 @@ def test_hw_mode_runs_the_same_code_and_records_measured_timing(fake_pyxrt, memc
     # host timing: perf_counter_ns around start()..wait(), so wall time and time agree
     m = run.samples
     assert (abs(m["time_s"] - m["wall_time_s"]) < 0.05).all()
+    # the stand-in pyxrt is the emulator: the run says so, and is refused as a measurement
+    refused_as_measured(only_run(runs_dir))
 
 
 def test_auto_mode_picks_hw_when_pyxrt_opens_a_device(fake_pyxrt, memcpy_xclbin, runs_dir, capsys, only_run):
     assert main(ARGS + ["--xclbin", str(memcpy_xclbin), "--out", str(runs_dir)]) == 0
     assert "mode: hw" in capsys.readouterr().out
-    assert load_run(only_run(runs_dir)).context["mode"] == "hw"
+    assert read_raw(only_run(runs_dir)).context["mode"] == "hw"
 
 
 def test_hw_mode_without_a_device_says_what_to_do(fake_pyxrt, runs_dir, capsys):
@@ -89,7 +109,7 @@ def test_hw_emu_without_emconfig_names_the_make_target(fake_pyxrt, runs_dir, tmp
 def test_the_achieved_clock_given_by_the_user_is_recorded(fake_pyxrt, memcpy_xclbin, runs_dir, only_run):
     assert main(ARGS + ["--mode", "hw", "--xclbin", str(memcpy_xclbin), "--clock-mhz", "236",
                         "--out", str(runs_dir)]) == 0
-    ctx = load_run(only_run(runs_dir)).context
+    ctx = read_raw(only_run(runs_dir)).context
     assert ctx["clock_mhz"] == 236 and ctx["clock_source"] == "given"
     assert any("differs from the 300 MHz" in n for n in ctx["notes"])
 
@@ -138,7 +158,7 @@ def test_newer_xrt_uses_hw_context(monkeypatch, memcpy_xclbin, runs_dir, only_ru
     monkeypatch.setattr(rtmod, "_import_pyxrt", lambda: fake)
     assert main(ARGS + ["--mode", "hw", "--xclbin", str(memcpy_xclbin), "--out", str(runs_dir)]) == 0
     assert fake.used_hw_context
-    assert load_run(only_run(runs_dir)).samples["verified"].all()
+    assert read_raw(only_run(runs_dir)).samples["verified"].all()
 
 
 def _emulated_xclbin_at(memcpy_xclbin, folder, **desc_changes):
@@ -161,7 +181,7 @@ def test_a_lowered_kernel_clock_is_read_back_warned_about_and_used_by_the_model(
     slow = _emulated_xclbin_at(memcpy_xclbin, tmp_path / "slow", freq_mhz=236)
     assert main(ARGS + ["--mode", "hw", "--xclbin", str(slow), "--out", str(runs_dir)]) == 0
     assert "236 MHz, not the 300 MHz" in capsys.readouterr().err
-    run = load_run(only_run(runs_dir))
+    run = read_raw(only_run(runs_dir))
     assert run.context["clock_mhz"] == 236 and run.context["clock_source"] == "device"
     # every model figure of the run is at the clock read back
     want = model.predict_memcpy("u280", memory="hbm", ports=2, direction="copy", width_bits=512, clock_mhz=236,
@@ -264,7 +284,7 @@ def test_an_xrt_ini_that_turns_on_profiling_is_recorded_and_warned_about_in_hw(f
     assert main(ARGS + ["--mode", "hw", "--xclbin", str(memcpy_xclbin), "--out", str(runs_dir)]) == 0
     out = capsys.readouterr().out
     assert "native_xrt_trace=true" in out and "device_trace" not in out.split("warning:", 1)[1].split("\n")[0]
-    ctx = load_run(only_run(runs_dir)).context
+    ctx = read_raw(only_run(runs_dir)).context
     assert ctx["xrt_ini"]["path"] == str(tmp_path / "xrt.ini") and ctx["xrt_ini"]["found_by"] == "working directory"
     assert ctx["xrt_ini"]["settings"]["Runtime"]["runtime_log"] == "console"
     assert any("turns on XRT profiling" in n for n in ctx["notes"])
@@ -311,7 +331,7 @@ def test_pyxrt_built_for_another_python_is_named(monkeypatch, tmp_path):
 
 def test_auto_mode_says_why_it_chose_emu(monkeypatch, tmp_path, capsys):
     import harness.runtime as rtmod
-    monkeypatch.setattr(rtmod.xrtenv, "import_pyxrt", lambda: (None, "XILINX_XRT is not set: `source ...`"))
+    monkeypatch.setattr(rtmod.xrtenv, "import_pyxrt", lambda: (None, "XILINX_XRT is not set: `source ...`", None))
     monkeypatch.delenv("XCL_EMULATION_MODE", raising=False)
     rt = rtmod.open_runtime(None)
     assert rt.mode == "emu"

@@ -235,12 +235,15 @@ def test_hw_mode_measures_and_needs_the_xclbin(fake_pyxrt, tmp_path, runs_dir, o
     assert "needs the xclbin holding gemm: pass --xclbin PATH" in _one_line(capsys)
     built = native.ensure_built(load_spec(spec_path).design(), quiet=True)
     assert main(base + ["--xclbin", str(built)]) == 0
-    run = load_run(only_run(runs_dir))
+    from test_hw_path import read_raw, refused_as_measured
+    run = read_raw(only_run(runs_dir))
     assert run.timing_source == "measured" and run.context["kernel"]["timing"].startswith("measured")
     s = run.samples
     assert s["verified"].all() and (s["timing_source"] == "measured").all()
     assert (abs(s["time_s"] - s["wall_time_s"]) < 0.05).all()        # host clock around start()..wait()
     assert s["predicted_time_s"].notna().all()                         # the cycle model beside it
+    # the stand-in pyxrt is the emulator: the run says so, and is refused as a measurement
+    refused_as_measured(only_run(runs_dir))
 
 
 def test_hw_emu_is_recorded_as_emulation_and_never_used(fake_pyxrt, tmp_path, runs_dir, only_run, monkeypatch,

@@ -258,7 +258,7 @@ def test_a_reference_that_raises_or_misses_an_output_is_refused(tmp_path):
 def test_the_example_gelu_tolerance_catches_a_wrong_precision():
     """The gelu reference's tolerance is tight: fp16 arithmetic or the erf form of GELU fail it."""
     import importlib.util
-    from harness.bench.reference import compare
+    from harness.bench.kernel import compare_within as compare
     mod_spec = importlib.util.spec_from_file_location("ex_ref", EXAMPLE / "reference.py")
     ref = importlib.util.module_from_spec(mod_spec)
     mod_spec.loader.exec_module(ref)

@@ -45,6 +45,10 @@ for _d in DTYPES:
     BUILDS[f"gemm{_d}_small"] = (GEMM_SRC, gemm_params(_d, **SMALL))
 for _d in (2, 3):   # ap_int arithmetic path (what Vitis synthesises) must give the same bits
     BUILDS[f"gemm{_d}_small_ap"] = (GEMM_SRC, gemm_params(_d, HLSC_AP_ARITH=1, **SMALL))
+# with the emulator's fault hooks (kernels/common/emu_faults.h), as the emulator builds them
+for _d in DTYPES:
+    BUILDS[f"gemm{_d}_small_faults"] = (GEMM_SRC, gemm_params(_d, HARNESS_EMU_FAULTS=1, **SMALL))
+BUILDS["memcpy_faults"] = (["memcpy/memcpy.cpp"], {**MEMCPY, "HARNESS_EMU_FAULTS": 1})
 BUILDS["gemm2_i12_small"] = (GEMM_SRC, gemm_params(2, GEMM_FX_INT_BITS=12, **SMALL))
 BUILDS["gemm2_i1_small"] = (GEMM_SRC, gemm_params(2, GEMM_FX_INT_BITS=1, **SMALL))
 
@@ -132,7 +136,7 @@ def test_memcpy_read(libs, build_name, n_words, reps):
 def test_memcpy_write(libs, build_name, n_words, reps):
     out = np.zeros((n_words + 1, 8), dtype=np.uint64)   # one guard word
     libs[build_name].bw_memcpy(None, p(out), n_words, reps, 1)
-    np.testing.assert_array_equal(out[:n_words], refs.memcpy_write_pattern(n_words))
+    np.testing.assert_array_equal(out[:n_words], refs.memcpy_write_pattern(n_words, reps))
     assert (out[n_words] == 0).all()
 
 
@@ -143,7 +147,7 @@ def test_memcpy_copy(libs, build_name, n_words, reps):
     src = _words(n_words, 7 + n_words)
     out = np.zeros((n_words + 1, 8), dtype=np.uint64)
     libs[build_name].bw_memcpy(p(src), p(out), n_words, reps, 2)
-    np.testing.assert_array_equal(out[:n_words], src)
+    np.testing.assert_array_equal(out[:n_words], src ^ refs.memcpy_copy_key(reps))
     assert (out[n_words] == 0).all()
 
 
@@ -162,7 +166,11 @@ def test_memcpy_checksum_wraps(libs):
     src = np.full((3, 8), 2**64 - 1, dtype=np.uint64)
     out = np.zeros((1, 8), dtype=np.uint64)
     libs["memcpy"].bw_memcpy(p(src), p(out), 3, 5, 0)
-    np.testing.assert_array_equal(out[0], np.full(8, 2**64 - 15, dtype=np.uint64))
+    # by hand: 5 reps of sum_i (~0 ^ pat(i, j)) = ~pat(i, j), plus 3 words x rk(0..4)
+    pat = [[((i << 3) | j) ^ refs.WRITE_KEY for j in range(8)] for i in range(3)]
+    want = [(5 * sum(~pat[i][j] & (2**64 - 1) for i in range(3)) + 3 * refs.REP_KEY * (0 + 1 + 2 + 3 + 4))
+            % 2**64 for j in range(8)]
+    np.testing.assert_array_equal(out[0], np.array(want, dtype=np.uint64))
 
 
 def test_nop(libs):
@@ -304,3 +312,129 @@ def test_impossible_parameters_are_refused(libs, case):
     res = libs[f"bad:{case}"]
     assert isinstance(res, CompileError), f"{case} compiled but must be refused"
     assert BAD[case][1] in res.stderr
+
+
+# ------------------------------------------------------------ faults injected in the kernels
+# The emulator's mistakes, played by the kernels themselves (kernels/common/emu_faults.h), must
+# each be caught by the benches' own checks at every K; with no fault selected the hooked build
+# gives the plain build's bits. The same through the CLI: tests/test_fault_injection.py.
+from contextlib import contextmanager  # noqa: E402
+
+from harness.bench import gemm as gb  # noqa: E402
+from harness.runtime import faults  # noqa: E402
+
+CODES = faults.kernel_fault_codes()
+FAULT_K = sorted({1, 2, 7, 720, 2048, 12288, 65536} | {K for (_, K, _) in gb.smolvla_shapes()})
+MEMORY_FAULTS = ["skip_word", "stale_rep", "wrong_index"]
+GEMM_FAULTS = {
+    0: ["operands:fp16", "operands:bf16", "operands:tf32", "accumulate:fp16", *MEMORY_FAULTS],
+    1: ["operands:bf16", "accumulate:fp16", *MEMORY_FAULTS],     # fp16/tf32 operands: no change
+    2: MEMORY_FAULTS,
+    3: MEMORY_FAULTS,
+}
+BIAS_GELU_FAULTS = {0: ["operands:fp16", "operands:bf16", "operands:tf32", "skip_word", "wrong_index"],
+                    1: ["operands:fp16", "operands:bf16", "operands:tf32", "skip_word", "wrong_index"],
+                    2: ["skip_word", "wrong_index"], 3: ["skip_word", "wrong_index"]}
+
+
+@contextmanager
+def fault(lib, kernel: str, kind: str | None):
+    sel = ctypes.c_int.in_dll(lib, f"harness_emu_fault_{kernel}")
+    sel.value = CODES[kind] if kind else 0
+    try:
+        yield
+    finally:
+        sel.value = 0
+
+
+def implemented(lib, kernel: str) -> set[str]:
+    mask = ctypes.c_uint.in_dll(lib, f"harness_emu_faults_{kernel}").value
+    return {k for k, c in CODES.items() if mask >> c & 1}
+
+
+def test_fault_hooks_exist_only_in_the_emulators_build(libs):
+    for name in ("gemm0", "gemm0_small", "memcpy"):
+        with pytest.raises(ValueError):                    # no symbol at all in a plain build
+            ctypes.c_int.in_dll(libs[name], "harness_emu_fault_gemm" if "gemm" in name
+                                else "harness_emu_fault_bw_memcpy")
+    for d in DTYPES:
+        lib = libs[f"gemm{d}_small_faults"]
+        assert implemented(lib, "gemm") == set(GEMM_FAULTS[d])
+        assert implemented(lib, "bias_gelu") == set(BIAS_GELU_FAULTS[d])
+    assert implemented(libs["memcpy_faults"], "bw_memcpy") == set(MEMORY_FAULTS)
+
+
+@pytest.mark.parametrize("dtype_id", list(DTYPES), ids=list(DTYPES.values()))
+@pytest.mark.parametrize("K", FAULT_K)
+def test_every_fault_in_the_gemm_kernel_is_caught_at_every_k(libs, dtype_id, K):
+    name = DTYPES[dtype_id]
+    lib, plain = libs[f"gemm{dtype_id}_small_faults"], libs[f"gemm{dtype_id}_small"]
+    params = gemm_params(dtype_id)
+    M, N = 3, 5
+    a, b, bias = gb.gemm_inputs(name, M, K, N, gb.shape_rng(M, K, N), params)
+    exp = refs.expected_gemm(name, a, b, bias, 0, params)
+    with fault(lib, "gemm", None):
+        good = run_gemm(lib, dtype_id, a, b, bias, 0)
+    assert np.array_equal(good, run_gemm(plain, dtype_id, a, b, bias, 0))      # hooks off: same bits
+    ok, msg = refs.compare(good, exp)
+    assert ok, msg
+    for kind in GEMM_FAULTS[dtype_id]:
+        with fault(lib, "gemm", kind):
+            bad = run_gemm(lib, dtype_id, a, b, bias, 0)
+        ok, msg = refs.compare(bad, exp)
+        assert not ok, f"{kind} at K={K} passed the check"
+
+
+@pytest.mark.parametrize("dtype_id", list(DTYPES), ids=list(DTYPES.values()))
+@pytest.mark.parametrize("epi", [0, 2])
+def test_every_fault_in_bias_gelu_is_caught(libs, dtype_id, epi):
+    name = DTYPES[dtype_id]
+    lib = libs[f"gemm{dtype_id}_small_faults"]
+    params = gemm_params(dtype_id)
+    a, b, bias = gb.gemm_inputs(name, 6, 720, 9, gb.shape_rng(6, 720, 9), params)
+    exp = refs.expected_gemm(name, a, b, bias, epi, params)
+    c0 = run_gemm(lib, dtype_id, a, b, bias, 0)
+    assert refs.compare(run_bias_gelu(lib, c0, bias, epi), exp)[0]
+    for kind in BIAS_GELU_FAULTS[dtype_id]:
+        with fault(lib, "bias_gelu", kind):
+            bad = run_bias_gelu(lib, c0, bias, epi)
+        assert not refs.compare(bad, exp)[0], kind
+
+
+@pytest.mark.parametrize("n_words", [2, 3, 1000])
+@pytest.mark.parametrize("reps", [2, 5])
+@pytest.mark.parametrize("mode", [0, 1, 2], ids=["read", "write", "copy"])
+def test_every_fault_in_memcpy_is_caught(libs, mode, n_words, reps):
+    lib = libs["memcpy_faults"]
+    src = _words(n_words, 3 * n_words + reps)
+
+    def launch():
+        out = np.full((n_words, 8), 0xDEADBEEFDEADBEEF, dtype=np.uint64)      # poisoned, as the bench does
+        lib.bw_memcpy(p(src), p(out), n_words, reps, mode)
+        return out[:1] if mode == 0 else out
+
+    want = (refs.memcpy_read_checksum(src, reps)[None, :] if mode == 0
+            else refs.memcpy_write_pattern(n_words, reps) if mode == 1
+            else src ^ refs.memcpy_copy_key(reps))
+    with fault(lib, "bw_memcpy", None):
+        np.testing.assert_array_equal(launch(), want)
+    np.testing.assert_array_equal(launch(), want)
+    for kind in MEMORY_FAULTS:
+        with fault(lib, "bw_memcpy", kind):
+            assert not np.array_equal(launch(), want), kind
+
+
+def test_stale_rep_needs_two_reps_and_wrong_index_two_words(libs):
+    """The documented limits: with one rep there is no rep to repeat, and with one word a
+    read or copy has no other word to take (a write still writes another index's pattern)."""
+    lib = libs["memcpy_faults"]
+    src = _words(4, 1)
+    out = np.zeros((4, 8), dtype=np.uint64)
+    with fault(lib, "bw_memcpy", "stale_rep"):
+        lib.bw_memcpy(p(src), p(out), 4, 1, 2)
+    np.testing.assert_array_equal(out, src)
+    with fault(lib, "bw_memcpy", "wrong_index"):
+        lib.bw_memcpy(p(src), p(out), 1, 1, 2)
+        np.testing.assert_array_equal(out[:1], src[:1])
+        lib.bw_memcpy(p(src), p(out), 1, 1, 1)
+        assert not np.array_equal(out[:1], refs.memcpy_write_pattern(1))

@@ -44,7 +44,7 @@ def test_sweep_writes_a_complete_verified_run(only_run, runs_dir, capsys):
 
 def test_failed_verification_is_recorded_and_never_used(only_run, runs_dir, monkeypatch):
     import harness.bench.memcpy as mc
-    monkeypatch.setattr(mc, "write_pattern", lambda n: np.zeros(n * 8, np.uint64))
+    monkeypatch.setattr(mc, "write_pattern", lambda n, reps=1: np.zeros(n * 8, np.uint64))
     assert _run(runs_dir, "--sizes", "4K", "--direction", "write", "--pcs", "1") == 0
     run = load_run(only_run(runs_dir), require_verified=False)
     assert not run.samples["verified"].any()

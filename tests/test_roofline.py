@@ -62,7 +62,9 @@ def test_memcpy_run_alone_writes_into_the_run_dir(runs, capsys):
 def test_unverified_points_never_become_ceilings(runs):
     rows = summary(HW_MEMCPY)
     unverified = [float(r["bandwidth_GBps_best"]) for r in rows if r["verified"] != "True"]
-    assert unverified and max(unverified) > 450         # the fixture holds a tempting bad point
+    verified = [float(r["bandwidth_GBps_best"]) for r in rows if r["verified"] == "True"]
+    # the fixture holds a tempting point: verified repetitions better than any other, one failed
+    assert unverified and max(unverified) > max(verified)
     assert roofline(["--results", runs / HW_MEMCPY]) == 0
     data = json.loads((runs / HW_MEMCPY / "roofline.json").read_text())
     assert all(c["value"] not in unverified for c in data["ceilings"])

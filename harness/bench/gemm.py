@@ -33,15 +33,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
 from harness import model
 from harness.bench import reference
-from harness.bench.common import (COMMON_SAMPLE_COLUMNS, BenchResult, RunOptions, attach_launch_marks,
-                                  device_times, guarded, make_context, progress, timeout_ms)
+from harness.bench.common import (BenchResult, RunOptions, attach_launch_marks, device_times, guarded,
+                                  make_context, progress, timeout_ms)
 from harness.designs import load_design
 from harness.errors import UserError
-from harness.results.stats import summarize
+from harness.results.stats import summarize_samples
+from harness.results import schema
 from harness.results.writer import RunWriter
 from harness.runtime import XRT_EMULATION_MODES, open_runtime, requested_emulation
 from harness.runtime.session import Session
@@ -50,11 +50,9 @@ KERNEL, EPI_KERNEL = "gemm", "bias_gelu"
 PLATFORM = "u280"
 EPILOGUES = reference.EPILOGUES                       # name -> kernel `epilogue` code
 WORKLOADS = ("smolvla",)
-GEMM_COLUMNS = ["dtype", "M", "K", "N", "epilogue", "path", "flop", "bytes", "throughput_GFLOPps",
-                "bandwidth_GBps", "gemm_time_s", "epilogue_time_s"]
-SAMPLE_COLUMNS = COMMON_SAMPLE_COLUMNS + GEMM_COLUMNS
-SUMMARY_KEYS = ["dtype", "M", "K", "N", "epilogue", "path"]
-RATE_COLS = ("throughput_GFLOPps", "bandwidth_GBps")
+SAMPLE_COLUMNS = schema.GEMM.sample_columns
+SUMMARY_KEYS = schema.GEMM.summary_keys
+RATE_COLS = schema.GEMM.rate_cols
 SEED = 2026
 
 
@@ -215,7 +213,7 @@ class GemmCase:
             self.runs.append(sess.run(EPI_KERNEL, 0, [bo["C"], bo["bias"], bo["out"], M, N, code]))
         self.result_bo = bo["out"] if path == "unfused" else bo["C"]
         self._bo = bo
-        self.expected, self.tol = reference.expected_gemm(dtype, self.A, self.B, self.bias, code, self.params)
+        self.expected = reference.expected_gemm(dtype, self.A, self.B, self.bias, code, self.params)
         # launch timeouts from the model (50x the modeled time, at least 2 s; --timeout overrides)
         plat = platform or model.load_platform(PLATFORM)
         clock = sess.clock_mhz or design.freq_mhz        # the kernel clock the run reads back
@@ -248,7 +246,7 @@ class GemmCase:
             times.append(t)
             wall += w
         d2h = sess.from_device(self.result_bo)
-        ok, msg = reference.compare(self.output(), self.expected, self.tol)
+        ok, msg = reference.compare(self.output(), self.expected)
         if not ok:
             msg = f"{'bias_gelu out' if self.path == 'unfused' else 'C'} differs from the reference: {msg}"
         return Launch(sum(times), wall, times[0], times[1] if len(times) > 1 else None, d2h, ok, msg)
@@ -338,15 +336,4 @@ def figures(case: GemmCase, s: dict) -> dict:
 
 
 def summarize_gemm(rows: list[dict]):
-    summary = summarize(rows, SUMMARY_KEYS, RATE_COLS)
-    if summary.empty:
-        return summary
-    # medians of the two parts of an unfused point (verified measured rows only)
-    df = pd.DataFrame(rows)
-    ok = df[(df["phase"] == "measure") & df["verified"].astype(bool)]
-    for col in ("gemm_time_s", "epilogue_time_s"):
-        med = pd.to_numeric(ok[col], errors="coerce").groupby(ok["point"]).median()
-        summary[f"{col}_median"] = summary["point"].map(med)
-    for col in ("flop", "bytes"):
-        summary[col] = summary["point"].map(df.groupby("point")[col].first())
-    return summary
+    return summarize_samples("gemm", rows)

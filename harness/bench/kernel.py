@@ -31,25 +31,20 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from harness import model
-from harness.bench.common import (COMMON_SAMPLE_COLUMNS, BenchResult, RunOptions, attach_launch_marks,
-                                  device_times, guarded, make_context, progress, timeout_ms)
-from harness.bench.reference import compare
+from harness.bench.common import (BenchResult, RunOptions, attach_launch_marks, device_times, guarded, make_context,
+                                  progress, timeout_ms)
 from harness.designs.spec import KernelSpec, Point, call_reference
 from harness.errors import UserError
-from harness.results.stats import summarize
+from harness.results import schema
+from harness.results.stats import summarize_samples
 from harness.results.writer import RunWriter
 from harness.runtime import XRT_EMULATION_MODES, open_runtime
 from harness.runtime.session import Session
 
 PLATFORM = "u280"
 NO_TIME = "functional only: no time"
-KERNEL_COLUMNS = ["kernel", "ops", "dims", "M", "K", "N", "flop", "bytes", "cycles", "predicted_time_s",
-                  "throughput_GFLOPps", "bandwidth_GBps"]
-SAMPLE_COLUMNS = COMMON_SAMPLE_COLUMNS + KERNEL_COLUMNS
-SUMMARY_KEYS = ["kernel", "ops", "dims", "M", "K", "N", "flop", "bytes", "cycles", "predicted_time_s"]
-RATE_COLS = ("throughput_GFLOPps", "bandwidth_GBps")
-TIME_COLUMNS = ("time_s_median", "time_s_min", "time_s_max", "time_s_p99", "time_s_iqr", "time_s_cv")
-NO_MODEL_TIMEOUT_MS = 60_000      # without a cycle model nothing says how long a launch should take
+SAMPLE_COLUMNS = schema.KERNEL.sample_columns
+NO_MODEL_TIMEOUT_MS = 60_000      # on a card without a cycle model nothing says how long a launch should take
 SEED = 2027
 
 
@@ -182,10 +177,10 @@ class KernelCase:
         self.predicted_time_s = self.cycles / (clock_mhz * 1e6) if self.cycles is not None else None
         self.timed = timing != "none"
         disp = model.dispatch_overhead(model.load_platform(PLATFORM)).value
-        if self.predicted_time_s is not None or opts.timeout is not None or sess.rt.mode in XRT_EMULATION_MODES:
-            self.timeout = timeout_ms(opts, (self.predicted_time_s or 0.0) + disp, sess.rt.mode)
-        else:
+        if self.predicted_time_s is None and opts.timeout is None and sess.rt.mode == "hw":
             self.timeout = NO_MODEL_TIMEOUT_MS
+        else:
+            self.timeout = timeout_ms(opts, (self.predicted_time_s or 0.0) + disp, sess.rt.mode)
 
     def _view(self, name: str) -> np.ndarray:
         b = next(x for x in self.spec.buffers if x.name == name)
@@ -214,7 +209,7 @@ class KernelCase:
             exp, tol = self.expected[b.name]
             if tol is None:
                 tol = ref.atol + ref.rtol * np.abs(exp.astype(np.float64))
-            ok, msg = compare(self._view(b.name), exp, tol)
+            ok, msg = compare_within(self._view(b.name), exp, tol)
             if not ok:
                 return False, f"{b.name} differs from the reference {ref.text}: {msg}"
         return True, ""
@@ -287,7 +282,7 @@ def run(plan: KernelPlan) -> BenchResult:
             del case
         bar.close()
         device_times(writer, marks)
-        summary = summarize_kernel(writer.rows, timed=timing != "none")
+        summary = summarize_samples("kernel", writer.rows)
         writer.finish(summary)
     return BenchResult(writer.path, writer.run_id, summary, "none" if timing == "none" else rt.timing_source)
 
@@ -304,9 +299,19 @@ def _copy_spec(spec: KernelSpec, path) -> None:
                 shutil.copy2(f, path / "spec_files" / f.name)
 
 
-def summarize_kernel(rows: list[dict], timed: bool = True):
-    summary = summarize(rows, SUMMARY_KEYS, RATE_COLS)
-    if not timed and not summary.empty:
-        for col in TIME_COLUMNS + tuple(f"{c}_{s}" for c in RATE_COLS for s in ("best", "median")):
-            summary[col] = np.nan
-    return summary
+def compare_within(got: np.ndarray, expected: np.ndarray, tol) -> tuple[bool, str]:
+    """(ok, message): every element of `got` within `tol` of `expected` (NaN never is)."""
+    got = np.asarray(got).reshape(-1)
+    expected = np.asarray(expected).reshape(-1)
+    if np.issubdtype(expected.dtype, np.integer) and np.issubdtype(got.dtype, np.integer):
+        err = np.abs(got.astype(np.int64) - expected.astype(np.int64)).astype(np.float64)
+    else:
+        err = np.abs(got.astype(np.float64) - expected.astype(np.float64))
+    tol = np.broadcast_to(np.asarray(tol, dtype=np.float64), err.shape)
+    bad = ~(err <= tol)
+    n_bad = int(bad.sum())
+    if n_bad == 0:
+        return True, ""
+    i = int(np.argmax(np.where(bad, np.nan_to_num(err, nan=np.inf), -1)))
+    return False, (f"{n_bad} of {bad.size} elements outside tolerance; first worst at [{i}]: got {got[i]!r}, "
+                   f"expected {expected[i]!r} (tolerance {tol[i]!r})")

@@ -26,17 +26,18 @@ import pandas as pd
 from harness import model
 from harness.bench import MIN_HW_LAUNCHES
 from harness.bench import gemm as gb
-from harness.bench.common import (COMMON_SAMPLE_COLUMNS, BenchResult, RunOptions, attach_launch_marks,
-                                  device_times, guarded, make_context, progress, timeout_ms)
+from harness.bench.common import (BenchResult, RunOptions, attach_launch_marks, device_times, guarded,
+                                  make_context, progress, timeout_ms)
 from harness.errors import UserError
-from harness.results.stats import summarize
+from harness.results import schema
+from harness.results.stats import summarize_samples
 from harness.results.writer import RunWriter
 from harness.runtime import XRT_EMULATION_MODES, open_runtime, requested_emulation
 from harness.runtime.session import Session
 
 NOP = "nop"
-SAMPLE_COLUMNS = COMMON_SAMPLE_COLUMNS + ["kind", "dtype", "M", "K", "N", "epilogue", "flop", "bytes"]
-SUMMARY_KEYS = ["kind", "dtype", "M", "K", "N", "epilogue"]
+SAMPLE_COLUMNS = schema.LATENCY.sample_columns
+SUMMARY_KEYS = schema.LATENCY.summary_keys
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ def _dispatch_point(plan, sess, writer, bar, tmo_ms: int) -> None:
 def summarize_latency(rows: list[dict], plat, design, dispatch_model_s: float,
                       clock_mhz: float | None = None) -> pd.DataFrame:
     """Per point: time statistics (stats.summarize) plus the model's prediction for it."""
-    s = summarize(rows, SUMMARY_KEYS)
+    s = summarize_samples("latency", rows)
     if s.empty:
         return s
     for k in ("M", "K", "N"):

@@ -15,9 +15,10 @@ import numpy as np
 
 from harness import model
 from harness.bench import reference
-from harness.bench.common import (COMMON_SAMPLE_COLUMNS, BenchResult, RunOptions, attach_launch_marks,
-                                  device_times, guarded, make_context, progress, timeout_ms)
-from harness.results.stats import summarize
+from harness.bench.common import (BenchResult, RunOptions, attach_launch_marks, device_times, guarded,
+                                  make_context, progress, timeout_ms)
+from harness.results import schema
+from harness.results.stats import summarize_samples
 from harness.results.writer import RunWriter
 from harness.designs import load_design
 from harness.designs.codes import memcpy_modes
@@ -36,20 +37,27 @@ EMULATION_REPS_TARGET_BYTES = 64 << 10
 MAX_EMULATION_REPS = 64
 DEFAULT_SIZES, EMULATION_SIZES = "4K..256M", "4K,16K"
 DEFAULT_PCS = [1, 2, 4, 8, 16, 32]
-SAMPLE_COLUMNS = COMMON_SAMPLE_COLUMNS + ["direction", "pcs", "cus", "bytes_per_pc", "kernel_reps", "bytes",
-                                          "bandwidth_GBps", "model_time_s"]
+SAMPLE_COLUMNS = schema.MEMCPY.sample_columns
 
 
 # ---------------------------------------------------------------- the kernel's contract
-# (flat uint64 arrays here; the references themselves live in harness.bench.reference)
-def write_pattern(n_words: int) -> np.ndarray:
-    """What mode `write` stores: word i, lane j = ((i << 3) | j) ^ key, flattened."""
-    return reference.memcpy_write_pattern(n_words).reshape(-1)
+# (flat uint64 arrays here; the references themselves live in harness.bench.reference, the
+# contract in kernels/memcpy/memcpy.cpp: every word at its index, every rep with its number)
+def write_pattern(n_words: int, reps: int = 1) -> np.ndarray:
+    """What mode `write` leaves: word i, lane j = ((i << 3) | j) ^ key ^ rk(reps - 1), flattened."""
+    return reference.memcpy_write_pattern(n_words, reps).reshape(-1)
 
 
 def read_checksum(words: np.ndarray, reps: int) -> np.ndarray:
-    """What mode `read` stores in out[0]: the lane-wise wrapping uint64 sum over all reps."""
+    """What mode `read` stores in out[0]: lane sums of (word ^ pattern) + rk(rep) over all words and reps."""
     return reference.memcpy_read_checksum(words.reshape(-1, 8), reps)
+
+
+def copy_matches(got: np.ndarray, src: np.ndarray, reps: int) -> bool:
+    """Whether mode `copy` left out = in ^ rk(reps - 1). Undoes the key in `got` itself (the
+    output is poisoned before the next launch anyway), so no copy of the input is made."""
+    np.bitwise_xor(got, reference.memcpy_copy_key(reps), out=got)
+    return np.array_equal(got, src)
 
 
 def auto_kernel_reps(size: int) -> int:
@@ -127,8 +135,7 @@ def run(plan: MemcpyPlan) -> BenchResult:
                        timeout_ms(opts, pred.time_s + model.dispatch_overhead(plat).value, rt.mode), pred.time_s)
         bar.close()
         device_times(writer, marks)
-        summary = summarize(writer.rows, ["direction", "pcs", "cus", "bytes_per_pc", "kernel_reps", "model_time_s"],
-                            ("bandwidth_GBps",))
+        summary = summarize_samples("memcpy", writer.rows)
         writer.finish(summary)
     return BenchResult(writer.path, writer.run_id, summary, rt.timing_source)
 
@@ -142,7 +149,7 @@ def _run_point(opts, sess, writer, bar, rng, point, pt: MemcpyPoint, tmo_ms, mod
     out_bytes = WORD_BYTES if direction == "read" else size
     data = rng.integers(0, 2 ** 63, size=in_bytes // 8, dtype=np.uint64)
     ins, outs, runs, expected = [], [], [], []
-    pattern = write_pattern(n_words) if direction == "write" else None
+    pattern = write_pattern(n_words, reps) if direction == "write" else None
     for cu in range(cus):
         b_in = sess.alloc(KERNEL, cu, "in", in_bytes)
         b_out = sess.alloc(KERNEL, cu, "out", out_bytes)
@@ -168,7 +175,8 @@ def _run_point(opts, sess, writer, bar, rng, point, pt: MemcpyPoint, tmo_ms, mod
             for cu, (b, want) in enumerate(zip(outs, expected)):
                 d2h += sess.from_device(b)
                 got = np.frombuffer(b.map(), np.uint64)[:want.size]
-                if not np.array_equal(got, want):
+                same = copy_matches(got, want, reps) if direction == "copy" else np.array_equal(got, want)
+                if not same:
                     bad.append(f"{KERNEL}_{cu + 1} output differs from the reference")
             ok = not bad
             writer.add_sample({

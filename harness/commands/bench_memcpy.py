@@ -33,7 +33,7 @@ def plan_from_args(args):
     emulation = xrt_emulation(args)
     _, kern, _, pc_bytes, n_pcs = mc.memcpy_design(emulation)
     cus = kern.cus
-    sizes = parse_sizes(args.sizes or (mc.EMULATION_SIZES if emulation else mc.DEFAULT_SIZES))
+    sizes = parse_sizes(args.sizes if args.sizes is not None else (mc.EMULATION_SIZES if emulation else mc.DEFAULT_SIZES))
     if not sizes:
         raise UserError("--sizes is empty; give sizes like 4K..256M")
     for s in sizes:
@@ -71,6 +71,8 @@ def plan_from_args(args):
                             f"use at most {cus}, or --direction copy to drive {2 * cus}")
     points = [mc.MemcpyPoint(d, pcs, s, reps_of(s))
               for d in directions for pcs in pcs_list if mc.fits(d, pcs, cus) for s in sizes]
+    if not points:          # never a run directory with nothing in it
+        raise UserError("no (direction, --pcs) combination can run; see `harness bench memcpy --help`")
     return mc.MemcpyPlan(points, opts, target=emulation)
 
 

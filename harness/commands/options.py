@@ -6,7 +6,9 @@ bad value never reaches a run directory.
 from __future__ import annotations
 
 import argparse
+import math
 import re
+import sys
 
 from harness.errors import UserError
 from harness.runtime import DEFAULT_PLATFORM, MAX_TIMEOUT_MS, MODES
@@ -25,8 +27,26 @@ def parse_size(text, what: str = "size") -> int:
     return int(m.group(1)) * _MULT[m.group(2).upper()]
 
 
+def note(message: str) -> None:
+    """A remark about the input that does not stop the command: one line on stderr."""
+    print(f"note: {message}", file=sys.stderr)
+
+
+def distinct(values: list, what: str, show=str) -> list:
+    """`values` with repeats dropped (first occurrence kept), with a note naming them."""
+    out = list(dict.fromkeys(values))
+    if len(out) < len(values):
+        seen, dup = set(), []
+        for v in values:
+            if v in seen and v not in dup:
+                dup.append(v)
+            seen.add(v)
+        note(f"{what} gives {', '.join(show(v) for v in dup)} more than once; each runs once")
+    return out
+
+
 def parse_sizes(text: str, what: str = "--sizes") -> list[int]:
-    """'4K..256M' (doubling) or '4K,1M,3M'."""
+    """'4K..256M' (doubling) or '4K,1M,3M' (repeats run once, with a note)."""
     if ".." in text:
         lo, hi = (parse_size(t, what) for t in text.split("..", 1))
         if lo <= 0 or hi < lo:
@@ -37,7 +57,7 @@ def parse_sizes(text: str, what: str = "--sizes") -> list[int]:
             out.append(s)
             s *= 2
         return out
-    return [parse_size(t, what) for t in text.split(",") if t.strip()]
+    return distinct([parse_size(t, what) for t in text.split(",") if t.strip()], what)
 
 
 def parse_int(text, what: str) -> int:
@@ -55,10 +75,14 @@ def parse_float(text, what: str) -> float:
 
 
 def parse_int_list(text: str, what: str) -> list[int]:
+    """'1,2,4' -> [1, 2, 4]; empty is refused, repeats run once (with a note)."""
     try:
-        return [int(t) for t in text.split(",") if t.strip()]
+        values = [int(t) for t in text.split(",") if t.strip()]
     except ValueError:
         raise UserError(f"{what} {text!r} must be a comma-separated list of integers, e.g. 1,2,4") from None
+    if not values:
+        raise UserError(f"{what} {text!r} names no number; give a comma-separated list like 1,2,4")
+    return distinct(values, what)
 
 
 def parse_shape(text, what: str = "--shape") -> tuple[int, int, int]:
@@ -84,7 +108,7 @@ def parse_shapes(text: str, what: str = "--shapes") -> list[tuple[int, int, int]
     out = [parse_shape(t, what) for t in text.split(",") if t.strip()]
     if not out:
         raise UserError(f"{what} is empty; give shapes like 64x64x64,50x720x960")
-    return list(dict.fromkeys(out))
+    return distinct(out, what, lambda s: "x".join(map(str, s)))
 
 
 # ---------------------------------------------------------------- options every bench takes
@@ -103,8 +127,9 @@ def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--repeats", type=int, default=None,
                    help="measured launches per point (default 9; 2 in hw_emu/sw_emu)")
     p.add_argument("--timeout", type=int, default=None,
-                   help="ms to wait for one launch, 1 to 4294967295 (default: 50x the modeled time, at least "
-                        "2 s; none in hw_emu/sw_emu)")
+                   help="ms one launch may take, 1 to 4294967295, on the card or the host's wall time in "
+                        "emulation; past it the run stops, marked incomplete (default: 50x the modeled time, "
+                        "at least 2 s; emu: 1000x, at least 10 minutes; none in hw_emu/sw_emu)")
     p.add_argument("--out", default=None, help="parent directory of the run directory (default results/runs)")
     p.add_argument("--clock-mhz", type=float, default=None,
                    help="the kernel clock the xclbin achieved, if v++ lowered it below the design's target "
@@ -118,6 +143,18 @@ def xrt_emulation(args) -> str | None:
     return requested_emulation(getattr(args, "mode", None))
 
 
+def check_clock_mhz(clock_mhz, platform: str = "u280") -> None:
+    """--clock-mhz, the same check for every bench, before any runtime opens or directory exists:
+    a finite clock in MHz up to the platform's highest kernel clock."""
+    if clock_mhz is None:
+        return
+    from harness.model import load_platform
+    top = load_platform(platform).max_clock_mhz
+    if not (math.isfinite(clock_mhz) and 0 < clock_mhz <= top.value):
+        raise UserError(f"--clock-mhz {clock_mhz:g}: give the achieved kernel clock in MHz, e.g. 236, "
+                        f"above 0 and at most {top.value:g} ({top.detail})")
+
+
 def run_options(args):
     """The checked common options as the benches' RunOptions."""
     from harness.bench.common import RunOptions
@@ -128,11 +165,10 @@ def run_options(args):
         raise UserError("--warmup must be 0 or more")
     if repeats < 1:
         raise UserError("--repeats must be at least 1")
-    if args.clock_mhz is not None and not 0 < args.clock_mhz <= 1000:
-        raise UserError("--clock-mhz is the achieved kernel clock in MHz, e.g. 236; give a value in (0, 1000]")
+    check_clock_mhz(args.clock_mhz)
     if args.timeout is not None and not 1 <= args.timeout <= MAX_TIMEOUT_MS:
-        raise UserError(f"--timeout is in milliseconds, 1 to {MAX_TIMEOUT_MS} (run.wait takes an unsigned "
-                        "32-bit count)")
+        raise UserError(f"--timeout is in milliseconds: give a whole number from 1 to {MAX_TIMEOUT_MS} "
+                        "(run.wait takes an unsigned 32-bit count)")
     platform = getattr(args, "vitis_platform", None) or DEFAULT_PLATFORM
     if not platform.strip() or any(c.isspace() for c in platform):
         raise UserError(f"--vitis-platform {platform!r}: give a platform name like {DEFAULT_PLATFORM}")

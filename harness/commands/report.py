@@ -31,7 +31,9 @@ def print_closing(result, point_label) -> None:
     summary = result.summary
     failed = summary[~summary["verified"].astype(bool)]
     if len(failed):
-        print(f"warning: {len(failed)} point(s) failed verification; they are recorded and never used")
+        first = next((str(e) for e in failed.get("errors", []) if isinstance(e, str) and e), "")
+        print(f"warning: {len(failed)} of {len(summary)} point(s) failed verification; they are recorded and "
+              f"never used" + (f" (first: {first[:300]})" if first else ""))
     for w in stability_warnings(summary, point_label)[:5]:
         print(f"warning: {w}")
     print(f"run directory: {result.path}")

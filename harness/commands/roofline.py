@@ -87,6 +87,7 @@ def _out_dir(args, runs) -> pathlib.Path:
 
 def write_outputs(out: pathlib.Path, files: dict[str, bytes]) -> None:
     """All files to temporary names first, then renamed: never half a report."""
+    created = not out.exists()
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -95,14 +96,32 @@ def write_outputs(out: pathlib.Path, files: dict[str, bytes]) -> None:
     try:
         for name, data in files.items():
             tmp = out / f".{name}.tmp-{os.getpid()}"
-            tmp.write_bytes(data)
             tmps.append((tmp, out / name))
+            tmp.write_bytes(data)
     except OSError as exc:
         for tmp, _ in tmps:
-            tmp.unlink(missing_ok=True)
-        raise UserError(f"cannot write into {out} ({exc.strerror}): choose another --out") from None
+            try:
+                tmp.unlink(missing_ok=True)
+            except OSError:
+                pass
+        if created:
+            try:
+                out.rmdir()
+            except OSError:
+                pass
+        raise UserError(f"cannot write into {out} ({exc.strerror}): free some space or choose another "
+                        "--out") from None
     for tmp, final in tmps:
         os.replace(tmp, final)
+    # Every file this command owns is replaced or removed: no ops.csv of an earlier report
+    # stays beside a new one that has none.
+    for name in OUTPUTS:
+        if name not in files:
+            try:
+                (out / name).unlink(missing_ok=True)
+            except OSError as exc:
+                raise UserError(f"cannot remove the stale {out / name} ({exc.strerror}): choose another "
+                                "--out") from None
 
 
 def run(args: argparse.Namespace) -> int:

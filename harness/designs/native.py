@@ -24,12 +24,19 @@ from pathlib import Path
 from harness import REPO_ROOT
 from harness.designs.files import KERNELS_DIR, Design, all_designs, load_design
 from harness.errors import UserError
+from harness.results.schema import EMU_XCLBIN_FORMAT, EMU_XSA_NAME
 
 BUILD_DIR = REPO_ROOT / "build" / "emu"
 CXX = os.environ.get("CXX", "g++")
-# -ffp-contract=off: never fuse a*b+c into one FMA, as Vitis HLS keeps fmul and fadd apart, so an
-# fp32 reference can replay a kernel's arithmetic exactly (x86-64 without -march has no FMA anyway).
+# -ffp-contract=off: a multiply and an add are never fused into an FMA (whatever -march), so
+# the fp32 kernels sum exactly as kernels/gemm/README.md "Summation order" says and the host
+# check (harness.bench.reference.replay_f32) can demand the same bits; a user's kernel (a spec)
+# likewise, as Vitis HLS keeps fmul and fadd apart.
 CXXFLAGS = ["-O2", "-fPIC", "-shared", "-std=c++17", "-Wno-unknown-pragmas", "-ffp-contract=off"]
+# The emulator's libraries also carry the fault hooks of kernels/common/emu_faults.h (off unless
+# HARNESS_EMU_FAULT selects one); -funswitch-loops moves their loop-invariant tests out of the
+# hot loops, so a fault-free call runs as fast as the plain build and gives the same bits.
+EMU_FAULT_FLAGS = ["-DHARNESS_EMU_FAULTS=1", "-funswitch-loops"]
 # What Vitis ships and the hls4ml headers lack (hls_math.h with hls::tanh ...), for g++ only:
 # searched before the hls4ml headers, whose own hls_math.h has a few ap_fixed functions only.
 NATIVE_SHIMS = KERNELS_DIR / "common" / "native"
@@ -69,9 +76,9 @@ def _inputs(design: Design) -> list[Path]:
 
 
 def _command(design: Design, out: Path) -> list[str]:
-    return [CXX, *CXXFLAGS, f"-I{NATIVE_SHIMS}", f"-I{ap_types_dir()}", f"-I{KERNELS_DIR / 'common'}",
-            *design.define_flags(), *design.cflags, *[str(design.root / s) for s in design.sources()],
-            "-o", str(out)]
+    return [CXX, *CXXFLAGS, *EMU_FAULT_FLAGS, f"-I{NATIVE_SHIMS}", f"-I{ap_types_dir()}",
+            f"-I{KERNELS_DIR / 'common'}", *design.define_flags(), *design.cflags,
+            *[str(design.root / s) for s in design.sources()], "-o", str(out)]
 
 
 def _label(path: Path) -> str:
@@ -130,7 +137,7 @@ def ensure_built(design: Design, quiet: bool = False) -> Path:
         "design_file": design.file_label,
         "dtype": design.dtype,
         "platform": "u280",
-        "xsa_name": "harness_emulated_u280",
+        "xsa_name": EMU_XSA_NAME,
         "uuid": str(uuidlib.uuid5(uuidlib.NAMESPACE_URL, f"harness-emu:{design.name}:{digest}")),
         "build_hash": digest,
         "library": p["library"].name,

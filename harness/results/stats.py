@@ -12,6 +12,7 @@ CV_WARN = 0.10   # pyperf's threshold for an unstable point
 
 
 def time_stats(t: np.ndarray) -> dict:
+    t = t[~np.isnan(t)]          # no time (a functional-only kernel run): no statistic
     if t.size == 0:
         return {k: np.nan for k in ("time_s_median", "time_s_min", "time_s_max", "time_s_p99",
                                     "time_s_iqr", "time_s_cv")}
@@ -40,9 +41,10 @@ def summarize(rows: list[dict], keys: list[str], rate_cols: tuple[str, ...] = ()
         row.update({"point": point, "n": len(g), "n_verified": len(ok),
                     "verified": bool(len(ok) == len(g) and len(g) > 0)})
         row.update(time_stats(ok["time_s"].to_numpy(float)))
-        if "device_time_s" in ok.columns:       # simulated device time (hw_emu device profiling)
-            dev = pd.to_numeric(ok["device_time_s"], errors="coerce").dropna().to_numpy(float)
-            row["device_time_s_median"] = float(np.median(dev)) if dev.size else np.nan
+        # simulated device time (hw_emu device profiling); empty for every other run
+        dev = (pd.to_numeric(ok["device_time_s"], errors="coerce").dropna().to_numpy(float)
+               if "device_time_s" in ok.columns else np.array([]))
+        row["device_time_s_median"] = float(np.median(dev)) if dev.size else np.nan
         for col in rate_cols:
             v = ok[col].to_numpy(float)
             row[f"{col}_best"] = float(np.max(v)) if v.size else np.nan
@@ -51,6 +53,26 @@ def summarize(rows: list[dict], keys: list[str], rate_cols: tuple[str, ...] = ()
         row["errors"] = "; ".join(sorted({str(e) for e in g["error"] if isinstance(e, str) and e}))
         out.append(row)
     return pd.DataFrame(out)
+
+
+def summarize_samples(bench: str, rows: list[dict]) -> pd.DataFrame:
+    """The part of a bench's summary that follows from its samples alone: what the bench writes
+    and what every reader recomputes to check summary.csv (latency's model columns are added by
+    the bench)."""
+    from harness.results.schema import SCHEMAS
+    sch = SCHEMAS[bench]
+    summary = summarize(rows, sch.summary_keys, sch.rate_cols)
+    if bench != "gemm" or summary.empty:
+        return summary
+    # medians of the two parts of an unfused point (verified measured rows only)
+    df = pd.DataFrame(rows)
+    ok = df[(df["phase"] == "measure") & df["verified"].astype(bool)]
+    for col in ("gemm_time_s", "epilogue_time_s"):
+        med = pd.to_numeric(ok[col], errors="coerce").groupby(ok["point"]).median()
+        summary[f"{col}_median"] = summary["point"].map(med)
+    for col in ("flop", "bytes"):
+        summary[col] = summary["point"].map(df.groupby("point")[col].first())
+    return summary
 
 
 def stability_warnings(summary: pd.DataFrame, label) -> list[str]:

@@ -18,9 +18,9 @@ from pathlib import Path
 
 from harness import REPO_ROOT
 from harness.errors import UserError
+from harness.results.schema import MODES
 from harness.runtime import xrtenv
 
-MODES = ("hw", "hw_emu", "sw_emu", "emu")
 XRT_EMULATION_MODES = ("hw_emu", "sw_emu")
 DEFAULT_PLATFORM = "xilinx_u280_gen3x16_xdma_1_202211_1"
 TIMING_SOURCES = {"hw": "measured", "hw_emu": "emulation", "sw_emu": "emulation", "emu": "model"}
@@ -39,6 +39,7 @@ class Runtime:
     vitis_platform: str = DEFAULT_PLATFORM
     xrt_ini: dict | None = None   # the xrt.ini XRT reads in this process (path, settings)
     profile_dir: Path | None = None   # where XRT writes device profiling (XRT emulation modes)
+    module: str = ""              # the module that answered as pyxrt ('pyxrt' on a card), for context.json
 
     def now_ns(self) -> float:
         if self.mode == "emu":
@@ -83,17 +84,23 @@ def built_xclbins(target: str | None = None) -> list[Path]:
 
 
 def _import_pyxrt():
-    """The pyxrt module, or None; the reason is kept for the messages."""
-    global _IMPORT_REASON
-    mod, _IMPORT_REASON = xrtenv.import_pyxrt()
+    """The pyxrt module, or None; the reason is kept for the messages (and the failure, when a
+    binding is there but its import raised something other than ImportError)."""
+    global _IMPORT_REASON, _IMPORT_FAILURE
+    mod, _IMPORT_REASON, _IMPORT_FAILURE = xrtenv.import_pyxrt()
     return mod
 
 
 _IMPORT_REASON: str | None = None
+_IMPORT_FAILURE: str | None = None
 
 
 def _import_reason() -> str:
     return _IMPORT_REASON or xrtenv.diagnose_import()
+
+
+def _module_name(xrt) -> str:
+    return str(getattr(xrt, "__name__", type(xrt).__name__))
 
 
 def _open_device(xrt, device_id: str):
@@ -120,8 +127,8 @@ def _check_xrt_ini(rt: Runtime, announce) -> None:
 def open_runtime(mode: str | None, device: str = "0", announce=print,
                  vitis_platform: str | None = None) -> Runtime:
     """Pick the runtime for `mode` (None: hw if pyxrt and a card are there, else emu)."""
-    global _IMPORT_REASON
-    _IMPORT_REASON = None
+    global _IMPORT_REASON, _IMPORT_FAILURE
+    _IMPORT_REASON = _IMPORT_FAILURE = None
     if mode is not None and mode not in MODES:
         raise UserError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
     vitis_platform = vitis_platform or DEFAULT_PLATFORM
@@ -147,20 +154,32 @@ def open_runtime(mode: str | None, device: str = "0", announce=print,
                          "timings are modeled, not measured)")
             else:
                 announce(f"mode: hw (pyxrt imported and device {device} opened)")
-                rt = Runtime("hw", xrt, dev, TIMING_SOURCES["hw"], str(device), vitis_platform=vitis_platform)
+                rt = Runtime("hw", xrt, dev, TIMING_SOURCES["hw"], str(device), vitis_platform=vitis_platform,
+                             module=_module_name(xrt))
                 _check_xrt_ini(rt, announce)
                 return rt
         else:
+            if _IMPORT_FAILURE:
+                announce(f"note: {_IMPORT_FAILURE}; falling back to the emulator")
             announce(f"mode: emu (no pyxrt: {_import_reason()}; timings are modeled, not measured)")
         mode = "emu"
     if mode == "emu":
-        from harness.runtime import emulator
+        from harness.runtime import emulator, faults
         emulator.check_fault_spec()
         try:
             dev = _open_device(emulator, device)
         except RuntimeError as exc:
             raise UserError(f"{exc}; use --device 0") from exc
-        return Runtime("emu", emulator, dev, TIMING_SOURCES["emu"], str(device), vitis_platform=vitis_platform)
+        rt = Runtime("emu", emulator, dev, TIMING_SOURCES["emu"], str(device), vitis_platform=vitis_platform,
+                     module=_module_name(emulator))
+        spec = faults.from_env()
+        if spec is not None:
+            note = (f"fault injected on purpose: {faults.ENV}={spec.text()}"
+                    + (" (the kernels compute wrong results: every point they touch must fail verification)"
+                       if spec.in_kernel else ""))
+            announce(note)
+            rt.notes.append(note)
+        return rt
     # Real XRT. Emulation targets need XCL_EMULATION_MODE and EMCONFIG_PATH before the
     # device opens (XRT <= 2023.1 looks for emconfig.json only there or next to python).
     profile_dir = None
@@ -187,6 +206,9 @@ def open_runtime(mode: str | None, device: str = "0", announce=print,
     else:
         os.environ.pop("XCL_EMULATION_MODE", None)
     xrt = _import_pyxrt()
+    if xrt is None and _IMPORT_FAILURE:
+        raise UserError(f"--mode {mode}: {_IMPORT_FAILURE}; check the XRT installation "
+                        "(`source /opt/xilinx/xrt/setup.sh`, `xbutil examine`), or use --mode emu")
     if xrt is None:
         raise UserError(f"--mode {mode} needs XRT's Python binding (pyxrt): {_import_reason()}; "
                         "or use --mode emu")
@@ -202,7 +224,7 @@ def open_runtime(mode: str | None, device: str = "0", announce=print,
             hint = "check `xrt-smi examine` (`xbutil examine` before XRT 2024.1)"
         raise UserError(f"cannot open device {device} ({text}); {hint}, or use --mode emu") from exc
     rt = Runtime(mode, xrt, dev, TIMING_SOURCES[mode], str(device), notes=notes,
-                 vitis_platform=vitis_platform, profile_dir=profile_dir)
+                 vitis_platform=vitis_platform, profile_dir=profile_dir, module=_module_name(xrt))
     _check_xrt_ini(rt, announce)
     return rt
 

@@ -20,8 +20,10 @@ the card where it matters for a benchmark:
   verified; their *time* comes from harness.model on a modeled device clock, on
   which CUs launched together run concurrently.
 
-Faults for testing the error paths: set HARNESS_EMU_FAULT to `timeout`,
-`error` or `hang` (optionally `kind:kernel`, e.g. `error:gemm`).
+Faults for testing the error paths and the verification: HARNESS_EMU_FAULT (parsed by
+harness.runtime.faults): `timeout`, `error` and `hang` are played here; `operands:...`,
+`accumulate:fp16`, `skip_word`, `stale_rep` and `wrong_index` inside the native kernel,
+which then computes a wrong result (kernels/common/emu_faults.h), optionally `kind:kernel`.
 """
 from __future__ import annotations
 
@@ -29,15 +31,19 @@ import ctypes
 import enum
 import json
 import os
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
 
 from harness.designs import parse_cfg
+from harness.results import schema as _schema
 from harness.runtime import costs
+from harness.runtime import faults as _faults
 
-EMULATED_DEVICE_NAME = "harness-emulated-u280"
-EMULATED_SHELL = "harness_emulated_u280"
+EMULATED_DEVICE_NAME = _schema.EMULATED_DEVICE_NAME
+EMULATED_SHELL = _schema.EMU_XSA_NAME
 _INT_MIN, _INT_MAX = -(2 ** 31), 2 ** 31 - 1      # a C++ int, what pyxrt's set_arg converts to
 _UINT_MAX = 2 ** 32 - 1                            # run.wait(unsigned int ms)
 
@@ -179,7 +185,12 @@ class device:
         if isinstance(xb, str):
             xb = xclbin(xb)
         lib_path = xb._path.parent / xb._desc["library"]
-        self._lib = ctypes.CDLL(str(lib_path))
+        lib = ctypes.CDLL(str(lib_path))
+        # A fault naming a kernel this design lacks, or none of its kernels implements: refused here,
+        # before any run directory exists.
+        _faults.check_for_design(_faults.from_env(), xb._desc.get("design", xb._path.name),
+                                 {k["name"]: _fault_mask(lib, k["name"]) for k in xb._desc["kernels"]})
+        self._lib = lib
         self._xclbin = xb
         self._cu_free_ns = {cu: 0.0 for cu in xb._connectivity}
         return xb.get_uuid()
@@ -194,7 +205,7 @@ class device:
         if key == xrt_info_device.name:
             return EMULATED_DEVICE_NAME
         if key == xrt_info_device.bdf:
-            return "emulated:0"
+            return f"{_schema.EMULATED_BDF_PREFIX}:0"
         if key == xrt_info_device.max_clock_frequency_mhz:
             return f"{plat.max_clock_mhz.value:g}"     # the largest shell clock, as XRT reports it
         if key == xrt_info_device.offline:
@@ -333,6 +344,11 @@ class kernel:
         self._dev, self._desc, self._name, self._cus = dev, desc, kname, cus
         self._fn = getattr(dev._lib, kname)
         self._fn.restype = None
+        self._fault_mask = _fault_mask(dev._lib, kname)
+        try:
+            self._fault_selector = ctypes.c_int.in_dll(dev._lib, f"harness_emu_fault_{kname}")
+        except ValueError:          # a kernel without fault hooks
+            self._fault_selector = None
         self._fn.argtypes = [ctypes.c_void_p if a["kind"] == "ptr" else ctypes.c_uint32 for a in desc["args"]]
 
     def group_id(self, argidx: int) -> int:
@@ -367,6 +383,7 @@ class run:
         self._state = ert_cmd_state.ERT_CMD_STATE_NEW
         self._end_ns = 0.0
         self._fault = None
+        self._call = None
 
     def set_arg(self, index: int, value) -> None:
         _check_int(index, "set_arg", _INT_MIN, _INT_MAX)
@@ -410,9 +427,13 @@ class run:
                 values.append(int(v) if isinstance(v, int) else 0)   # unset scalar register reads 0
         cu = self._pick_cu()
         dev = k._dev
-        self._fault = _fault_for(k._name)
+        spec = _faults.from_env()
+        self._fault = spec.kind if spec and not spec.in_kernel and spec.hits(k._name) else None
         if self._fault != "hang":
-            k._fn(*values)
+            keep = [v for v in self._args.values() if isinstance(v, bo)]
+            code = spec.code if spec and spec.in_kernel and spec.hits(k._name) \
+                and k._fault_mask >> spec.code & 1 else 0
+            self._call = _NativeCall(lambda *v: _call_native(k, list(v), code), values, keep, f"{cu} (emulated)")
         scalars = {a["name"]: (values[i] if a["kind"] != "ptr" else None) for i, a in enumerate(k._desc["args"])}
         banks = dev._xclbin._connectivity[cu]
         kernel_s = costs.kernel_time_s(k._desc, dev._xclbin._desc, scalars, banks)
@@ -428,21 +449,28 @@ class run:
         dev = self._k._dev
         if self._state == ert_cmd_state.ERT_CMD_STATE_NEW:
             return self._state
+        if self._state != ert_cmd_state.ERT_CMD_STATE_SUBMITTED:
+            return self._state
         remaining = self._end_ns - dev.now_ns
-        if self._fault in ("timeout", "hang") or (timeout_ms and remaining > timeout_ms * 1e6):
+        # The timeout bounds the modeled time (as on the card) and the host's wall time of the native
+        # execution: a kernel that would run for hours on the host is given up on like a hung one.
+        if self._fault in ("timeout", "hang") or (timeout_ms and remaining > timeout_ms * 1e6) \
+                or (self._call is not None and not self._call.finished(timeout_ms / 1e3 if timeout_ms else None)):
             if not timeout_ms:
                 raise RuntimeError("emulated kernel never completes and wait() has no timeout "
                                    "(on the card this call would block forever)")
             dev.now_ns += timeout_ms * 1e6
             self._state = ert_cmd_state.ERT_CMD_STATE_TIMEOUT
             return self._state
+        self._call = None
         dev.now_ns = max(dev.now_ns, self._end_ns)
         self._state = (ert_cmd_state.ERT_CMD_STATE_ERROR if self._fault == "error"
                        else ert_cmd_state.ERT_CMD_STATE_COMPLETED)
         return self._state
 
     def state(self) -> ert_cmd_state:
-        if self._state == ert_cmd_state.ERT_CMD_STATE_SUBMITTED and self._k._dev.now_ns >= self._end_ns:
+        if self._state == ert_cmd_state.ERT_CMD_STATE_SUBMITTED and self._k._dev.now_ns >= self._end_ns \
+                and (self._call is None or self._call.finished(0)):
             return ert_cmd_state.ERT_CMD_STATE_COMPLETED
         return self._state
 
@@ -455,23 +483,66 @@ def _check_int(value, fn: str, lo: int, hi: int) -> None:
                         f"supported: integer in [{lo}, {hi}]; invoked with: {value!r}")
 
 
-FAULTS = ("timeout", "error", "hang")
+class _NativeCall:
+    """One kernel call executing natively on the host, in a daemon thread, so that wait() can give
+    up after its timeout in wall time and Ctrl-C reaches the main thread at once (a ctypes call
+    in the main thread holds off every signal until it returns). A call given up on keeps its
+    buffers alive (`keep`) until it returns; the process exits without waiting for it.
+
+    This is the emulator's execution engine boundary: start() creates the call and wait() asks
+    `finished(timeout_s)`; an engine that runs calls in worker processes (which can also be
+    stopped) offers the same two operations."""
+
+    _POLL_S = 0.1        # wait in slices: signals are handled between them
+
+    def __init__(self, fn, values: list, keep: list, name: str):
+        self._done = threading.Event()
+        self._keep = keep
+        self.error: BaseException | None = None
+        threading.Thread(target=self._run, args=(fn, values), name=name, daemon=True).start()
+
+    def _run(self, fn, values) -> None:
+        try:
+            fn(*values)
+        except BaseException as exc:      # noqa: BLE001 - reported by wait()
+            self.error = exc
+        finally:
+            self._done.set()
+
+    def finished(self, timeout_s: float | None) -> bool:
+        """Whether the call returned, waiting at most timeout_s of wall time (None: as long as it takes)."""
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        while True:
+            left = self._POLL_S if deadline is None else min(self._POLL_S, deadline - time.monotonic())
+            if left <= 0:
+                return self._done.is_set()
+            if self._done.wait(left):
+                if self.error is not None:
+                    raise RuntimeError(f"emulated kernel failed on the host: {self.error}") from self.error
+                return True
+
+
+FAULTS = _faults.RUN_FAULTS
 
 
 def check_fault_spec() -> None:
-    """Refuse a malformed HARNESS_EMU_FAULT before anything runs."""
-    spec = os.environ.get("HARNESS_EMU_FAULT", "").strip()
-    if spec and spec.partition(":")[0] not in FAULTS:
-        from harness.errors import UserError
-        raise UserError(f"HARNESS_EMU_FAULT={spec!r}: use one of {', '.join(FAULTS)}, optionally "
-                        "followed by :KERNEL, or unset it")
+    """Refuse a malformed HARNESS_EMU_FAULT before anything runs (UserError, one line)."""
+    _faults.from_env()
 
 
-def _fault_for(kernel_name: str) -> str | None:
-    spec = os.environ.get("HARNESS_EMU_FAULT", "").strip()
-    if not spec:
-        return None
-    kind, _, only = spec.partition(":")
-    if kind not in FAULTS:
-        raise RuntimeError(f"HARNESS_EMU_FAULT={spec!r}: use timeout, error or hang[:kernel]")
-    return kind if not only or only == kernel_name else None
+def _fault_mask(lib, kname: str) -> int:
+    """The in-kernel faults (bit 1 << code) kernel `kname` of a native library implements."""
+    try:
+        return int(ctypes.c_uint.in_dll(lib, f"harness_emu_faults_{kname}").value)
+    except ValueError:
+        return 0
+
+
+def _call_native(k: kernel, values: list, fault_code: int) -> None:
+    """Run the native kernel, with in-kernel fault `fault_code` switched on for this call only."""
+    sel = k._fault_selector
+    if sel is not None:
+        # Set before every call and not reset after: calls of one kernel may run at once on
+        # several CUs (threads), and every call of a kernel gets the same code in a process.
+        sel.value = fault_code
+    k._fn(*values)

@@ -70,11 +70,17 @@ def diagnose_import(exc: BaseException | None = None) -> str:
 
 
 def import_pyxrt():
-    """(module, None) or (None, reason)."""
+    """(module, None, None) or (None, reason, failure). `failure` is set when a binding is there but
+    its import raised something other than ImportError (an XRT library raising RuntimeError,
+    OSError, ...): the card cannot be used, and the messages say what was raised."""
     try:
-        return importlib.import_module("pyxrt"), None
+        return importlib.import_module("pyxrt"), None, None
     except ImportError as exc:
-        return None, diagnose_import(exc)
+        return None, diagnose_import(exc), None
+    except Exception as exc:  # noqa: BLE001 - whatever XRT's import raises, the card cannot be used
+        text = str(exc).splitlines()[0] if str(exc) else ""
+        failure = f"importing pyxrt raised {type(exc).__name__}" + (f": {text}" if text else "")
+        return None, failure, failure
 
 
 # --------------------------------------------------------------------------- xrt.ini

@@ -16,7 +16,20 @@
 // LC elements of out[] (one burst); LC = GEMM_LANES_C = 16 (one 512-bit word of
 // 32-bit out_t).  Lanes past the end of the row are neither read nor written.
 // ~M*(ceil(N/16) + L) cycles; see README.md.
+//
+// Emulator faults (emu_faults.h; nothing under Vitis): operands:* round each element of `in`
+// as read (fp32/fp16 designs), skip_word leaves out[M-1][N-1] unwritten, wrong_index writes
+// out[m][n] from element n^1 of the row (where it exists).
 #include "epilogue.h"
+#include "emu_faults.h"
+
+#if GEMM_DTYPE_ID <= 1
+#define BIAS_GELU_EMU_FAULTS (EMU_FAULT_BIT(OPERANDS_FP16) | EMU_FAULT_BIT(OPERANDS_BF16) | \
+                              EMU_FAULT_BIT(OPERANDS_TF32) | EMU_FAULT_BIT(SKIP_WORD) | EMU_FAULT_BIT(WRONG_INDEX))
+#else
+#define BIAS_GELU_EMU_FAULTS (EMU_FAULT_BIT(SKIP_WORD) | EMU_FAULT_BIT(WRONG_INDEX))
+#endif
+EMU_FAULT_KERNEL(bias_gelu, BIAS_GELU_EMU_FAULTS)
 
 extern "C" void bias_gelu(const out_t* in, const elem_t* bias, out_t* out,
                           unsigned int M, unsigned int N, unsigned int epilogue) {
@@ -30,6 +43,7 @@ HLSC_PRAGMA(HLS INTERFACE m_axi port=out offset=slave bundle=gmem2 max_widen_bit
 #pragma HLS INTERFACE s_axilite port=N
 #pragma HLS INTERFACE s_axilite port=epilogue
 #pragma HLS INTERFACE s_axilite port=return
+  EMU_FAULT_ENTRY(bias_gelu)
 
   if ((epilogue != GEMM_EPI_NONE && epilogue != GEMM_EPI_BIAS && epilogue != GEMM_EPI_BIAS_GELU)) return;
 
@@ -47,7 +61,9 @@ rows:
         for (int l = 0; l < GEMM_OUT_LANES; ++l) {
 #pragma HLS UNROLL
           const unsigned int n = s * GEMM_OUT_LANES + l;
-          if (n < N) dst[n] = src[n];
+          const unsigned int sn = (EMU_FAULT(WRONG_INDEX) && (n ^ 1u) < N) ? (n ^ 1u) : n;
+          if (n < N && !(EMU_FAULT(SKIP_WORD) && m == M - 1 && n == N - 1))
+            dst[n] = EMU_FAULT_OPERAND(src[sn]);
         }
       }
     } else {
@@ -58,7 +74,9 @@ rows:
         for (int l = 0; l < GEMM_OUT_LANES; ++l) {
 #pragma HLS UNROLL
           const unsigned int n = s * GEMM_OUT_LANES + l;
-          if (n < N) dst[n] = gemm_epilogue(src[n], bias[n], epilogue);
+          const unsigned int sn = (EMU_FAULT(WRONG_INDEX) && (n ^ 1u) < N) ? (n ^ 1u) : n;
+          if (n < N && !(EMU_FAULT(SKIP_WORD) && m == M - 1 && n == N - 1))
+            dst[n] = gemm_epilogue(EMU_FAULT_OPERAND(src[sn]), bias[sn], epilogue);
         }
       }
     }

@@ -26,7 +26,26 @@
 //     finish: c_buf = epilogue(acc, bias) over the whole tile, LC per cycle
 //     store the valid part of c_buf, one burst of ceil(nv/LC) cycles per row
 //   Loads, compute and stores are sequential (no overlap).
+//
+// Summation order (the host check replays it bit for bit: README.md "Summation order"):
+// acc[i][j] starts at 0 and takes a[i][k] * b[k][j] for k = 0, 1, ..., K-1 in that order, one
+// fp32 multiply then one fp32 add per k (fp32/fp16); the K chunks keep that order.
+//
+// Emulator faults (emu_faults.h; nothing under Vitis): operands:* round A and B as loaded,
+// accumulate:fp16 rounds acc after every add, stale_rep accumulates the first K chunk twice,
+// skip_word leaves C[M-1][N-1] unwritten, wrong_index writes C[i][j] with the value of
+// C[i][j^1] (where that column exists).
 #include "epilogue.h"
+#include "emu_faults.h"
+
+#if GEMM_DTYPE_ID == 0
+#define GEMM_EMU_FAULTS (EMU_FAULTS_PRECISION | EMU_FAULTS_MEMORY)
+#elif GEMM_DTYPE_ID == 1   // fp16 and tf32 operands would change nothing in an fp16 kernel
+#define GEMM_EMU_FAULTS (EMU_FAULT_BIT(OPERANDS_BF16) | EMU_FAULT_BIT(ACCUMULATE_FP16) | EMU_FAULTS_MEMORY)
+#else
+#define GEMM_EMU_FAULTS EMU_FAULTS_MEMORY
+#endif
+EMU_FAULT_KERNEL(gemm, GEMM_EMU_FAULTS)
 
 #define TM GEMM_TILE_M
 #define TN GEMM_TILE_N
@@ -52,6 +71,7 @@ HLSC_PRAGMA(HLS INTERFACE m_axi port=bias offset=slave bundle=gmem3 max_widen_bi
 #pragma HLS INTERFACE s_axilite port=N
 #pragma HLS INTERFACE s_axilite port=epilogue
 #pragma HLS INTERFACE s_axilite port=return
+  EMU_FAULT_ENTRY(gemm)
 
   if ((epilogue != GEMM_EPI_NONE && epilogue != GEMM_EPI_BIAS && epilogue != GEMM_EPI_BIAS_GELU) || M == 0 || K == 0 || N == 0) return;
 
@@ -112,7 +132,7 @@ HLSC_PRAGMA(HLS LOOP_TRIPCOUNT min=1 max=GEMM_TILE_K)
             for (int l = 0; l < LA; ++l) {
 #pragma HLS UNROLL
               const unsigned int k = s * LA + l;
-              a_buf[i][k] = (k < len) ? gemm_to_buf(src[k]) : buf_t(0);
+              a_buf[i][k] = (k < len) ? EMU_FAULT_OPERAND(gemm_to_buf(src[k])) : buf_t(0);
             }
           }
         pad_a_row:
@@ -138,7 +158,7 @@ HLSC_PRAGMA(HLS LOOP_TRIPCOUNT min=1 max=GEMM_TILE_N)
             for (int l = 0; l < LB; ++l) {
 #pragma HLS UNROLL
               const unsigned int j = s * LB + l;
-              b_buf[k][j] = (j < len) ? gemm_to_buf(src[j]) : buf_t(0);
+              b_buf[k][j] = (j < len) ? EMU_FAULT_OPERAND(gemm_to_buf(src[j])) : buf_t(0);
             }
           }
         pad_b_row:
@@ -168,6 +188,8 @@ HLSC_PRAGMA(HLS LOOP_TRIPCOUNT min=0 max=GEMM_TILE_N avg=0)
               for (int p = 0; p < PE; ++p) {
 #pragma HLS UNROLL
                 gemm_mac(acc[i][jb * PE + p], a, b_buf[kk][jb * PE + p]);
+                EMU_FAULT_ACCUMULATOR(acc[i][jb * PE + p]);
+                if (EMU_FAULT(STALE_REP) && k0 == 0) gemm_mac(acc[i][jb * PE + p], a, b_buf[kk][jb * PE + p]);
               }
             }
           }
@@ -228,7 +250,8 @@ HLSC_PRAGMA(HLS LOOP_TRIPCOUNT min=1 max=GEMM_TILE_N)
           for (int l = 0; l < LC; ++l) {
 #pragma HLS UNROLL
             const unsigned int j = s * LC + l;
-            if (j < nv) dst[j] = c_buf[i][j];
+            if (j < nv && !(EMU_FAULT(SKIP_WORD) && m0 + i == M - 1 && n0 + j == N - 1))
+              dst[j] = c_buf[i][(EMU_FAULT(WRONG_INDEX) && (j ^ 1u) < nv) ? (j ^ 1u) : j];
           }
         }
       }

@@ -1,0 +1,131 @@
+"""Physical bounds of a run's figures: what no verified repetition can exceed on the platform.
+
+- memcpy: bandwidth over P PCs <= P x the spec peak of one PC and <= the memory's aggregate
+  spec peak (platform data, harness/platforms/<platform>.toml). The bytes counted follow the
+  direction (read or write: bytes read or written; copy: read + written, over its 2 PCs per CU),
+  so the same per-PC bound holds for every direction.
+- gemm: throughput <= the design's MAC peak at the run's clock: GEMM_PE MACs per cycle (the
+  design parameters recorded in context.json) x 2 FLOP x clock_mhz, and <= what the platform's
+  DSPs can do for the element type (DSPs available x MACs per DSP x 2 x clock), whichever is lower.
+- latency: a GEMM launch takes at least its M x K x N MACs at that peak rate (the modeled
+  minimum of the kernel's MAC loop, with no memory, fill or dispatch time). The dispatch time
+  of the empty kernel has no physical floor in the platform data: it must only be positive.
+
+A run with a figure past its bound is refused with the figure, the bound and its source: its
+timing is wrong (a broken timer, an edited file, a clock not the one recorded).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from harness.errors import UserError
+
+
+@dataclass(frozen=True)
+class Bound:
+    value: float
+    unit: str
+    source: str        # how the bound is computed and from which data
+
+
+def _platform(context: dict):
+    from harness.model import load_platform
+    return load_platform(str(context.get("platform") or "u280"))
+
+
+def memcpy_memory(context: dict, plat):
+    """The memory group the memcpy kernel's ports are connected to (HBM on the U280)."""
+    kern = ((context.get("design") or {}).get("kernels") or {}).get("bw_memcpy") or {}
+    banks = (kern.get("args") or {}).get("in")
+    tag = banks[0] if isinstance(banks, list) and banks else "hbm"
+    try:
+        return plat.group(plat.memory(tag).kind)
+    except UserError:
+        return plat.group("hbm")
+
+
+def memcpy_bound(context: dict, pcs: int) -> Bound:
+    plat = _platform(context)
+    g = memcpy_memory(context, plat)
+    per_pc, agg = g.pc_peak_GBps, g.peak_GBps
+    value = pcs * per_pc.value
+    if agg.value < value:
+        return Bound(agg.value, "GB/s", f"aggregate {g.tag} peak {agg.value:g} GB/s ({agg.source}: {agg.detail})")
+    return Bound(value, "GB/s", f"{pcs} x {per_pc.value:g} GB/s per {g.tag} PC ({per_pc.source}: {per_pc.detail}); "
+                                "copy counts bytes read + written")
+
+
+def macs_per_cycle(context: dict, dtype: str) -> tuple[float, str]:
+    """MACs per cycle the GEMM design can do at most, and where that comes from."""
+    from harness.model import data
+    from harness.model.platform import dtype_figure
+    plat = _platform(context)
+    design = context.get("design") or {}
+    try:
+        pe = int((design.get("params") or {})["GEMM_PE"])
+    except (KeyError, TypeError, ValueError):
+        raise UserError("its context.json records no GEMM_PE in design.params, so its GEMM figures cannot be "
+                        "checked against the design's peak; rerun the bench") from None
+    try:
+        key = "kernel_macs_per_dsp" if "kernel_macs_per_dsp" in data.params()["dtypes"][dtype] else "macs_per_dsp"
+        mpd = dtype_figure(dtype, key)
+    except (KeyError, UserError):
+        raise UserError(f"its dtype {dtype!r} is not an element type of the platform data") from None
+    dsp_macs = plat.dsp_available.value * mpd.value
+    design_src = f"GEMM_PE={pe} MACs/cycle ({design.get('file', 'the design file')}, as recorded in context.json)"
+    if pe > 0 and pe <= dsp_macs:
+        return float(pe), design_src
+    return dsp_macs, (f"{plat.dsp_available.value:g} DSPs x {mpd.value:g} MAC/DSP for {dtype} "
+                      f"({plat.dsp_available.source}: {plat.dsp_available.detail}; {mpd.detail})")
+
+
+def gemm_bound(context: dict, dtype: str, clock_mhz: float) -> Bound:
+    macs, src = macs_per_cycle(context, dtype)
+    return Bound(macs * 2 * clock_mhz * 1e6 / 1e9, "GFLOP/s",
+                 f"{src} x 2 FLOP x {clock_mhz:g} MHz (clock_mhz of the run)")
+
+
+def gemm_floor_s(context: dict, dtype: str, clock_mhz: float, M: int, K: int, N: int) -> Bound:
+    macs, src = macs_per_cycle(context, dtype)
+    return Bound(M * K * N / macs / (clock_mhz * 1e6), "s",
+                 f"{M}x{K}x{N} = {M * K * N:,} MACs at {src}, {clock_mhz:g} MHz (clock_mhz of the run); the "
+                 "modeled minimum of the MAC loop alone")
+
+
+def check(where: str, context: dict, samples: pd.DataFrame) -> None:
+    """Refuse a run any verified repetition of which is past its physical bound."""
+    bench = context["bench"]
+    clock = float(context["clock_mhz"])
+    plat = _platform(context)
+    top = plat.max_clock_mhz
+    if not 0 < clock <= top.value:
+        raise UserError(f"{where}: clock_mhz {clock:g} in context.json is past the platform's highest kernel "
+                        f"clock {top.value:g} MHz ({top.source}: {top.detail}); the run cannot be used")
+    ok = samples[samples["verified"]]
+    if bench == "memcpy":
+        for pcs, g in ok.groupby("pcs", sort=False):
+            b = memcpy_bound(context, int(pcs))
+            worst = g.loc[g["bandwidth_GBps"].idxmax()]
+            if worst["bandwidth_GBps"] > b.value:
+                raise UserError(f"{where}: bandwidth_GBps {worst['bandwidth_GBps']:.2f} GB/s ({worst['direction']}, "
+                                f"{int(pcs)} PCs, samples.csv) is above the physical bound {b.value:.2f} GB/s = "
+                                f"{b.source}; its timing is wrong, the run cannot be used")
+    elif bench == "gemm":
+        dtype = str(context["dtype"])
+        b = gemm_bound(context, dtype, clock)
+        worst = ok.loc[ok["throughput_GFLOPps"].idxmax()] if len(ok) else None
+        if worst is not None and worst["throughput_GFLOPps"] > b.value:
+            raise UserError(f"{where}: throughput_GFLOPps {worst['throughput_GFLOPps']:.2f} GFLOP/s "
+                            f"({int(worst['M'])}x{int(worst['K'])}x{int(worst['N'])} {worst['path']}, samples.csv) "
+                            f"is above the design's peak {b.value:.2f} GFLOP/s = {b.source}; its timing is wrong, "
+                            "the run cannot be used")
+    elif bench == "latency":
+        dtype = str(context["dtype"])
+        for _, r in ok[ok["kind"] == "gemm"].iterrows():
+            b = gemm_floor_s(context, dtype, clock, int(r["M"]), int(r["K"]), int(r["N"]))
+            if r["time_s"] < b.value:
+                raise UserError(f"{where}: time_s {r['time_s'] * 1e6:.3f} us of a {int(r['M'])}x{int(r['K'])}x"
+                                f"{int(r['N'])} GEMM launch (samples.csv) is below the modeled minimum "
+                                f"{b.value * 1e6:.3f} us = {b.source}; its timing is wrong, the run cannot be used")

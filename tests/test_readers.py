@@ -1,0 +1,162 @@
+"""The readers' checks, each fed the mistake it exists for (tests/test_reliability.py runs the
+same checks through the CLI; here they are pinned one by one)."""
+from __future__ import annotations
+
+import hashlib
+import json
+import pathlib
+import shutil
+
+import pandas as pd
+import pytest
+
+from harness.errors import UserError
+from harness.results import bounds, schema
+from harness.results.reader import load_run
+
+FIX = pathlib.Path(__file__).parent / "fixtures" / "runs"
+HW_MEMCPY = "20250101T000000Z-hw-memcpy"
+HW_GEMM = "20250101T020000Z-hw-gemm"
+EMU_GEMM = "20250101T070000Z-emu-gemm"
+
+
+@pytest.fixture()
+def copy(tmp_path):
+    def make(name):
+        dst = tmp_path / name
+        shutil.copytree(FIX / name, dst)
+        return dst
+    return make
+
+
+def edit_context(run, fn):
+    ctx = json.loads((run / "context.json").read_text())
+    fn(ctx)
+    (run / "context.json").write_text(json.dumps(ctx))
+
+
+def refused(run) -> str:
+    with pytest.raises(UserError) as e:
+        load_run(run)
+    return str(e.value)
+
+
+def test_the_writer_records_both_files_sha256_at_finish(runs_dir, only_run, memcpy_xclbin):
+    from harness.cli import main
+    assert main(["bench", "memcpy", "--mode", "emu", "--sizes", "4K", "--pcs", "1", "--direction", "read",
+                 "--repeats", "1", "--warmup", "0", "--kernel-reps", "1", "--out", str(runs_dir)]) == 0
+    run = only_run(runs_dir)
+    ctx = json.loads((run / "context.json").read_text())
+    assert ctx["status"] == "complete"
+    for name in ("samples.csv", "summary.csv"):
+        assert ctx["sha256"][name] == hashlib.sha256((run / name).read_bytes()).hexdigest()
+    # one dtype key (issue 9): at the top, not also in the design block
+    assert "dtype" in ctx and "dtype" not in ctx["design"] and ctx["dtype"] is None
+    # the emulator marks its device, its xclbin and its runtime, whatever the timing source says
+    assert ctx["device"]["name"] == schema.EMULATED_DEVICE_NAME
+    assert ctx["xclbin"]["format"] == schema.EMU_XCLBIN_FORMAT
+    assert ctx["runtime"]["module"] == "harness.runtime.emulator" and ctx["emulator"]["library"]
+    assert load_run(run).run_id == ctx["run_id"]
+
+
+def test_gemm_run_records_dtype_once_and_samples_agree(runs_dir, only_run):
+    from harness.cli import main
+    assert main(["bench", "gemm", "--mode", "emu", "--shapes", "8x8x8", "--dtype", "int8", "--repeats", "1",
+                 "--warmup", "0", "--out", str(runs_dir)]) == 0
+    run = load_run(only_run(runs_dir))
+    assert run.context["dtype"] == "int8" and "dtype" not in run.context["design"]
+    assert set(run.samples["dtype"]) == {"int8"}
+
+
+def test_a_summary_that_is_not_the_samples_summary_is_refused(copy):
+    # e.g. a summary whose "best" column holds the median: recomputing from the samples catches it
+    run = copy(HW_MEMCPY)
+    s = pd.read_csv(run / "summary.csv")
+    s["bandwidth_GBps_best"] = s["bandwidth_GBps_median"]
+    s.to_csv(run / "summary.csv", index=False)
+    edit_context(run, lambda c: c["sha256"].update(
+        {"summary.csv": hashlib.sha256((run / "summary.csv").read_bytes()).hexdigest()}))
+    assert "bandwidth_GBps_best" in refused(run) and "does not match the samples" in refused(run)
+
+
+@pytest.mark.parametrize("direction,pcs,ok,bad", [
+    ("read", 1, 14.375, 14.4),            # one PC: its spec peak
+    ("write", 16, 230.0, 230.1),          # 16 x 14.375
+    ("copy", 2, 28.75, 28.8),             # copy counts read + written bytes over its 2 PCs
+    ("copy", 32, 460.0, 460.1),           # all 32 PCs: the aggregate peak
+])
+def test_memcpy_bound_is_per_pc_peak_times_pcs(direction, pcs, ok, bad):
+    ctx = json.loads((FIX / HW_MEMCPY / "context.json").read_text())
+    b = bounds.memcpy_bound(ctx, pcs)
+    assert b.value == pytest.approx(ok) and ok <= b.value < bad
+    assert "UG1393" in b.source and "14.375" in b.source
+
+
+def test_gemm_bound_is_the_designs_mac_peak_at_the_runs_clock():
+    ctx = json.loads((FIX / HW_GEMM / "context.json").read_text())
+    b = bounds.gemm_bound(ctx, "fp32", 300.0)
+    assert b.value == pytest.approx(256 * 2 * 0.3)              # GEMM_PE 256 x 2 FLOP x 300 MHz
+    assert "GEMM_PE=256" in b.source and "300 MHz" in b.source
+    assert bounds.gemm_bound(ctx, "fp32", 150.0).value == pytest.approx(76.8)
+    # an edited GEMM_PE cannot lift the bound past what the platform's DSPs can do for fp32
+    ctx["design"]["params"]["GEMM_PE"] = 10 ** 6
+    big = bounds.gemm_bound(ctx, "fp32", 300.0)
+    assert big.value == pytest.approx(8490 * 0.2 * 2 * 0.3) and "DSPs" in big.source
+
+
+def test_latency_floor_is_the_mac_loop_at_peak():
+    ctx = json.loads((FIX / HW_GEMM / "context.json").read_text())
+    f = bounds.gemm_floor_s(ctx, "fp32", 300.0, 50, 720, 2048)
+    assert f.value == pytest.approx(50 * 720 * 2048 / 256 / 300e6)
+
+
+def test_no_single_field_edit_makes_an_emulated_run_measured(copy):
+    """An emulated run relabelled hw/measured carries several marks; fixing all but one still fails."""
+    fixes = {
+        "device": lambda c: c["device"].update(name="xilinx_u280_gen3x16_xdma_base_1", bdf="0000:3b:00.1"),
+        "xclbin": lambda c: c["xclbin"].update(format="xclbin2", xsa_name="xilinx_u280",
+                                               uuid="5e7a3c1d-2b4f-4e6a-9c8d-0f1e2d3c4b5a"),
+        "runtime": lambda c: c["runtime"].update(module="pyxrt"),
+        "emulator": lambda c: c.pop("emulator"),
+    }
+
+    def relabel(run):
+        ctx = json.loads((run / "context.json").read_text())
+        new_id = ctx["run_id"].replace("-emu-", "-hw-")
+        s = pd.read_csv(run / "samples.csv", dtype=str, keep_default_na=False)
+        s["run_id"], s["timing_source"] = new_id, "measured"
+        s.to_csv(run / "samples.csv", index=False)
+        sm = pd.read_csv(run / "summary.csv", dtype=str, keep_default_na=False)
+        sm["timing_source"] = "measured"
+        sm.to_csv(run / "summary.csv", index=False)
+        edit_context(run, lambda c: c.update(
+            mode="hw", timing_source="measured", run_id=new_id,
+            sha256={n: hashlib.sha256((run / n).read_bytes()).hexdigest() for n in ("samples.csv", "summary.csv")}))
+
+    for left_out in fixes:
+        run = copy(EMU_GEMM)
+        relabel(run)
+        for name, fix in fixes.items():
+            if name != left_out:
+                edit_context(run, fix)
+        assert "refused as a measured ceiling" in refused(run), left_out
+        shutil.rmtree(run)
+    # with every mark changed the forgery would have to be complete: the reader cannot tell any more,
+    # which is why each mark is written by a different part of the emulator
+    run = copy(EMU_GEMM)
+    relabel(run)
+    for fix in fixes.values():
+        edit_context(run, fix)
+    assert load_run(run).timing_source == "measured"
+
+
+def test_a_hw_fixture_is_a_measurement():
+    run = load_run(FIX / HW_MEMCPY)
+    assert run.timing_source == "measured" and not run.emulated
+
+
+def test_every_fixture_was_written_by_the_current_writer():
+    for d in FIX.iterdir():
+        if (d / "context.json").exists():
+            ctx = json.loads((d / "context.json").read_text())
+            assert ctx["schema_version"] == schema.SCHEMA_VERSION, f"run tests/fixtures/regenerate.py ({d.name})"
