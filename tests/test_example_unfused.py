@@ -59,3 +59,13 @@ def test_the_readme_runs_end_to_end(tmp_path, capsys):
     roof = out / "roofline"
     for f in ("report.md", "ops.csv", "roofline.png"):
         assert (roof / f).is_file(), f
+    # your kernels on the roofline: the fc1 chain is theirs, in ops.csv and in the report
+    import csv
+    with open(roof / "ops.csv") as f:
+        src = {(r["ceiling_set"], r["name"]): r["kernel_source"] for r in csv.DictReader(f)}
+    assert src[("achieved", "vision.mlp.fc1")] == "gemm" and src[("spec", "vision.mlp.fc1.gelu")] == "gelu"
+    assert src[("achieved", "vision.mlp.fc1.bias")] == "add_bias" and src[("achieved", "prefix.mlp.up")] == ""
+    md = (roof / "report.md").read_text()
+    yours = md.split("## Your kernels", 1)[1].split("\n## ", 1)[0]
+    assert "| vision.mlp.fc1 | gemm | 1024x768x3072 |" in yours and "| vision.mlp.fc1 | bias+gelu |" in yours
+    assert "Your kernels (add_bias, gelu, gemm" in capsys.readouterr().out
