@@ -299,3 +299,13 @@ def test_the_example_gemm_reference_replays_fp32_order_exactly():
             seq[i, j] = acc
     assert np.array_equal(C, seq)
     assert not np.array_equal(C, (a.astype(np.float64) @ b.astype(np.float64)).astype(np.float32))
+
+
+def test_a_spec_with_several_cus_names_each_cus_banks(tmp_path):
+    args = spec_text().split("\n\n")[2].replace("HBM[3]", "HBM[{3*cu}]").replace("HBM[4]", "HBM[{3*cu+1}]") \
+        .replace("HBM[5]", "HBM[{3*cu+2}]")
+    spec = load_spec(write_spec(tmp_path, kernel=f'name = "add_bias"\ncus = 2\nsource = "{EXAMPLE / "add_bias.cpp"}"',
+                                args=args))
+    cfg = spec.design().cfg_text()
+    assert "nk=add_bias:2:add_bias_1.add_bias_2" in cfg
+    assert "sp=add_bias_1.X:HBM[0]" in cfg and "sp=add_bias_2.Y:HBM[5]" in cfg
