@@ -62,9 +62,11 @@ def test_your_kernels_time_the_ops_they_cover(kernel_runs):
     mine = {x["name"]: x for x in a.your_kernels}
     assert set(mine) == set(OPS_GEMM) | set(OPS_BIAS)
     roof = {r["name"]: r for r in a.rows if r["ceiling_set"] == mine[OPS_GEMM[0]]["ceiling_set"]}
+    spec = {r["name"]: r for r in a.rows if r["ceiling_set"] == "spec"}
     for name, x in mine.items():
         assert x["roofline_time_s"] == roof[name]["time_s"]
         assert x["ratio"] == pytest.approx(x["time_s"] / x["roofline_time_s"])
+        assert x["spec_ratio"] == pytest.approx(x["time_s"] / spec[name]["time_s"])
     y = a.summary["your_kernels"]
     assert y["ops"] == 3 and y["kernels"] == ["add_bias", "gemm"]
 
@@ -94,7 +96,7 @@ def test_roofline_outputs_name_your_kernels(kernel_runs, tmp_path, capsys):
     assert {r["kernel_source"] for r in rows if r["name"] == "expert.mlp.up"} == {""}
     md = (out / "report.md").read_text()
     section = md.split("## Your kernels", 1)[1].split("\n## ", 1)[0]
-    assert "expert.action_in_proj | gemm | 50x32x720" in section and "ratio" in section
+    assert "expert.action_in_proj | gemm | 50x32x720" in section and "ratio to spec" in section
     from harness.roofline.plot import panels, your_rows
     a = analyze(kernel_runs, "smolvla")
     assert {r["name"] for p in panels(a) for r in your_rows(p)} == set(OPS_GEMM) | set(OPS_BIAS)

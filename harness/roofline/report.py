@@ -180,20 +180,25 @@ def _yours(L, a, fn):
     key = a.your_kernels[0]["ceiling_set"]
     L.append("## Your kernels")
     L.append("")
+    rk = short_name(key)
     L.append(f"The ops your kernels' runs (`harness bench kernel`) cover, each at its run's time per call (median "
-             f"minus the launch cost), against its roofline time under the {short_name(key)} ceilings; ratio = "
-             "your time / roofline time (1 is at the roof). These times replace the design's in the achieved "
-             "latency; the plot marks these ops \"your kernels\".")
+             f"minus the launch cost), against its roofline time under the {rk} ceilings (those the achieved "
+             "times are placed under) and under the spec ceilings; ratio = your time / roofline time (1 is at "
+             "the roof). These times replace the design's in the achieved latency; the plot rings these ops "
+             "(\"your kernels\").")
     L.append("")
-    L += _table(["op", "kernel", "M x K x N", "count", "your time / call", "roofline / call", "ratio",
-                 "your GFLOP/s", "roofline GFLOP/s", "roof binds", "source"],
+    L += _table(["op", "kernel", "M x K x N", "count", "your time / call", f"roofline ({rk}) / call", "ratio",
+                 "roofline (spec) / call", "ratio to spec", "your GFLOP/s", f"roofline ({rk}) GFLOP/s", "roof binds",
+                 "source"],
                 [(x["name"], x["kernel"], _shape(next(r for r in a.rows if r["name"] == x["name"])), x["count"],
                   _t(x["time_s"]), _t(x["roofline_time_s"]), f"{_n(x['ratio'])}x" if x["ratio"] else "-",
+                  _t(x["spec_roofline_time_s"]), f"{_n(x['spec_ratio'])}x" if x["spec_ratio"] else "-",
                   _n(x["attained_GFLOPps"]), _n(x["roofline_GFLOPps"]), x["roofline_bound"],
                   f"{x['time_source']} {fn.ref(x['detail'])}") for x in a.your_kernels])
     if y:
         L.append(f"Per inference: your kernels take {_t(y['time_s'])} on these {y['ops']} ops against "
-                 f"{_t(y['roofline_time_s'])} at the roofline ({_n(y['ratio'])}x), "
+                 f"{_t(y['roofline_time_s'])} at the {rk} roofline ({_n(y['ratio'])}x) and "
+                 f"{_t(y['spec_roofline_time_s'])} at the spec roofline ({_n(y['spec_ratio'])}x), "
                  f"{_pct(y['share_of_achieved'])} of the achieved time of one inference.")
         L.append("")
     chains = _your_chains(a)

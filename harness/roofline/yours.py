@@ -103,7 +103,8 @@ def _int(v):
 
 
 def comparison(rows: list[dict], roof_key: str) -> list[dict]:
-    """Per op your kernels cover: your time against its roofline time under `roof_key`, and the ratio."""
+    """Per op your kernels cover: your time against its roofline time under `roof_key` (the set the
+    achieved rows are placed under) and under the spec ceilings, and the ratios."""
     by_set: dict[str, dict[str, dict]] = {}
     for r in rows:
         by_set.setdefault(r["ceiling_set"], {})[r["name"]] = r
@@ -114,9 +115,12 @@ def comparison(rows: list[dict], roof_key: str) -> list[dict]:
         roof = by_set.get(roof_key, {}).get(r["name"])
         if roof is None:
             continue
+        spec = by_set.get("spec", {}).get(r["name"], roof)
         out.append({"name": r["name"], "stage": r["stage"], "kind": r["kind"], "kernel": r["kernel_source"],
                     "count": r["count"], "time_s": r["time_s"], "roofline_time_s": roof["time_s"],
                     "ratio": r["time_s"] / roof["time_s"] if roof["time_s"] else None,
+                    "spec_roofline_time_s": spec["time_s"],
+                    "spec_ratio": r["time_s"] / spec["time_s"] if spec["time_s"] else None,
                     "attained_GFLOPps": r["attained_GFLOPps"], "roofline_GFLOPps": roof["attained_GFLOPps"],
                     "roofline_bound": roof["bound"], "ceiling_set": roof_key, "time_source": r["time_source"],
                     "run_id": r["run_id"], "detail": r["time_detail"]})
