@@ -30,12 +30,16 @@ BUILD_DIR = REPO_ROOT / "build" / "emu"
 CXX = os.environ.get("CXX", "g++")
 # -ffp-contract=off: a multiply and an add are never fused into an FMA (whatever -march), so
 # the fp32 kernels sum exactly as kernels/gemm/README.md "Summation order" says and the host
-# check (harness.bench.reference.replay_f32) can demand the same bits.
+# check (harness.bench.reference.replay_f32) can demand the same bits; a user's kernel (a spec)
+# likewise, as Vitis HLS keeps fmul and fadd apart.
 CXXFLAGS = ["-O3", "-ffp-contract=off", "-fPIC", "-shared", "-std=c++17", "-Wno-unknown-pragmas"]
 # The emulator's libraries also carry the fault hooks of kernels/common/emu_faults.h (off unless
 # HARNESS_EMU_FAULT selects one); -funswitch-loops (also in -O3; named so a change of -O keeps it)
 # moves their loop-invariant tests out of the hot loops, so a fault-free call gives the same bits.
 EMU_FAULT_FLAGS = ["-DHARNESS_EMU_FAULTS=1", "-funswitch-loops"]
+# What Vitis ships and the hls4ml headers lack (hls_math.h with hls::tanh ...), for g++ only:
+# searched before the hls4ml headers, whose own hls_math.h has a few ap_fixed functions only.
+NATIVE_SHIMS = KERNELS_DIR / "common" / "native"
 EMU_XCLBIN_FORMAT = "harness-emu-xclbin/1"
 
 
@@ -60,17 +64,28 @@ def _compiler_version() -> str:
 
 def _inputs(design: Design) -> list[Path]:
     """Every file whose content goes into the library: sources, headers, the design file."""
-    files = {KERNELS_DIR / s for s in design.sources()}
+    files = {design.root / s for s in design.sources()}
     for s in list(files):
         files.update(p for p in s.parent.glob("*.h"))
+        files.update(p for p in s.parent.glob("*.hpp"))
     files.update((KERNELS_DIR / "common").glob("*.h"))
-    files.add(KERNELS_DIR / "designs" / f"{design.base}.toml")
+    files.update(NATIVE_SHIMS.glob("*.h"))
+    files.add(Path(design.file) if design.file else KERNELS_DIR / "designs" / f"{design.base}.toml")
+    files.update(Path(p) for p in design.extra_inputs)
     return sorted(files)
 
 
 def _command(design: Design, out: Path) -> list[str]:
-    return [CXX, *CXXFLAGS, *EMU_FAULT_FLAGS, f"-I{ap_types_dir()}", f"-I{KERNELS_DIR / 'common'}",
-            *design.define_flags(), *[str(KERNELS_DIR / s) for s in design.sources()], "-o", str(out)]
+    return [CXX, *CXXFLAGS, *EMU_FAULT_FLAGS, f"-I{NATIVE_SHIMS}", f"-I{ap_types_dir()}",
+            f"-I{KERNELS_DIR / 'common'}", *design.define_flags(), *design.cflags,
+            *[str(design.root / s) for s in design.sources()], "-o", str(out)]
+
+
+def _label(path: Path) -> str:
+    try:
+        return path.relative_to(REPO_ROOT).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def build_hash(design: Design) -> str:
@@ -78,8 +93,12 @@ def build_hash(design: Design) -> str:
     h.update(_compiler_version().encode())
     h.update(" ".join(_command(design, Path("OUT"))).encode())
     for f in _inputs(design):
-        h.update(f.relative_to(REPO_ROOT).as_posix().encode())
-        h.update(f.read_bytes())
+        h.update(_label(f).encode())
+        try:
+            h.update(f.read_bytes())
+        except OSError as exc:
+            raise UserError(f"cannot read {_label(f)} ({exc.strerror}), which the build of {design.name} "
+                            "needs") from None
     return h.hexdigest()[:16]
 
 
@@ -101,8 +120,7 @@ def ensure_built(design: Design, quiet: bool = False) -> Path:
             pass
     BUILD_DIR.mkdir(parents=True, exist_ok=True)
     if not quiet:
-        print(f"building {design.name} natively (g++, emulation) -> {p['library'].relative_to(REPO_ROOT)}",
-              file=sys.stderr)
+        print(f"building {design.name} natively (g++, emulation) -> {_label(p['library'])}", file=sys.stderr)
     # Build into temporary names and rename: a concurrent or interrupted build never
     # leaves a library that looks complete.
     with tempfile.TemporaryDirectory(dir=BUILD_DIR) as tmp:
@@ -116,7 +134,7 @@ def ensure_built(design: Design, quiet: bool = False) -> Path:
     descriptor = {
         "format": EMU_XCLBIN_FORMAT,
         "design": design.name,
-        "design_file": f"kernels/designs/{design.base}.toml",
+        "design_file": design.file_label,
         "dtype": design.dtype,
         "platform": "u280",
         "xsa_name": EMU_XSA_NAME,
@@ -129,7 +147,8 @@ def ensure_built(design: Design, quiet: bool = False) -> Path:
         "codes": design.codes,
         "compiler": _compiler_version(),
         "kernels": [{"name": k.name, "model": k.model,
-                     "args": [{"name": a.name, "kind": a.kind, "width_bits": a.width_bits} for a in k.args]}
+                     "args": [{"name": a.name, "kind": a.kind, "width_bits": a.width_bits} for a in k.args],
+                     **({"timing": k.timing} if k.timing is not None else {})}
                     for k in design.kernels.values()],
     }
     tmp_x = p["xclbin"].with_suffix(".tmp")

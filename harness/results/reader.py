@@ -40,7 +40,8 @@ __all__ = ["Run", "load_run", "load_runs", "check_ceiling_source"]
 RERUN = "the run is damaged: rerun the bench"
 _RUN_ID = re.compile(r"^\d{8}T\d{6}Z-(?P<mode>[a-z_]+)-(?P<bench>[a-z]+)(?:-\d+)?$")
 # Columns holding text; every other column (but `verified`) holds numbers.
-_TEXT = {"run_id", "phase", "error", "errors", "timing_source", "direction", "dtype", "epilogue", "path", "kind"}
+_TEXT = {"run_id", "phase", "error", "errors", "timing_source", "direction", "dtype", "epilogue", "path", "kind",
+         "kernel", "ops", "dims"}
 _RTOL = 1e-9          # CSV floats round-trip exactly; this only absorbs summation order
 
 
@@ -67,6 +68,11 @@ class Run:
     def dtype(self) -> str | None:
         d = self.context.get("dtype")
         return str(d) if d else None
+
+    @property
+    def timed(self) -> bool:
+        """False for a functional-only run ('functional only: no time'): it has no time to use."""
+        return self.timing_source != "none"
 
     @property
     def emulated(self) -> bool:
@@ -151,7 +157,7 @@ def _check_context(p: Path, ctx: dict) -> None:
     dtype_needed = ctx["bench"] in ("gemm", "latency", "flops")
     if dtype_needed and not ctx["dtype"]:
         raise UserError(f"{where}: a {ctx['bench']} run records its element type in dtype, and it is empty; {RERUN}")
-    if not dtype_needed and ctx["dtype"] is not None:
+    if ctx["bench"] == "memcpy" and ctx["dtype"] is not None:    # a kernel run's is its spec's precision, or null
         raise UserError(f"{where}: dtype {ctx['dtype']!r} on a memcpy run, which has no element type; {RERUN}")
 
 
@@ -263,8 +269,16 @@ def _check_samples(p: Path, ctx: dict, s: pd.DataFrame) -> None:
                  lambda r: f"dtype {r['dtype']!r} disagrees with context.json's dtype {ctx['dtype']!r}")
     ok = s["verified"].to_numpy(bool)
     t = s["time_s"].to_numpy(float)
-    _bad_row(f, s, np.isnan(t) | (t < 0), lambda r: f"time_s {r['time_s']} is not a time")
-    _bad_row(f, s, ok & ~(t > 0), lambda r: f"a verified repetition with time_s {r['time_s']}")
+    if ctx["timing_source"] == "none":      # a functional-only kernel run: no time, so no rate either
+        _bad_row(f, s, ~np.isnan(t), lambda r: f"time_s {r['time_s']} in a run that is functional only (no time)")
+        for rate in schema.RATE_WORK:
+            if rate in s.columns:
+                _bad_row(f, s, ~np.isnan(s[rate].to_numpy(float)),
+                         lambda r, c=rate: f"{c} {r[c]} in a run that is functional only (no time)")
+        t = np.full(len(s), np.nan)
+    else:
+        _bad_row(f, s, np.isnan(t) | (t < 0), lambda r: f"time_s {r['time_s']} is not a time")
+        _bad_row(f, s, ok & ~(t > 0), lambda r: f"a verified repetition with time_s {r['time_s']}")
     for col in ("wall_time_s", "h2d_time_s", "d2h_time_s"):
         _bad_row(f, s, s[col].to_numpy(float) < 0, lambda r, c=col: f"{c} {r[c]} is negative")
     # the work of each sample follows from its point
@@ -289,6 +303,13 @@ def _check_samples(p: Path, ctx: dict, s: pd.DataFrame) -> None:
         cus = ((ctx["design"].get("kernels") or {}).get("flops") or {}).get("cus")
         if isinstance(cus, int):
             _bad_row(f, s, s["cus"] > cus, lambda r: f"{r['cus']} CUs, but the design has {cus}")
+    elif bench == "kernel":
+        # the spec's counts: whole, not negative, the same for every repetition of a point
+        for col in ("flop", "bytes"):
+            v = s[col].to_numpy(float)
+            _bad_row(f, s, np.isnan(v) | (v < 0), lambda r, c=col: f"{c} {r[c]} is not a count")
+            _bad_row(f, s, s.groupby("point")[col].transform("nunique") > 1,
+                     lambda r, c=col: f"{c} differs between repetitions of point {r['point']}")
     else:
         gemm_rows = np.ones(len(s), bool)
         if bench == "latency":
@@ -300,7 +321,7 @@ def _check_samples(p: Path, ctx: dict, s: pd.DataFrame) -> None:
         if bench == "gemm":
             _check_cu_columns(f, ctx, s, ok, t)
     for rate, work in schema.RATE_WORK.items():
-        if rate not in s.columns:
+        if rate not in s.columns or ctx["timing_source"] == "none":
             continue
         v = s[rate].to_numpy(float)
         _bad_row(f, s, ~ok & ~np.isnan(v), lambda r, c=rate: f"{c} given for a repetition that failed verification")
@@ -347,7 +368,8 @@ def _check_summary(p: Path, ctx: dict, samples: pd.DataFrame, summary: pd.DataFr
     for col in again.columns:
         a, b = again[col], summary[col]
         if col in _TEXT:
-            same = a.fillna("").astype(str).to_numpy() == b.fillna("").astype(str).to_numpy()
+            same = (a.astype(object).fillna("").astype(str).to_numpy()
+                    == b.astype(object).fillna("").astype(str).to_numpy())
         elif col == "verified":
             same = a.astype(bool).to_numpy() == b.to_numpy()
         else:
@@ -424,6 +446,10 @@ def load_run(path: str | Path, require_verified: bool = True) -> Run:
 
 def check_ceiling_source(run: Run) -> None:
     """Refuse a run whose times may not become a ceiling (XRT emulation: hw_emu, sw_emu)."""
+    if run.timing_source == "none":
+        raise UserError(f"run {run.run_id} is functional only: no time (its kernel spec has no cycle model): "
+                        "it verifies the kernel but gives no time to place on the roofline; add [timing] "
+                        "cycles to the spec and rerun, or run it on the card")
     if run.timing_source not in CEILING_SOURCES:
         raise UserError(f"run {run.run_id} is an XRT emulation run ({run.context.get('mode')}, timing source "
                         f"'{run.timing_source}'): its times are the simulator's and never a ceiling; give runs "

@@ -18,12 +18,14 @@ from harness import REPO_ROOT
 #    xclbin `format` and `runtime` recorded; the emulator block whenever the xclbin is emulated.
 SCHEMA_VERSION = 2
 RUNS_DIR = REPO_ROOT / "results" / "runs"
-BENCHES = ("memcpy", "gemm", "latency", "flops")
+BENCHES = ("memcpy", "gemm", "latency", "flops", "kernel")
 MODES = ("hw", "hw_emu", "sw_emu", "emu")
 # measured: timed on the card; model: the built-in emulator's modeled clock (harness.model);
 # emulation: XRT's hw_emu/sw_emu, whose host times are the simulator's wall clock and whose
 # device times (device_time_s) are simulated cycles: checks of a kernel, never a ceiling.
-TIMING_SOURCES = ("measured", "emulation", "model")
+# none: a `bench kernel` run whose spec has no cycle model in --mode emu ("functional only: no
+# time"): verified results, no time, never a performance figure.
+TIMING_SOURCES = ("measured", "emulation", "model", "none")
 CEILING_SOURCES = ("measured", "model")
 HASHED_FILES = ("samples.csv", "summary.csv")
 
@@ -105,7 +107,15 @@ LATENCY = BenchSchema(
     ["kind", "dtype", "M", "K", "N", "epilogue"], (),
     # harness.model's prediction per point (not derived from the samples)
     ("predicted_time_s", "pipeline_fill_s", "pipeline_depth_s", "predicted_dispatch_s"))
-SCHEMAS = {s.name: s for s in (MEMCPY, GEMM, LATENCY, FLOPS)}
+# `harness bench kernel` (a spec's kernel): the op names a point stands for, its dims, work and the
+# spec's cycle model; rates empty when the run is functional only (timing_source 'none').
+KERNEL = BenchSchema(
+    "kernel",
+    COMMON_SAMPLE_COLUMNS + ["kernel", "ops", "dims", "M", "K", "N", "flop", "bytes", "cycles", "predicted_time_s",
+                             "throughput_GFLOPps", "bandwidth_GBps"],
+    ["kernel", "ops", "dims", "M", "K", "N", "flop", "bytes", "cycles", "predicted_time_s"],
+    ("throughput_GFLOPps", "bandwidth_GBps"))
+SCHEMAS = {s.name: s for s in (MEMCPY, GEMM, LATENCY, FLOPS, KERNEL)}
 # Rates and the sample column each is computed from (rate = work / time_s / 1e9).
 RATE_WORK = {"bandwidth_GBps": "bytes", "throughput_GFLOPps": "flop"}
 

@@ -12,6 +12,7 @@ CV_WARN = 0.10   # pyperf's threshold for an unstable point
 
 
 def time_stats(t: np.ndarray) -> dict:
+    t = t[~np.isnan(t)]          # no time (a functional-only kernel run): no statistic
     if t.size == 0:
         return {k: np.nan for k in ("time_s_median", "time_s_min", "time_s_max", "time_s_p99",
                                     "time_s_iqr", "time_s_cv")}

@@ -17,7 +17,7 @@ COLUMNS = ["ceiling_set", "stage", "name", "kind", "M", "K", "N", "count", "laun
            "flop", "bytes", "weight_bytes", "in_bytes", "out_bytes", "oi_FLOPpB",
            "time_s", "time_total_s", "time_share", "time_source", "time_detail", "run_id", "bound",
            "attained_GFLOPps", "compute_roof_GFLOPps", "compute_ceiling", "memory_GBps", "memory_ceiling",
-           "memory_bottleneck"]
+           "memory_bottleneck", "kernel_source"]
 
 
 def analyze(runs, workload=None, **kwargs):

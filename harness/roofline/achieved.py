@@ -63,6 +63,7 @@ class Timed:
     parts: dict = field(default_factory=dict)   # compute_s, memory_s, roundtrip_s, refills_s, overlap_s
     kernel_peak_GFLOPps: float | None = None
     pipeline_depth_s: float | None = None
+    kernel_source: str = ""          # your kernel (a `bench kernel` run's spec) that timed this op, if any
 
     @property
     def tag(self) -> str:
@@ -157,9 +158,11 @@ class RunTimes:
 class Achieved:
     """Per-shape times of the workload's ops (and fused chains) on the GEMM design."""
 
-    def __init__(self, platform, design, precision: str, run_times: RunTimes | None):
+    def __init__(self, platform, design, precision: str, run_times: RunTimes | None, yours=None):
+        """yours: harness.roofline.yours.KernelTimes, the ops your kernels' runs cover."""
         self.platform, self.design, self.precision = platform, design, precision
         self.runs = run_times
+        self.yours = yours
         self.notes: list[str] = []
 
     def model_gemm(self, M, K, N, epilogue="none") -> Timed:
@@ -186,6 +189,15 @@ class Achieved:
                      parts=_parts(p))
 
     def op(self, op) -> Timed:
+        """One call of `op`: your kernel's time where a kernel run covers it, else the design's."""
+        y = self.yours.get(op.name) if self.yours else None
+        if y is not None:
+            prov = y.run.provenance()
+            return Timed(y.time_s, prov["source"], y.detail, y.run.run_id, prov["emulated"], kernel_source=y.kernel)
+        return self.design_op(op)
+
+    def design_op(self, op) -> Timed:
+        """One call of `op` on the harness's design (a gemm/latency run's time, else the model)."""
         if op.kind in ("gemm", "attention"):
             m = self.model_gemm(op.M, op.K, op.N)
             r = self.runs.get(self.precision, op.M, op.K, op.N) if self.runs else None

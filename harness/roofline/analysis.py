@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from harness.errors import UserError
 from harness.roofline import platform as plat
 from harness.roofline.achieved import Achieved, RunTimes
+from harness.roofline.yours import KernelTimes, comparison
 from harness.roofline.ceilings import Ceilings, collect, measured_dispatch
-from harness.roofline.classify import COLUMNS, achieved_rows, changed_class, set_rows
+from harness.roofline.classify import COLUMNS, achieved_rows, changed_class, mark_kernel_source, set_rows
 from harness.roofline.design import gemm_design
 from harness.roofline.fusion import fusion_table, run_pair_table
 from harness.roofline.latency import gap_breakdown, gap_components, launches, shape_gaps
@@ -34,7 +35,7 @@ class PrecisionChoice:
 def kernel_dtypes(runs: list[Run]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for r in runs:
-        if r.bench not in ("gemm", "latency", "flops"):
+        if r.bench not in ("gemm", "latency", "flops", "kernel"):
             continue
         ds = set()
         if r.dtype:
@@ -105,6 +106,7 @@ class Analysis:
     notices: list[str]               # one line per kind: what a reader must know
     warnings: list[str]              # problems: precision mismatch, figures above their bound
     generated_utc: str
+    your_kernels: list[dict] = field(default_factory=list)   # per op your kernels cover: time vs roofline
 
     @property
     def run_set(self):
@@ -167,6 +169,7 @@ class Analysis:
             "fusion_runs": self.fusion_runs,
             "latency": self.latency,
             "latency_shapes": self.latency_shapes,
+            "your_kernels": self.your_kernels,
             "notices": self.notices,
             "warnings": self.warnings,
         }
@@ -238,7 +241,15 @@ def analyze(runs, workload=None, *, precision: str | None = "auto", derate: floa
     dispatch = (ceil.run_set or ceil.spec).dispatch
     hw_disp = measured_dispatch([r for r in runs if not r.emulated])
     run_times = RunTimes(runs, plat.dispatch_overhead(platform), hw_disp)
-    achieved = Achieved(platform, design, p, run_times) if design is not None else None
+    yours = KernelTimes(runs, workload, plat.dispatch_overhead(platform), hw_disp)
+    notices += yours.notes
+    if yours.clamped:
+        warnings.append(f"your kernels' medians at or below the launch cost, counted as 0 s: "
+                        f"{', '.join(yours.clamped)}")
+    if yours and design is None:
+        notices.append("your kernels' runs are not placed: there is no design to time the other ops of the "
+                       "inference against")
+    achieved = Achieved(platform, design, p, run_times, yours) if design is not None else None
     roof_set = ceil.run_set or ceil.spec
 
     rows, changed, fus, lat, shapes = [], [], [], {}, []
@@ -255,7 +266,11 @@ def analyze(runs, workload=None, *, precision: str | None = "auto", derate: floa
             rows += ach
             above = [r for r in ach if r["attained_GFLOPps"] and r["compute_roof_GFLOPps"]
                      and r["attained_GFLOPps"] > r["compute_roof_GFLOPps"] * 1.0001]
-            timed = [r["name"] for r in above if r["run_id"]]
+            timed = [r["name"] for r in above if r["run_id"] and not r.get("kernel_source")]
+            yours_above = [r["name"] for r in above if r.get("kernel_source")]
+            if yours_above:
+                warnings.append(f"{len(yours_above)} op(s) your kernels ran faster than their compute roof allows "
+                                f"({', '.join(yours_above[:4])}): check the spec's flop count or cycle model")
             modelled = [r["name"] for r in above if not r["run_id"]]
             if timed:
                 warnings.append(f"{len(timed)} op(s) timed by a run above their compute roof ({', '.join(timed[:4])}"
@@ -265,6 +280,7 @@ def analyze(runs, workload=None, *, precision: str | None = "auto", derate: floa
                 notices.append(f"{len(modelled)} op(s) modelled above their compute roof ({', '.join(modelled[:4])}"
                                f"{', ...' if len(modelled) > 4 else ''}): the timing model's GEMM design peaks "
                                f"above {roof_set.compute.figure.name} ({roof_set.compute.value:,.1f} GFLOP/s)")
+        mark_kernel_source(rows)
         if run_times.clamped:
             warnings.append(f"run medians at or below the launch cost, counted as 0 s: {', '.join(run_times.clamped)}")
         fus = fusion_table(workload, conv, roof_set, achieved, dispatch)
@@ -293,5 +309,6 @@ def analyze(runs, workload=None, *, precision: str | None = "auto", derate: floa
     from harness.roofline.summary import build_summary
     summary = build_summary(pc, conv, ceil, rows, lat, fus, dispatch, runs, workload is not None)
     now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    mine = comparison(rows, roof_set.key) if workload is not None else []
     return Analysis(platform_name, runs, pc, conv, workload, ceil, design, derate, rows, changed, fus, fus_runs,
-                    lat, shapes, summary, notices, warnings, now)
+                    lat, shapes, summary, notices, warnings, now, mine)

@@ -10,7 +10,9 @@ Under a ceiling set (spec | measured | emulated | runs), for one call of an op:
 
 The `achieved` rows hold the per-shape times (harness.roofline.achieved): time_s is one call of
 the op on the design, dispatch excluded; bound is the timing model's class of that shape
-(compute | memory | latency); attained_GFLOPps = FLOP / time_s. Columns: COLUMNS, in this order,
+(compute | memory | latency); attained_GFLOPps = FLOP / time_s. An op one of your kernels' runs
+covers (`harness bench kernel`) takes that run's time instead, `kernel_source` names the kernel
+(on the op's rows of every set), and its bound is the roof's class under the set it is placed under. Columns: COLUMNS, in this order,
 whatever runs are given (harness/docs/roofline.md); the list lives in harness/roofline/__init__.py.
 """
 from __future__ import annotations
@@ -65,15 +67,25 @@ def achieved_rows(workload, conv, achieved, roof_set: CeilingSet) -> list[dict]:
     for op in workload.ops:
         t = achieved.op(op)
         x = op_times(op, conv, roof_set)
-        r = {"ceiling_set": "achieved", **_base(op, conv, conv.name)}
+        r = {"ceiling_set": "achieved", **_base(op, conv, conv.name), "kernel_source": t.kernel_source}
         r.update({"time_s": t.time_s, "time_total_s": t.time_s * op.count, "time_source": t.tag,
-                  "time_detail": t.detail, "run_id": t.run_id, "bound": t.bound,
+                  "time_detail": t.detail, "run_id": t.run_id,
+                  # your kernel has no model class: the roof's class of the op stands in
+                  "bound": t.bound or x["bound"],
                   "attained_GFLOPps": _gflops(op.flop, t.time_s),
                   "compute_roof_GFLOPps": x["compute"].value, "compute_ceiling": x["compute"].key,
                   "memory_GBps": (r["bytes"] / x["t_memory"] / 1e9) if x["t_memory"] else None,
                   "memory_ceiling": roof_set.memory.key, "memory_bottleneck": x["where"]})
         rows.append(r)
     return _shares(rows)
+
+
+def mark_kernel_source(rows: list[dict]) -> list[dict]:
+    """Every row of an op your kernels cover names the kernel (ops.csv `kernel_source`), whatever the set."""
+    ks = {r["name"]: r["kernel_source"] for r in rows if r["ceiling_set"] == "achieved" and r.get("kernel_source")}
+    for r in rows:
+        r["kernel_source"] = ks.get(r["name"], "")
+    return rows
 
 
 def _shares(rows: list[dict]) -> list[dict]:

@@ -87,7 +87,7 @@ def fusion_table(workload, conv, cs: CeilingSet, achieved, dispatch) -> list[dic
             "dispatch_s": dispatch.value,
         }
         if achieved is not None:
-            un = [achieved.op(o) for o in ch]
+            un = [achieved.design_op(o) for o in ch]      # the design's, like the fused side
             fu = achieved.fused(g, epilogue_of(ch))
             a_un = sum(t.time_s for t in un)
             saved = a_un - fu.time_s + saved_launches * dispatch.value

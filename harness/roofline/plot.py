@@ -2,7 +2,8 @@
 
 Two panels: the spec ceilings with every op at its roofline bound, and the run-derived ceilings
 (memory per kernel port, the flops run's or the design's compute roof) with every op at its
-achieved GFLOP/s (per-shape times: filled markers timed by a run, hollow ones by the timing model).
+achieved GFLOP/s (per-shape times: filled markers timed by a run, hollow ones by the timing model;
+ops your kernels time, from `harness bench kernel` runs, ringed with a diamond: "your kernels").
 Roofs stop at their ridge. Value labels are placed where they overlap no other label and cross no
 line (placement.place); one that finds no such place is left to the legend. The legend sits below
 the panels, inside the figure, whatever ceilings are drawn; its labels are short (sources are in
@@ -20,6 +21,7 @@ STAGE_COLOURS = {"vision": "#1f77b4", "prefix": "#ff7f0e", "expert": "#2ca02c"}
 KIND_MARKERS = {"gemm": "o", "attention": "s", "elementwise": "^"}
 _MEM_COLOURS = {"spec": "#444444", "derated": "#888888", "agg": "#6a3d9a", "pc": "#d62728"}
 _COMP_COLOURS = {"spec": "#17becf", "design": "#bcbd22", "flops": "#e377c2", "other": "#8c564b"}
+YOURS_COLOUR = "#000000"   # the ring of an op your kernels time
 N_TAGGED = 5          # ops numbered on each panel: the largest shares of its time
 LABEL_PT = 8.5        # labels, legend and key: readable when the PNG is shown at page width
 
@@ -234,8 +236,19 @@ def _draw_panel(ax, p: Panel, scales):
                            s=[14 + 700 * (r[share_key] or 0) for r in sr], marker=marker, zorder=3,
                            facecolors="none" if hollow else colour, edgecolors=colour if hollow else "#333333",
                            linewidths=1.0 if hollow else 0.4, alpha=0.85)
+    mine = your_rows(p)
+    if mine:      # your kernels (`harness bench kernel` runs): ringed, at their achieved GFLOP/s
+        ax.scatter([r["oi_FLOPpB"] for r in mine], [r["attained_GFLOPps"] for r in mine],
+                   s=[60 + 700 * (r[share_key] or 0) for r in mine], marker="D", facecolors="none",
+                   edgecolors=YOURS_COLOUR, linewidths=1.4, zorder=4)
     ax.set_title("\n".join(textwrap.wrap(p.title, 70)), fontsize=10, loc="left")
     return handles
+
+
+def your_rows(p: Panel) -> list[dict]:
+    """The panel's ops timed by your kernels' runs."""
+    return [r for r in p.rows if r.get("kernel_source") and r["ceiling_set"] == "achieved" and r["oi_FLOPpB"]
+            and r["attained_GFLOPps"]]
 
 
 def _label_ceilings(placer, p: Panel, scales):
@@ -366,6 +379,10 @@ def figure(pans: list[Panel], head: str, sub: str, alert: bool = False):
                           label="timed by a run"),
                    Line2D([], [], marker="o", linestyle="", markerfacecolor="none", color="#777777",
                           markersize=7, label="timed by the model")]
+        if any(your_rows(p_) for p_ in pans):
+            kernels = sorted({r["kernel_source"] for p_ in pans for r in your_rows(p_)})
+            mk += [Line2D([], [], marker="D", linestyle="", markerfacecolor="none", color=YOURS_COLOUR,
+                          markersize=7, label=f"your kernels ({', '.join(kernels)})")]
     title_txt = ("dashed: spec, solid: from a run or the model, dotted: assumption; thick: the roof the "
                  "panel's ops are placed under; marker area: share of the panel's time")
     leg = fig.legend(ch + mk, cl + [h.get_label() for h in mk], loc="lower left", bbox_to_anchor=(0.01, 0.005),

@@ -50,6 +50,7 @@ def _shape(r) -> str:
 
 
 SECTIONS = [("summary", "Summary"), ("plot", "The plot"), ("latency", "Latency of one inference"),
+            ("yours", "Your kernels"),
             ("bound", "Where the time goes"), ("ceilings", "Ceilings"), ("ports", "Memory per kernel port"),
             ("shapes", "Batch-1 GEMM calls of the latency runs"), ("fusion", "Fusion"), ("ops", "Ops"),
             ("notices", "Notices and warnings"), ("sources", "Sources")]
@@ -94,6 +95,9 @@ def markdown(analysis, image="roofline.png", full="roofline.svg") -> str:
 
     if wl is not None and a.latency:
         _latency(L, a, fn)
+    if a.your_kernels:
+        _yours(L, a, fn)
+    if wl is not None and a.latency:
         _bound(L, a)
     _ceilings(L, a, fn)
     if c.run_set is not None and c.run_set.ports is not None:
@@ -126,6 +130,8 @@ def _has(a, key) -> bool:
         return a.ceilings.run_set is not None and a.ceilings.run_set.ports is not None
     if key == "shapes":
         return bool(a.latency_shapes)
+    if key == "yours":
+        return bool(a.your_kernels)
     return True
 
 
@@ -167,6 +173,58 @@ def _latency(L, a, fn):
     L.append(f"Launches per inference: {n:,} unfused, {nf:,} with every GEMM's bias and activation fused "
              f"({n - nf:,} fewer); dispatch {_t(s['dispatch_s'])} per launch {_src(fn, s['sources']['dispatch_s'])}.")
     L.append("")
+
+
+def _yours(L, a, fn):
+    y = a.summary.get("your_kernels") or {}
+    key = a.your_kernels[0]["ceiling_set"]
+    L.append("## Your kernels")
+    L.append("")
+    rk = short_name(key)
+    L.append(f"The ops your kernels' runs (`harness bench kernel`) cover, each at its run's time per call (median "
+             f"minus the launch cost), against its roofline time under the {rk} ceilings (those the achieved "
+             "times are placed under) and under the spec ceilings; ratio = your time / roofline time (1 is at "
+             "the roof). These times replace the design's in the achieved latency; the plot rings these ops "
+             "(\"your kernels\").")
+    L.append("")
+    L += _table(["op", "kernel", "M x K x N", "count", "your time / call", f"roofline ({rk}) / call", "ratio",
+                 "roofline (spec) / call", "ratio to spec", "your GFLOP/s", f"roofline ({rk}) GFLOP/s", "roof binds",
+                 "source"],
+                [(x["name"], x["kernel"], _shape(next(r for r in a.rows if r["name"] == x["name"])), x["count"],
+                  _t(x["time_s"]), _t(x["roofline_time_s"]), f"{_n(x['ratio'])}x" if x["ratio"] else "-",
+                  _t(x["spec_roofline_time_s"]), f"{_n(x['spec_ratio'])}x" if x["spec_ratio"] else "-",
+                  _n(x["attained_GFLOPps"]), _n(x["roofline_GFLOPps"]), x["roofline_bound"],
+                  f"{x['time_source']} {fn.ref(x['detail'])}") for x in a.your_kernels])
+    if y:
+        L.append(f"Per inference: your kernels take {_t(y['time_s'])} on these {y['ops']} ops against "
+                 f"{_t(y['roofline_time_s'])} at the {rk} roofline ({_n(y['ratio'])}x) and "
+                 f"{_t(y['spec_roofline_time_s'])} at the spec roofline ({_n(y['spec_ratio'])}x), "
+                 f"{_pct(y['share_of_achieved'])} of the achieved time of one inference.")
+        L.append("")
+    chains = _your_chains(a)
+    if chains:
+        L.append("Chains your kernels run unfused (a GEMM, then its bias and activation as launches of their own) "
+                 "against the same chain fused into one launch, at the roofline (the Fusion section gives the "
+                 "bytes and the harness design's achieved times):")
+        L.append("")
+        L += _table(["GEMM op", "epilogue", "your unfused chain / call", "roofline unfused / call",
+                     "roofline fused / call", "launches saved / call"],
+                    [(c["name"], c["epilogue"], _t(c["yours_s"]), _t(c["roofline_unfused_time_s"]),
+                      _t(c["roofline_fused_time_s"]), c["launches_saved"]) for c in chains])
+
+
+def _your_chains(a) -> list[dict]:
+    """Fusion chains every op of which one of your kernels times."""
+    mine = {x["name"]: x for x in a.your_kernels}
+    out = []
+    for f in a.fusion:
+        names = [f["name"]] + [f"{f['name']}.{e}" for e in f["epilogue"].split("+") if e]
+        if all(n in mine for n in names):
+            out.append({"name": f["name"], "epilogue": f["epilogue"],
+                        "yours_s": sum(mine[n]["time_s"] for n in names),
+                        "roofline_unfused_time_s": f["roofline_unfused_time_s"],
+                        "roofline_fused_time_s": f["roofline_fused_time_s"], "launches_saved": len(names) - 1})
+    return out
 
 
 def _bound(L, a):

@@ -81,6 +81,24 @@ def build_summary(pc, conv, ceil, rows, lat, fusion, dispatch, runs, placed: boo
             src["fusion_saving_s"] = {"source": ", ".join(srcs), "detail": "per chain: achieved unfused - fused "
                                       "time + saved launches x dispatch, x count", "run_ids": sorted(
                                           {x for f in fusion for x in f["run_ids"].split(", ") if x})}
+        mine = [r for r in ach if r.get("kernel_source")]
+        if mine:
+            roof_key = (ceil.run_set or ceil.spec).key
+            roof = {r["name"]: r for r in rows if r["ceiling_set"] == roof_key}
+            t_mine = sum(r["time_total_s"] for r in mine)
+            t_roof = sum(roof[r["name"]]["time_total_s"] for r in mine)
+            spec = {r["name"]: r for r in rows if r["ceiling_set"] == "spec"}
+            t_spec = sum(spec[r["name"]]["time_total_s"] for r in mine)
+            s["your_kernels"] = {"kernels": sorted({r["kernel_source"] for r in mine}), "ops": len(mine),
+                                 "time_s": t_mine, "roofline_time_s": t_roof, "ceiling_set": roof_key,
+                                 "ratio": t_mine / t_roof if t_roof else None,
+                                 "spec_roofline_time_s": t_spec, "spec_ratio": t_mine / t_spec if t_spec else None,
+                                 "share_of_achieved": t_mine / sum(r["time_total_s"] for r in ach)
+                                 if ach else None}
+            src["your_kernels"] = {"source": ", ".join(sorted({r["time_source"] for r in mine})),
+                                   "detail": "`harness bench kernel` runs: per op they cover, the median time "
+                                   "minus the launch cost, x count; against the same ops' roofline times",
+                                   "run_ids": _runs_of(mine)}
     s["sources"] = src
     s["runs"] = run_ids
     return s
@@ -124,6 +142,14 @@ def headline(a) -> list[str]:
              + (f"achieved {_t(s['latency_achieved_s'])} (per-shape times + dispatch)" if s["latency_achieved_s"]
                 is not None else "no per-shape times"))
         lines.append(L + ".")
+        y = s.get("your_kernels")
+        if y:
+            lines.append(f"Your kernels ({', '.join(y['kernels'])}; runs "
+                         f"{', '.join(s['sources']['your_kernels']['run_ids'])}) time {y['ops']} ops of the inference: "
+                         f"{_t(y['time_s'])} per inference against {_t(y['roofline_time_s'])} at the "
+                         f"{short_name(y['ceiling_set'])} roofline ({fmt.num(y['ratio'])}x; "
+                         f"{_t(y['spec_roofline_time_s'])} at the spec roofline, {fmt.num(y['spec_ratio'])}x), "
+                         f"{_pct(y['share_of_achieved'])} of the achieved time; the achieved latency uses them.")
         if lat.get("gap"):
             g = lat["gap"]
             comps = ", ".join(f"{x['name']} {_t(x['value_s'])}" for x in lat["components"])

@@ -85,7 +85,7 @@ class Session:
         missing = [k for k in design.kernels if k not in have]
         if missing:
             raise UserError(f"{path.name} has no kernel {', '.join(missing)}: it was not built from "
-                            f"kernels/designs/{design.base}.toml; rebuild it (make xclbin / make emu)")
+                            f"{design.file_label}; rebuild it (make xclbin / make emu)")
         self._kernels: dict[tuple[str, int], object] = {}
         self._run_cu: dict[int, str] = {}
         self.clock_mhz: float | None = None        # the kernel clock of the run (set by the bench's context)
@@ -120,7 +120,7 @@ class Session:
         tag = self.bank(kname, cu, arg)
         if tag in self.mem_index and group != self.mem_index[tag]:
             raise UserError(f"{kname}_{cu + 1}.{arg} is connected to memory {group} in {self.xclbin_path.name} "
-                            f"but kernels/designs/{self.design.base}.toml says {tag}; rebuild the xclbin")
+                            f"but {self.design.file_label} says {tag}; rebuild the xclbin or fix the bank there")
         cap = self.mem_size.get(tag)
         if cap is not None and nbytes > cap:
             raise UserError(f"{nbytes} bytes for {kname}.{arg} exceed {tag} ({cap} bytes); use a smaller size")
