@@ -8,7 +8,6 @@ from harness.errors import UserError
 
 MODELED = "modeled (harness.model; not a measurement)"
 MAX_HBM_PORTS = 32          # AXI slave ports of the HBM switch (UG1393)
-MAX_TILE = 8192             # kernels/gemm/gemm_types.h refuses larger tiles
 # --flag -> build parameter of kernels/designs/gemm.toml it overrides
 GEMM_FLAGS = (("tile-m", "GEMM_TILE_M"), ("tile-n", "GEMM_TILE_N"), ("tile-k", "GEMM_TILE_K"),
               ("rows", "GEMM_ROWS"), ("cols", "GEMM_COLS"), ("b-ports", "GEMM_B_PORTS"))
@@ -160,8 +159,10 @@ def _gemm_params(args):
         v = getattr(args, flag.replace("-", "_"))
         if v is not None:
             params[key] = parse_int(v, "--" + flag)
-            if not 1 <= params[key] <= MAX_TILE:
-                raise UserError(f"--{flag} {params[key]}: use 1 to {MAX_TILE}")
+            # the largest tiles the kernel takes (its static_asserts read the same design parameters)
+            top = params["GEMM_MAX_TILE_M"] if key == "GEMM_TILE_M" else params["GEMM_MAX_TILE_NK"]
+            if not 1 <= params[key] <= top:
+                raise UserError(f"--{flag} {params[key]}: use 1 to {top}")
     if args.cus is not None:
         cus = parse_int(args.cus, "--cus")
         if not 1 <= cus <= 16:

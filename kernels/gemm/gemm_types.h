@@ -28,7 +28,8 @@
     !defined(GEMM_COLS) || !defined(GEMM_TILE_M) || !defined(GEMM_TILE_N) ||                 \
     !defined(GEMM_TILE_K) || !defined(GEMM_B_PORTS) || !defined(GEMM_EPI_LANES) ||           \
     !defined(GEMM_ACC_LATENCY) || !defined(GEMM_DSP_PER_MAC) || !defined(GEMM_DSP_RESERVE) || \
-    !defined(GEMM_PORT_BITS) || !defined(GEMM_BURST) || !defined(GEMM_OUTSTANDING)
+    !defined(GEMM_PORT_BITS) || !defined(GEMM_BURST) || !defined(GEMM_OUTSTANDING) ||           \
+    !defined(GEMM_MAX_TILE_M) || !defined(GEMM_MAX_TILE_NK)
 #error "GEMM build parameters come from kernels/designs/gemm.toml: build with make emu or make xclbin"
 #endif
 #if !defined(GEMM_DTYPE_FP32) || !defined(GEMM_DTYPE_FP16) || !defined(GEMM_DTYPE_FX16) || \
@@ -77,8 +78,9 @@ static_assert(TN % LC == 0, "GEMM_TILE_N must be a multiple of 16 (C words hold 
 static_assert(NB == 1 || NB == 2 || NB == 4, "GEMM_B_PORTS must be 1, 2 or 4");
 static_assert(TNW % NB == 0, "GEMM_TILE_N / (elements per word) must be a multiple of GEMM_B_PORTS: "
                              "B words of a row are dealt over the ports");
-static_assert(TM <= 4096 && TN <= 8192 && TK <= 8192,
-              "GEMM tiles above 4096 x 8192 x 8192 are not supported (on-chip index widths)");
+static_assert(TM <= GEMM_MAX_TILE_M && TN <= GEMM_MAX_TILE_NK && TK <= GEMM_MAX_TILE_NK,
+              "GEMM tiles above GEMM_MAX_TILE_M x GEMM_MAX_TILE_NK x GEMM_MAX_TILE_NK (kernels/designs/gemm.toml) "
+              "are not supported (on-chip index widths)");
 static_assert(GEMM_EPI_LANES >= 1 && LC % GEMM_EPI_LANES == 0,
               "GEMM_EPI_LANES must divide 16 (the outputs per C word)");
 static_assert(GEMM_ACC_LATENCY >= 1 && GEMM_ACC_LATENCY <= 64, "GEMM_ACC_LATENCY must be 1..64 cycles");
