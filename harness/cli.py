@@ -11,7 +11,7 @@ from harness import __version__
 from harness.errors import DISK_ERRNOS, RunFailed, UserError
 
 # Subcommand modules, each with register(subparsers) that sets `func` on its parser.
-COMMANDS = ["bench", "roofline", "workload", "predict", "info", "demo"]
+COMMANDS = ["bench", "roofline", "plot", "compare", "workload", "predict", "info", "demo"]
 
 
 class _OneLineErrors(argparse.ArgumentParser):

@@ -24,7 +24,7 @@ def test_define_flags_carry_the_design_parameters():
     d = load_design("gemm", dtype="int8")
     flags = d.define_flags("gemm")
     assert "-DGEMM_DTYPE_ID=3" in flags
-    assert any(f.startswith("-DGEMM_PE=") for f in flags)
+    assert any(f.startswith("-DGEMM_ROWS=") for f in flags) and any(f.startswith("-DGEMM_COLS=") for f in flags)
     assert d.name == "gemm_int8"
     assert load_design("gemm_int8").all_params() == d.all_params()
 
@@ -95,3 +95,4 @@ def test_element_sizes_agree_between_the_model_and_the_host_types():
     for dtype in load_design("gemm", dtype="fp32").variants:
         assert dtype_figure(dtype, "out_bytes").value == np.dtype(reference.OUT_TYPES[dtype]).itemsize
         assert dtype_figure(dtype, "elem_bytes").value == np.dtype(reference.ELEM_TYPES[dtype]).itemsize
+

@@ -89,6 +89,26 @@ def test_smolvla_workload_with_fp16_operands_is_never_verified(runs_dir, monkeyp
     _roofline_refuses(run_dir, tmp_path, capsys)
 
 
+# ---------------------------------------------------------------- flops
+@pytest.mark.parametrize("dtype,fault", [("fp32", "operands:fp16"), ("fp32", "accumulate:fp16"),
+                                         ("fp16", "operands:bf16")])
+def test_a_precision_fault_in_flops_fails_every_point(runs_dir, monkeypatch, capsys, only_run, tmp_path,
+                                                      dtype, fault):
+    """The compute-ceiling kernel shares the GEMM's MAC and its faults: no figure survives."""
+    assert _bench(runs_dir, monkeypatch, fault, "flops", "--dtype", dtype, "--flops-per-element", "1,64",
+                  "--bytes-per-port", "4K") == 0
+    run_dir = only_run(runs_dir)
+    _assert_all_unverified(run_dir, capsys, n_points=2)
+    _roofline_refuses(run_dir, tmp_path, capsys)
+
+
+def test_flops_refuses_a_memory_fault_it_does_not_implement(runs_dir, monkeypatch, capsys):
+    assert _bench(runs_dir, monkeypatch, "skip_word", "flops", "--flops-per-element", "1") == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "no kernel of design flops_fp32 implements it" in err, err
+    assert list(runs_dir.iterdir()) == []
+
+
 # ---------------------------------------------------------------- memcpy and latency
 @pytest.mark.parametrize("fault", MEMORY_FAULTS)
 def test_every_memcpy_fault_fails_every_point(runs_dir, monkeypatch, capsys, only_run, tmp_path, fault):

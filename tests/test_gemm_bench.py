@@ -45,8 +45,18 @@ def test_every_dtype_and_epilogue_is_verified_against_numpy(only_run, runs_dir, 
     assert ctx["bench"] == "gemm" and ctx["status"] == "complete" and ctx["dtype"] == dtype
     assert ctx["timing_source"] == "model" and ctx["design"]["name"] == f"gemm_{dtype}"
     s = run.samples
-    assert list(s.columns) == gb.SAMPLE_COLUMNS
+    cus = run.context["design"]["kernels"]["gemm"]["cus"]
+    assert list(s.columns) == gb.SAMPLE_COLUMNS + gb.cu_columns(cus)
     assert len(s) == 3 * (1 + 2)                       # every repetition kept, warm-ups too
+    # every CU with columns was driven; its time ends within the launch, its columns sum to N
+    ns = sum(s[f"cu{i}_N"] for i in range(cus))
+    assert (ns == s["N"]).all()
+    assert (s["cus"] == sum((s[f"cu{i}_N"] > 0).astype(int) for i in range(cus))).all()
+    for i in range(cus):
+        on = s[f"cu{i}_N"] > 0
+        assert (s.loc[on, f"cu{i}_time_s"] <= s.loc[on, "time_s"] + 1e-12).all()
+        assert np.allclose(s.loc[on, f"cu{i}_throughput_GFLOPps"],
+                           2 * s.loc[on, "M"] * s.loc[on, "K"] * s.loc[on, f"cu{i}_N"] / s.loc[on, f"cu{i}_time_s"] / 1e9)
     assert s["verified"].all() and (s["error"].isna() | (s["error"] == "")).all()
     assert set(s["path"]) == {"gemm"} and set(s["epilogue"]) == {epilogue}
     assert (s["flop"] == 2 * s["M"] * s["K"] * s["N"]).all()
@@ -228,11 +238,11 @@ def test_bad_input_is_one_line_exit_2_and_leaves_no_run(runs_dir, capsys, args, 
 def test_bank_check_is_exact_and_covers_the_unfused_output():
     from harness.errors import UserError
     design = gb.load_gemm_design("fp32")
-    gb.check_fits(design, "fp32", [(8192, 8192, 1)], unfused=True)        # A exactly 256 MiB: fits
+    gb.check_fits(design, "fp32", [(8192, 8192, 1)], unfused=True)        # packed A exactly 256 MiB: fits
     with pytest.raises(UserError, match=r"HBM\[0\]"):
         gb.check_fits(design, "fp32", [(8193, 8192, 1)], unfused=False)
-    with pytest.raises(UserError, match=r"HBM\[2\]"):                   # C (and out) 512 MiB
-        gb.check_fits(design, "fp32", [(16384, 1, 8192)], unfused=True)
-    sizes = gb.buffer_bytes("fx16", 3, 5, 7, unfused=True)
-    assert sizes == {("gemm", "A"): 30, ("gemm", "B"): 70, ("gemm", "C"): 84, ("gemm", "bias"): 14,
-                     ("bias_gelu", "out"): 84}
+    with pytest.raises(UserError, match=r"HBM\[5\]"):                   # CU 0: 16384 x 4160 outputs
+        gb.check_fits(design, "fp32", [(16384, 1, 12289)], unfused=True)
+    sizes = gb.buffer_bytes(design, "fx16", 3, 5, 7, unfused=True)      # one CU: 7 columns < one group
+    assert sizes == {("gemm", 0, "A"): 3 * 64, **{("gemm", 0, f"B{p}"): 5 * 64 for p in range(4)},
+                     ("gemm", 0, "C"): 3 * 64, ("gemm", 0, "bias"): 64, ("bias_gelu", 0, "out"): 3 * 64}

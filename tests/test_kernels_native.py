@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from harness.bench import gemm_layout as lay
 from harness.bench import reference as refs
 from harness.designs import load_design
 
@@ -24,8 +25,16 @@ from native_util import CompileError, build, load  # noqa: E402
 U32 = ctypes.c_uint32
 VP = ctypes.c_void_p
 GEMM_SRC = ["gemm/gemm.cpp", "gemm/bias_gelu.cpp"]
-SMALL = {"GEMM_TILE_M": 8, "GEMM_TILE_N": 8, "GEMM_TILE_K": 4, "GEMM_PE": 4}
 DTYPES = {0: "fp32", 1: "fp16", 2: "fx16", 3: "int8"}
+LANES = {0: 16, 1: 32, 2: 32, 3: 64}     # elements per 512-bit word
+
+
+def small(dtype_id: int, **over) -> dict:
+    """Small tiles that still exercise several tiles, chunks, row groups and the 4 B ports."""
+    la = LANES[dtype_id]
+    return {"GEMM_ROWS": 2, "GEMM_COLS": la, "GEMM_TILE_M": 4, "GEMM_TILE_N": 4 * la, "GEMM_TILE_K": la,
+            **over}
+
 
 # Build parameters start from the design files (their only source); tests override some.
 MEMCPY = load_design("memcpy").build_defines("bw_memcpy")
@@ -42,28 +51,48 @@ BUILDS: dict[str, tuple[list[str], dict]] = {
 }
 for _d in DTYPES:
     BUILDS[f"gemm{_d}"] = (GEMM_SRC, gemm_params(_d))                      # the design's tiles
-    BUILDS[f"gemm{_d}_small"] = (GEMM_SRC, gemm_params(_d, **SMALL))
-for _d in (2, 3):   # ap_int arithmetic path (what Vitis synthesises) must give the same bits
-    BUILDS[f"gemm{_d}_small_ap"] = (GEMM_SRC, gemm_params(_d, HLSC_AP_ARITH=1, **SMALL))
+    BUILDS[f"gemm{_d}_small"] = (GEMM_SRC, gemm_params(_d, **small(_d)))
+for _d in (1, 2, 3):   # ap_int / integer-decoded fp16 path (what Vitis synthesises) must give the same bits
+    BUILDS[f"gemm{_d}_small_ap"] = (GEMM_SRC, gemm_params(_d, HLSC_AP_ARITH=1, **small(_d)))
+for _d in (0, 1, 3):   # the HLS loop order natively: the emulator's loop order must give the same bits
+    BUILDS[f"gemm{_d}_small_hlsorder"] = (GEMM_SRC, gemm_params(_d, GEMM_NATIVE_HLS_ORDER=1, **small(_d)))
+for _nb in (1, 2):     # the other B port counts of the kernel signature
+    BUILDS[f"gemm0_nb{_nb}"] = (GEMM_SRC, gemm_params(0, **small(0, GEMM_B_PORTS=_nb)))
 # with the emulator's fault hooks (kernels/common/emu_faults.h), as the emulator builds them
 for _d in DTYPES:
-    BUILDS[f"gemm{_d}_small_faults"] = (GEMM_SRC, gemm_params(_d, HARNESS_EMU_FAULTS=1, **SMALL))
+    BUILDS[f"gemm{_d}_small_faults"] = (GEMM_SRC, gemm_params(_d, HARNESS_EMU_FAULTS=1, **small(_d)))
 BUILDS["memcpy_faults"] = (["memcpy/memcpy.cpp"], {**MEMCPY, "HARNESS_EMU_FAULTS": 1})
-BUILDS["gemm2_i12_small"] = (GEMM_SRC, gemm_params(2, GEMM_FX_INT_BITS=12, **SMALL))
-BUILDS["gemm2_i1_small"] = (GEMM_SRC, gemm_params(2, GEMM_FX_INT_BITS=1, **SMALL))
+BUILDS["gemm2_i12_small"] = (GEMM_SRC, gemm_params(2, GEMM_FX_INT_BITS=12, **small(2)))
+BUILDS["gemm2_i1_small"] = (GEMM_SRC, gemm_params(2, GEMM_FX_INT_BITS=1, **small(2)))
+
+FLOPS_SRC = ["flops/flops.cpp"]
+
+
+def flops_params(dtype_id: int, **overrides) -> dict:
+    return {**load_design("flops", dtype=DTYPES[dtype_id]).build_defines("flops"), **overrides}
+
+
+for _d in DTYPES:
+    BUILDS[f"flops{_d}"] = (FLOPS_SRC, flops_params(_d))
+    # small blocks: several blocks and a short last one at test sizes
+    BUILDS[f"flops{_d}_small"] = (FLOPS_SRC, flops_params(_d, FLOPS_LANES=LANES[_d], FLOPS_BLOCK_WORDS=2))
+    BUILDS[f"flops{_d}_faults"] = (FLOPS_SRC, flops_params(_d, FLOPS_LANES=LANES[_d], FLOPS_BLOCK_WORDS=2,
+                                                           HARNESS_EMU_FAULTS=1))
+BUILDS["flops1_small_ap"] = (FLOPS_SRC, flops_params(1, FLOPS_LANES=32, FLOPS_BLOCK_WORDS=2, HLSC_AP_ARITH=1))
+BUILDS["flops2_small_ap"] = (FLOPS_SRC, flops_params(2, FLOPS_LANES=32, FLOPS_BLOCK_WORDS=2, HLSC_AP_ARITH=1))
+FLOPS_BAD = {
+    "flops_lanes_divide": ({"FLOPS_LANES": 500}, "FLOPS_LANES must divide the elements of a block"),
+    "flops_revisit": ({"FLOPS_BLOCK_WORDS": 4}, "a block must hold FLOPS_ACC_LATENCY x FLOPS_LANES"),
+}
 
 # impossible parameter combinations: (defines, reason the compiler must print)
 BAD = {
-    "pe_not_dividing_tn": ({"GEMM_PE": 48}, "GEMM_TILE_N must be a multiple of GEMM_PE"),
-    "fx_int_bits": ({"GEMM_DTYPE_ID": 2, "GEMM_FX_INT_BITS": 16},
-                    "GEMM_FX_INT_BITS must be 1..15"),
-    "dsp_budget": ({"GEMM_TILE_M": 16, "GEMM_TILE_N": 2048, "GEMM_TILE_K": 1, "GEMM_PE": 2048},
-                   "GEMM_PE too large for the DSP budget"),
-    "bram_budget": ({"GEMM_TILE_M": 4096, "GEMM_TILE_N": 1024, "GEMM_TILE_K": 512},
-                    "exceed the BRAM budget"),
-    "revisit": ({"GEMM_TILE_M": 8, "GEMM_TILE_N": 512, "GEMM_PE": 512},
-                "must be >= 16: each accumulator is revisited"),
-    "bad_dtype": ({"GEMM_DTYPE_ID": 7}, "GEMM_DTYPE_ID must be one of the GEMM_DTYPE_"),
+    "cols_not_words": ({"GEMM_COLS": 24, "GEMM_TILE_N": 96}, "GEMM_COLS must be a multiple of the elements per"),
+    "tile_m_not_rows": ({"GEMM_TILE_M": 65}, "GEMM_TILE_M must be a multiple of GEMM_ROWS"),
+    "fx_int_bits": ({"GEMM_DTYPE_ID": 2, "GEMM_FX_INT_BITS": 16}, "FX_INT_BITS must be 1..15"),
+    "b_ports": ({"GEMM_B_PORTS": 3}, "GEMM_B_PORTS must be 1, 2 or 4"),
+    "port_bits": ({"GEMM_PORT_BITS": 256}, "GEMM_PORT_BITS must be 512"),
+    "bad_dtype": ({"GEMM_DTYPE_ID": 7}, "DTYPE_ID must be 0 (fp32)"),
 }
 BAD = {k: ({**gemm_params(0), **d}, why) for k, (d, why) in BAD.items()}
 # without the design file's flags the kernels refuse to build, naming where the flags come from
@@ -74,7 +103,8 @@ BAD["no_design_flags"] = ({}, "kernels/designs/gemm.toml")
 def libs():
     cache = None          # native_util's content-addressed cache under build/
     jobs = {**{k: v for k, v in BUILDS.items()},
-            **{f"bad:{k}": (GEMM_SRC[:1], d) for k, (d, _) in BAD.items()}}
+            **{f"bad:{k}": (GEMM_SRC[:1], d) for k, (d, _) in BAD.items()},
+            **{f"bad:{k}": (FLOPS_SRC, {**flops_params(0), **d}) for k, (d, _) in FLOPS_BAD.items()}}
 
     def one(item):
         name, (srcs, defs) = item
@@ -96,14 +126,22 @@ def libs():
         if name.startswith("memcpy"):
             lib.bw_memcpy.argtypes = [VP, VP, U32, U32, U32]
             lib.bw_memcpy.restype = None
+        elif name.startswith("flops"):
+            lib.flops.argtypes = [VP] * 8 + [U32, U32]
+            lib.flops.restype = None
+            lib.flops_resources.argtypes = [ctypes.POINTER(ctypes.c_long)]
+            lib.flops_resources.restype = None
         elif name == "nop":
             lib.nop.argtypes = []
             lib.nop.restype = None
         else:
-            lib.gemm.argtypes = [VP, VP, VP, VP, U32, U32, U32, U32]
+            nb = BUILDS[name][1]["GEMM_B_PORTS"]
+            lib.gemm.argtypes = [VP] * (3 + nb) + [U32] * 4
             lib.gemm.restype = None
             lib.bias_gelu.argtypes = [VP, VP, VP, U32, U32, U32]
             lib.bias_gelu.restype = None
+            lib.gemm_resources.argtypes = [ctypes.POINTER(ctypes.c_long)]
+            lib.gemm_resources.restype = None
         out[name] = lib
     return out
 
@@ -178,10 +216,11 @@ def test_nop(libs):
 
 
 # ----------------------------------------------------------------------- gemm
-SIZES = [(1, 1, 1), (7, 13, 5), (3, 100, 2), (64, 64, 64), (65, 67, 129), (9, 1, 70)]
-# larger than the design's tiles (128 x 512 x 256) in every dimension: several tiles and K chunks
-MULTI_TILE = (130, 300, 520)
-GUARD = 16   # elements after C that must stay untouched
+# odd shapes: below one tile, several tiles and chunks, not multiples of anything
+SIZES = [(1, 1, 1), (7, 13, 5), (3, 100, 2), (65, 67, 129), (9, 1, 70), (50, 33, 300)]
+# larger than the fp32 design's tiles in every dimension: several tiles and K chunks on the real tiles
+MULTI_TILE = (130, 600, 520)
+GUARD = 64   # words after each output buffer that must stay untouched
 
 
 def _inputs(dtype_id: int, m: int, k: int, n: int, seed: int, big: bool = False):
@@ -191,6 +230,11 @@ def _inputs(dtype_id: int, m: int, k: int, n: int, seed: int, big: bool = False)
         a = rng.uniform(-1, 1, (m, k)).astype(t)
         b = rng.uniform(-1, 1, (k, n)).astype(t)
         bias = rng.uniform(-1, 1, n).astype(t)
+        if dtype_id == 1 and big:          # fp16 subnormals, zeros of both signs, the extremes
+            a.reshape(-1)[::7] = np.float16(6e-8)
+            a.reshape(-1)[1::11] = np.float16(-0.0)
+            b.reshape(-1)[::5] = np.float16(-65504.0)
+            b.reshape(-1)[2::13] = np.float16(3e-5)
     elif dtype_id == 2:
         lim = 2**15 if big else 2**11
         a = rng.integers(-lim, lim, (m, k), dtype=np.int16)
@@ -207,72 +251,118 @@ def _out_dtype(dtype_id: int):
     return np.float32 if dtype_id in (0, 1) else np.int32
 
 
-def run_gemm(lib, dtype_id, a, b, bias, epi):
+def geom(name: str, dtype_id: int) -> lay.Geometry:
+    return lay.Geometry.from_params(BUILDS[name][1], 64 // LANES[dtype_id])
+
+
+def _guarded(words: int, dtype) -> np.ndarray:
+    return np.full((words + GUARD) * 16, 77, dtype=dtype)
+
+
+def run_gemm(libs, name, dtype_id, a, b, bias, epi):
+    """One call of the kernel with the host's packing (harness.bench.gemm_layout); C unpacked."""
+    lib, g = libs[name], geom(name, dtype_id)
     m, k = a.shape
     n = b.shape[1]
-    buf = np.full(m * n + GUARD, 77, dtype=_out_dtype(dtype_id))
-    lib.gemm(p(a), p(b), p(buf), p(bias), m, k, n, epi)
-    assert (buf[m * n:] == 77).all(), "gemm wrote past the end of C"
-    return buf[: m * n].reshape(m, n)
+    ap = lay.pack_a(a, g)
+    bp = lay.pack_b(b, g)
+    assert len({x.size for x in bp}) == 1, "every B port holds the same number of words"
+    bi = lay.pack_bias(bias, g.lanes)
+    words = lay.c_words(m, n, g)
+    buf = _guarded(words, _out_dtype(dtype_id))
+    lib.gemm(p(ap), *[p(x) for x in bp], p(buf), p(bi), m, k, n, epi)
+    assert (buf[words * 16:] == 77).all(), "gemm wrote past the end of C"
+    return lay.unpack_c(buf, m, n, g)
 
 
-def run_bias_gelu(lib, c, bias, epi, out=None):
+def run_bias_gelu(libs, name, dtype_id, c, bias, epi, inplace=False):
+    lib, g = libs[name], geom(name, dtype_id)
     m, n = c.shape
-    if out is None:
-        out = np.full_like(c, 77)
-    lib.bias_gelu(p(c), p(bias), p(out), m, n, epi)
-    return out
+    words = lay.c_words(m, n, g)
+    src = _guarded(words, c.dtype)
+    src[:words * 16] = lay.pack_c(c, g)
+    out = src if inplace else _guarded(words, c.dtype)
+    bi = lay.pack_bias(bias, g.lanes)          # kept alive across the call
+    lib.bias_gelu(p(src), p(bi), p(out), m, n, epi)
+    assert (out[words * 16:] == 77).all(), "bias_gelu wrote past the end of out"
+    return lay.unpack_c(out, m, n, g)
 
 
 DTYPE_NAMES = {0: "fp32", 1: "fp16", 2: "fx16", 3: "int8"}
 
 
 def check_gemm(dtype_id, a, b, bias, epi, c, int_bits=6):
-    """The benches' own verification (harness.bench.reference), so tests and benches agree."""
+    """fp32/fp16: the documented summation order replayed bit for bit (epilogue 0 and 1; GELU's tanh
+    may differ from numpy's by an ulp, so it gets the benches' tolerance); fx16/int8: the benches' exact
+    references (harness.bench.reference)."""
+    if dtype_id in (0, 1) and epi in (0, 1):
+        exp = refs.replay_f32(a, b)
+        if epi == 1:
+            exp = exp + bias.astype(np.float32)[None, :]
+        np.testing.assert_array_equal(c.view(np.uint32), exp.view(np.uint32))
+        return
     ok, msg = refs.check_gemm(DTYPE_NAMES[dtype_id], a, b, bias, epi, c, {"GEMM_FX_INT_BITS": int_bits})
     assert ok, msg
 
 
-@pytest.mark.parametrize("tiles", ["default", "small"])
+@pytest.mark.parametrize("tiles", ["design", "small"])
 @pytest.mark.parametrize("dtype_id", list(DTYPES), ids=list(DTYPES.values()))
 @pytest.mark.parametrize("epi", [0, 1, 2])
 @pytest.mark.parametrize("mkn", SIZES, ids=lambda s: "x".join(map(str, s)))
 def test_gemm_against_numpy(libs, tiles, dtype_id, epi, mkn):
-    lib = libs[f"gemm{dtype_id}" + ("_small" if tiles == "small" else "")]
+    name = f"gemm{dtype_id}" + ("_small" if tiles == "small" else "")
     a, b, bias = _inputs(dtype_id, *mkn, seed=sum(mkn) + epi)
-    c = run_gemm(lib, dtype_id, a, b, bias, epi)
+    c = run_gemm(libs, name, dtype_id, a, b, bias, epi)
     check_gemm(dtype_id, a, b, bias, epi, c)
 
 
 @pytest.mark.parametrize("dtype_id", list(DTYPES), ids=list(DTYPES.values()))
 def test_gemm_with_the_design_tiles_spans_several_tiles_and_k_chunks(libs, dtype_id):
     a, b, bias = _inputs(dtype_id, *MULTI_TILE, seed=7)
-    c = run_gemm(libs[f"gemm{dtype_id}"], dtype_id, a, b, bias, 2)
-    check_gemm(dtype_id, a, b, bias, 2, c)
+    for epi in (0, 2):
+        c = run_gemm(libs, f"gemm{dtype_id}", dtype_id, a, b, bias, epi)
+        check_gemm(dtype_id, a, b, bias, epi, c)
+
+
+@pytest.mark.parametrize("nb", [1, 2])
+def test_gemm_other_b_port_counts(libs, nb):
+    a, b, bias = _inputs(0, 13, 70, 150, seed=nb)
+    check_gemm(0, a, b, bias, 1, run_gemm(libs, f"gemm0_nb{nb}", 0, a, b, bias, 1))
+
+
+def test_gemm_cus_split_assembles_to_the_single_call(libs):
+    """The bench's split of N over the design's CUs: each CU's part, assembled, is the one-call result."""
+    design = load_design("gemm", dtype="fp32")
+    a, b, bias = _inputs(0, 37, 90, 700, seed=5)
+    whole = run_gemm(libs, "gemm0", 0, a, b, bias, 2)
+    parts = lay.split_columns(700, design.kernels["gemm"].cus, design.all_params("gemm")["GEMM_COLS"])
+    assert sum(n for _, n in parts) == 700 and all(n0 % 64 == 0 for n0, _ in parts)
+    out = np.concatenate([run_gemm(libs, "gemm0", 0, a, b[:, n0:n0 + n], bias[n0:n0 + n], 2)
+                          for n0, n in parts if n], axis=1)
+    np.testing.assert_array_equal(out.view(np.uint32), whole.view(np.uint32))
 
 
 @pytest.mark.parametrize("dtype_id", list(DTYPES), ids=list(DTYPES.values()))
 @pytest.mark.parametrize("epi", [1, 2])
 def test_fused_equals_unfused(libs, dtype_id, epi):
-    lib = libs[f"gemm{dtype_id}_small"]
-    a, b, bias = _inputs(dtype_id, 19, 23, 29, seed=3 + epi)
-    fused = run_gemm(lib, dtype_id, a, b, bias, epi)
-    c0 = run_gemm(lib, dtype_id, a, b, bias, 0)
-    np.testing.assert_array_equal(run_bias_gelu(lib, c0, bias, 0), c0)      # epilogue 0: copy
-    unfused = run_bias_gelu(lib, c0, bias, epi)
-    np.testing.assert_array_equal(unfused, fused)                            # bit-identical
-    inplace = c0.copy()
-    run_bias_gelu(lib, inplace, bias, epi, out=inplace)                      # in == out
-    np.testing.assert_array_equal(inplace, fused)
+    name = f"gemm{dtype_id}_small"
+    a, b, bias = _inputs(dtype_id, 19, 23, 290, seed=3 + epi)
+    fused = run_gemm(libs, name, dtype_id, a, b, bias, epi)
+    c0 = run_gemm(libs, name, dtype_id, a, b, bias, 0)
+    np.testing.assert_array_equal(run_bias_gelu(libs, name, dtype_id, c0, bias, 0), c0)      # epilogue 0: copy
+    np.testing.assert_array_equal(run_bias_gelu(libs, name, dtype_id, c0, bias, epi), fused)  # bit-identical
+    np.testing.assert_array_equal(run_bias_gelu(libs, name, dtype_id, c0, bias, epi, inplace=True), fused)
 
 
-@pytest.mark.parametrize("dtype_id", [2, 3], ids=["fx16", "int8"])
+@pytest.mark.parametrize("dtype_id", [1, 2, 3], ids=["fp16", "fx16", "int8"])
 @pytest.mark.parametrize("epi", [0, 1, 2])
-def test_ap_int_path_is_bit_identical(libs, dtype_id, epi):
-    a, b, bias = _inputs(dtype_id, 17, 33, 11, seed=epi, big=True)
-    fast = run_gemm(libs[f"gemm{dtype_id}_small"], dtype_id, a, b, bias, epi)
-    ap = run_gemm(libs[f"gemm{dtype_id}_small_ap"], dtype_id, a, b, bias, epi)
-    np.testing.assert_array_equal(fast, ap)
+def test_ap_path_is_bit_identical(libs, dtype_id, epi):
+    """The path Vitis synthesises (ap_int arithmetic, fp16 products from integer significands) gives
+    the same bits as the fast native path, subnormals and signed zeros included."""
+    a, b, bias = _inputs(dtype_id, 17, 33, 140, seed=epi, big=True)
+    fast = run_gemm(libs, f"gemm{dtype_id}_small", dtype_id, a, b, bias, epi)
+    ap = run_gemm(libs, f"gemm{dtype_id}_small_ap", dtype_id, a, b, bias, epi)
+    np.testing.assert_array_equal(fast.view(np.uint32), ap.view(np.uint32))
     check_gemm(dtype_id, a, b, bias, epi, fast)
 
 
@@ -283,28 +373,80 @@ def test_fx16_saturation_and_int_bits(libs, build_name, int_bits, epi):
     # full-range raw inputs: sums overflow 16.16 and must saturate (AP_SAT)
     a, b, bias = _inputs(2, 13, 67, 21, seed=11 + epi, big=True)
     a[0, :], a[1, :], b[:, 0] = 32767, -32768, 32767    # force C[0,0] > max, C[1,0] < min
-    c = run_gemm(libs[build_name], 2, a, b, bias, epi)
+    c = run_gemm(libs, build_name, 2, a, b, bias, epi)
     check_gemm(2, a, b, bias, epi, c, int_bits=int_bits)
     if int_bits == 6 and epi == 0:
         assert (c == refs.I32_MAX).any() and (c == refs.I32_MIN).any()
 
 
+def test_fp32_order_check_catches_a_different_order(libs):
+    """The bit-exact check fails on a result summed in another order (what it exists to catch)."""
+    a, b, bias = _inputs(0, 9, 300, 17, seed=4)
+    c = run_gemm(libs, "gemm0_small", 0, a, b, bias, 0)
+    other = (a.astype(np.float64) @ b.astype(np.float64)).astype(np.float32)
+    assert not np.array_equal(other.view(np.uint32), c.view(np.uint32))
+    with pytest.raises(AssertionError):
+        check_gemm(0, a, b, bias, 0, other)
+
+
 def test_gemm_bad_epilogue_and_empty_sizes_do_nothing(libs):
-    lib = libs["gemm0_small"]
     a, b, bias = _inputs(0, 5, 6, 7, seed=1)
-    c = np.full((5, 7), 77, dtype=np.float32)
-    lib.gemm(p(a), p(b), p(c), p(bias), 5, 6, 7, 3)
-    lib.gemm(p(a), p(b), p(c), p(bias), 5, 0, 7, 0)
-    lib.bias_gelu(p(c), p(bias), p(c), 5, 7, 3)
+    g = geom("gemm0_small", 0)
+    ap, bp, bi = lay.pack_a(a, g), lay.pack_b(b, g), lay.pack_bias(bias, 16)
+    c = np.full(5 * 16 + GUARD * 16, 77, dtype=np.float32)
+    lib = libs["gemm0_small"]
+    lib.gemm(p(ap), *[p(x) for x in bp], p(c), p(bi), 5, 6, 7, 3)
+    lib.gemm(p(ap), *[p(x) for x in bp], p(c), p(bi), 5, 0, 7, 0)
+    lib.bias_gelu(p(c), p(bi), p(c), 5, 7, 3)
     assert (c == 77).all()
 
 
 def test_gemm_epilogue0_does_not_read_bias(libs):
     a, b, _ = _inputs(0, 4, 4, 4, seed=2)
-    c = np.zeros((4, 4), dtype=np.float32)
-    libs["gemm0"].gemm(p(a), p(b), p(c), None, 4, 4, 4, 0)   # NULL bias must be fine
+    g = geom("gemm0", 0)
+    c = np.zeros(lay.c_words(4, 4, g) * 16, dtype=np.float32)
+    ap, bp = lay.pack_a(a, g), lay.pack_b(b, g)          # kept alive across the call
+    libs["gemm0"].gemm(p(ap), *[p(x) for x in bp], p(c), None, 4, 4, 4, 0)
     libs["gemm0"].bias_gelu(p(c), None, p(c), 4, 4, 0)
-    check_gemm(0, a, b, np.zeros(4, np.float32), 0, c)
+    check_gemm(0, a, b, np.zeros(4, np.float32), 0, lay.unpack_c(c, 4, 4, g))
+
+
+@pytest.mark.parametrize("target", ["hw", "hw_emu"])
+@pytest.mark.parametrize("dtype_id", list(DTYPES), ids=list(DTYPES.values()))
+def test_design_file_resources_are_the_kernels_estimate(libs, tmp_path_factory, target, dtype_id):
+    """The DSP and URAM the budget check counts for a gemm CU (kernels/designs/gemm.toml `resources`)
+    are what gemm_types.h estimates for the design's parameters: change one, the other must follow.
+    For the card's design the array also fills most of its SLR's DSPs."""
+    from harness.designs import budget
+    design = load_design("gemm", dtype=DTYPES[dtype_id], target=target)
+    name = f"gemm{dtype_id}" if target == "hw" else None
+    if name is None:
+        lib = load(build(GEMM_SRC, tmp_path_factory.mktemp("emu-res"), design.build_defines("gemm")))
+        lib.gemm_resources.argtypes = [ctypes.POINTER(ctypes.c_long)]
+    else:
+        lib = libs[name]
+    out = (ctypes.c_long * 3)()
+    lib.gemm_resources(out)
+    dsp, uram, lutram_kbit = list(out)
+    res = design.kernels["gemm"].resources
+    assert (res["dsp"], res["uram"]) == (dsp, uram)
+    assert res["lut"] >= lutram_kbit * 1024 / 64          # LUTRAM alone, 64 bits per LUT
+    assert budget.check(design) == []
+    if target == "hw":
+        slr0 = {s.name: s for s in budget.platform_slrs()}["SLR0"].available["dsp"]
+        assert dsp >= 0.75 * slr0
+
+
+def test_an_oversized_gemm_design_is_refused_by_the_budget():
+    """The static per-SLR check stops a gemm array larger than its SLR (what tests/test_placement does
+    for memcpy's port buffers): 16 rows of fp32 MACs need ~5,200 DSPs in each SLR."""
+    from harness.designs import budget
+    d = load_design("gemm", dtype="fp32")
+    k = d.kernels["gemm"]
+    p = d.all_params("gemm")
+    k.resources = dict(k.resources, dsp=16 * p["GEMM_COLS"] * p["GEMM_DSP_PER_MAC"] + p["GEMM_DSP_RESERVE"])
+    problems = budget.check(d)
+    assert problems and all("DSP" in x for x in problems) and "SLR0 needs" in problems[0]
 
 
 @pytest.mark.parametrize("case", list(BAD))
@@ -312,6 +454,92 @@ def test_impossible_parameters_are_refused(libs, case):
     res = libs[f"bad:{case}"]
     assert isinstance(res, CompileError), f"{case} compiled but must be refused"
     assert BAD[case][1] in res.stderr
+
+
+# ---------------------------------------------------------------------- flops
+FLOPS_HOST = {0: np.float32, 1: np.float16, 2: np.int16, 3: np.int8}
+
+
+def run_flops(libs, name, dtype_id, n_words, f, seed=0):
+    """Four input ports of n_words words of random elements -> the kernel's outputs, per port."""
+    rng = np.random.default_rng(seed)
+    la = LANES[dtype_id]
+    n = n_words * la
+    if dtype_id in (0, 1):
+        xs = [rng.uniform(-2, 2, n).astype(FLOPS_HOST[dtype_id]) for _ in range(4)]
+    else:
+        lim = 2 ** 15 if dtype_id == 2 else 2 ** 7
+        xs = [rng.integers(-lim, lim, n).astype(FLOPS_HOST[dtype_id]) for _ in range(4)]
+    outs = [np.full(n + GUARD * 16, 77, dtype=np.uint32) for _ in range(4)]
+    libs[name].flops(*[p(x) for x in xs], *[p(o) for o in outs], n_words, f)
+    for o in outs:
+        assert (o[n:] == 77).all(), "flops wrote past its output"
+    return xs, [o[:n] for o in outs]
+
+
+@pytest.mark.parametrize("dtype_id", list(DTYPES), ids=list(DTYPES.values()))
+@pytest.mark.parametrize("n_words,f", [(1, 1), (3, 7), (5, 64), (2, 4097)])
+def test_flops_against_its_replayed_order(libs, dtype_id, n_words, f):
+    """Every output bit-exact: fp32/fp16 replayed step by step in float32, fx16/int8 exact integers."""
+    for name in (f"flops{dtype_id}_small", f"flops{dtype_id}"):
+        xs, outs = run_flops(libs, name, dtype_id, n_words, f, seed=n_words + f)
+        for x, o in zip(xs, outs):
+            exp = refs.flops_expected(DTYPES[dtype_id], x, f, BUILDS[name][1])
+            np.testing.assert_array_equal(o, exp.view(np.uint32))
+
+
+@pytest.mark.parametrize("name,dtype_id", [("flops1_small_ap", 1), ("flops2_small_ap", 2)])
+def test_flops_ap_path_is_bit_identical(libs, name, dtype_id):
+    _, fast = run_flops(libs, f"flops{dtype_id}_small", dtype_id, 5, 33, seed=1)
+    _, ap = run_flops(libs, name, dtype_id, 5, 33, seed=1)
+    for a, b in zip(fast, ap):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_flops_check_catches_too_few_multiply_adds(libs):
+    """A kernel doing F-1 MACs (or accumulating in fp16) would not pass: the replay is that tight."""
+    xs, outs = run_flops(libs, "flops0_small", 0, 3, 50, seed=9)
+    assert not np.array_equal(outs[0], refs.flops_expected("fp32", xs[0], 49).view(np.uint32))
+    half = refs.flops_expected("fp32", xs[0].astype(np.float16), 50)
+    assert not np.array_equal(outs[0], half.view(np.uint32))
+
+
+def test_flops_zero_does_nothing(libs):
+    out = np.full(64, 77, dtype=np.uint32)
+    x = np.ones(16, np.float32)
+    libs["flops0_small"].flops(*[p(x)] * 4, *[p(out)] * 4, 0, 5)
+    libs["flops0_small"].flops(*[p(x)] * 4, *[p(out)] * 4, 1, 0)
+    assert (out == 77).all()
+
+
+@pytest.mark.parametrize("dtype_id", list(DTYPES), ids=list(DTYPES.values()))
+def test_flops_design_fills_most_of_the_dsps(libs, dtype_id):
+    """The design file's DSPs per CU are the kernel's estimate, every SLR fits, and the three CUs (one
+    per SLR) use >= 75% of the DSPs available to kernels."""
+    from harness.designs import budget
+    from harness.model import load_platform
+    out = (ctypes.c_long * 1)()
+    libs[f"flops{dtype_id}"].flops_resources(out)
+    design = load_design("flops", dtype=DTYPES[dtype_id])
+    k = design.kernels["flops"]
+    assert k.resources["dsp"] == out[0]
+    assert budget.check(design) == []
+    assert k.cus * out[0] >= 0.75 * load_platform("u280").dsp_available.value
+
+
+@pytest.mark.parametrize("case", list(FLOPS_BAD))
+def test_flops_impossible_parameters_are_refused(libs, case):
+    res = libs[f"bad:{case}"]
+    assert isinstance(res, CompileError), f"{case} compiled but must be refused"
+    assert FLOPS_BAD[case][1] in res.stderr
+
+
+@pytest.mark.parametrize("dtype_id", [0, 1, 3], ids=["fp32", "fp16", "int8"])
+def test_native_loop_order_is_bit_identical_to_the_hls_order(libs, dtype_id):
+    a, b, bias = _inputs(dtype_id, 21, 150, 290, seed=8, big=True)
+    fast = run_gemm(libs, f"gemm{dtype_id}_small", dtype_id, a, b, bias, 1)
+    hls = run_gemm(libs, f"gemm{dtype_id}_small_hlsorder", dtype_id, a, b, bias, 1)
+    np.testing.assert_array_equal(fast.view(np.uint32), hls.view(np.uint32))
 
 
 # ------------------------------------------------------------ faults injected in the kernels
@@ -368,19 +596,21 @@ def test_fault_hooks_exist_only_in_the_emulators_build(libs):
 @pytest.mark.parametrize("K", FAULT_K)
 def test_every_fault_in_the_gemm_kernel_is_caught_at_every_k(libs, dtype_id, K):
     name = DTYPES[dtype_id]
-    lib, plain = libs[f"gemm{dtype_id}_small_faults"], libs[f"gemm{dtype_id}_small"]
+    fname = f"gemm{dtype_id}_small_faults"
+    lib = libs[fname]
     params = gemm_params(dtype_id)
     M, N = 3, 5
     a, b, bias = gb.gemm_inputs(name, M, K, N, gb.shape_rng(M, K, N), params)
     exp = refs.expected_gemm(name, a, b, bias, 0, params)
     with fault(lib, "gemm", None):
-        good = run_gemm(lib, dtype_id, a, b, bias, 0)
-    assert np.array_equal(good, run_gemm(plain, dtype_id, a, b, bias, 0))      # hooks off: same bits
+        good = run_gemm(libs, fname, dtype_id, a, b, bias, 0)
+    plain = run_gemm(libs, f"gemm{dtype_id}_small", dtype_id, a, b, bias, 0)
+    assert np.array_equal(good.view(np.uint32), plain.view(np.uint32))       # hooks off: same bits
     ok, msg = refs.compare(good, exp)
     assert ok, msg
     for kind in GEMM_FAULTS[dtype_id]:
         with fault(lib, "gemm", kind):
-            bad = run_gemm(lib, dtype_id, a, b, bias, 0)
+            bad = run_gemm(libs, fname, dtype_id, a, b, bias, 0)
         ok, msg = refs.compare(bad, exp)
         assert not ok, f"{kind} at K={K} passed the check"
 
@@ -389,15 +619,16 @@ def test_every_fault_in_the_gemm_kernel_is_caught_at_every_k(libs, dtype_id, K):
 @pytest.mark.parametrize("epi", [0, 2])
 def test_every_fault_in_bias_gelu_is_caught(libs, dtype_id, epi):
     name = DTYPES[dtype_id]
-    lib = libs[f"gemm{dtype_id}_small_faults"]
+    fname = f"gemm{dtype_id}_small_faults"
+    lib = libs[fname]
     params = gemm_params(dtype_id)
     a, b, bias = gb.gemm_inputs(name, 6, 720, 9, gb.shape_rng(6, 720, 9), params)
     exp = refs.expected_gemm(name, a, b, bias, epi, params)
-    c0 = run_gemm(lib, dtype_id, a, b, bias, 0)
-    assert refs.compare(run_bias_gelu(lib, c0, bias, epi), exp)[0]
+    c0 = run_gemm(libs, fname, dtype_id, a, b, bias, 0)
+    assert refs.compare(run_bias_gelu(libs, fname, dtype_id, c0, bias, epi), exp)[0]
     for kind in BIAS_GELU_FAULTS[dtype_id]:
         with fault(lib, "bias_gelu", kind):
-            bad = run_bias_gelu(lib, c0, bias, epi)
+            bad = run_bias_gelu(libs, fname, dtype_id, c0, bias, epi)
         assert not refs.compare(bad, exp)[0], kind
 
 
@@ -438,3 +669,25 @@ def test_stale_rep_needs_two_reps_and_wrong_index_two_words(libs):
         np.testing.assert_array_equal(out[:1], src[:1])
         lib.bw_memcpy(p(src), p(out), 1, 1, 1)
         assert not np.array_equal(out[:1], refs.memcpy_write_pattern(1))
+
+
+FLOPS_FAULTS = {0: ["operands:fp16", "operands:bf16", "operands:tf32", "accumulate:fp16"],
+                1: ["operands:bf16", "accumulate:fp16"], 2: [], 3: []}
+
+
+@pytest.mark.parametrize("dtype_id", list(DTYPES), ids=list(DTYPES.values()))
+def test_every_fault_in_the_flops_kernel_is_caught(libs, dtype_id):
+    """flops carries the precision faults of the shared MAC (fp32/fp16 designs); its bit-exact
+    replay rejects each, and with none selected the hooked build gives the plain build's bits."""
+    name = f"flops{dtype_id}_faults"
+    lib = libs[name]
+    assert implemented(lib, "flops") == set(FLOPS_FAULTS[dtype_id])
+    xs, outs = run_flops(libs, name, dtype_id, 3, 37, seed=4)
+    _, plain = run_flops(libs, f"flops{dtype_id}_small", dtype_id, 3, 37, seed=4)
+    want = refs.flops_expected(DTYPES[dtype_id], xs[0], 37, BUILDS[name][1]).view(np.uint32)
+    np.testing.assert_array_equal(outs[0], want)
+    np.testing.assert_array_equal(outs[0], plain[0])
+    for kind in FLOPS_FAULTS[dtype_id]:
+        with fault(lib, "flops", kind):
+            _, bad = run_flops(libs, name, dtype_id, 3, 37, seed=4)
+        assert not np.array_equal(bad[0], want), kind

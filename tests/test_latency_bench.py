@@ -69,7 +69,8 @@ def test_summary_carries_the_model_prediction():
     rows = [_row(0, "measure", 5e-5, **d), _row(1, "measure", 3e-4, **g)]
     s = lb.summarize_latency(rows, plat, design, 5e-5).set_index("kind")
     pred = model.predict_gemm(plat, dtype="fp16", M=50, K=720, N=960, epilogue="bias",
-                              params=design.all_params(), clock_mhz=design.freq_mhz)
+                              params=design.all_params(), cus=design.kernels["gemm"].cus,
+                              clock_mhz=design.freq_mhz)
     assert s.loc["gemm", "predicted_time_s"] == pytest.approx(pred.time_s)
     assert s.loc["gemm", "pipeline_fill_s"] == pytest.approx(pred.pipeline_fill_s)
     assert s.loc["gemm", "pipeline_depth_s"] == pytest.approx(pred.pipeline_depth_s)

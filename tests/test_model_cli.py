@@ -54,7 +54,7 @@ def test_sizes_take_binary_suffixes(capsys):
     ["predict", "memcpy", "--ports", "0"], ["predict", "memcpy", "--bytes=-4K"],
     ["predict", "memcpy", "--clock-mhz", "0"], ["predict", "memcpy", "--outstanding=-1"],
     ["predict", "memcpy", "--burst", "many"], ["predict", "gemm", "--shape", "0x4x4"],
-    ["predict", "gemm", "--shape", "64x64"], ["predict", "gemm", "--shape", "64x64x64", "--pe", "0"],
+    ["predict", "gemm", "--shape", "64x64"], ["predict", "gemm", "--shape", "64x64x64", "--rows", "0"],
     ["predict", "memcpy", "--platform", "u9000"],
 ])
 def test_impossible_inputs_exit_2_with_one_line(argv, capsys):
@@ -69,8 +69,8 @@ def test_gemm_and_latency(capsys):
     assert rc == 0
     d = json.loads(out)
     assert d["bound"] in ("compute", "memory", "latency") and d["gflops"] > 0 and d["unfused"]["time_s"] > 0
-    rc, out, _ = run(["predict", "gemm", "--shape", "128x128x128", "--tile-m", "32", "--pe", "128"], capsys)
-    assert rc == 0 and "modeled" in out and "PE 128" in out
+    rc, out, _ = run(["predict", "gemm", "--shape", "128x128x128", "--tile-m", "32", "--rows", "8"], capsys)
+    assert rc == 0 and "modeled" in out and "8x64 MACs" in out and "tiles 32x" in out
     rc, out, _ = run(["predict", "latency", "--json"], capsys)
     d = json.loads(out)
     assert rc == 0 and d["spread_s"][0] <= d["dispatch_overhead_s"] <= d["spread_s"][1]

@@ -92,7 +92,8 @@ def test_the_emulation_variant_is_small():
     assert emu.target == "emulation" and emu.to_context()["variant"] == "emulation"
     assert load_design("memcpy", target="emu").kernels["bw_memcpy"].cus == 16   # the emulator models the card
     g = load_design("gemm_int8", target="hw_emu")
-    assert g.all_params("gemm")["GEMM_PE"] == 16 and g.all_params("gemm")["GEMM_TILE_M"] == 16
+    assert g.all_params("gemm")["GEMM_ROWS"] == 2 and g.all_params("gemm")["GEMM_TILE_M"] == 4
+    assert g.kernels["gemm"].cus == 1 and load_design("flops_fp32", target="hw_emu").kernels["flops"].cus == 1
 
 
 @pytest.mark.parametrize("design", ["memcpy", "gemm_fp32"])

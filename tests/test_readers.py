@@ -95,11 +95,14 @@ def test_memcpy_bound_is_per_pc_peak_times_pcs(direction, pcs, ok, bad):
 def test_gemm_bound_is_the_designs_mac_peak_at_the_runs_clock():
     ctx = json.loads((FIX / HW_GEMM / "context.json").read_text())
     b = bounds.gemm_bound(ctx, "fp32", 300.0)
-    assert b.value == pytest.approx(256 * 2 * 0.3)              # GEMM_PE 256 x 2 FLOP x 300 MHz
-    assert "GEMM_PE=256" in b.source and "300 MHz" in b.source
-    assert bounds.gemm_bound(ctx, "fp32", 150.0).value == pytest.approx(76.8)
-    # an edited GEMM_PE cannot lift the bound past what the platform's DSPs can do for fp32
-    ctx["design"]["params"]["GEMM_PE"] = 10 ** 6
+    # fp32 design: GEMM_ROWS 8 x GEMM_COLS 64 MACs per CU x 3 CUs x 2 FLOP x 300 MHz
+    assert b.value == pytest.approx(8 * 64 * 3 * 2 * 0.3)
+    assert "GEMM_ROWS=8 x GEMM_COLS=64" in b.source and "3 CU(s) of gemm" in b.source and "300 MHz" in b.source
+    assert bounds.gemm_bound(ctx, "fp32", 150.0).value == pytest.approx(8 * 64 * 3 * 2 * 0.15)
+    # one CU's own rate: its array alone
+    assert bounds.gemm_bound(ctx, "fp32", 300.0, per_cu=True).value == pytest.approx(8 * 64 * 2 * 0.3)
+    # an edited array size cannot lift the bound past what the platform's DSPs can do for fp32
+    ctx["design"]["params"]["GEMM_ROWS"] = 10 ** 6
     big = bounds.gemm_bound(ctx, "fp32", 300.0)
     assert big.value == pytest.approx(8490 * 0.2 * 2 * 0.3) and "DSPs" in big.source
 
@@ -107,7 +110,61 @@ def test_gemm_bound_is_the_designs_mac_peak_at_the_runs_clock():
 def test_latency_floor_is_the_mac_loop_at_peak():
     ctx = json.loads((FIX / HW_GEMM / "context.json").read_text())
     f = bounds.gemm_floor_s(ctx, "fp32", 300.0, 50, 720, 2048)
-    assert f.value == pytest.approx(50 * 720 * 2048 / 256 / 300e6)
+    assert f.value == pytest.approx(50 * 720 * 2048 / (8 * 64 * 3) / 300e6)
+
+
+def test_flops_bound_is_the_lanes_of_every_cu():
+    from harness.designs import load_design
+    ctx = {"bench": "flops", "platform": "u280", "design": load_design("flops", dtype="fp32").to_context()}
+    b = bounds.gemm_bound(ctx, "fp32", 300.0)
+    assert b.value == pytest.approx(512 * 3 * 2 * 0.3) and "FLOPS_LANES=512" in b.source
+
+
+def _edit_samples(run, fn):
+    s = pd.read_csv(run / "samples.csv", dtype=str, keep_default_na=False)
+    fn(s)
+    s.to_csv(run / "samples.csv", index=False)
+    edit_context(run, lambda c: c.update(sha256={**c["sha256"], "samples.csv": hashlib.sha256(
+        (run / "samples.csv").read_bytes()).hexdigest()}))
+
+
+def test_per_cu_columns_are_checked(copy):
+    """gemm's per-CU columns: the CUs' columns add up to N, a CU's rate is its work over its time,
+    and no CU's rate passes one CU's MAC peak."""
+    run = copy(HW_GEMM)
+    _edit_samples(run, lambda s: s.__setitem__("cu0_N", (s["cu0_N"].astype(int) + 64).astype(str)))
+    assert "do not add up to N" in refused(run)
+    shutil.rmtree(run)
+    run = copy(HW_GEMM)
+    _edit_samples(run, lambda s: s.__setitem__(
+        "cu1_throughput_GFLOPps", s["cu1_throughput_GFLOPps"].map(lambda v: str(float(v) * 1.5) if v else v)))
+    assert "cu1_throughput_GFLOPps" in refused(run) and "is not 2 x M x K x cu1_N" in refused(run)
+    shutil.rmtree(run)
+    # a CU whose time and rate agree but pass its array's peak (307.2 GFLOP/s for fp32 at 300 MHz)
+
+    def fast_cu(s):
+        ok = s["verified"] == "True"
+        t = s["cu0_time_s"].astype(float) / 20
+        s.loc[ok, "cu0_time_s"] = t[ok].map(repr)
+        rate = 2 * s["M"].astype(float) * s["K"].astype(float) * s["cu0_N"].astype(float) / t / 1e9
+        s.loc[ok, "cu0_throughput_GFLOPps"] = rate[ok].map(repr)
+    run = copy(HW_GEMM)
+    _edit_samples(run, fast_cu)
+    _resummarize(run)
+    msg = refused(run)
+    assert "cu0_throughput_GFLOPps" in msg and "above one CU's peak 307.20 GFLOP/s" in msg, msg
+    assert "GEMM_ROWS=8 x GEMM_COLS=64 MACs/cycle per CU" in msg
+
+
+def _resummarize(run):
+    """summary.csv recomputed from the (edited) samples, as a consistent forger would."""
+    from harness.results.reader import _typed
+    from harness.results.stats import summarize_samples
+    raw = pd.read_csv(run / "samples.csv", dtype=str, keep_default_na=False)
+    rows = _typed(run / "samples.csv", raw).to_dict("records")
+    summarize_samples("gemm", rows, 3).to_csv(run / "summary.csv", index=False)
+    edit_context(run, lambda c: c.update(sha256={**c["sha256"], "summary.csv": hashlib.sha256(
+        (run / "summary.csv").read_bytes()).hexdigest()}))
 
 
 def test_no_single_field_edit_makes_an_emulated_run_measured(copy):

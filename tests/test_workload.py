@@ -91,22 +91,33 @@ def test_default_totals_hand_computed():
     assert t["prefix"]["gemm_gflop"] * 1e9 == pytest.approx(prefix, rel=1e-12)
 
 
-def test_gemm_bytes_are_weights_inputs_outputs_at_the_precision():
+def test_gemm_bytes_are_operands_at_the_element_type_and_c_at_the_kernels_output_type():
     op = build_smolvla().op("vision.mlp.fc1")
-    elems = 768 * 3072 + 1024 * 768 + 1024 * 3072
-    assert op.bytes("fp32") == elems * 4
-    assert op.bytes("fp16") == elems * 2
-    assert op.bytes("int8") == elems * 1
+    operands, c = 768 * 3072 + 1024 * 768, 1024 * 3072
+    assert op.bytes("fp32") == (operands + c) * 4
+    # every GEMM kernel writes a 32-bit C (gemm_types.h out_t): only the operands shrink
+    assert op.bytes("fp16") == operands * 2 + c * 4
+    assert op.bytes("int8") == operands * 1 + c * 4
+    assert op.streams("fp16") == {"A": 1024 * 768 * 2, "B": 768 * 3072 * 2, "C": c * 4}
     scores = build_smolvla().op("prefix.attn.scores")      # Q (P x 64) + K (P x 64) in, P x P out
     assert scores.bytes("fp32") == (241 * 64 * 2 + 241 * 241) * 4
+    assert scores.bytes("fx16") == 241 * 64 * 2 * 2 + 241 * 241 * 4
 
 
-def test_every_op_scales_with_element_width():
+def test_one_convention_for_every_op():
+    from harness.workload.precision import ByteConvention
     wl = build_smolvla()
+    seed = ByteConvention.uniform(2, "16-bit (seed)")
     for o in wl.ops:
-        b1 = o.bytes("int8")
-        assert o.bytes("fp32") == 4 * b1
-        assert o.bytes("fp16") == o.bytes("bf16") == o.bytes("fx16") == 2 * b1
+        b1 = o.bytes(ByteConvention.uniform(1, "1 B"))
+        assert o.bytes(seed) == 2 * b1 and o.bytes("fp32") == 4 * b1     # uniform widths scale exactly
+        w, i, y = o.role_bytes("fp16")
+        assert w + i + y == o.bytes("fp16") == sum(o.streams("fp16").values())
+        assert o.bytes("fp16") == o.bytes("bf16") == o.bytes("fx16")
+        assert o.bytes("int8") <= o.bytes("fp16") <= o.bytes("fp32")
+    # elementwise activations are the kernel's 32-bit out_t, parameters the element type
+    bias = wl.op("vision.mlp.fc1.bias")
+    assert bias.bytes("fp16") == 2 * 1024 * 3072 * 4 + 3072 * 2
 
 
 def test_elementwise_ops_are_ops():
@@ -133,13 +144,15 @@ def test_bad_config_and_workload_rejected():
 
 @settings(max_examples=25, deadline=None)
 @given(cameras=st.integers(1, 4), lang=st.integers(0, 96))
-def test_vision_scales_with_cameras_and_oi_halves_at_fp32(cameras, lang):
+def test_vision_scales_with_cameras_and_oi_halves_from_2_to_4_bytes(cameras, lang):
+    from harness.workload.precision import ByteConvention
+    two = ByteConvention.uniform(2, "2 B")
     one = build_smolvla(SmolVLAConfig(cameras=1, lang_tokens=lang)).totals("fp16")["vision"]["gflop"]
     wl = build_smolvla(SmolVLAConfig(cameras=cameras, lang_tokens=lang))
     assert wl.totals("fp16")["vision"]["gflop"] == pytest.approx(cameras * one)
     assert wl.config.prefix_tokens == cameras * 64 + lang + 1
     for o in wl.ops:
-        assert o.oi("fp16") == pytest.approx(2 * o.oi("fp32"), rel=1e-15)
+        assert o.oi(two) == pytest.approx(2 * o.oi("fp32"), rel=1e-15)
 
 
 def _parser():

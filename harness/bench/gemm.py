@@ -7,15 +7,23 @@ applied as C is stored) and `unfused` (gemm with epilogue none writing C, then
 sum of the two launches, each timed start()..wait() on its own
 (`gemm_time_s`, `epilogue_time_s`).
 
+Every CU of the design is driven: the host splits N between the CUs in whole
+groups of the MAC array's columns (harness.bench.gemm_layout), gives each CU its
+own buffers (the whole A, its B, bias and C columns, in the kernel's packed
+layout) and starts them together; `time_s` runs from the common start to the last
+CU's end, and `cu<i>_time_s` to the end of CU i (its `wait()` returning; the CUs
+are waited on in their modeled order of completion), with `cu<i>_N` its columns
+and `cu<i>_throughput_GFLOPps` its rate.
+
 Counting (harness/docs/design.md, Run directories):
 - flop = 2 M K N per GEMM. The epilogue's operations (bias add, GELU) are not
   counted as FLOPs, so fused and unfused points of a shape have the same flop
   and GFLOP/s compares their times directly.
 - bytes = what the kernels must move, each array once: A + B + C
   (+ bias with an epilogue); unfused adds bias_gelu's read of C, the bias and
-  its write of `out`. The kernel re-reads A once per column tile and B once per
-  row tile (kernels/gemm/README.md); those re-reads are not counted, so
-  bandwidth_GBps is the effective bandwidth of the compulsory traffic.
+  its write of `out`. Every CU reads all of A, the kernel re-reads A once per
+  column tile and B once per row tile (kernels/gemm/README.md); none of that
+  is counted, so bandwidth_GBps is the effective bandwidth of the compulsory traffic.
 
 `--workload smolvla`: the distinct M x K x N of the linear layers of one smolVLA
 inference at batch size 1 (harness.workload.smolvla, shapes from
@@ -35,6 +43,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from harness import model
+from harness.bench import gemm_layout as lay
 from harness.bench import reference
 from harness.bench.common import (BenchResult, RunOptions, attach_launch_marks, device_times, guarded,
                                   make_context, progress, timeout_ms)
@@ -86,13 +95,32 @@ def out_bytes(dtype: str) -> int:
     return np.dtype(reference.OUT_TYPES[dtype]).itemsize
 
 
-def buffer_bytes(dtype: str, M: int, K: int, N: int, unfused: bool) -> dict[tuple[str, str], int]:
-    """{(kernel, arg): bytes} of every buffer one point allocates (bias_gelu reads gemm's C and bias)."""
-    eb, ob = elem_bytes(dtype), out_bytes(dtype)
-    sizes = {(KERNEL, "A"): M * K * eb, (KERNEL, "B"): K * N * eb, (KERNEL, "C"): M * N * ob,
-             (KERNEL, "bias"): N * eb}
-    if unfused:
-        sizes[(EPI_KERNEL, "out")] = M * N * ob
+def geometry(design, dtype: str) -> lay.Geometry:
+    return lay.Geometry.from_params(design.all_params("gemm"), elem_bytes(dtype))
+
+
+def cu_split(design, N: int) -> list[tuple[int, int]]:
+    """[(n_start, n_count)] of every CU of the design (count 0: the CU is not launched)."""
+    return lay.split_columns(N, design.kernels[KERNEL].cus, int(design.all_params("gemm")["GEMM_COLS"]))
+
+
+def buffer_bytes(design, dtype: str, M: int, K: int, N: int, unfused: bool) -> dict[tuple[str, int, str], int]:
+    """{(kernel, cu, arg): bytes} of every buffer one point allocates (bias_gelu CU i reads gemm CU i's
+    C and bias), in the kernel's packed layout."""
+    g = geometry(design, dtype)
+    a_words = M * lay.cdiv(K, g.lanes)
+    sizes = {}
+    for cu, (_, nc) in enumerate(cu_split(design, N)):
+        if nc == 0:
+            continue
+        b_words = K * sum(lay.b_row_words(min(g.tn, nc - n0), g) for n0 in range(0, nc, g.tn))
+        sizes[(KERNEL, cu, "A")] = a_words * lay.WORD_BYTES
+        for p in range(g.b_ports):
+            sizes[(KERNEL, cu, f"B{p}")] = b_words * lay.WORD_BYTES
+        sizes[(KERNEL, cu, "C")] = lay.c_bytes(M, nc, g)
+        sizes[(KERNEL, cu, "bias")] = lay.cdiv(nc, g.lanes) * lay.WORD_BYTES
+        if unfused:
+            sizes[(EPI_KERNEL, cu, "out")] = lay.c_bytes(M, nc, g)
     return sizes
 
 
@@ -100,15 +128,16 @@ def check_fits(design, dtype: str, shapes, unfused: bool, platform=None) -> None
     """Refuse, before anything runs, a shape whose buffers exceed the bank they are connected to."""
     plat = platform or model.load_platform(PLATFORM)
     if unfused:
-        for ek, gk in (("in", "C"), ("bias", "bias")):
-            eb_, gb_ = _bank(design, EPI_KERNEL, ek), _bank(design, KERNEL, gk)
-            if eb_ != gb_:
-                raise UserError(f"kernels/designs/{design.base}.toml connects bias_gelu.{ek} to {eb_} but "
-                                f"gemm.{gk} to {gb_}; the unfused path reads gemm's buffer in place")
+        for cu in range(design.kernels[KERNEL].cus):
+            for ek, gk in (("in", "C"), ("bias", "bias")):
+                eb_, gb_ = _bank(design, EPI_KERNEL, ek, cu), _bank(design, KERNEL, gk, cu)
+                if eb_ != gb_:
+                    raise UserError(f"kernels/designs/{design.base}.toml connects bias_gelu_{cu + 1}.{ek} to {eb_} "
+                                    f"but gemm_{cu + 1}.{gk} to {gb_}; the unfused path reads gemm's buffer in place")
     for M, K, N in shapes:
         per_bank: dict[str, int] = {}
-        for (kname, arg), nbytes in buffer_bytes(dtype, M, K, N, unfused).items():
-            tag = _bank(design, kname, arg)
+        for (kname, cu, arg), nbytes in buffer_bytes(design, dtype, M, K, N, unfused).items():
+            tag = _bank(design, kname, arg, cu)
             per_bank[tag] = per_bank.get(tag, 0) + nbytes
         for tag, nbytes in per_bank.items():
             cap = plat.memory(tag).size_bytes
@@ -117,9 +146,14 @@ def check_fits(design, dtype: str, shapes, unfused: bool, platform=None) -> None
                                 f"{cap} bytes; use a smaller shape")
 
 
-def _bank(design, kname: str, arg: str) -> str:
+def _bank(design, kname: str, arg: str, cu: int = 0) -> str:
     k = design.kernels[kname]
-    return k.args[k.arg_index(arg)].bank_for(0)
+    return k.args[k.arg_index(arg)].bank_for(cu)
+
+
+def cu_columns(cus: int) -> list[str]:
+    """The per-CU sample columns of a design with `cus` CUs (harness.results.schema.GEMM)."""
+    return schema.GEMM.sample_columns_for(cus)[len(schema.GEMM.sample_columns):]
 
 
 def point_flop(M: int, K: int, N: int) -> int:
@@ -184,10 +218,11 @@ class Launch:
     d2h_time_s: float
     verified: bool
     error: str
+    cu_time_s: dict = field(default_factory=dict)   # CU -> start .. its end (gemm + bias_gelu when unfused)
 
 
 class GemmCase:
-    """Buffers, runs and expected result of one (dtype, shape, epilogue, path) on a Session."""
+    """Buffers, runs and expected result of one (dtype, shape, epilogue, path) on every CU of a Session."""
 
     def __init__(self, sess: Session, dtype: str, M: int, K: int, N: int, epilogue: str, path: str,
                  rng, platform=None, opts=None):
@@ -198,62 +233,109 @@ class GemmCase:
         self.epilogue, self.path = epilogue, path
         design = sess.design
         self.params = design.all_params()
+        self.cus = design.kernels[KERNEL].cus
+        g = self.geom = geometry(design, dtype)
         self.A, self.B, self.bias = gemm_inputs(dtype, M, K, N, rng, self.params)
         self.flop = point_flop(M, K, N)
         self.bytes = point_bytes(dtype, M, K, N, epilogue, path)
-        sizes = buffer_bytes(dtype, M, K, N, path == "unfused")
-        bo = {arg: sess.alloc(kname, 0, arg, n) for (kname, arg), n in sizes.items()}
-        for arg, data in (("A", self.A), ("B", self.B), ("bias", self.bias)):
-            np.frombuffer(bo[arg].map(), np.uint8)[:] = data.reshape(-1).view(np.uint8)
-        self.h2d_time_s = sess.to_device([bo["A"], bo["B"], bo["bias"]])
+        sizes = buffer_bytes(design, dtype, M, K, N, path == "unfused")
+        self.split = cu_split(design, N)
+        self.active = [cu for cu, (_, nc) in enumerate(self.split) if nc]
+        a_packed = lay.pack_a(self.A, g)
+        self._bo: dict[tuple[str, int, str], object] = {}
+        to_dev = []
+        for cu in self.active:
+            n0, nc = self.split[cu]
+            data = {"A": a_packed, "bias": lay.pack_bias(self.bias[n0:n0 + nc], g.lanes)}
+            for p, b in enumerate(lay.pack_b(self.B[:, n0:n0 + nc], g)):
+                data[f"B{p}"] = b
+            for (kname, c, arg), n in sizes.items():
+                if c != cu:
+                    continue
+                bo = self._bo[(kname, cu, arg)] = sess.alloc(kname, cu, arg, n)
+                if arg in data:
+                    raw = data[arg].reshape(-1).view(np.uint8)
+                    view = np.frombuffer(bo.map(), np.uint8)
+                    view[:raw.size] = raw
+                    view[raw.size:] = 0
+                    to_dev.append(bo)
+        self.h2d_time_s = sess.to_device(to_dev)
         code = EPILOGUES[epilogue]
         gemm_code = 0 if path == "unfused" else code
-        self.runs = [sess.run(KERNEL, 0, [bo["A"], bo["B"], bo["C"], bo["bias"], M, K, N, gemm_code])]
-        if path == "unfused":
-            self.runs.append(sess.run(EPI_KERNEL, 0, [bo["C"], bo["bias"], bo["out"], M, N, code]))
-        self.result_bo = bo["out"] if path == "unfused" else bo["C"]
-        self._bo = bo
-        self.expected = reference.expected_gemm(dtype, self.A, self.B, self.bias, code, self.params)
-        # launch timeouts from the model (50x the modeled time, at least 2 s; --timeout overrides)
+        bo = self._bo
+        # launch timeouts and the order to wait in, from the model (50x the modeled time, at least 2 s)
         plat = platform or model.load_platform(PLATFORM)
         clock = sess.clock_mhz or design.freq_mhz        # the kernel clock the run reads back
         disp = model.dispatch_overhead(plat).value
-        t_gemm = model.predict_gemm(plat, dtype=dtype, M=M, K=K, N=N,
-                                    epilogue="none" if path == "unfused" else epilogue,
-                                    params=self.params, clock_mhz=clock).time_s
-        opts = opts if opts is not None else RunOptions()
-        self.timeouts = [timeout_ms(opts, t_gemm + disp, sess.rt.mode)]
+        pred = model.predict_gemm(plat, dtype=dtype, M=M, K=K, N=N,
+                                  epilogue="none" if path == "unfused" else epilogue,
+                                  params=design.all_params(KERNEL), cus=self.cus, clock_mhz=clock)
+        cu_pred = {c["cu"]: c["time_s"] for c in pred.per_cu}
+        self.active.sort(key=lambda cu: cu_pred.get(cu, 0.0))
+        self.runs = [[sess.run(KERNEL, cu, [bo[(KERNEL, cu, "A")], *[bo[(KERNEL, cu, f"B{p}")]
+                                                                     for p in range(g.b_ports)],
+                                            bo[(KERNEL, cu, "C")], bo[(KERNEL, cu, "bias")], M, K,
+                                            self.split[cu][1], gemm_code]) for cu in self.active]]
         if path == "unfused":
-            t_epi = model.predict_elementwise(plat, M=M, N=N, elem_bytes=out_bytes(dtype), clock_mhz=clock,
-                                              params=self.params, epilogue=epilogue).time_s
+            self.runs.append([sess.run(EPI_KERNEL, cu, [bo[(KERNEL, cu, "C")], bo[(KERNEL, cu, "bias")],
+                                                        bo[(EPI_KERNEL, cu, "out")], M, self.split[cu][1], code])
+                              for cu in self.active])
+        self.result = [(cu, bo[(EPI_KERNEL, cu, "out")] if path == "unfused" else bo[(KERNEL, cu, "C")])
+                       for cu in self.active]
+        self.expected = reference.expected_gemm(dtype, self.A, self.B, self.bias, code, self.params)
+        opts = opts if opts is not None else RunOptions()
+        self.timeouts = [timeout_ms(opts, pred.time_s + disp, sess.rt.mode)]
+        if path == "unfused":
+            t_epi = max(model.predict_elementwise(plat, M=M, N=self.split[cu][1], elem_bytes=out_bytes(dtype),
+                                                  clock_mhz=clock, params=self.params, epilogue=epilogue).time_s
+                        for cu in self.active)
             self.timeouts.append(timeout_ms(opts, t_epi + disp, sess.rt.mode))
-        self.weight = repetition_weight(t_gemm + (t_epi if path == "unfused" else 0.0))
+        self.weight = repetition_weight(pred.time_s + (t_epi if path == "unfused" else 0.0))
 
     def output(self) -> np.ndarray:
-        """The last result read back from the device (C, or bias_gelu's out), M x N."""
-        return np.frombuffer(self.result_bo.map(), reference.OUT_TYPES[self.dtype]).reshape(self.M, self.N)
+        """The last result read back from the device (C, or bias_gelu's out), M x N, all CUs' columns."""
+        out = np.empty((self.M, self.N), reference.OUT_TYPES[self.dtype])
+        for cu, b in self.result:
+            n0, nc = self.split[cu]
+            flat = np.frombuffer(b.map(), reference.OUT_TYPES[self.dtype])
+            out[:, n0:n0 + nc] = lay.unpack_c(flat, self.M, nc, self.geom)
+        return out
 
     def launch(self) -> Launch:
-        """Poison the output, run (both kernels for unfused, each timed alone), read back, verify."""
+        """Poison the outputs, run (every CU together; unfused: then every bias_gelu CU), read back, verify."""
         sess = self.sess
-        outs = [self._bo["C"]] + ([self._bo["out"]] if self.path == "unfused" else [])
+        outs = [b for (k, _, arg), b in self._bo.items() if (k, arg) in ((KERNEL, "C"), (EPI_KERNEL, "out"))]
         for b in outs:
             _poison(np.frombuffer(b.map(), reference.OUT_TYPES[self.dtype]))
         sess.to_device(outs)
         what = f"gemm {self.dtype} {self.M}x{self.K}x{self.N} {self.path} {self.epilogue}"
-        times, wall = [], 0.0
-        for r, tmo, kname in zip(self.runs, self.timeouts, (KERNEL, EPI_KERNEL)):
-            t, w = sess.launch([r], tmo, f"{what} ({kname})")
+        times, wall, per_cu = [], 0.0, {cu: 0.0 for cu in self.active}
+        for runs, tmo, kname in zip(self.runs, self.timeouts, (KERNEL, EPI_KERNEL)):
+            t, w, each = sess.launch_each(runs, tmo, f"{what} ({kname})")
             times.append(t)
             wall += w
-        d2h = sess.from_device(self.result_bo)
+            for cu, tc in zip(self.active, each):
+                per_cu[cu] += tc
+        d2h = sum(sess.from_device(b) for _, b in self.result)
         ok, msg = reference.compare(self.output(), self.expected)
         if not ok:
             msg = f"{'bias_gelu out' if self.path == 'unfused' else 'C'} differs from the reference: {msg}"
-        return Launch(sum(times), wall, times[0], times[1] if len(times) > 1 else None, d2h, ok, msg)
+        return Launch(sum(times), wall, times[0], times[1] if len(times) > 1 else None, d2h, ok, msg, per_cu)
+
+    def cu_figures(self, r: "Launch") -> dict:
+        """cu<i>_N, cu<i>_time_s, cu<i>_throughput_GFLOPps of one launch (rates only when verified)."""
+        out = {}
+        for cu in range(self.cus):
+            nc = self.split[cu][1]
+            t = r.cu_time_s.get(cu)
+            out[f"cu{cu}_N"] = nc
+            out[f"cu{cu}_time_s"] = t
+            out[f"cu{cu}_throughput_GFLOPps"] = (2 * self.M * self.K * nc / t / 1e9
+                                                 if r.verified and t and nc else None)
+        return out
 
     def repetitions(self, warmup: int, repeats: int, bar=None):
-        """Yield one sample dict (common + timing columns) per launch: warm-ups, then measured."""
+        """Yield one sample dict (common + timing + per-CU columns) per launch: warm-ups, then measured."""
         first = True
         for phase, count in (("warmup", warmup), ("measure", repeats)):
             for rep in range(count):
@@ -263,6 +345,7 @@ class GemmCase:
                     "h2d_time_s": self.h2d_time_s if first else 0.0, "d2h_time_s": r.d2h_time_s,
                     "verified": r.verified, "error": r.error, "timing_source": self.sess.rt.timing_source,
                     "gemm_time_s": r.gemm_time_s, "epilogue_time_s": r.epilogue_time_s,
+                    "cus": len(self.active), **self.cu_figures(r),
                 }
                 first = False
                 if bar is not None:
@@ -278,7 +361,8 @@ def repetition_weight(modeled_s: float) -> float:
 def point_weight(plat, design, dtype: str, M: int, K: int, N: int, epilogue: str, path: str) -> float:
     params, clock = design.all_params(), design.freq_mhz
     t = model.predict_gemm(plat, dtype=dtype, M=M, K=K, N=N, epilogue="none" if path == "unfused" else epilogue,
-                           params=params, clock_mhz=clock).time_s
+                           params=design.all_params(KERNEL), cus=design.kernels[KERNEL].cus,
+                           clock_mhz=clock).time_s
     if path == "unfused":
         t += model.predict_elementwise(plat, M=M, N=N, elem_bytes=out_bytes(dtype), clock_mhz=clock,
                                        params=params, epilogue=epilogue).time_s
@@ -335,7 +419,9 @@ def run(plan: GemmPlan) -> BenchResult:
                    "flop": "2 M K N per GEMM; epilogue operations not counted",
                    "bytes": "compulsory: A + B + C (+ bias), unfused adds bias_gelu's C read, bias and out; "
                             "tile re-reads not counted"}
-    writer = RunWriter("gemm", rt.mode, ctx, opts.out, SAMPLE_COLUMNS)
+    ctx["gemm"]["cus"] = {"count": design.kernels[KERNEL].cus, "split": "N in whole groups of GEMM_COLS columns",
+                          "cu_time_s": "common start to the end of that CU's wait()"}
+    writer = RunWriter("gemm", rt.mode, ctx, opts.out, schema.GEMM.sample_columns_for(design.kernels[KERNEL].cus))
     marks = attach_launch_marks(writer, sess)
     with guarded(writer):
         reps = opts.warmup + opts.repeats
@@ -353,7 +439,7 @@ def run(plan: GemmPlan) -> BenchResult:
             del case
         bar.close()
         device_times(writer, marks)
-        summary = summarize_gemm(writer.rows)
+        summary = summarize_gemm(writer.rows, design.kernels[KERNEL].cus)
         writer.finish(summary)
     return BenchResult(writer.path, writer.run_id, summary, rt.timing_source, rt.mode)
 
@@ -367,5 +453,6 @@ def figures(case: GemmCase, s: dict) -> dict:
             "bandwidth_GBps": case.bytes / t / 1e9 if ok and t > 0 else None}
 
 
-def summarize_gemm(rows: list[dict]):
-    return summarize_samples("gemm", rows)
+def summarize_gemm(rows: list[dict], cus: int = 0):
+    """The summary of a gemm run with `cus` CUs (per-CU columns included): what readers recompute."""
+    return summarize_samples("gemm", rows, cus)

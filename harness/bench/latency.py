@@ -89,7 +89,8 @@ def run(plan: LatencyPlan) -> BenchResult:
                                opts)
             times = []
             for s in case.repetitions(opts.warmup, opts.repeats, bar):
-                s.pop("gemm_time_s"), s.pop("epilogue_time_s")
+                s = {k: v for k, v in s.items()
+                     if k not in ("gemm_time_s", "epilogue_time_s", "cus") and not k.startswith("cu")}
                 writer.add_sample({"point": i, **s, "kind": "gemm", "dtype": plan.dtype, "M": M, "K": K, "N": N,
                                    "epilogue": plan.epilogue, "flop": case.flop, "bytes": case.bytes})
                 if s["phase"] == "measure" and s["verified"]:
@@ -138,7 +139,8 @@ def summarize_latency(rows: list[dict], plat, design, dispatch_model_s: float,
             depth.append(np.nan)
             continue
         g = model.predict_gemm(plat, dtype=r["dtype"], M=int(r["M"]), K=int(r["K"]), N=int(r["N"]),
-                               epilogue=r["epilogue"], params=params, clock_mhz=clock_mhz or design.freq_mhz)
+                               epilogue=r["epilogue"], params=params, cus=design.kernels["gemm"].cus,
+                               clock_mhz=clock_mhz or design.freq_mhz)
         pred.append(g.time_s)
         fill.append(g.pipeline_fill_s)
         depth.append(g.pipeline_depth_s)

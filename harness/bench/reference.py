@@ -115,12 +115,15 @@ def int_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def replay_f32(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """C = A B in float32, summed exactly as the fp32 and fp16 kernels sum it.
+    """C = A B in float32, summed exactly as the fp32 and fp16 kernels sum it (the one replay of
+    the GEMM's order: the bench's check and the native tests both use it).
 
-    kernels/gemm/README.md "Summation order": each C[m, n] starts at +0 and takes, for
-    k = 0, 1, ..., K-1 in that order, acc = fl32(acc + fl32(a[m, k] * b[k, n])) -- an fp32
-    multiply, then an fp32 add, never fused. The K chunks and tiles do not change this order
-    (the padding adds exact zeros). numpy's float32 multiply and add round the same way
+    kernels/gemm/README.md "Summation order" (gemm.cpp's MAC array, mac() of mac_types.h): each
+    C[m, n] starts at +0 and takes, for k = 0, 1, ..., K-1 in that order,
+    acc = fl32(acc + fl32(a[m, k] * b[k, n])) -- an fp32 multiply, then an fp32 add, never fused
+    (the product of two fp16 values is exact in fp32, so fp16 is the same sum of the converted
+    operands). Neither the K chunks, the array's row/column groups, the CU split of N nor the
+    padding change this order (padding is never added: a group's padded lanes are not stored). numpy's float32 multiply and add round the same way
     (IEEE round to nearest even), so the result is bit-exact. Vectorised over blocks of C,
     a loop over k inside: about 2 M N K float32 operations.
     """
@@ -176,8 +179,14 @@ def gelu_f32(x: np.ndarray) -> np.ndarray:
 
 def fx16_gemm_raw(a_raw: np.ndarray, b_raw: np.ndarray, int_bits: int) -> np.ndarray:
     """fx16 GEMM on raw ap_fixed<16,I> bits -> raw ap_fixed<32,16,AP_RND,AP_SAT> bits."""
+    return fx16_acc_to_out(int_matmul(a_raw, b_raw), int_bits)
+
+
+def fx16_acc_to_out(acc: np.ndarray, int_bits: int) -> np.ndarray:
+    """An exact sum of raw fx16 products (units 2^-2F) -> the kernels' 16.16 output bits: wrapped to the
+    48-bit accumulator, rounded half up to 16 fractional bits, saturated to 32 bits."""
     frac = 16 - int_bits
-    acc = wrap(int_matmul(a_raw, b_raw), 48)   # units 2^-2F
+    acc = wrap(acc, 48)   # units 2^-2F
     s = 2 * frac - 16
     if s > 0:
         acc = (acc + (np.int64(1) << np.int64(s - 1))) >> np.int64(s)  # round half up
@@ -247,6 +256,32 @@ def float_epilogue_bounds(c32: np.ndarray, bias: np.ndarray, epi: int):
     if epi == EPILOGUES["bias"]:
         return s, s, s
     return gelu_f32_bounds(s)
+
+
+# ---------------------------------------------------------------------- flops
+FLOPS_WEIGHTS = 8     # kernels/flops/flops.cpp: w[j % 8] = (j % 8 + 1) / 8 (fp32, fp16) or j % 8 + 1 LSBs
+
+
+def flops_expected(dtype: str, x: np.ndarray, f: int, params: dict | None = None) -> np.ndarray:
+    """The flops kernel's outputs for input elements `x` (the dtype's host type), replayed in its order:
+    acc = 0; for j < f: acc = acc + x * w[j % 8]; then the kernel's 32-bit output (fp32 bits, 16.16
+    fx16, int32). Bit-exact: fp32/fp16 step by step in float32 (products of fp16 values and these
+    weights are exact), fx16/int8 as the exact integer x * sum(w) wrapped like the accumulator."""
+    j = np.arange(f) % FLOPS_WEIGHTS + 1
+    if dtype in ("fp32", "fp16"):
+        xf = np.asarray(x).astype(np.float32)
+        ws = (j.astype(np.float32) * np.float32(0.125)).astype(np.float32)
+        acc = np.zeros_like(xf)
+        for w in ws:
+            acc = acc + xf * w
+        return acc
+    total = int(j.sum())
+    acc = np.asarray(x).astype(np.int64) * np.int64(total)
+    if dtype == "fx16":
+        return fx16_acc_to_out(acc, int((params or {}).get("FLOPS_FX_INT_BITS", 6)))
+    if dtype == "int8":
+        return wrap(acc, 32).astype(np.int32)
+    raise ValueError(f"no flops reference for element type {dtype!r}")
 
 
 # ---------------------------------------------------------- host verification

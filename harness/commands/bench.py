@@ -1,9 +1,9 @@
-"""`harness bench memcpy|gemm|latency`: the parsers; the benches themselves are harness.bench."""
+"""`harness bench memcpy|gemm|latency|flops|kernel`: the parsers; the benches themselves are harness.bench."""
 from __future__ import annotations
 
 import importlib
 
-BENCHES = ("memcpy", "gemm", "latency")
+BENCHES = ("memcpy", "gemm", "latency", "flops", "kernel")
 
 
 def register(sub) -> None:

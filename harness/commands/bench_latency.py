@@ -89,6 +89,6 @@ def report(result, dtype) -> None:
             rows.append([shape, r["epilogue"], us2(r["time_s_median"]), us2(r["time_s_iqr"]),
                          f"{r['time_s_cv']:.1%}", us2(r["predicted_time_s"] + r["predicted_dispatch_s"]),
                          us2(r["pipeline_fill_s"]), f"{r['n_verified']}/{r['n']}"])
-        print_table(rows, ["M x K x N", "epilogue", "median us", "IQR us", "cv", "model us", "fill us", "verified"])
+        print_table(rows, ["M x K x N", "epilogue", "median us", "IQR us", "cv", "model us", "refills us", "verified"])
     print_closing(result,
                   lambda r: "dispatch" if r["kind"] == "dispatch" else f"{r['M']}x{r['K']}x{r['N']}")

@@ -8,7 +8,9 @@ from harness.errors import UserError
 
 MODELED = "modeled (harness.model; not a measurement)"
 MAX_HBM_PORTS = 32          # AXI slave ports of the HBM switch (UG1393)
-MAX_TILE = 4096             # kernels/gemm/gemm_types.h refuses larger tiles
+# --flag -> build parameter of kernels/designs/gemm.toml it overrides
+GEMM_FLAGS = (("tile-m", "GEMM_TILE_M"), ("tile-n", "GEMM_TILE_N"), ("tile-k", "GEMM_TILE_K"),
+              ("rows", "GEMM_ROWS"), ("cols", "GEMM_COLS"), ("b-ports", "GEMM_B_PORTS"))
 
 
 # ---------------------------------------------------------------- register
@@ -38,18 +40,20 @@ def register(subparsers) -> None:
     m.add_argument("--cross-group", action="store_true", help="ports reach PCs in another 4x4 switch group")
     m.set_defaults(func=run_memcpy)
 
-    g = sub.add_parser("gemm", help="time, GFLOP/s and bound of one GEMM kernel call")
+    g = sub.add_parser("gemm", help="time, GFLOP/s and bound of one GEMM on the design's CUs")
     _common(g)
     g.add_argument("--dtype", default="fp32", help="fp32, fp16, bf16, fx16 or int8 (default fp32)")
-    g.add_argument("--shape", required=True, help="MxKxN, e.g. 512x512x512")
+    g.add_argument("--shape", default=None, help="MxKxN, e.g. 512x512x512 (required unless --reference-design)")
     g.add_argument("--epilogue", default="none", help="none, bias or bias_gelu (fused) (default none)")
     g.add_argument("--unfused", action="store_true",
                    help="also model GEMM (epilogue none) followed by the bias_gelu kernel")
-    g.add_argument("--tile-m", default=None, help="GEMM_TILE_M (default from kernels/designs/gemm.toml)")
-    g.add_argument("--tile-n", default=None, help="GEMM_TILE_N")
-    g.add_argument("--tile-k", default=None, help="GEMM_TILE_K")
-    g.add_argument("--pe", default=None, help="GEMM_PE, multiply-accumulates per cycle")
-    g.add_argument("--macs-per-dsp", default=None, help="override the dtype's MACs per DSP (e.g. 2 for int8 WP486)")
+    g.add_argument("--reference-design", default=None, metavar="NAME",
+                   help="model a published design with its published parameters instead (hpcc_u280, "
+                        "autosa_u250) and print its published GFLOP/s beside the model's")
+    for flag, key in GEMM_FLAGS:
+        g.add_argument(f"--{flag}", default=None, help=f"{key} (default from kernels/designs/gemm.toml)")
+    g.add_argument("--cus", default=None, help="CUs the GEMM is split over (default: the design's)")
+    g.add_argument("--macs-per-dsp", default=None, help="override the design's MACs per DSP (e.g. 2 for int8 WP486)")
     g.add_argument("--port-bandwidth", default=None, help="GB/s per AXI port instead of the memcpy model")
     g.set_defaults(func=run_gemm)
 
@@ -138,28 +142,32 @@ def run_memcpy(args) -> int:
 
 # ---------------------------------------------------------------- gemm
 def _design_params(dtype):
-    """Build params of kernels/designs/gemm.toml for this element type (one source of design facts).
-
-    An element type with no built variant (bf16) is predicted with the fp32 variant's tiles."""
+    """Build params and CU count of kernels/designs/gemm.toml for this element type (one source of
+    design facts). An element type with no built variant (bf16) is predicted with the fp32 variant."""
     from harness.designs import list_designs, load_design
     built = [v for v in list_designs().get("gemm", []) if v]
-    if dtype in built:
-        return load_design("gemm", dtype=dtype).all_params("gemm"), f"kernels/designs/gemm.toml ({dtype})"
-    return (load_design("gemm", dtype="fp32").all_params("gemm"),
-            f"kernels/designs/gemm.toml (fp32 tiles: {dtype} is not built)")
+    use = dtype if dtype in built else "fp32"
+    d = load_design("gemm", dtype=use)
+    origin = f"kernels/designs/gemm.toml ({dtype})" if use == dtype else \
+        f"kernels/designs/gemm.toml (fp32 design: {dtype} is not built)"
+    return d.all_params("gemm"), d.kernels["gemm"].cus, origin
 
 
 def _gemm_params(args):
-    params, origin = _design_params(args.dtype)
-    for flag, key in (("tile_m", "GEMM_TILE_M"), ("tile_n", "GEMM_TILE_N"), ("tile_k", "GEMM_TILE_K"),
-                      ("pe", "GEMM_PE")):
-        v = getattr(args, flag)
+    params, cus, origin = _design_params(args.dtype)
+    for flag, key in GEMM_FLAGS:
+        v = getattr(args, flag.replace("-", "_"))
         if v is not None:
-            params[key] = parse_int(v, "--" + flag.replace("_", "-"))
-            if not 1 <= params[key] <= MAX_TILE:
-                raise UserError(f"--{flag.replace('_', '-')} {params[key]}: use 1 to {MAX_TILE} "
-                                "(kernels/gemm/gemm_types.h refuses larger)")
-    return params, origin
+            params[key] = parse_int(v, "--" + flag)
+            # the largest tiles the kernel takes (its static_asserts read the same design parameters)
+            top = params["GEMM_MAX_TILE_M"] if key == "GEMM_TILE_M" else params["GEMM_MAX_TILE_NK"]
+            if not 1 <= params[key] <= top:
+                raise UserError(f"--{flag} {params[key]}: use 1 to {top}")
+    if args.cus is not None:
+        cus = parse_int(args.cus, "--cus")
+        if not 1 <= cus <= 16:
+            raise UserError(f"--cus {cus}: use 1 to 16")
+    return params, cus, origin
 
 
 def _port_bandwidth(args, platform):
@@ -173,23 +181,50 @@ def _port_bandwidth(args, platform):
     return bw
 
 
+def run_reference(args) -> int:
+    from harness.model import predict_reference_design
+    given = [f for f in ("shape", "cus", "macs_per_dsp", "port_bandwidth", "clock_mhz") if getattr(args, f) is not None]
+    given += [f for f, _ in GEMM_FLAGS if getattr(args, f.replace("-", "_")) is not None]
+    if given:
+        raise UserError(f"--reference-design takes the design's published parameters; drop --{given[0].replace('_', '-')}")
+    d = predict_reference_design(args.reference_design)
+    if args.json:
+        print(json.dumps(d, indent=2))
+        return 0
+    i = d["inputs"]
+    print(f"harness predict gemm --reference-design {args.reference_design}: {MODELED}, {d['model_version']}")
+    print(f"  {d['description']}")
+    print(f"  {i['platform']} {i['dtype']} {i['M']}x{i['K']}x{i['N']}, {i['cus']} CU(s) x {i['macs_per_cu']} MACs, "
+          f"{i['clock_mhz']:g} MHz, {i['memory'].upper()}")
+    print(f"  modeled {d['gflops']:,.2f} GFLOP/s ({d['fraction_of_kernel_peak']:.0%} of its {d['kernel_peak_GFLOPps']:,.1f} "
+          f"peak), published {d['published_gflops']:,.2f} GFLOP/s ({d['published_source']}); "
+          f"model error {d['model_error']:+.1%}")
+    return 0
+
+
 def run_gemm(args) -> int:
     _no_calibration(args)
-    from harness.model import load_platform, predict_elementwise, predict_gemm
+    if args.reference_design is not None:
+        return run_reference(args)
+    if args.shape is None:
+        raise UserError("give --shape MxKxN (e.g. 512x512x512), or --reference-design hpcc_u280|autosa_u250")
+    from harness.model import load_platform, predict_elementwise, predict_gemm, split_columns
     from harness.model.platform import dtype_figure
     p = load_platform(args.platform)
     M, K, N = parse_shape(args.shape)
-    params, origin = _gemm_params(args)
-    kw = dict(dtype=args.dtype, M=M, K=K, N=N, params=params, clock_mhz=_clock(args),
+    params, cus, origin = _gemm_params(args)
+    kw = dict(dtype=args.dtype, M=M, K=K, N=N, params=params, cus=cus, clock_mhz=_clock(args),
               macs_per_dsp=None if args.macs_per_dsp is None else parse_float(args.macs_per_dsp, "--macs-per-dsp"),
               port_bandwidth_GBps=_port_bandwidth(args, p))
     pred = predict_gemm(p, epilogue=args.epilogue, **kw)
     unfused = None
     if args.unfused:
         g0 = predict_gemm(p, epilogue="none", **kw)
-        ew = predict_elementwise(p, M=M, N=N, elem_bytes=int(dtype_figure(args.dtype, "out_bytes").value),
-                                 clock_mhz=kw["clock_mhz"], port_bandwidth_GBps=kw["port_bandwidth_GBps"],
-                                 params=params)
+        n_cu = max(n for _, n in split_columns(N, cus, int(params["GEMM_COLS"])))   # bias_gelu on every CU too
+        ew = predict_elementwise(p, M=M, N=n_cu, elem_bytes=int(dtype_figure(args.dtype, "out_bytes").value),
+                                 clock_mhz=kw["clock_mhz"], params=params, epilogue=args.epilogue
+                                 if args.epilogue != "none" else "bias_gelu",
+                                 port_bandwidth_GBps=kw["port_bandwidth_GBps"])
         unfused = {"gemm_s": g0.time_s, "bias_gelu_s": ew.time_s, "time_s": g0.time_s + ew.time_s,
                    "gflops": g0.flop / (g0.time_s + ew.time_s) / 1e9, "bias_gelu": ew.to_dict()}
     if args.json:
@@ -201,13 +236,19 @@ def run_gemm(args) -> int:
         return 0
     i = pred.inputs
     print(f"harness predict gemm: {MODELED}, {pred.model_version}")
-    print(f"  {i['platform']} {i['dtype']} {M}x{K}x{N}, epilogue {i['epilogue']}, tiles {i['tile_m']}x{i['tile_n']}"
-          f"x{i['tile_k']}, PE {i['pe']} ({pred.dsps:,.0f} DSPs), {i['clock_mhz']:g} MHz; params from {origin}")
-    print(f"  compute (MAC loop + epilogue)  {pred.compute_s * 1e6:12.2f} us")
-    print(f"  memory (loads + C write)       {pred.memory_s * 1e6:12.2f} us  (not overlapped with compute)")
-    print(f"  latency (first words + fills)  {pred.latency_s * 1e6:12.2f} us  (pipeline fill {pred.pipeline_fill_s * 1e6:.2f} us)")
-    print(f"  predicted time {pred.time_s * 1e6:,.2f} us, {pred.gflops:,.2f} GFLOP/s (kernel peak "
-          f"{pred.kernel_peak_GFLOPps:,.1f}), bound: {pred.bound} (modeled; dispatch not included)")
+    print(f"  {i['platform']} {i['dtype']} {M}x{K}x{N}, epilogue {i['epilogue']}, {i['cus']} CU(s) of "
+          f"{i['rows']}x{i['cols']} MACs, tiles {i['tile_m']}x{i['tile_n']}x{i['tile_k']}, {i['b_ports']} B port(s), "
+          f"{pred.dsps:,.0f} DSPs, {i['clock_mhz']:g} MHz; params from {origin}")
+    for c in pred.per_cu:
+        if c["N"]:
+            print(f"  CU {c['cu']}: columns {c['n_start']}..{c['n_start'] + c['N'] - 1}, {c['time_s'] * 1e6:,.2f} us, "
+                  f"{c['gflops']:,.2f} GFLOP/s")
+    print(f"  critical path (slowest CU): compute-bound steps {pred.compute_s * 1e6:,.2f} us, "
+          f"load/store-bound steps {pred.memory_s * 1e6:,.2f} us, exposed {pred.latency_s * 1e6:,.2f} us")
+    print(f"  predicted time {pred.time_s * 1e6:,.2f} us, {pred.gflops:,.2f} GFLOP/s = {pred.fraction_of_kernel_peak:.1%} "
+          f"of the design's {pred.kernel_peak_GFLOPps:,.1f}, {pred.fraction_of_device_peak:.1%} of the device's "
+          f"{pred.device_peak_GFLOPps:,.1f} (DSPs / {i['dsp_per_mac']:g} per MAC); bound: {pred.bound} "
+          f"(modeled; dispatch not included)")
     if unfused:
         print(f"  unfused: gemm {unfused['gemm_s'] * 1e6:,.2f} us + bias_gelu {unfused['bias_gelu_s'] * 1e6:,.2f} us"
               f" = {unfused['time_s'] * 1e6:,.2f} us, {unfused['gflops']:,.2f} GFLOP/s (modeled)")
@@ -225,8 +266,8 @@ def run_latency(args) -> int:
     g = None
     if args.shape:
         M, K, N = parse_shape(args.shape)
-        params, origin = _design_params(args.dtype)
-        g = predict_gemm(p, dtype=args.dtype, M=M, K=K, N=N, params=params, clock_mhz=_clock(args))
+        params, cus, origin = _design_params(args.dtype)
+        g = predict_gemm(p, dtype=args.dtype, M=M, K=K, N=N, params=params, cus=cus, clock_mhz=_clock(args))
         out.update(gemm_s=g.time_s, end_to_end_s=d.value + g.time_s, pipeline_fill_s=g.pipeline_fill_s,
                    params_from=origin)
     if args.json:

@@ -22,13 +22,14 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "roofline",
         help="draw the roofline from spec ceilings and run directories, with smolVLA's ops on it",
-        description="Roofline (GFLOP/s against FLOP/B, log-log) with spec ceilings (dashed) and the "
-        "ceilings taken from memcpy, gemm and latency runs (solid; 'emulated (model)' for emulator "
-        "runs). With --workload, places every op of one inference on it and writes report.md/.html, "
-        "roofline.json and ops.csv. How figures are computed: harness/docs/roofline.md.",
+        description="Roofline (GFLOP/s against FLOP/B, log-log) under the spec ceilings and the ceilings "
+        "taken from memcpy, flops and latency runs (memory per kernel port; 'emulated (model)' for emulator "
+        "runs), with every op of one inference at its per-shape time (gemm/latency run medians, else the "
+        "timing model). Prints the answers first; writes report.md/.html, roofline.png/.svg, roofline.json "
+        "and ops.csv. How figures are computed: harness/docs/roofline.md.",
     )
     p.add_argument("--results", nargs="+", metavar="RUN_DIR", default=[],
-                   help="run directories (memcpy, gemm, latency; any mix) under results/runs/")
+                   help="run directories (memcpy, gemm, latency, flops; any mix) under results/runs/")
     p.add_argument("--workload", choices=sorted(WORKLOADS), default=None,
                    help="place this workload's ops on the roofline (smolvla)")
     p.add_argument("--precision", default="auto", metavar="P",
@@ -37,11 +38,11 @@ def register(subparsers) -> None:
     p.add_argument("--derate", type=float, default=None, metavar="F",
                    help="also draw spec HBM x F (e.g. 0.8), labelled as an assumption")
     p.add_argument("--out", default=None, metavar="DIR",
-                   help="output directory (default: the first run directory, or results/roofline-<timestamp>/)")
+                   help="output directory (default: a new results/roofline-<UTC time>/; never a run directory)")
     p.add_argument("--json", action="store_true", help="also print roofline.json to stdout")
     p.add_argument("--seed-assumptions", action="store_true",
-                   help="print the rejected seed analysis' figures (16-bit, 460 GB/s, 5,410 GFLOP/s) "
-                        "beside the corrected ones; writes nothing")
+                   help="the rejected seed analysis point by point (OI ~44, ridge ~11.7, OI ~22, ridge ~18) "
+                        "beside the corrected values; with --out DIR also writes seed.png and seed.md")
     add_workload_args(p)
     p.set_defaults(func=run)
 
@@ -62,31 +63,38 @@ def _clean(o):
 def _ops_csv(rows: list[dict]) -> str:
     import csv
     import io
-    if not rows:
-        return ""
+    from harness.roofline.classify import COLUMNS
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+    w = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
     w.writeheader()
     w.writerows(rows)
     return buf.getvalue()
 
 
-def _out_dir(args, runs) -> pathlib.Path:
-    if args.out:
-        return pathlib.Path(args.out)
-    if runs:
-        return runs[0].path
+def _utc_dir(prefix: str) -> pathlib.Path:
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    out = REPO_ROOT / "results" / f"roofline-{stamp}"
+    out = REPO_ROOT / "results" / f"{prefix}-{stamp}"
     n = 2
     while out.exists():                  # two reports in the same second: never overwrite one
-        out = REPO_ROOT / "results" / f"roofline-{stamp}-{n}"
+        out = REPO_ROOT / "results" / f"{prefix}-{stamp}-{n}"
         n += 1
     return out
 
 
-def write_outputs(out: pathlib.Path, files: dict[str, bytes]) -> None:
-    """All files to temporary names first, then renamed: never half a report."""
+def out_dir(arg: str | None, prefix: str = "roofline") -> pathlib.Path:
+    """--out, or a new results/<prefix>-<UTC time>/; never a run directory."""
+    if not arg:
+        return _utc_dir(prefix)
+    out = pathlib.Path(arg)
+    if (out / "context.json").is_file():
+        raise UserError(f"{out} is a run directory: its files are the run's own; give --out a directory of "
+                        "its own (or leave --out out for results/roofline-<UTC time>/)")
+    return out
+
+
+def write_outputs(out: pathlib.Path, files: dict[str, bytes], owned=()) -> None:
+    """All files to temporary names first, then renamed: never half a report. Files in `owned`
+    that this write does not produce are removed, so no stale output sits beside a new one."""
     created = not out.exists()
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -113,9 +121,7 @@ def write_outputs(out: pathlib.Path, files: dict[str, bytes]) -> None:
                         "--out") from None
     for tmp, final in tmps:
         os.replace(tmp, final)
-    # Every file this command owns is replaced or removed: no ops.csv of an earlier report
-    # stays beside a new one that has none.
-    for name in OUTPUTS:
+    for name in owned:
         if name not in files:
             try:
                 (out / name).unlink(missing_ok=True)
@@ -128,25 +134,14 @@ def run(args: argparse.Namespace) -> int:
     from harness.roofline.analysis import analyze
     from harness.results.reader import load_runs
 
+    out = out_dir(args.out) if (args.out or not args.seed_assumptions) else None
     runs = load_runs(args.results)
     workload = None
     if args.workload or args.seed_assumptions:
         workload = build_workload(args.workload or "smolvla", config_from_args(args))
 
     if args.seed_assumptions:
-        from harness.roofline import seed
-        a = analyze(runs, workload, precision=args.precision, derate=args.derate,
-                    extra_compute_dtypes=("fx16",),
-                    no_kernel_reason="no GEMM run given; fp32, the element type of the seed's "
-                                     "kernels (harness/docs/critique.md: 'using bfloat16_t = float')")
-        cmp = seed.compare(a)
-        _print_warnings(a.warnings)
-        if args.json:
-            json.dump(_clean(cmp), sys.stdout, indent=2)
-            print()
-        else:
-            print(seed.format_text(cmp))
-        return 0
+        return _seed(args, runs, workload, out, analyze)
 
     a = analyze(runs, workload, precision=args.precision, derate=args.derate)
     from harness.roofline import plot, report
@@ -162,16 +157,14 @@ def run(args: argparse.Namespace) -> int:
     }
     if a.rows:
         files["ops.csv"] = _ops_csv(a.rows).encode()
-    out = _out_dir(args, runs)
-    default_out = not args.out and not runs
-    write_outputs(out, files)
+    write_outputs(out, files, OUTPUTS)
 
-    _print_warnings(a.warnings)
     info = sys.stderr if args.json else sys.stdout
-    for line in summary_lines(a):
+    from harness.roofline.summary import headline
+    for line in headline(a):
         print(line, file=info)
-    where = "default directory, no --results or --out given" if default_out else \
-        ("--out" if args.out else "the first run directory")
+    _print_notes(a.notices, a.warnings)
+    where = "--out" if args.out else "a new directory: no --out given"
     print(f"wrote {', '.join(files)} to {out} ({where})", file=info)
     if args.json:
         json.dump(data, sys.stdout, indent=2)
@@ -179,43 +172,34 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _tagged(fig) -> str:
-    """'363.6 GB/s (emulated (model): run ..., emulated; ...)': the value with its source tag."""
-    from harness.roofline.ceilings import source_tag
-    v = fig.value
-    txt = f"{v:,.1f}" if abs(v) >= 10 else f"{v:.3g}"
-    return f"{txt} {fig.unit} ({source_tag(fig)}: {fig.detail})"
+def _seed(args, runs, workload, out, analyze) -> int:
+    from harness.roofline import seed
+    a = analyze(runs, workload, precision=args.precision, derate=args.derate, extra_compute_dtypes=("fx16",),
+                no_kernel_reason="no GEMM run given; fp32, the element type of the seed's kernels "
+                                 "(harness/docs/critique.md: 'using bfloat16_t = float')")
+    cmp = seed.compare(a)
+    # fp32 without a GEMM run is the seed's own element type here, stated in the output: not a warning
+    a.warnings = [w for w in a.warnings if not w.startswith("precision auto")]
+    if args.json:
+        json.dump(_clean(cmp), sys.stdout, indent=2)
+        print()
+    else:
+        print(seed.format_text(cmp))
+    _print_notes(a.notices, a.warnings)
+    if out is not None:
+        import io
+        from harness.roofline.plot import _plt
+        fig = seed.draw(a, cmp)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=150)
+        _plt().close(fig)
+        write_outputs(out, {"seed.png": buf.getvalue(), "seed.md": seed.markdown(cmp).encode()})
+        print(f"wrote seed.png, seed.md to {out}", file=sys.stderr if args.json else sys.stdout)
+    return 0
 
 
-def summary_lines(a) -> list[str]:
-    """The terminal summary: every ceiling set with its roofs, each with its source."""
-    c = a.ceilings
-    lines = []
-    for s in c.sets():
-        comp = f"compute {s.compute.figure.name} {_tagged(s.compute.figure)}"
-        if s.ew_compute is not s.compute:
-            comp = (f"compute for GEMM/attention ops {s.compute.figure.name} {_tagged(s.compute.figure)}; "
-                    f"compute for elementwise ops {s.ew_compute.figure.name} {_tagged(s.ew_compute.figure)}")
-        ridge = f"ridge {s.ridge_FLOPpB:.1f} FLOP/B"
-        if s.ew_compute is not s.compute:
-            ridge += f" (GEMM/attention), {s.ridge_elementwise_FLOPpB:.1f} FLOP/B (elementwise)"
-        lines.append(f"{s.label}: memory roof {s.memory.figure.name} {_tagged(s.memory.figure)}; {comp}; {ridge}")
-    if c.aggregate is not None:
-        used = c.run_set is not None and c.run_set.memory is c.aggregate
-        lines.append(f"memory ceiling taken from the runs (best verified aggregate bandwidth over all PCs): "
-                     f"{_tagged(c.aggregate.figure)}" +
-                     ("; the memory roof ops are classified under" if used else
-                      f"; drawn, but ops are classified under {c.run_set.memory.figure.name}, "
-                      f"{c.run_set.memory.value:,.1f} GB/s (what the GEMM kernel's ports reach)"
-                      if c.run_set is not None else ""))
-    for x in a.latency:
-        if x["variant"] == "unfused":
-            lines.append(f"predicted latency of one inference under {x['label']}: {x['latency_s'] * 1e3:.1f} ms "
-                         f"({x['roofline_time_s'] * 1e3:.1f} ms roofline + {x['launches']} launches x "
-                         f"{x['dispatch_per_launch_s'] * 1e6:.0f} us dispatch)")
-    return lines
-
-
-def _print_warnings(warnings: list[str]) -> None:
+def _print_notes(notices: list[str], warnings: list[str]) -> None:
     for w in warnings:
         print(f"warning: {w}", file=sys.stderr)
+    for n in notices:
+        print(f"note: {n}", file=sys.stderr)

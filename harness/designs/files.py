@@ -21,6 +21,7 @@ import ast
 import re
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
 try:
     import tomllib
@@ -79,6 +80,7 @@ class Kernel:
     slr: list[str] = field(default_factory=list)     # SLR of each CU ('SLR0'); empty: not placed
     m_axi: dict = field(default_factory=dict)        # {'burst': int, 'outstanding': int}
     resources: dict = field(default_factory=dict)    # logic per CU, m_axi adapters excluded
+    timing: dict | None = None   # a kernel spec's cycle model, for the emulator (harness.designs.spec)
 
     def cu_names(self) -> list[str]:
         return [f"{self.name}_{i + 1}" for i in range(self.cus)]
@@ -106,6 +108,17 @@ class Design:
     codes: dict = field(default_factory=dict)      # {name: {value name: code}} of scalar arguments
     code_macros: dict = field(default_factory=dict)   # {name: macro prefix}, e.g. epilogue -> GEMM_EPI
     target: str = "hw"           # 'hw' or 'emulation' (the [emulation] variant, hw_emu/sw_emu)
+    # A design read from a kernel spec (harness.designs.spec) rather than kernels/designs/:
+    file: str | None = None                # the file its facts come from, as shown in messages
+    root: Path = KERNELS_DIR               # directory the kernel sources are relative to
+    cflags: list = field(default_factory=list)          # extra -D/-U/-I flags of the sources
+    extra_sources: list = field(default_factory=list)   # more source files of the kernel (relative to root)
+    extra_inputs: list = field(default_factory=list)    # other files the build depends on (absolute)
+
+    @property
+    def file_label(self) -> str:
+        """Where this design's facts are written, for messages and context.json."""
+        return self.file or f"kernels/designs/{self.base}.toml"
 
     def code_flags(self) -> dict:
         """{macro: code} for every code, e.g. GEMM_EPI_BIAS_GELU=2: the kernels get their codes from here."""
@@ -129,12 +142,13 @@ class Design:
         return [f"-D{k}={v}" for k, v in sorted(self.build_defines(kernel).items())]
 
     def sources(self) -> list[str]:
-        return sorted({k.source for k in self.kernels.values()})
+        return sorted({k.source for k in self.kernels.values()} | set(self.extra_sources))
 
     def cfg_text(self) -> str:
         lines = [
-            f"# Generated from kernels/designs/{self.base}.toml by `python -m harness.designs cfg {self.name}"
-            f"{' hw_emu' if self.target == 'emulation' else ''}`.",
+            (f"# Generated from kernels/designs/{self.base}.toml by `python -m harness.designs cfg {self.name}"
+             f"{' hw_emu' if self.target == 'emulation' else ''}`." if self.file is None
+             else f"# Generated from {self.file_label} (a kernel spec) by the harness."),
             "# Do not edit: change the design file. v++ --config and the emulator both read this file.",
             "[connectivity]",
         ]
@@ -153,56 +167,64 @@ class Design:
     def to_context(self) -> dict:
         return {
             "name": self.name,
-            "file": f"kernels/designs/{self.base}.toml",
+            "file": self.file_label,
             "variant": self.target,
             "dtype": self.dtype,
             "freq_mhz": self.freq_mhz,
             "params": self.all_params(),
             "codes": self.codes,
             "kernels": {
-                k.name: {"cus": k.cus, "source": f"kernels/{k.source}", "params": k.params, "slr": k.slr,
+                k.name: {"cus": k.cus, "source": self._source_label(k.source), "params": k.params, "slr": k.slr,
                          "args": {a.name: (a.kind if a.kind != "ptr" else [a.bank_for(c) for c in range(k.cus)])
                                   for a in k.args}}
                 for k in self.kernels.values()
             },
         }
 
+    def _source_label(self, source: str) -> str:
+        path = self.root / source
+        try:
+            return path.relative_to(REPO_ROOT).as_posix()
+        except ValueError:
+            return str(path)
+
     # -- checks ------------------------------------------------------------
     def validate(self, bank_tags: set[str] | None = None) -> None:
         """Every port names a real bank; no PC is shared by two ports unless asked."""
         owners: dict[str, list[tuple[str, bool]]] = {}
+        where = self.file or f"{self.base}.toml"
         for k in self.kernels.values():
             if k.cus < 1:
-                raise UserError(f"{self.base}.toml: kernel {k.name} needs cus >= 1")
+                raise UserError(f"{where}: kernel {k.name} needs cus >= 1")
             if k.slr and (len(k.slr) != k.cus or not all(re.fullmatch(r"SLR[0-9]", x) for x in k.slr)):
-                raise UserError(f"{self.base}.toml: {k.name}.slr must be one SLR like \"SLR0\" or one per CU "
+                raise UserError(f"{where}: {k.name}.slr must be one SLR like \"SLR0\" or one per CU "
                                 f"({k.cus}), got {k.slr}")
             for a in k.args:
                 if a.kind not in ARG_KINDS:
-                    raise UserError(f"{self.base}.toml: {k.name}.{a.name} kind must be one of {ARG_KINDS}")
+                    raise UserError(f"{where}: {k.name}.{a.name} kind must be one of {ARG_KINDS}")
                 if a.kind != "ptr":
                     continue
                 if a.dir not in (None, "read", "write", "rw"):
-                    raise UserError(f"{self.base}.toml: {k.name}.{a.name} dir must be read, write or rw")
+                    raise UserError(f"{where}: {k.name}.{a.name} dir must be read, write or rw")
                 for ci, cu in enumerate(k.cu_names()):
                     bank = a.bank_for(ci)
                     if not _BANK_RE.match(bank):
-                        raise UserError(f"{self.base}.toml: {cu}.{a.name} bank {bank!r} is not like HBM[3] or DDR[0]")
+                        raise UserError(f"{where}: {cu}.{a.name} bank {bank!r} is not like HBM[3] or DDR[0]")
                     if bank_tags is not None and bank not in bank_tags:
-                        raise UserError(f"{self.base}.toml: {cu}.{a.name} is connected to {bank}, "
+                        raise UserError(f"{where}: {cu}.{a.name} is connected to {bank}, "
                                         "which the platform does not have")
                     owners.setdefault(bank, []).append((f"{cu}.{a.name}", a.shared))
         seen: dict[str, tuple[str, object]] = {}
         for k in self.kernels.values():      # the native build compiles the design with the union of flags
             for name, value in k.params.items():
                 if name in seen and seen[name][1] != value:
-                    raise UserError(f"{self.base}.toml: {name} is {seen[name][1]} in {seen[name][0]} and {value} "
+                    raise UserError(f"{where}: {name} is {seen[name][1]} in {seen[name][0]} and {value} "
                                     f"in {k.name}; give each kernel's parameters their own names")
                 seen[name] = (k.name, value)
         for bank, users in owners.items():
             if len(users) > 1 and not all(shared for _, shared in users[1:]):
                 names = ", ".join(u for u, _ in users)
-                raise UserError(f"{self.base}.toml: {bank} is shared by {names}; "
+                raise UserError(f"{where}: {bank} is shared by {names}; "
                                 "mark the later ports shared = true if that is intended")
 
 

@@ -45,7 +45,8 @@ CXX = os.environ.get("CXX", "g++")
 COMMON_FLAGS = ["-fPIC", "-shared", "-std=c++17", "-Wno-unknown-pragmas"]
 # -ffp-contract=off in every profile: a multiply and an add are never fused into an FMA (whatever
 # -march), so the fp32 kernels sum exactly as kernels/gemm/README.md "Summation order" says and the
-# host check (harness.bench.reference.replay_f32) can demand the same bits.
+# host check (harness.bench.reference.replay_f32) can demand the same bits; a user's kernel (a spec)
+# likewise, as Vitis HLS keeps fmul and fadd apart.
 PROFILES = {
     # what the emulator runs: as fast as the compiler allows, same bits as "plain"
     "release": ["-O3", "-march=native", "-ffp-contract=off"],
@@ -54,8 +55,8 @@ PROFILES = {
 }
 CXXFLAGS = PROFILES["release"] + COMMON_FLAGS
 # The emulator's libraries also carry the fault hooks of kernels/common/emu_faults.h (off unless
-# HARNESS_EMU_FAULT selects one); -funswitch-loops moves their loop-invariant tests out of the
-# hot loops, so a fault-free call runs as fast as the plain build and gives the same bits.
+# HARNESS_EMU_FAULT selects one); -funswitch-loops (also in -O3; named so a change of -O keeps it)
+# moves their loop-invariant tests out of the hot loops, so a fault-free call gives the same bits.
 EMU_FAULT_FLAGS = ["-DHARNESS_EMU_FAULTS=1", "-funswitch-loops"]
 
 
@@ -65,6 +66,10 @@ class BuildFailed(UserError):
     def __init__(self, message: str, output: str = ""):
         super().__init__(message)
         self.output = output
+
+# What Vitis ships and the hls4ml headers lack (hls_math.h with hls::tanh ...), for g++ only:
+# searched before the hls4ml headers, whose own hls_math.h has a few ap_fixed functions only.
+NATIVE_SHIMS = KERNELS_DIR / "common" / "native"
 
 
 def ap_types_dir() -> Path:
@@ -171,7 +176,7 @@ def compile_library(sources: list[Path], flags: list[str], out: Path, what: str,
         where = ""
         if log is not None and output:
             log.write_text(" ".join(cmd_for(out)) + "\n\n" + output + "\n")
-            where = f" (full output in {_rel(log)})"
+            where = f" (full output in {_label(log)})"
         if res.returncode != 0:
             raise BuildFailed(f"native build of {what} failed: {CXX} exited with status {res.returncode}: "
                               f"{_one_line(output) or 'no output'}{where}", output)
@@ -186,26 +191,29 @@ def compile_library(sources: list[Path], flags: list[str], out: Path, what: str,
         os.replace(tmp_out, out)
 
 
-def _rel(p: Path) -> str:
-    try:
-        return str(p.relative_to(REPO_ROOT))
-    except ValueError:
-        return str(p)
-
-
 def _inputs(design: Design) -> list[Path]:
     """Every file whose content goes into the library: sources, headers, the design file."""
-    files = {KERNELS_DIR / s for s in design.sources()}
+    files = {design.root / s for s in design.sources()}
     for s in list(files):
         files.update(p for p in s.parent.glob("*.h"))
+        files.update(p for p in s.parent.glob("*.hpp"))
     files.update((KERNELS_DIR / "common").glob("*.h"))
-    files.add(KERNELS_DIR / "designs" / f"{design.base}.toml")
+    files.update(NATIVE_SHIMS.glob("*.h"))
+    files.add(Path(design.file) if design.file else KERNELS_DIR / "designs" / f"{design.base}.toml")
+    files.update(Path(p) for p in design.extra_inputs)
     return sorted(files)
 
 
 def design_flags(design: Design, profile: str = "release") -> list[str]:
-    return [*profile_flags(profile), *COMMON_FLAGS, *EMU_FAULT_FLAGS, f"-I{ap_types_dir()}",
-            f"-I{KERNELS_DIR / 'common'}", *design.define_flags()]
+    return [*profile_flags(profile), *COMMON_FLAGS, *EMU_FAULT_FLAGS, f"-I{NATIVE_SHIMS}", f"-I{ap_types_dir()}",
+            f"-I{KERNELS_DIR / 'common'}", *design.define_flags(), *design.cflags]
+
+
+def _label(path: Path) -> str:
+    try:
+        return path.relative_to(REPO_ROOT).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def build_hash(design: Design, profile: str = "release") -> str:
@@ -213,8 +221,12 @@ def build_hash(design: Design, profile: str = "release") -> str:
     h.update(compiler_identity().encode())
     h.update(" ".join(design_flags(design, profile)).encode())
     for f in _inputs(design):
-        h.update(f.relative_to(REPO_ROOT).as_posix().encode())
-        h.update(f.read_bytes())
+        h.update(_label(f).encode())
+        try:
+            h.update(f.read_bytes())
+        except OSError as exc:
+            raise UserError(f"cannot read {_label(f)} ({exc.strerror}), which the build of {design.name} "
+                            "needs") from None
     return h.hexdigest()[:16]
 
 
@@ -239,12 +251,12 @@ def _up_to_date(p: dict[str, Path], digest: str) -> tuple[bool, str]:
     if not isinstance(desc, dict) or desc.get("build_hash") != digest:
         return False, ""
     if not p["library"].is_file():
-        return False, f"{_rel(p['library'])} is missing"
+        return False, f"{_label(p['library'])} is missing"
     if not library_matches(p["library"], desc.get("library_sha256")):
-        return False, (f"{_rel(p['library'])} does not match the SHA-256 recorded when it was built "
+        return False, (f"{_label(p['library'])} does not match the SHA-256 recorded when it was built "
                        "(truncated, corrupted or replaced)")
     if not p["cfg"].is_file():
-        return False, f"{_rel(p['cfg'])} is missing"
+        return False, f"{_label(p['cfg'])} is missing"
     return True, ""
 
 
@@ -259,14 +271,14 @@ def ensure_built(design: Design, quiet: bool = False, profile: str = "release") 
     if why:
         print(f"note: {why}; rebuilding it", file=sys.stderr)
     if not quiet:
-        print(f"building {design.name} natively (g++, emulation) -> {_rel(p['library'])}", file=sys.stderr)
-    compile_library([KERNELS_DIR / s for s in design.sources()], design_flags(design, profile), p["library"],
+        print(f"building {design.name} natively (g++, emulation) -> {_label(p['library'])}", file=sys.stderr)
+    compile_library([design.root / s for s in design.sources()], design_flags(design, profile), p["library"],
                     design.name, log=p["log"])
     p["cfg"].write_text(design.cfg_text())
     descriptor = {
         "format": EMU_XCLBIN_FORMAT,
         "design": design.name,
-        "design_file": f"kernels/designs/{design.base}.toml",
+        "design_file": design.file_label,
         "dtype": design.dtype,
         "platform": "u280",
         "xsa_name": EMU_XSA_NAME,
@@ -281,7 +293,8 @@ def ensure_built(design: Design, quiet: bool = False, profile: str = "release") 
         "compiler": compiler_identity(),
         "flags": profile_flags(profile),
         "kernels": [{"name": k.name, "model": k.model,
-                     "args": [{"name": a.name, "kind": a.kind, "width_bits": a.width_bits} for a in k.args]}
+                     "args": [{"name": a.name, "kind": a.kind, "width_bits": a.width_bits} for a in k.args],
+                     **({"timing": k.timing} if k.timing is not None else {})}
                     for k in design.kernels.values()],
     }
     tmp_x = p["xclbin"].with_suffix(".tmp")

@@ -6,13 +6,14 @@ the two always agree. Every parameter is data with a source
 harness/data/calibration.csv). See harness/docs/model.md.
 """
 from harness.model.compute import (ElementwisePrediction, GemmPrediction, dispatch_overhead,
-                                   dispatch_overhead_s, dispatch_spread, gemm_build_params, pcie_transfer,
-                                   predict_elementwise, predict_gemm)
+                                   dispatch_overhead_s, dispatch_spread, GemmDesign, pcie_transfer, split_columns,
+                                   predict_elementwise, predict_flops, predict_gemm,
+                                   predict_reference_design)
 from harness.model.data import version as model_version
 from harness.model.memory import MemPrediction, predict_memcpy
 from harness.model.platform import DTYPES, Memory, MemoryGroup, Platform, known_platforms, load_platform
 
 __all__ = ["load_platform", "known_platforms", "Platform", "Memory", "MemoryGroup", "DTYPES",
-           "predict_memcpy", "MemPrediction", "predict_gemm", "GemmPrediction", "predict_elementwise",
+           "predict_memcpy", "MemPrediction", "predict_gemm", "GemmPrediction", "predict_elementwise", "predict_reference_design", "predict_flops",
            "ElementwisePrediction", "dispatch_overhead", "dispatch_overhead_s", "dispatch_spread",
-           "pcie_transfer", "gemm_build_params", "model_version"]
+           "pcie_transfer", "GemmDesign", "split_columns", "model_version"]

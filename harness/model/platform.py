@@ -79,17 +79,26 @@ class Platform:
     def macs_per_dsp(self, dtype: str) -> Figure:
         return dtype_figure(dtype, "macs_per_dsp")
 
-    def spec_compute_GFLOPps(self, dtype: str, clock_mhz=None, dsp_count=None, macs_per_dsp=None) -> Figure:
-        """DSP x clock x MACs/DSP x 2 FLOP, in GFLOP/s."""
+    def spec_compute_GFLOPps(self, dtype: str, clock_mhz=None, dsp_count=None, macs_per_dsp=None,
+                             dsps: str = "device") -> Figure:
+        """DSP x clock x MACs/DSP x 2 FLOP, in GFLOP/s. `dsps`: "device" (every DSP of the part) or
+        "available" (the DSPs the shell leaves to kernels: the ceiling a kernel can reach)."""
+        if dsps not in ("device", "available"):
+            raise ValueError(f"dsps must be 'device' or 'available', got {dsps!r}")
         mpd_fig = self.macs_per_dsp(dtype)
-        dsp = self.dsp_count.value if dsp_count is None else _positive(dsp_count, "dsp_count")
+        dsp_fig = self.dsp_available if dsps == "available" else self.dsp_count
+        dsp = dsp_fig.value if dsp_count is None else _positive(dsp_count, "dsp_count")
         clk = self.clock_mhz.value if clock_mhz is None else _positive(clock_mhz, "clock_mhz")
         mpd = mpd_fig.value if macs_per_dsp is None else _positive(macs_per_dsp, "macs_per_dsp")
         v = dsp * clk * 1e6 * mpd * 2 / 1e9
         overridden = [n for n, x in (("clock", clock_mhz), ("DSPs", dsp_count), ("MACs/DSP", macs_per_dsp))
                       if x is not None]
-        detail = (f"{dsp:g} DSP x {clk:g} MHz x {mpd:g} MAC/DSP x 2 FLOP; DSPs: {self.dsp_count.detail}; "
-                  f"MACs/DSP: {mpd_fig.detail}")
+        if dsps == "available" and dsp_count is None:
+            what = (f"DSPs available to kernels: {dsp_fig.detail}; the device has "
+                    f"{self.dsp_count.value:,.0f}")
+        else:
+            what = f"DSPs: {self.dsp_count.detail}"
+        detail = f"{dsp:g} DSP x {clk:g} MHz x {mpd:g} MAC/DSP x 2 FLOP; {what}; MACs/DSP: {mpd_fig.detail}"
         if overridden:
             src = "model"
             detail = f"{data.version()}, overridden {', '.join(overridden)}: " + detail

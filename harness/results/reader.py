@@ -40,7 +40,8 @@ __all__ = ["Run", "load_run", "load_runs", "check_ceiling_source"]
 RERUN = "the run is damaged: rerun the bench"
 _RUN_ID = re.compile(r"^\d{8}T\d{6}Z-(?P<mode>[a-z_]+)-(?P<bench>[a-z]+)(?:-\d+)?$")
 # Columns holding text; every other column (but `verified`) holds numbers.
-_TEXT = {"run_id", "phase", "error", "errors", "timing_source", "direction", "dtype", "epilogue", "path", "kind"}
+_TEXT = {"run_id", "phase", "error", "errors", "timing_source", "direction", "dtype", "epilogue", "path", "kind",
+         "kernel", "ops", "dims"}
 _RTOL = 1e-9          # CSV floats round-trip exactly; this only absorbs summation order
 
 
@@ -67,6 +68,11 @@ class Run:
     def dtype(self) -> str | None:
         d = self.context.get("dtype")
         return str(d) if d else None
+
+    @property
+    def timed(self) -> bool:
+        """False for a functional-only run ('functional only: no time'): it has no time to use."""
+        return self.timing_source != "none"
 
     @property
     def emulated(self) -> bool:
@@ -148,10 +154,10 @@ def _check_context(p: Path, ctx: dict) -> None:
     clock = ctx["clock_mhz"]
     if isinstance(clock, bool) or not isinstance(clock, (int, float)) or not math.isfinite(clock) or clock <= 0:
         raise UserError(f"{where}: clock_mhz {clock!r} is not a positive number of MHz; {RERUN}")
-    dtype_needed = ctx["bench"] in ("gemm", "latency")
+    dtype_needed = ctx["bench"] in ("gemm", "latency", "flops")
     if dtype_needed and not ctx["dtype"]:
         raise UserError(f"{where}: a {ctx['bench']} run records its element type in dtype, and it is empty; {RERUN}")
-    if not dtype_needed and ctx["dtype"] is not None:
+    if ctx["bench"] == "memcpy" and ctx["dtype"] is not None:    # a kernel run's is its spec's precision, or null
         raise UserError(f"{where}: dtype {ctx['dtype']!r} on a memcpy run, which has no element type; {RERUN}")
 
 
@@ -185,7 +191,16 @@ def _raw_csv(p: Path, name: str) -> str:
         raise UserError(f"{f} is not UTF-8 text; {RERUN}") from None
 
 
-def _parse_csv(f: Path, text: str, columns: list[str], bench: str, which: str) -> pd.DataFrame:
+def _columns_of(bench: str, ctx: dict, which: str) -> list[str]:
+    """The exact columns of a `which` file ('samples' or 'summary') of a `bench` run with this context."""
+    sch = SCHEMAS[bench]
+    cus = schema.cus_of({**ctx, "bench": bench})
+    return sch.sample_columns_for(cus) if which == "samples" else sch.summary_columns_for(cus)
+
+
+def _parse_csv(f: Path, text: str, ctx: dict, which: str) -> pd.DataFrame:
+    bench = ctx["bench"]
+    columns = _columns_of(bench, ctx, which)
     try:
         raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
@@ -193,8 +208,7 @@ def _parse_csv(f: Path, text: str, columns: list[str], bench: str, which: str) -
         raise UserError(f"{f} is not a readable CSV table ({first}); {RERUN}") from None
     got = list(raw.columns)
     if got != columns:
-        other = [b for b, s in SCHEMAS.items() if b != bench and
-                 (s.sample_columns if which == "samples" else s.summary_columns) == got]
+        other = [b for b in SCHEMAS if b != bench and _columns_of(b, ctx, which) == got]
         if other:
             raise UserError(f"{f} has the columns of a {other[0]} run but context.json says bench {bench}; "
                             f"{RERUN}")
@@ -255,8 +269,16 @@ def _check_samples(p: Path, ctx: dict, s: pd.DataFrame) -> None:
                  lambda r: f"dtype {r['dtype']!r} disagrees with context.json's dtype {ctx['dtype']!r}")
     ok = s["verified"].to_numpy(bool)
     t = s["time_s"].to_numpy(float)
-    _bad_row(f, s, np.isnan(t) | (t < 0), lambda r: f"time_s {r['time_s']} is not a time")
-    _bad_row(f, s, ok & ~(t > 0), lambda r: f"a verified repetition with time_s {r['time_s']}")
+    if ctx["timing_source"] == "none":      # a functional-only kernel run: no time, so no rate either
+        _bad_row(f, s, ~np.isnan(t), lambda r: f"time_s {r['time_s']} in a run that is functional only (no time)")
+        for rate in schema.RATE_WORK:
+            if rate in s.columns:
+                _bad_row(f, s, ~np.isnan(s[rate].to_numpy(float)),
+                         lambda r, c=rate: f"{c} {r[c]} in a run that is functional only (no time)")
+        t = np.full(len(s), np.nan)
+    else:
+        _bad_row(f, s, np.isnan(t) | (t < 0), lambda r: f"time_s {r['time_s']} is not a time")
+        _bad_row(f, s, ok & ~(t > 0), lambda r: f"a verified repetition with time_s {r['time_s']}")
     for col in ("wall_time_s", "h2d_time_s", "d2h_time_s"):
         _bad_row(f, s, s[col].to_numpy(float) < 0, lambda r, c=col: f"{c} {r[c]} is negative")
     # the work of each sample follows from its point
@@ -271,6 +293,23 @@ def _check_samples(p: Path, ctx: dict, s: pd.DataFrame) -> None:
         cus = ((ctx["design"].get("kernels") or {}).get("bw_memcpy") or {}).get("cus")
         if isinstance(cus, int):
             _bad_row(f, s, s["cus"] > cus, lambda r: f"{r['cus']} CUs, but the design has {cus}")
+    elif bench == "flops":
+        want = 2 * s["flops_per_element"].to_numpy(float) * s["elements"].to_numpy(float)
+        _bad_row(f, s, want != s["flop"].to_numpy(float),
+                 lambda r: f"flop {r['flop']} is not 2 x flops_per_element x elements")
+        oi = s["flop"].to_numpy(float) / s["bytes"].to_numpy(float)
+        _bad_row(f, s, ~np.isclose(oi, s["oi_FLOPpB"].to_numpy(float), rtol=_RTOL, atol=0),
+                 lambda r: f"oi_FLOPpB {r['oi_FLOPpB']} is not flop / bytes")
+        cus = ((ctx["design"].get("kernels") or {}).get("flops") or {}).get("cus")
+        if isinstance(cus, int):
+            _bad_row(f, s, s["cus"] > cus, lambda r: f"{r['cus']} CUs, but the design has {cus}")
+    elif bench == "kernel":
+        # the spec's counts: whole, not negative, the same for every repetition of a point
+        for col in ("flop", "bytes"):
+            v = s[col].to_numpy(float)
+            _bad_row(f, s, np.isnan(v) | (v < 0), lambda r, c=col: f"{c} {r[c]} is not a count")
+            _bad_row(f, s, s.groupby("point")[col].transform("nunique") > 1,
+                     lambda r, c=col: f"{c} differs between repetitions of point {r['point']}")
     else:
         gemm_rows = np.ones(len(s), bool)
         if bench == "latency":
@@ -279,8 +318,10 @@ def _check_samples(p: Path, ctx: dict, s: pd.DataFrame) -> None:
         flop = 2 * s["M"].to_numpy(float) * s["K"].to_numpy(float) * s["N"].to_numpy(float)
         _bad_row(f, s, gemm_rows & (flop != s["flop"].to_numpy(float)),
                  lambda r: f"flop {r['flop']} is not 2 x M x K x N")
+        if bench == "gemm":
+            _check_cu_columns(f, ctx, s, ok, t)
     for rate, work in schema.RATE_WORK.items():
-        if rate not in s.columns:
+        if rate not in s.columns or ctx["timing_source"] == "none":
             continue
         v = s[rate].to_numpy(float)
         _bad_row(f, s, ~ok & ~np.isnan(v), lambda r, c=rate: f"{c} given for a repetition that failed verification")
@@ -289,17 +330,46 @@ def _check_samples(p: Path, ctx: dict, s: pd.DataFrame) -> None:
         _bad_row(f, s, bad, lambda r, c=rate, w=work: f"{c} {r[c]} is not {w} / time_s ({r[w]} / {r['time_s']})")
 
 
+def _check_cu_columns(f: Path, ctx: dict, s: pd.DataFrame, ok, t) -> None:
+    """gemm's per-CU columns: the CUs' columns add up to N, `cus` counts the CUs given any, a CU
+    takes no longer than the launch, and each CU's rate is its work over its time."""
+    n = schema.cus_of(ctx)
+    if n == 0:
+        return
+    cols = np.stack([s[f"cu{i}_N"].to_numpy(float) for i in range(n)], axis=1)
+    _bad_row(f, s, cols.sum(axis=1) != s["N"].to_numpy(float),
+             lambda r: f"the CUs' columns ({', '.join(str(r[f'cu{i}_N']) for i in range(n))}) do not add up to "
+                       f"N {r['N']}")
+    _bad_row(f, s, (cols > 0).sum(axis=1) != s["cus"].to_numpy(float),
+             lambda r: f"cus {r['cus']} is not the number of CUs given columns")
+    for i in range(n):
+        tc = s[f"cu{i}_time_s"].to_numpy(float)
+        rate = s[f"cu{i}_throughput_GFLOPps"].to_numpy(float)
+        _bad_row(f, s, tc < 0, lambda r, i=i: f"cu{i}_time_s {r[f'cu{i}_time_s']} is negative")
+        _bad_row(f, s, ok & (tc > t * (1 + _RTOL)),
+                 lambda r, i=i: f"cu{i}_time_s {r[f'cu{i}_time_s']} is longer than the point's time_s "
+                                f"{r['time_s']}")
+        _bad_row(f, s, ~ok & ~np.isnan(rate),
+                 lambda r, i=i: f"cu{i}_throughput_GFLOPps given for a repetition that failed verification")
+        want = (2 * s["M"].to_numpy(float) * s["K"].to_numpy(float) * cols[:, i]
+                / np.where(tc > 0, tc, np.nan) / 1e9)
+        bad = ok & (cols[:, i] > 0) & ~np.isclose(rate, want, rtol=_RTOL, atol=0)
+        _bad_row(f, s, bad, lambda r, i=i: f"cu{i}_throughput_GFLOPps {r[f'cu{i}_throughput_GFLOPps']} is not "
+                                           f"2 x M x K x cu{i}_N / cu{i}_time_s")
+
+
 def _check_summary(p: Path, ctx: dict, samples: pd.DataFrame, summary: pd.DataFrame) -> None:
     from harness.results.stats import summarize_samples
     f = p / "summary.csv"
-    again = summarize_samples(ctx["bench"], samples.to_dict("records"))
+    again = summarize_samples(ctx["bench"], samples.to_dict("records"), schema.cus_of(ctx))
     if len(again) != len(summary):
         raise UserError(f"{f} has {len(summary)} point(s) but samples.csv has {len(again)}: the summary does not "
                         f"match the samples; {RERUN}")
     for col in again.columns:
         a, b = again[col], summary[col]
         if col in _TEXT:
-            same = a.fillna("").astype(str).to_numpy() == b.fillna("").astype(str).to_numpy()
+            same = (a.astype(object).fillna("").astype(str).to_numpy()
+                    == b.astype(object).fillna("").astype(str).to_numpy())
         elif col == "verified":
             same = a.astype(bool).to_numpy() == b.to_numpy()
         else:
@@ -360,11 +430,10 @@ def load_run(path: str | Path, require_verified: bool = True) -> Run:
     ctx = _read_context(p)
     _check_context(p, ctx)
     _check_timing_source(p, ctx)
-    sch = SCHEMAS[ctx["bench"]]
     texts = {name: _raw_csv(p, name) for name in schema.HASHED_FILES}
     _check_hashes(p, ctx)
-    samples = _parse_csv(p / "samples.csv", texts["samples.csv"], sch.sample_columns, ctx["bench"], "samples")
-    summary = _parse_csv(p / "summary.csv", texts["summary.csv"], sch.summary_columns, ctx["bench"], "summary")
+    samples = _parse_csv(p / "samples.csv", texts["samples.csv"], ctx, "samples")
+    summary = _parse_csv(p / "summary.csv", texts["summary.csv"], ctx, "summary")
     _check_samples(p, ctx, samples)
     _check_summary(p, ctx, samples, summary)
     bounds.check(str(p), ctx, samples)
@@ -377,6 +446,10 @@ def load_run(path: str | Path, require_verified: bool = True) -> Run:
 
 def check_ceiling_source(run: Run) -> None:
     """Refuse a run whose times may not become a ceiling (XRT emulation: hw_emu, sw_emu)."""
+    if run.timing_source == "none":
+        raise UserError(f"run {run.run_id} is functional only: no time (its kernel spec has no cycle model): "
+                        "it verifies the kernel but gives no time to place on the roofline; add [timing] "
+                        "cycles to the spec and rerun, or run it on the card")
     if run.timing_source not in CEILING_SOURCES:
         raise UserError(f"run {run.run_id} is an XRT emulation run ({run.context.get('mode')}, timing source "
                         f"'{run.timing_source}'): its times are the simulator's and never a ceiling; give runs "

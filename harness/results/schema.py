@@ -18,12 +18,14 @@ from harness import REPO_ROOT
 #    xclbin `format` and `runtime` recorded; the emulator block whenever the xclbin is emulated.
 SCHEMA_VERSION = 2
 RUNS_DIR = REPO_ROOT / "results" / "runs"
-BENCHES = ("memcpy", "gemm", "latency")
+BENCHES = ("memcpy", "gemm", "latency", "flops", "kernel")
 MODES = ("hw", "hw_emu", "sw_emu", "emu")
 # measured: timed on the card; model: the built-in emulator's modeled clock (harness.model);
 # emulation: XRT's hw_emu/sw_emu, whose host times are the simulator's wall clock and whose
 # device times (device_time_s) are simulated cycles: checks of a kernel, never a ceiling.
-TIMING_SOURCES = ("measured", "emulation", "model")
+# none: a `bench kernel` run whose spec has no cycle model in --mode emu ("functional only: no
+# time"): verified results, no time, never a performance figure.
+TIMING_SOURCES = ("measured", "emulation", "model", "none")
 CEILING_SOURCES = ("measured", "model")
 HASHED_FILES = ("samples.csv", "summary.csv")
 
@@ -55,14 +57,28 @@ class BenchSchema:
     summary_keys: list             # what identifies a point (before `point`)
     rate_cols: tuple = ()          # figures per sample with a _best and _median in the summary
     summary_extra: tuple = ()      # summary columns after the common ones
+    # Per CU i of the design (its count: cus_of(context)): sample columns cu<i>_<name>, after the
+    # bench's own; in the summary cu<i>_<name> for the first (the point's, same in every row) and
+    # cu<i>_<name>_median for the rest (verified measured rows), after summary_extra.
+    per_cu: tuple = ()
+    per_cu_first: tuple = ()
 
     @property
     def summary_columns(self) -> list:
+        return self.summary_columns_for(0)
+
+    def sample_columns_for(self, cus: int) -> list:
+        return self.sample_columns + [f"cu{i}_{c}" for i in range(cus) for c in self.per_cu]
+
+    def summary_columns_for(self, cus: int) -> list:
         cols = [*self.summary_keys, "point", "n", "n_verified", "verified", *TIME_STAT_COLUMNS,
                 "device_time_s_median"]
         for c in self.rate_cols:
             cols += [f"{c}_best", f"{c}_median"]
-        return cols + ["timing_source", "errors", *self.summary_extra]
+        cols += ["timing_source", "errors", *self.summary_extra]
+        for i in range(cus):
+            cols += [f"cu{i}_{c}" if c in self.per_cu_first else f"cu{i}_{c}_median" for c in self.per_cu]
+        return cols
 
 
 MEMCPY = BenchSchema(
@@ -70,18 +86,46 @@ MEMCPY = BenchSchema(
     COMMON_SAMPLE_COLUMNS + ["direction", "pcs", "cus", "bytes_per_pc", "kernel_reps", "bytes", "bandwidth_GBps",
                              "model_time_s"],
     ["direction", "pcs", "cus", "bytes_per_pc", "kernel_reps", "model_time_s"], ("bandwidth_GBps",))
+# cus: the CUs a point launched (a CU given no columns is not launched); per CU: its columns
+# (cu<i>_N, 0 when not launched), its time and its rate (2 M K cu<i>_N / cu<i>_time_s).
 GEMM = BenchSchema(
     "gemm",
     COMMON_SAMPLE_COLUMNS + ["dtype", "M", "K", "N", "epilogue", "path", "flop", "bytes", "throughput_GFLOPps",
-                             "bandwidth_GBps", "gemm_time_s", "epilogue_time_s"],
+                             "bandwidth_GBps", "gemm_time_s", "epilogue_time_s", "cus"],
     ["dtype", "M", "K", "N", "epilogue", "path"], ("throughput_GFLOPps", "bandwidth_GBps"),
-    ("gemm_time_s_median", "epilogue_time_s_median", "flop", "bytes"))
+    ("gemm_time_s_median", "epilogue_time_s_median", "flop", "bytes", "cus"),
+    per_cu=("N", "time_s", "throughput_GFLOPps"), per_cu_first=("N",))
+# The compute-ceiling kernel: F multiply-adds per element over `elements` elements of every CU.
+FLOPS = BenchSchema(
+    "flops",
+    COMMON_SAMPLE_COLUMNS + ["dtype", "flops_per_element", "n_words", "cus", "elements", "flop", "bytes",
+                             "oi_FLOPpB", "throughput_GFLOPps", "bandwidth_GBps"],
+    ["dtype", "flops_per_element", "n_words", "cus", "oi_FLOPpB"], ("throughput_GFLOPps", "bandwidth_GBps"))
 LATENCY = BenchSchema(
     "latency",
     COMMON_SAMPLE_COLUMNS + ["kind", "dtype", "M", "K", "N", "epilogue", "flop", "bytes"],
     ["kind", "dtype", "M", "K", "N", "epilogue"], (),
     # harness.model's prediction per point (not derived from the samples)
     ("predicted_time_s", "pipeline_fill_s", "pipeline_depth_s", "predicted_dispatch_s"))
-SCHEMAS = {s.name: s for s in (MEMCPY, GEMM, LATENCY)}
+# `harness bench kernel` (a spec's kernel): the op names a point stands for, its dims, work and the
+# spec's cycle model; rates empty when the run is functional only (timing_source 'none').
+KERNEL = BenchSchema(
+    "kernel",
+    COMMON_SAMPLE_COLUMNS + ["kernel", "ops", "dims", "M", "K", "N", "flop", "bytes", "cycles", "predicted_time_s",
+                             "throughput_GFLOPps", "bandwidth_GBps"],
+    ["kernel", "ops", "dims", "M", "K", "N", "flop", "bytes", "cycles", "predicted_time_s"],
+    ("throughput_GFLOPps", "bandwidth_GBps"))
+SCHEMAS = {s.name: s for s in (MEMCPY, GEMM, LATENCY, FLOPS, KERNEL)}
 # Rates and the sample column each is computed from (rate = work / time_s / 1e9).
 RATE_WORK = {"bandwidth_GBps": "bytes", "throughput_GFLOPps": "flop"}
+
+
+def cus_of(context: dict) -> int:
+    """The CUs of a run's per-CU columns: those of its bench's kernel in the design it recorded
+    (0 for a bench without per-CU columns)."""
+    sch = SCHEMAS.get(context.get("bench"))
+    if sch is None or not sch.per_cu:
+        return 0
+    kern = (((context.get("design") or {}).get("kernels") or {}).get(context["bench"]) or {})
+    cus = kern.get("cus")
+    return cus if isinstance(cus, int) and not isinstance(cus, bool) and cus >= 0 else 0

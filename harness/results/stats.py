@@ -12,6 +12,7 @@ CV_WARN = 0.10   # pyperf's threshold for an unstable point
 
 
 def time_stats(t: np.ndarray) -> dict:
+    t = t[~np.isnan(t)]          # no time (a functional-only kernel run): no statistic
     if t.size == 0:
         return {k: np.nan for k in ("time_s_median", "time_s_min", "time_s_max", "time_s_p99",
                                     "time_s_iqr", "time_s_cv")}
@@ -54,23 +55,31 @@ def summarize(rows: list[dict], keys: list[str], rate_cols: tuple[str, ...] = ()
     return pd.DataFrame(out)
 
 
-def summarize_samples(bench: str, rows: list[dict]) -> pd.DataFrame:
+def summarize_samples(bench: str, rows: list[dict], cus: int = 0) -> pd.DataFrame:
     """The part of a bench's summary that follows from its samples alone: what the bench writes
     and what every reader recomputes to check summary.csv (latency's model columns are added by
-    the bench)."""
+    the bench). `cus`: the CUs of the per-CU columns (schema.cus_of the run's context)."""
     from harness.results.schema import SCHEMAS
     sch = SCHEMAS[bench]
     summary = summarize(rows, sch.summary_keys, sch.rate_cols)
     if bench != "gemm" or summary.empty:
         return summary
-    # medians of the two parts of an unfused point (verified measured rows only)
+    # medians of the two parts of an unfused point and of every CU (verified measured rows only)
     df = pd.DataFrame(rows)
     ok = df[(df["phase"] == "measure") & df["verified"].astype(bool)]
     for col in ("gemm_time_s", "epilogue_time_s"):
         med = pd.to_numeric(ok[col], errors="coerce").groupby(ok["point"]).median()
         summary[f"{col}_median"] = summary["point"].map(med)
-    for col in ("flop", "bytes"):
+    for col in ("flop", "bytes", "cus"):
         summary[col] = summary["point"].map(df.groupby("point")[col].first())
+    for i in range(cus):
+        for c in sch.per_cu:
+            col = f"cu{i}_{c}"
+            if c in sch.per_cu_first:
+                summary[col] = summary["point"].map(df.groupby("point")[col].first())
+            else:
+                med = pd.to_numeric(ok[col], errors="coerce").groupby(ok["point"]).median()
+                summary[f"{col}_median"] = summary["point"].map(med)
     return summary
 
 

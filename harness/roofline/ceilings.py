@@ -1,38 +1,42 @@
 """Ceilings as data: every line on the roofline is a Figure with its source.
 
-- memory, spec: the platform's HBM peak (460 GB/s, spec document).
-- memory, derated: spec x F (--derate F), an assumption with its reason.
-- memory, run aggregate: best verified memcpy bandwidth over the PCs of a run
-  (source 'measured' for hardware timing, 'model' for an emulated run; key
-  memory.measured or memory.emulated accordingly).
-- memory, GEMM connectivity: the sum of the per-PC bandwidth of the PCs the
-  GEMM kernel's ports are connected to (what that kernel can actually get).
-- compute, spec per precision: DSPs x clock x MACs/DSP x 2 (platform data).
-- compute, run per precision: best verified GEMM throughput of a run (key
-  compute.measured.<dtype> or compute.emulated.<dtype>). It applies to GEMM-kind
-  ops (linear layers, attention products) only: elementwise ops keep the spec
-  compute ceiling of the precision.
+Memory:
+- `memory.spec`: the platform's HBM peak (460 GB/s, spec document): the card's.
+- `memory.derated`: spec x F (--derate F), an assumption with its reason.
+- `memory.measured` / `memory.emulated`: the best verified aggregate memcpy bandwidth over all PCs of
+  a run: the card's, drawn; it is not what one kernel gets.
+- `memory.pc.<origin>`: one PC (what one kernel port on one PC gets): the memcpy run's best per-PC
+  read figure (origin measured | emulated), else the PC's spec figure (`memory.pc.spec`).
+Compute:
+- `compute.spec.<dtype>`: DSPs available to kernels x clock x MACs/DSP x 2 (platform data; the
+  device total is noted in the detail).
+- `compute.<origin>.<dtype>`: the best verified GFLOP/s of a `flops` run of that element type.
+- `compute.design.<dtype>`: the GEMM design's peak by the timing model (its MACs x 2 x clock), the
+  compute roof of GEMM-kind ops when no flops run of the element type is given.
+A GEMM run's figures are never a ceiling: each is the achieved time of its own shape (achieved.py).
 
-A ceiling set's `key` names what its run-derived figures are: 'spec' (no run),
-'measured' (every figure taken from a run was timed on the card), 'emulated'
-(every one comes from an emulated run: a model figure) or 'runs' (both). Every
-column and JSON key derived from a set is prefixed by that key (harness/docs/roofline.md).
+Ceiling sets: `spec` (the card's spec roofline: 460 GB/s aggregate, spec compute) and at most one
+run-derived set whose key names its run figures: `measured` (all timed on the card), `emulated` (all
+from emulated runs: model figures) or `runs` (both). In the run-derived set memory is per port
+(harness.roofline.ports); GEMM-kind ops sit under the flops run's or the design's compute roof,
+elementwise ops under the spec compute of the element type.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from harness.errors import UserError
 from harness.figures import Figure, tag_of
 from harness.roofline import platform as plat
+from harness.roofline.ports import PortModel, kernel_of
 from harness.results.reader import Run, check_ceiling_source
 
 
 @dataclass(frozen=True)
 class Ceiling:
-    key: str              # unique id, e.g. "memory.spec", "compute.measured.fp32"
+    key: str              # unique id, e.g. "memory.spec", "compute.design.fp32"
     kind: str             # "memory" (GB/s) | "compute" (GFLOP/s)
     figure: Figure
     dtype: str | None = None
@@ -47,42 +51,55 @@ class Ceiling:
 
     def to_dict(self) -> dict:
         return {"key": self.key, "kind": self.kind, "dtype": self.dtype,
-                **self.figure.to_dict(), "label": self.figure.label()}
+                **self.figure.to_dict(), "tag": self.figure.tag}
 
 
-GEMM_KINDS = ("gemm", "attention")        # op kinds the GEMM kernel's throughput applies to
+GEMM_KINDS = ("gemm", "attention")        # op kinds the GEMM kernel runs
 
 _SHORT = {"spec": "spec", "measured": "measured", "emulated": "emulated (model)",
-          "runs": "measured + emulated (model)"}
+          "runs": "measured + emulated (model)", "achieved": "achieved"}
 _LABEL = {"spec": "spec ceilings", "measured": "measured ceilings",
           "emulated": "emulated ceilings (model)",
           "runs": "run ceilings (measured and emulated (model) figures mixed)"}
 
 
+def short_name(key: str) -> str:
+    return _SHORT.get(key, key)
+
+
 @dataclass
 class CeilingSet:
-    """The ceilings that ops are classified under: one memory roof, a compute roof per op kind."""
-    key: str              # spec | measured | emulated | runs: the prefix of every column derived from it
-    label: str            # e.g. "measured ceilings" or "emulated ceilings (model)"
-    memory: Ceiling
+    """The ceilings ops are placed under: a memory roof (aggregate, or per port), a compute roof per op kind."""
+    key: str              # spec | measured | emulated | runs: the ceiling_set of its rows
+    label: str
+    memory: Ceiling       # the aggregate roof (spec) or the one-PC roof of a kernel port (run set; drawn)
     compute: Ceiling      # GEMM-kind ops (linear layers, attention products)
     dispatch: Figure
     notes: list[str] = field(default_factory=list)
     compute_elementwise: Ceiling | None = None   # elementwise ops; None = the same as `compute`
     run_figures: tuple = ()   # the figures of this set taken from runs (they decide `key`)
+    ports: PortModel | None = None               # per-port memory (run set); None = aggregate roof
 
     @property
     def short(self) -> str:
-        """The set's name in table headers: 'spec', 'measured', 'emulated (model)', ..."""
-        return _SHORT.get(self.key, self.key)
+        return short_name(self.key)
 
     @property
     def ew_compute(self) -> Ceiling:
         return self.compute_elementwise or self.compute
 
     def compute_for(self, kind: str) -> Ceiling:
-        """The compute roof of an op kind: the GEMM one for gemm/attention, else the elementwise one."""
         return self.compute if kind in GEMM_KINDS else self.ew_compute
+
+    def memory_time(self, op, conv) -> tuple[float, str, Figure]:
+        """(seconds, where, binding figure) of one call's bytes: through the kernel's ports, or at the
+        aggregate roof."""
+        return self.streams_time(kernel_of(op.kind), op.streams(conv))
+
+    def streams_time(self, kernel: str, streams: dict) -> tuple[float, str, Figure]:
+        if self.ports is not None:
+            return self.ports.time(kernel, streams)
+        return sum(streams.values()) / (self.memory.value * 1e9), self.memory.key, self.memory.figure
 
     @property
     def ridge_FLOPpB(self) -> float:
@@ -93,11 +110,16 @@ class CeilingSet:
         return self.ew_compute.value / self.memory.value
 
     def to_dict(self) -> dict:
-        return {"key": self.key, "label": self.label, "memory": self.memory.key,
-                "compute": self.compute.key, "compute_elementwise": self.ew_compute.key,
-                "ridge_FLOPpB": self.ridge_FLOPpB,
-                "ridge_elementwise_FLOPpB": self.ridge_elementwise_FLOPpB,
-                "dispatch": self.dispatch.to_dict(), "notes": list(self.notes)}
+        d = {"key": self.key, "label": self.label, "memory": self.memory.key,
+             "memory_per_port": self.ports is not None,
+             "compute": self.compute.key, "compute_elementwise": self.ew_compute.key,
+             "ridge_FLOPpB": self.ridge_FLOPpB,
+             "ridge_elementwise_FLOPpB": self.ridge_elementwise_FLOPpB,
+             "dispatch": self.dispatch.to_dict(), "notes": list(self.notes)}
+        if self.ports is not None:
+            d["ports"] = {"origin": self.ports.origin, "kernels": self.ports.kernels,
+                          "per_pc_read": self.ports.read.to_dict(), "per_pc_write": self.ports.write.to_dict()}
+        return d
 
 
 def set_key(run_figures) -> str:
@@ -123,7 +145,8 @@ class Ceilings:
     spec: CeilingSet
     run_set: CeilingSet | None      # the set taken from the runs (key measured | emulated | runs)
     notes: list[str]
-    aggregate: Ceiling | None = None    # best verified aggregate memcpy bandwidth over all PCs
+    aggregate: Ceiling | None = None    # best verified aggregate memcpy bandwidth over all PCs (the card's)
+    flops_curves: list = field(default_factory=list)   # (run, [(oi, GFLOP/s)]) of flops runs: drawn
 
     def get(self, key: str) -> Ceiling | None:
         for c in self.all:
@@ -148,26 +171,6 @@ def _prefer_hardware(runs: list[Run]) -> list[Run]:
     return hw or runs
 
 
-def _best_row(runs: list[Run], column: str, where=None):
-    """(run, row) with the largest verified `column` over `runs`; (None, None) when none."""
-    best = (None, None, -1.0)
-    for r in runs:
-        s = r.verified_summary()
-        if column not in s.columns:
-            continue
-        if where is not None:
-            s = s[s.apply(lambda row: where(r, row), axis=1)] if len(s) else s
-        for _, row in s.iterrows():
-            v = _num(row[column])
-            if v is not None and v > best[2]:
-                best = (r, row, v)
-    return best[0], best[1]
-
-
-def _fmt(v: float) -> str:
-    return f"{v:,.1f}" if abs(v) >= 10 else f"{v:.3g}"
-
-
 def row_dtype(run: Run, row) -> str | None:
     d = row.get("dtype") if hasattr(row, "get") else None
     if d is None or (isinstance(d, float) and pd.isna(d)) or d == "":
@@ -175,131 +178,118 @@ def row_dtype(run: Run, row) -> str | None:
     return str(d)
 
 
+def _fmt(v: float) -> str:
+    return f"{v:,.1f}" if abs(v) >= 10 else f"{v:.3g}"
+
+
 def measured_memcpy(runs: list[Run]) -> Ceiling | None:
-    mem = _prefer_hardware([r for r in runs if r.bench == "memcpy"])
-    run, row = _best_row(mem, "bandwidth_GBps_best")
-    if run is None:
+    """The best verified aggregate memcpy bandwidth over all PCs (the card's, drawn)."""
+    best = None
+    for r in _prefer_hardware([r for r in runs if r.bench == "memcpy"]):
+        s = r.verified_summary()
+        if "bandwidth_GBps_best" not in s.columns:
+            continue
+        for _, row in s.iterrows():
+            v = _num(row["bandwidth_GBps_best"])
+            if v is not None and (best is None or v > best[0]):
+                best = (v, r, row)
+    if best is None:
         return None
-    pcs = row.get("pcs", "")
-    what = f"memcpy {row.get('direction', '')}, {pcs} PCs".strip()
-    fig = run.figure("HBM aggregate, memcpy best", float(row["bandwidth_GBps_best"]), "GB/s", what)
+    v, r, row = best
+    fig = r.figure("HBM aggregate, memcpy best", v, "GB/s",
+                   f"memcpy {row.get('direction', '')}, {_int(row.get('pcs'))} PCs")
     return Ceiling(f"memory.{fig.origin}", "memory", fig)
 
 
-def measured_per_pc(runs: list[Run]) -> tuple[Figure, Run] | None:
-    """Per-PC bandwidth: best verified single-PC memcpy point, else best aggregate / its PCs."""
-    mem = _prefer_hardware([r for r in runs if r.bench == "memcpy"])
-
-    def one_pc(_run, row):
-        return _num(row.get("pcs")) == 1
-    run, row = _best_row(mem, "bandwidth_GBps_best", where=one_pc)
-    if run is not None:
-        return run.figure("HBM per-PC bandwidth", float(row["bandwidth_GBps_best"]), "GB/s",
-                          f"memcpy {row.get('direction', '')}, 1 PC"), run
-    run, row = _best_row(mem, "bandwidth_GBps_best")
-    if run is None:
-        return None
-    pcs = _num(row.get("pcs"))
-    if not pcs:
-        return None
-    return run.figure("HBM per-PC bandwidth", float(row["bandwidth_GBps_best"]) / pcs, "GB/s",
-                      f"memcpy {row.get('direction', '')} aggregate / {int(pcs)} PCs"), run
+def _int(v) -> str:
+    n = _num(v)
+    return str(int(n)) if n is not None else "?"
 
 
-def measured_compute(runs: list[Run]) -> dict[str, Ceiling]:
-    """Best verified GEMM GFLOP/s per element type."""
-    gemm = [r for r in runs if r.bench == "gemm"]
-    dtypes = set()
-    for r in gemm:
-        for _, row in r.verified_summary().iterrows():
-            d = row_dtype(r, row)
-            if d:
-                dtypes.add(d)
-    out = {}
-    for d in sorted(dtypes):
-        pool = _prefer_hardware([r for r in gemm
-                                 if any(row_dtype(r, row) == d for _, row in r.verified_summary().iterrows())])
-        run, row = _best_row(pool, "throughput_GFLOPps_best", where=lambda r, row: row_dtype(r, row) == d)
-        if run is None:
+def per_pc(runs: list[Run], direction: str) -> Figure | None:
+    """Best verified bandwidth of one PC in `direction`: max over memcpy points of bandwidth / PCs."""
+    best = None
+    for r in _prefer_hardware([r for r in runs if r.bench == "memcpy"]):
+        s = r.verified_summary()
+        if not {"bandwidth_GBps_best", "pcs", "direction"} <= set(s.columns):
             continue
-        shape = "x".join(str(int(_num(row.get(k)) or 0)) for k in ("M", "K", "N"))
-        path = row.get("path", "")
-        fig = run.figure(f"GEMM {d}, best", float(row["throughput_GFLOPps_best"]), "GFLOP/s",
-                         f"{shape} {path}".strip())
+        for _, row in s[s["direction"].astype(str) == direction].iterrows():
+            v, n = _num(row["bandwidth_GBps_best"]), _num(row["pcs"])
+            if v is not None and n:
+                if best is None or v / n > best[0]:
+                    best = (v / n, r, row, n)
+    if best is None:
+        return None
+    v, r, row, n = best
+    how = f"memcpy {direction}, {int(n)} PC" + ("" if n == 1 else f"s: {_fmt(v * n)} GB/s / {int(n)}")
+    return r.figure(f"HBM one PC, {direction}", v, "GB/s", how)
+
+
+def flops_compute(runs: list[Run]) -> dict[str, Ceiling]:
+    """Best verified GFLOP/s of the `flops` runs, per element type (the empirical compute roof)."""
+    out = {}
+    fl = [r for r in runs if r.bench == "flops"]
+    dtypes = sorted({row_dtype(r, row) for r in fl for _, row in r.verified_summary().iterrows()} - {None})
+    for d in dtypes:
+        best = None
+        for r in _prefer_hardware([r for r in fl if any(row_dtype(r, row) == d
+                                                        for _, row in r.verified_summary().iterrows())]):
+            s = r.verified_summary()
+            if "throughput_GFLOPps_best" not in s.columns:
+                continue
+            for _, row in s.iterrows():
+                v = _num(row["throughput_GFLOPps_best"])
+                if row_dtype(r, row) == d and v is not None and (best is None or v > best[0]):
+                    best = (v, r, row)
+        if best is None:
+            continue
+        v, r, row = best
+        what = f"flops kernel, {_int(row.get('flops_per_element'))} FLOP/element"
+        oi = _num(row.get("oi_FLOPpB"))
+        if oi is not None:
+            what += f", OI {oi:.3g} FLOP/B"
+        fig = r.figure(f"flops {d}, best", v, "GFLOP/s", what)
         out[d] = Ceiling(f"compute.{fig.origin}.{d}", "compute", fig, d)
     return out
 
 
-def measured_dispatch(runs: list[Run]) -> Figure | None:
-    lat = _prefer_hardware([r for r in runs if r.bench == "latency"])
-    best = None
-    for r in lat:
-        s = r.verified_summary()
-        if "kind" not in s.columns or "time_s_median" not in s.columns:
+def flops_curves(runs: list[Run]) -> list:
+    """(run, dtype, [(oi, GFLOP/s), ...]) of every flops run: its empirical roofline, drawn."""
+    out = []
+    for r in runs:
+        if r.bench != "flops":
             continue
-        for _, row in s[s["kind"].astype(str) == "dispatch"].iterrows():
-            v = _num(row["time_s_median"])
-            if v is not None and (best is None or v < best[0]):
-                best = (v, r)
+        s = r.verified_summary()
+        if not {"oi_FLOPpB", "throughput_GFLOPps_best"} <= set(s.columns):
+            continue
+        pts = sorted((float(a), float(b)) for a, b in zip(s["oi_FLOPpB"], s["throughput_GFLOPps_best"])
+                     if _num(a) and _num(b))
+        if pts:
+            out.append((r, r.dtype, pts))
+    return out
+
+
+def measured_dispatch(runs: list[Run]) -> Figure | None:
+    """Median start-to-wait time of the empty kernel (the smallest over latency runs, hardware first)."""
+    best = None
+    for r in _prefer_hardware([r for r in runs if r.bench == "latency"]):
+        v = run_dispatch_s(r)
+        if v is not None and (best is None or v < best[0]):
+            best = (v, r)
     if best is None:
         return None
     return best[1].figure("dispatch overhead, median", best[0], "s", "empty kernel start-to-wait")
 
 
-@dataclass
-class Connectivity:
-    kernel: str
-    ports: dict[str, list[str]]     # port -> banks (one per CU)
-    origin: str                     # "run <id>" or "kernels/designs/gemm.toml"
-
-    @property
-    def pcs(self) -> list[tuple[str, int]]:
-        seen = []
-        for banks in self.ports.values():
-            for b in banks:
-                for pc in plat.parse_banks(b):
-                    if pc not in seen:
-                        seen.append(pc)
-        return seen
-
-    def describe(self) -> str:
-        return ", ".join(f"{p}->{'/'.join(b)}" for p, b in self.ports.items())
-
-
-def _ports_from_context(design: dict, kernel: str = "gemm") -> dict[str, list[str]] | None:
-    k = (design or {}).get("kernels", {}).get(kernel)
-    if not k:
+def run_dispatch_s(run: Run) -> float | None:
+    s = run.verified_summary()
+    if "kind" not in s.columns or "time_s_median" not in s.columns:
         return None
-    ports = {}
-    for name, banks in (k.get("args") or {}).items():
-        if isinstance(banks, str):
-            banks = [banks] if plat.parse_banks(banks) else []
-        if isinstance(banks, list) and banks and all(isinstance(b, str) for b in banks):
-            if all(plat.parse_banks(b) for b in banks):
-                ports[name] = banks
-    return ports or None
+    vals = [v for v in (_num(x) for x in s[s["kind"].astype(str) == "dispatch"]["time_s_median"]) if v is not None]
+    return min(vals) if vals else None
 
 
-def gemm_connectivity(runs: list[Run], precision: str | None) -> Connectivity | None:
-    """The GEMM kernel's port -> bank map: from a gemm (or latency) run, else the design file."""
-    for bench in ("gemm", "latency"):
-        for r in runs:
-            if r.bench == bench:
-                ports = _ports_from_context(r.context.get("design"))
-                if ports:
-                    return Connectivity("gemm", ports, f"run {r.run_id}")
-    try:
-        from harness.designs import load_design
-        d = load_design("gemm", dtype=precision)
-        ports = _ports_from_context(d.to_context())
-        if ports:
-            return Connectivity("gemm", ports, f"kernels/designs/{getattr(d, 'base', 'gemm')}.toml")
-    except Exception:  # noqa: BLE001 - design files are optional for the roofline
-        return None
-    return None
-
-
-def collect(platform, runs: list[Run], precision: str, *, derate: float | None = None,
+def collect(platform, runs: list[Run], precision: str, *, design=None, derate: float | None = None,
             extra_compute_dtypes=()) -> Ceilings:
     for r in runs:                       # XRT emulation times never become a ceiling
         check_ceiling_source(r)
@@ -319,36 +309,7 @@ def collect(platform, runs: list[Run], precision: str, *, derate: float | None =
     if agg:
         all_.append(agg)
 
-    conn = gemm_connectivity(runs, precision)
-    conn_ceiling = None
-    if conn and conn.pcs:
-        n = len(conn.pcs)
-        hbm_pcs = [pc for pc in conn.pcs if pc[0] == "HBM"]
-        per = measured_per_pc(runs)
-        if per and len(hbm_pcs) == n:
-            fig, _ = per
-            value = n * fig.value
-            if agg:
-                value = min(value, agg.value)
-            conn_ceiling = Ceiling("memory.connectivity", "memory", fig.derived(
-                f"GEMM ports ({n} PCs)", value,
-                f"{n} x {_fmt(fig.value)} GB/s per PC ({fig.detail}); ports {conn.describe()} "
-                f"({conn.origin})"))
-        elif len(hbm_pcs) == n:
-            pc_spec = plat.hbm_pc_spec(platform)
-            if pc_spec:
-                conn_ceiling = Ceiling("memory.connectivity.spec", "memory", Figure(
-                    f"GEMM ports ({n} PCs), spec", n * pc_spec.value, "GB/s", "spec",
-                    f"{n} x {_fmt(pc_spec.value)} GB/s per PC ({pc_spec.detail}); ports "
-                    f"{conn.describe()} ({conn.origin})"))
-        if conn_ceiling:
-            all_.append(conn_ceiling)
-
     spec_dtypes = [precision] + [d for d in extra_compute_dtypes if d != precision]
-    meas = measured_compute(runs)
-    for d in meas:
-        if d not in spec_dtypes:
-            spec_dtypes.append(d)
     spec_comp = {}
     for d in spec_dtypes:
         try:
@@ -357,7 +318,6 @@ def collect(platform, runs: list[Run], precision: str, *, derate: float | None =
             notes.append(f"no spec compute ceiling for {d} in the platform data ({exc})")
             continue
         all_.append(spec_comp[d])
-    all_.extend(meas.values())
     if precision not in spec_comp:
         raise UserError(f"the platform has no compute figure for {precision}: use one of the "
                         "element types in harness/platforms/u280.toml")
@@ -365,67 +325,60 @@ def collect(platform, runs: list[Run], precision: str, *, derate: float | None =
     dispatch_model = plat.dispatch_overhead(platform)
     spec_set = CeilingSet("spec", set_label("spec"), spec_mem, spec_comp[precision], dispatch_model)
 
-    run_set = None
-    run_mem = None
-    if conn_ceiling is not None and conn_ceiling.source != "spec":
-        run_mem = conn_ceiling
-    elif agg is not None:
-        run_mem = agg
-    comp = meas.get(precision)
-    set_notes = []
-    if comp is None and meas:
-        # the kernels measured were built for another element type: use what they achieve
-        comp = next(iter(meas.values()))
-        set_notes.append(f"compute ceiling from the {comp.dtype} GEMM run: no {precision} GEMM run given")
+    # the run-derived set: per-port memory, the flops run's (or the design's) compute roof, measured dispatch
+    rd, wr = per_pc(runs, "read"), per_pc(runs, "write")
+    set_notes: list[str] = []
+    if wr is None and rd is not None:
+        wr = per_pc(runs, "copy")
+        if wr is not None:
+            set_notes.append("no memcpy write point: write ports get the per-PC copy figure")
+        else:
+            wr = rd
+            set_notes.append("no memcpy write or copy point: write ports get the per-PC read figure")
+    flops = flops_compute(runs)
+    for d, c in flops.items():
+        if d != precision:
+            all_.append(c)
+            notes.append(f"flops run of {d} drawn; it is not the compute roof of the {precision} workload")
+    comp = flops.get(precision)
     disp = measured_dispatch(runs)
-    if run_mem is not None or comp is not None or disp is not None:
-        run_figures = [c.figure for c in (run_mem, comp) if c is not None] + ([disp] if disp else [])
-        if run_mem is None:
-            run_mem = conn_ceiling or spec_mem
-            set_notes.append(f"no memcpy run given: memory ceiling is {run_mem.figure.name} "
-                             f"({run_mem.source})")
-        elif run_mem is conn_ceiling and agg is not None:
-            set_notes.append(
-                f"memory roof used to classify: {conn_ceiling.figure.name} {_fmt(conn_ceiling.value)} GB/s "
-                f"(the GEMM kernel's connectivity); the best verified aggregate over all PCs taken from "
-                f"the runs, {_fmt(agg.value)} GB/s ({source_tag(agg.figure)}), is drawn but not used")
+    run_figures = [f for f in (rd, wr if wr is not rd else None, agg.figure if agg else None,
+                               comp.figure if comp else None, disp) if f is not None]
+    run_set = None
+    if run_figures:
+        if rd is None:
+            pc = plat.hbm_pc_spec(platform)
+            rd = wr = Figure("HBM one PC", pc.value, "GB/s", pc.source, f"spec: {pc.detail}", document=pc.document)
+            set_notes.append("no memcpy run given: kernel ports get the spec bandwidth of one PC")
+        pc_ceiling = Ceiling(f"memory.pc.{rd.origin}", "memory", Figure(
+            "one kernel port (1 PC)", rd.value, "GB/s", rd.source, rd.detail, rd.run_id, rd.emulated, rd.document))
+        all_.append(pc_ceiling)
         if comp is None:
-            comp = spec_comp[precision]
-            set_notes.append(f"no GEMM run given: compute ceiling is the {precision} spec figure")
+            if design is not None:
+                dp = plat.design_peak(platform, dtype=precision, params=design.params, clock_mhz=design.clock_mhz,
+                                      origin=design.origin, cus=design.cu_count("gemm"))
+                comp = Ceiling(f"compute.design.{precision}", "compute", dp, precision)
+                all_.append(comp)
+                set_notes.append(f"no flops run of {precision}: the compute roof of GEMM and attention ops is "
+                                 f"the GEMM design's peak by the timing model, {_fmt(dp.value)} GFLOP/s")
+            else:
+                comp = spec_comp[precision]
+                set_notes.append(f"no flops run and no GEMM design of {precision}: GEMM compute roof is the spec")
+        else:
+            all_.append(comp)
         if disp is None:
             disp = dispatch_model
             set_notes.append("no latency run given: dispatch overhead is the model's")
+        ports = None
+        if design is not None and design.kernels:
+            ports = PortModel(design.kernels, rd, wr, design.origin)
+        else:
+            set_notes.append("no GEMM design known: memory time at one PC per op")
         ew = spec_comp[precision]
-        if comp is not ew:
-            set_notes.append(
-                f"elementwise ops (bias, activations, norms, softmax, RoPE, residual adds) are placed under "
-                f"the {precision} spec compute ceiling ({_fmt(ew.value)} GFLOP/s): the GEMM kernel's "
-                f"throughput applies to GEMM and attention products only, and no run or harness.model "
-                f"figure gives an elementwise kernel's GFLOP/s")
         key = set_key(run_figures)
-        run_set = CeilingSet(key, set_label(key), run_mem, comp, disp, set_notes, compute_elementwise=ew,
-                             run_figures=tuple(run_figures))
-    else:
-        notes.append("nothing was measured: only spec ceilings are drawn; run "
-                     "`harness bench memcpy|gemm|latency` and pass the run directories with --results")
-    return Ceilings(all_, spec_set, run_set, notes, agg)
-
-
-def _from_run(c: Ceiling) -> bool:
-    return c.figure.run_id is not None
-
-
-def with_compute(cs: CeilingSet, comp: Ceiling, ew: Ceiling | None = None) -> CeilingSet:
-    """A copy of `cs` whose GEMM compute roof is `comp` (and elementwise roof `ew`), for a point of
-    another element type; the key is recomputed from the run-derived figures it then holds."""
-    if cs.key == "spec":
-        return replace(cs, compute=comp, compute_elementwise=ew or cs.compute_elementwise)
-    figs = [f for f in cs.run_figures if f is not cs.compute.figure]
-    if _from_run(comp):
-        figs.append(comp.figure)
-    key = set_key(figs)
-    return replace(cs, key=key, label=cs.label if key == cs.key else set_label(key), compute=comp,
-                   compute_elementwise=ew or cs.compute_elementwise, run_figures=tuple(figs))
+        run_set = CeilingSet(key, set_label(key), pc_ceiling, comp, disp, set_notes, compute_elementwise=ew,
+                             run_figures=tuple(run_figures), ports=ports)
+    return Ceilings(all_, spec_set, run_set, notes, agg, flops_curves(runs))
 
 
 def source_tag(fig) -> str:

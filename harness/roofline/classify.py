@@ -1,66 +1,116 @@
-"""Attainable performance, bound class and predicted time of each op under a ceiling set.
+"""One row per op and ceiling set: time, bound and attained GFLOP/s (the columns of ops.csv).
 
-C = the set's compute roof of the op's kind (GEMM kernel for gemm/attention ops,
-the elementwise roof for elementwise ops), B = the set's memory roof:
+Under a ceiling set (spec | measured | emulated | runs), for one call of an op:
 
-attainable = min(C, OI x B)   [GFLOP/s; GB/s x FLOP/B]
-bound      = 'memory' when OI x B < C, else 'compute'
-time       = FLOP / attainable = max(FLOP / C, bytes / B)
+    t_compute = FLOP / C          C = the set's compute roof of the op's kind
+    t_memory  = bytes / B         spec: B = the aggregate roof;
+                                  run sets: max over the kernel's PCs (harness.roofline.ports)
+    time_s    = max(t_compute, t_memory)     bound = memory if t_memory > t_compute else compute
+    attained_GFLOPps = FLOP / time_s
 
-Every column derived from a set is prefixed by the set's key (spec | measured |
-emulated | runs): <key>_attainable_GFLOPps, <key>_bound, <key>_time_s,
-<key>_time_total_s, <key>_time_share, <key>_compute_ceiling (key of the compute
-roof the op was placed under), <key>_bound_by (key of the roof that binds) and
-<key>_source (source of that roof: spec | measured | emulated (model) | model | assumption).
+The `achieved` rows hold the per-shape times (harness.roofline.achieved): time_s is one call of
+the op on the design, dispatch excluded; bound is the timing model's class of that shape
+(compute | memory | latency); attained_GFLOPps = FLOP / time_s. An op one of your kernels' runs
+covers (`harness bench kernel`) takes that run's time instead, `kernel_source` names the kernel
+(on the op's rows of every set), and its bound is the roof's class under the set it is placed under. Columns: COLUMNS, in this order,
+whatever runs are given (harness/docs/roofline.md); the list lives in harness/roofline/__init__.py.
 """
 from __future__ import annotations
 
+from harness.roofline import COLUMNS      # the one list of columns (harness/roofline/__init__.py)
 from harness.roofline.ceilings import CeilingSet, source_tag
 
 
-def roofline_time(flop: float, nbytes: float, cs: CeilingSet, kind: str = "gemm") -> tuple[float, str, float]:
-    """(attainable GFLOP/s, bound, time_s) of `flop` FLOPs moving `nbytes` bytes, for an op of `kind`."""
-    bw = cs.memory.value * 1e9                  # B/s
-    peak = cs.compute_for(kind).value * 1e9     # FLOP/s
-    t_mem = nbytes / bw
-    t_comp = flop / peak
-    if flop <= 0:
-        return 0.0, "memory", t_mem
-    bound = "memory" if t_mem > t_comp else "compute"
-    t = max(t_mem, t_comp)
-    return flop / t / 1e9, bound, t
+def op_times(op, conv, cs: CeilingSet) -> dict:
+    """Compute and memory time of one call of `op` under `cs`, with what binds."""
+    comp = cs.compute_for(op.kind)
+    t_c = op.flop / (comp.value * 1e9) if op.flop else 0.0
+    t_m, where, mem_fig = cs.memory_time(op, conv)
+    bound = "memory" if t_m > t_c else "compute"
+    return {"t_compute": t_c, "t_memory": t_m, "time_s": max(t_c, t_m), "bound": bound, "compute": comp,
+            "where": where, "memory_figure": mem_fig}
 
 
-def classify(workload, precision: str, sets: list[CeilingSet]) -> list[dict]:
-    """The workload's op rows, each with attainable/bound/time under every ceiling set."""
-    rows = workload.rows(precision)
-    for op, row in zip(workload.ops, rows):
-        for cs in sets:
-            k = cs.key
-            comp = cs.compute_for(op.kind)
-            att, bound, t = roofline_time(op.flop, op.bytes(precision), cs, op.kind)
-            binding = cs.memory if bound == "memory" else comp
-            row[f"{k}_attainable_GFLOPps"] = att
-            row[f"{k}_bound"] = bound
-            row[f"{k}_time_s"] = t
-            row[f"{k}_time_total_s"] = t * op.count
-            row[f"{k}_compute_ceiling"] = comp.key
-            row[f"{k}_bound_by"] = binding.key
-            row[f"{k}_source"] = source_tag(binding.figure)
-    for cs in sets:
-        k = cs.key
-        total = sum(r[f"{k}_time_total_s"] for r in rows) or 1.0
-        for r in rows:
-            r[f"{k}_time_share"] = r[f"{k}_time_total_s"] / total
+def _base(op, conv, name: str) -> dict:
+    w, i, y = op.role_bytes(conv)
+    b = w + i + y
+    return {"stage": op.stage, "name": op.name, "kind": op.kind, "M": op.M,
+            "K": op.K if op.kind != "elementwise" else None, "N": op.N, "count": op.count,
+            "launches": op.launches, "element_type": name, "flop": op.flop, "bytes": b, "weight_bytes": w,
+            "in_bytes": i, "out_bytes": y, "oi_FLOPpB": op.flop / b if b else None}
+
+
+def _gflops(flop, t):
+    return flop / t / 1e9 if t and t > 0 else None
+
+
+def set_rows(workload, conv, cs: CeilingSet) -> list[dict]:
+    rows = []
+    for op in workload.ops:
+        x = op_times(op, conv, cs)
+        binding = x["compute"].figure if x["bound"] == "compute" else x["memory_figure"]
+        r = {"ceiling_set": cs.key, **_base(op, conv, conv.name)}
+        r.update({"time_s": x["time_s"], "time_total_s": x["time_s"] * op.count,
+                  "time_source": source_tag(binding), "time_detail": f"{binding.name}: {binding.detail}",
+                  "run_id": binding.run_id, "bound": x["bound"],
+                  "attained_GFLOPps": _gflops(op.flop, x["time_s"]),
+                  "compute_roof_GFLOPps": x["compute"].value, "compute_ceiling": x["compute"].key,
+                  "memory_GBps": (r["bytes"] / x["t_memory"] / 1e9) if x["t_memory"] else None,
+                  "memory_ceiling": cs.memory.key, "memory_bottleneck": x["where"]})
+        rows.append(r)
+    return _shares(rows)
+
+
+def achieved_rows(workload, conv, achieved, roof_set: CeilingSet) -> list[dict]:
+    """The per-shape times, placed under `roof_set` (the run-derived set, else spec)."""
+    rows = []
+    for op in workload.ops:
+        t = achieved.op(op)
+        x = op_times(op, conv, roof_set)
+        r = {"ceiling_set": "achieved", **_base(op, conv, conv.name), "kernel_source": t.kernel_source}
+        r.update({"time_s": t.time_s, "time_total_s": t.time_s * op.count, "time_source": t.tag,
+                  "time_detail": t.detail, "run_id": t.run_id,
+                  # your kernel has no model class: the roof's class of the op stands in
+                  "bound": t.bound or x["bound"],
+                  "attained_GFLOPps": _gflops(op.flop, t.time_s),
+                  "compute_roof_GFLOPps": x["compute"].value, "compute_ceiling": x["compute"].key,
+                  "memory_GBps": (r["bytes"] / x["t_memory"] / 1e9) if x["t_memory"] else None,
+                  "memory_ceiling": roof_set.memory.key, "memory_bottleneck": x["where"]})
+        rows.append(r)
+    return _shares(rows)
+
+
+def mark_kernel_source(rows: list[dict]) -> list[dict]:
+    """Every row of an op your kernels cover names the kernel (ops.csv `kernel_source`), whatever the set."""
+    ks = {r["name"]: r["kernel_source"] for r in rows if r["ceiling_set"] == "achieved" and r.get("kernel_source")}
+    for r in rows:
+        r["kernel_source"] = ks.get(r["name"], "")
     return rows
 
 
-def changed_class(rows: list[dict], run_set: CeilingSet | None) -> list[dict]:
+def _shares(rows: list[dict]) -> list[dict]:
+    total = sum(r["time_total_s"] for r in rows) or 1.0
+    for r in rows:
+        r["time_share"] = r["time_total_s"] / total
+    return [{k: r.get(k) for k in COLUMNS} for r in rows]
+
+
+def bound_shares(rows: list[dict]) -> dict[str, float]:
+    """Share of the summed time of `rows` in each bound class."""
+    total = sum(r["time_total_s"] for r in rows)
+    out: dict[str, float] = {}
+    for r in rows:
+        out[r["bound"]] = out.get(r["bound"], 0.0) + r["time_total_s"]
+    return {k: (v / total if total else 0.0) for k, v in sorted(out.items())}
+
+
+def changed_class(spec_rows: list[dict], run_rows: list[dict]) -> list[dict]:
     """Ops whose bound class differs between the spec and the run-derived ceilings."""
-    if run_set is None or not rows:
-        return []
-    k = run_set.key
-    return [{"name": r["name"], "stage": r["stage"], "kind": r["kind"], "ceilings": k,
-             "spec_bound": r["spec_bound"], f"{k}_bound": r[f"{k}_bound"],
-             f"{k}_compute_ceiling": r[f"{k}_compute_ceiling"], "oi_FLOPpB": r["oi_FLOPpB"]}
-            for r in rows if r["spec_bound"] != r[f"{k}_bound"]]
+    out = []
+    for s, r in zip(spec_rows, run_rows):
+        if s["bound"] != r["bound"]:
+            out.append({"name": s["name"], "stage": s["stage"], "kind": s["kind"], "oi_FLOPpB": s["oi_FLOPpB"],
+                        "spec_bound": s["bound"], "ceiling_set": r["ceiling_set"], "bound": r["bound"],
+                        "memory_bottleneck": r["memory_bottleneck"], "compute_ceiling": r["compute_ceiling"]})
+    return out
+

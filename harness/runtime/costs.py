@@ -63,8 +63,14 @@ def kernel_time_s(kdesc: dict, xdesc: dict, scalars: dict, banks: dict) -> float
         epi = _code_name(xdesc, "epilogue", scalars["epilogue"])
         if epi is None:                      # the kernel returns at once for other values
             return 0.0
+        # one CU's launch: its own part of the GEMM (the host split N between the CUs)
         return model.predict_gemm(p, dtype=xdesc["dtype"], M=scalars["M"], K=scalars["K"], N=scalars["N"],
-                                  epilogue=epi, params=params, clock_mhz=clock).time_s
+                                  epilogue=epi, params=params, cus=1, clock_mhz=clock).time_s
+    if kind == "flops":
+        if scalars["n_words"] == 0 or scalars["f"] == 0:
+            return 0.0
+        return model.predict_flops(p, dtype=xdesc["dtype"], n_words=scalars["n_words"], f=scalars["f"],
+                                   params=params, cus=1, clock_mhz=clock).time_s
     if kind == "elementwise":
         if min(scalars["M"], scalars["N"]) == 0:
             return 0.0
@@ -74,4 +80,20 @@ def kernel_time_s(kdesc: dict, xdesc: dict, scalars: dict, banks: dict) -> float
         return model.predict_elementwise(p, M=scalars["M"], N=scalars["N"], epilogue=epi,
                                          elem_bytes=out_bytes(xdesc["dtype"]), clock_mhz=clock,
                                          params=params).time_s
+    if kind == "cycles":                     # a kernel spec's cycle model (harness.designs.spec)
+        return spec_cycles(kdesc["timing"], scalars, clock) / (clock * 1e6)
+    if kind == "none":                       # a kernel spec without a cycle model: functional only
+        return 0.0
     raise RuntimeError(f"no timing model named {kind!r} for kernel {kdesc['name']}")
+
+
+def spec_cycles(timing: dict, scalars: dict, clock_mhz: float) -> float:
+    """Cycles of one launch from a spec's cycle expression, seeing only what the kernel is given:
+    its scalar arguments (and the dims they pass unchanged), the spec's constants, the report's
+    loop figures and the clock."""
+    from harness.designs.expr import Expr
+    from harness.designs.spec import CLOCK_NAME
+    names = {**timing["constants"], **timing["figures"], CLOCK_NAME: clock_mhz}
+    names.update({k: v for k, v in scalars.items() if v is not None})
+    names.update({dim: scalars[arg] for dim, arg in timing["dims"].items()})
+    return Expr(timing["cycles"], "cycle model").number(names)

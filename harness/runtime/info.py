@@ -74,7 +74,7 @@ def kernel_clock(design, device: dict, given: float | None = None) -> dict:
 
     clock_source: 'device' (read back after loading), 'given' (--clock-mhz) or 'design'
     (the device reports no clocks, e.g. XRT's no-op device; the design's target is assumed)."""
-    design_file = f"kernels/designs/{design.base}.toml"
+    design_file = design.file_label
     read = data_clock_mhz(device.get("clocks") if isinstance(device.get("clocks"), list) else None)
     warning = None
     if given is not None:

@@ -85,7 +85,7 @@ class Session:
         missing = [k for k in design.kernels if k not in have]
         if missing:
             raise UserError(f"{path.name} has no kernel {', '.join(missing)}: it was not built from "
-                            f"kernels/designs/{design.base}.toml; rebuild it (make xclbin / make emu)")
+                            f"{design.file_label}; rebuild it (make xclbin / make emu)")
         self._kernels: dict[tuple[str, int], object] = {}
         self._run_cu: dict[int, str] = {}
         self.clock_mhz: float | None = None        # the kernel clock of the run (set by the bench's context)
@@ -120,7 +120,7 @@ class Session:
         tag = self.bank(kname, cu, arg)
         if tag in self.mem_index and group != self.mem_index[tag]:
             raise UserError(f"{kname}_{cu + 1}.{arg} is connected to memory {group} in {self.xclbin_path.name} "
-                            f"but kernels/designs/{self.design.base}.toml says {tag}; rebuild the xclbin")
+                            f"but {self.design.file_label} says {tag}; rebuild the xclbin or fix the bank there")
         cap = self.mem_size.get(tag)
         if cap is not None and nbytes > cap:
             raise UserError(f"{nbytes} bytes for {kname}.{arg} exceed {tag} ({cap} bytes); use a smaller size")
@@ -168,6 +168,13 @@ class Session:
         time_s is start()..wait() on rt.now_ns() (measured on the card, modeled in emu,
         the simulator's wall clock in hw_emu/sw_emu). timeout_ms None: wait without a bound.
         """
+        t, wall, _ = self.launch_each(runs, timeout_ms, what)
+        return t, wall
+
+    def launch_each(self, runs: list, timeout_ms: int, what: str) -> tuple[float, float, list[float]]:
+        """As launch(), plus each run's time: from the common start to the return of its wait(),
+        waiting in the order given (give the runs in their expected order of completion: a run
+        that ends before the one waited on before it is seen when that wait returns)."""
         xrt = self.rt.xrt
         done = xrt.ert_cmd_state.ERT_CMD_STATE_COMPLETED
         if timeout_ms is not None and not 1 <= int(timeout_ms) <= MAX_TIMEOUT_MS:
@@ -177,7 +184,10 @@ class Session:
         t0 = self.rt.now_ns()
         for r in runs:
             r.start()
-        states = [r.wait() if timeout_ms is None else r.wait(int(timeout_ms)) for r in runs]
+        states, ends = [], []
+        for r in runs:
+            states.append(r.wait() if timeout_ms is None else r.wait(int(timeout_ms)))
+            ends.append(self.rt.now_ns())
         t1 = self.rt.now_ns()
         w1 = time.perf_counter_ns()
         for r, st in zip(runs, states):
@@ -194,7 +204,7 @@ class Session:
                     cause = ("the device reported an error: check `xrt-smi examine -r error` (`xbutil` before "
                              "XRT 2024.1) and dmesg; the card may need `xrt-smi reset`")
                 raise RunFailed(f"{what}: run ended in {name}; {cause}")
-        return (t1 - t0) / 1e9, (w1 - w0) / 1e9
+        return (t1 - t0) / 1e9, (w1 - w0) / 1e9, [(e - t0) / 1e9 for e in ends]
 
     def to_device(self, bos: list, nbytes: int | None = None) -> float:
         """Host->device DMA of whole buffers (or their first `nbytes`); returns seconds (never

@@ -12,8 +12,11 @@ Conventions (harness/docs/smolvla.md):
 - Elementwise work (bias, GELU, SiLU, norms, softmax, RoPE, residual adds) is
   its own op with its own bytes; its FLOPs per element are the assumptions in
   ELEMENTWISE_FLOP below.
-- Bytes = (weights + input activations + output activations) x element width,
-  unless a fusion keeps an intermediate on chip (harness.roofline.fusion).
+- Bytes = weights + input activations + output activations, each at its width in
+  the GEMM kernel's byte convention (harness.workload.precision.ByteConvention:
+  operands and parameters at the element type, GEMM outputs and elementwise
+  activations at the kernel's 32-bit out_t), unless a fusion keeps an
+  intermediate on chip (harness.roofline.fusion).
 """
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from harness.errors import UserError
-from harness.workload.precision import element_bytes
+from harness.workload.precision import ByteConvention
 
 STAGES = ("vision", "prefix", "expert")
 
@@ -160,10 +163,31 @@ class Op:
     follows: str = ""     # elementwise op: the op whose output it consumes (fusion chains)
     ew: str = ""          # elementwise kind (key of ELEMENTWISE_FLOP)
 
-    def bytes(self, precision: str) -> int:
-        return (self.weight_elems + self.in_elems + self.out_elems) * element_bytes(precision)
+    def streams(self, precision) -> dict[str, int]:
+        """Bytes of one call per stream, in the byte convention of `precision` (an element type or a
+        ByteConvention). GEMM-kind ops: A (M x K), B (K x N) at the operand width, C (M x N) at the
+        output width. Elementwise ops: `in` (the first M x N input), `in2` (further inputs), `params`
+        (bias, gamma, beta, position table) at the operand width, `out`; activations at the output width."""
+        c = ByteConvention.of(precision)
+        if self.kind in ("gemm", "attention"):
+            return {"A": self.M * self.K * c.operand_bytes, "B": self.K * self.N * c.operand_bytes,
+                    "C": self.M * self.N * c.output_bytes}
+        first = min(self.in_elems, self.M * self.N)
+        return {"in": first * c.output_bytes, "in2": (self.in_elems - first) * c.output_bytes,
+                "params": self.weight_elems * c.operand_bytes, "out": self.out_elems * c.output_bytes}
 
-    def oi(self, precision: str) -> float:
+    def role_bytes(self, precision) -> tuple[int, int, int]:
+        """(weights or parameters, input activations, output activations) bytes of one call."""
+        s = self.streams(precision)
+        if self.kind in ("gemm", "attention"):
+            w = s["B"] if self.weight_elems else 0
+            return w, s["A"] + s["B"] - w, s["C"]
+        return s["params"], s["in"] + s["in2"], s["out"]
+
+    def bytes(self, precision) -> int:
+        return sum(self.streams(precision).values())
+
+    def oi(self, precision) -> float:
         b = self.bytes(precision)
         return self.flop / b if b else float("inf")
 
@@ -171,7 +195,7 @@ class Op:
     def flop_total(self) -> int:
         return self.flop * self.count
 
-    def bytes_total(self, precision: str) -> int:
+    def bytes_total(self, precision) -> int:
         return self.bytes(precision) * self.count
 
 
@@ -190,24 +214,24 @@ class Workload:
                 return o
         raise KeyError(name)
 
-    def rows(self, precision: str) -> list[dict]:
-        """One dict per op; units in the keys."""
-        eb = element_bytes(precision)
+    def rows(self, precision) -> list[dict]:
+        """One dict per op; units in the keys. Bytes in the convention of `precision`."""
         out = []
         for o in self.ops:
-            b = o.bytes(precision)
+            w, i, y = o.role_bytes(precision)
+            b = w + i + y
             out.append({
                 "stage": o.stage, "name": o.name, "kind": o.kind,
                 "M": o.M, "K": o.K if o.K else "", "N": o.N,
                 "count": o.count, "launches": o.launches,
-                "flop": o.flop, "weight_bytes": o.weight_elems * eb,
-                "in_bytes": o.in_elems * eb, "out_bytes": o.out_elems * eb,
+                "flop": o.flop, "weight_bytes": w,
+                "in_bytes": i, "out_bytes": y,
                 "bytes": b, "oi_FLOPpB": o.flop / b if b else float("inf"),
                 "flop_total": o.flop_total, "bytes_total": b * o.count,
             })
         return out
 
-    def totals(self, precision: str) -> dict:
+    def totals(self, precision) -> dict:
         """GFLOP, MB (1e6 B) and operational intensity per stage and overall."""
         def agg(ops):
             flop = sum(o.flop_total for o in ops)

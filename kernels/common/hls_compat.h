@@ -34,6 +34,15 @@
 #ifndef HLSC_AP_ARITH
 #define HLSC_AP_ARITH HLSC_VITIS
 #endif
+
+// Buffers that live across a kernel's steps: `static` under Vitis (on-chip memory of the CU);
+// natively one copy per thread, because the emulator runs the CUs of a kernel concurrently,
+// each call in its own thread, and a shared static buffer would mix their data.
+#if HLSC_VITIS
+#define HLSC_KERNEL_STATIC static
+#else
+#define HLSC_KERNEL_STATIC static thread_local
+#endif
 #if HLSC_VITIS && !HLSC_AP_ARITH
 #error "HLSC_AP_ARITH=0 is a g++-only speed option; Vitis always uses ap_int"
 #endif
@@ -133,6 +142,90 @@ static inline typename sint<W>::type int_raw(const ap_int<W>& x) {
 #else
   return (typename sint<W>::type)x.to_int64();
 #endif
+}
+
+// ---------------------------------------------------------------------------
+// IEEE bit patterns <-> float.  Natively memcpy; under Vitis a union (the type
+// pun HLS documents for floats).
+static inline float f32_from_bits(uint32_t u) {
+#if HLSC_VITIS
+  union { uint32_t i; float f; } c;
+  c.i = u;
+  return c.f;
+#else
+  float f;
+  memcpy(&f, &u, 4);
+  return f;
+#endif
+}
+
+static inline uint32_t f32_bits(float f) {
+#if HLSC_VITIS
+  union { uint32_t i; float f; } c;
+  c.f = f;
+  return c.i;
+#else
+  uint32_t u;
+  memcpy(&u, &f, 4);
+  return u;
+#endif
+}
+
+// binary16 bits -> the fp32 of the same value (exact).  Natively through
+// _Float16; with HLSC_AP_ARITH (what Vitis builds) by integer decoding, so no
+// half-precision operator is needed on chip.
+static inline float f16_bits_to_f32(uint32_t h) {
+#if HLSC_AP_ARITH
+  const uint32_t s = (h >> 15) & 1, e = (h >> 10) & 31, m = h & 1023;
+  uint32_t bits;
+  if (e == 31) {
+    bits = (s << 31) | 0x7F800000u | (m << 13) | (m ? 0x400000u : 0);   // inf, or quiet NaN with the payload
+  } else if (e != 0) {
+    bits = (s << 31) | ((e + 112) << 23) | (m << 13);
+  } else if (m == 0) {
+    bits = s << 31;
+  } else {                                      // subnormal: m * 2^-24
+    bits = (s << 31) | (f32_bits((float)m) - (24u << 23));
+  }
+  return f32_from_bits(bits);
+#else
+  // Natively: exponent rebias on the bits (libgcc's _Float16 conversion is a slow
+  // call); subnormals through one exact fp32 subtraction.  Same bits as above.
+  uint32_t o = (h & 0x7fffu) << 13;
+  const uint32_t e = o & 0x0f800000u;
+  o += 112u << 23;
+  if (e == 0x0f800000u) {
+    o += 112u << 23;                      // inf / NaN
+    if (o & 0x7fffffu) o |= 0x400000u;    // quiet NaN, payload kept
+  } else if (e == 0) {
+    o = f32_bits(f32_from_bits(o + (1u << 23)) - f32_from_bits(113u << 23));
+  }
+  return f32_from_bits(o | ((h & 0x8000u) << 16));
+#endif
+}
+
+// The product of two binary16 values as an fp32: exact (11-bit significands give
+// at most 22 bits, exponents stay in fp32's normal range), so it equals
+// (float)a * (float)b.  On chip: one 11x11-bit integer multiply, an integer to
+// float conversion of the product (exact, < 2^24) and an exponent add.
+static inline float f16_product_exact(ap_uint<16> a, ap_uint<16> b) {
+  const uint32_t ua = a.to_uint(), ub = b.to_uint();
+  const uint32_t ea = (ua >> 10) & 31, eb = (ub >> 10) & 31;
+  const uint32_t ma = ua & 1023, mb = ub & 1023;
+  const uint32_t sign = ((ua ^ ub) >> 15) & 1;
+  const bool nan_a = ea == 31 && ma, nan_b = eb == 31 && mb;
+  const bool inf_a = ea == 31 && !ma, inf_b = eb == 31 && !mb;
+  const bool zero_a = ea == 0 && !ma, zero_b = eb == 0 && !mb;
+  if (nan_a) return f16_bits_to_f32(ua);
+  if (nan_b) return f16_bits_to_f32(ub);
+  if ((inf_a && zero_b) || (inf_b && zero_a)) return f32_from_bits(0xFFC00000u);   // x86 default NaN
+  if (inf_a || inf_b) return f32_from_bits((sign << 31) | 0x7F800000u);
+  const uint32_t sa = ea ? (ma | 1024) : ma, sb = eb ? (mb | 1024) : mb;
+  const int xa = ea ? (int)ea - 25 : -24, xb = eb ? (int)eb - 25 : -24;   // value = sig * 2^x
+  ap_uint<22> p = ap_uint<11>(sa) * ap_uint<11>(sb);
+  if (p == 0) return f32_from_bits(sign << 31);
+  const uint32_t pb = f32_bits((float)p.to_uint());   // exact: p < 2^22
+  return f32_from_bits((sign << 31) | (uint32_t)((int)pb + ((xa + xb) << 23)));
 }
 
 // ---------------------------------------------------------------------------

@@ -1,29 +1,29 @@
 // bias_gelu -- the unfused epilogue: reads a GEMM output C from memory,
 // applies the same epilogue as the fused gemm kernel (epilogue.h) and writes
-// the result.  Built in the same design as gemm, with the same dtype params.
+// the result.  Built in the same design as gemm, with the same parameters.
 //
-// Kernel name (v++ -k, XRT): bias_gelu.  Arguments (XRT order):
-//   in       const out_t*   m_axi gmem0  row-major M x N (C of the GEMM)
-//   bias     const elem_t*  m_axi gmem1  N elements (not read when epilogue == GEMM_EPI_NONE)
-//   out      out_t*         m_axi gmem2  row-major M x N (may be the same buffer
-//                                        as `in`: each element is read before
-//                                        it is written)
+// Kernel name (v++ -k, XRT): bias_gelu.  Arguments (XRT order), ports ap_uint<512>:
+//   in       m_axi gmemIn    M x N 32-bit elements in gemm's packed C layout (per N tile of TN
+//                            columns a row-major block of M rows x ceil(nv/16) words)
+//   bias     m_axi gmemBias  N input elements, zero-padded to whole words
+//                            (not read when epilogue == 0)
+//   out      m_axi gmemOut   like `in` (may be the same buffer: each word is read
+//                            before it is written)
 //   M, N     uint32
-//   epilogue uint32         0 copy, 1 + bias, 2 + bias then GELU; > 2: nothing is done
+//   epilogue uint32          GEMM_EPI_NONE copy, GEMM_EPI_BIAS, GEMM_EPI_BIAS_GELU; other: nothing
 //
-// Structure: for each row, one II=1 loop of ceil(N/LC) iterations, each
-// reading LC consecutive elements of in[] and bias[] (two bursts) and writing
-// LC elements of out[] (one burst); LC = GEMM_LANES_C = 16 (one 512-bit word of
-// 32-bit out_t).  Lanes past the end of the row are neither read nor written.
-// ~M*(ceil(N/16) + L) cycles; see README.md.
+// Structure: for each block of TN columns: load the block's bias (one burst),
+// then the block's M x ceil(nv/16) words as one sequential stream.  16 outputs
+// per word; with an epilogue a word takes 16 / GEMM_EPI_LANES cycles (the fused
+// kernel's epilogue rate), otherwise one.
 //
 // Emulator faults (emu_faults.h; nothing under Vitis): operands:* round each element of `in`
-// as read (fp32/fp16 designs), skip_word leaves out[M-1][N-1] unwritten, wrong_index writes
-// out[m][n] from element n^1 of the row (where it exists).
+// as read (fp32/fp16 designs), skip_word leaves the word holding out[M-1][N-1] unwritten,
+// wrong_index writes out[m][n] from element n^1 of the row (where it exists in the same word).
 #include "epilogue.h"
 #include "emu_faults.h"
 
-#if GEMM_DTYPE_ID <= 1
+#if MAC_DTYPE_ID <= 1
 #define BIAS_GELU_EMU_FAULTS (EMU_FAULT_BIT(OPERANDS_FP16) | EMU_FAULT_BIT(OPERANDS_BF16) | \
                               EMU_FAULT_BIT(OPERANDS_TF32) | EMU_FAULT_BIT(SKIP_WORD) | EMU_FAULT_BIT(WRONG_INDEX))
 #else
@@ -31,54 +31,84 @@
 #endif
 EMU_FAULT_KERNEL(bias_gelu, BIAS_GELU_EMU_FAULTS)
 
-extern "C" void bias_gelu(const out_t* in, const elem_t* bias, out_t* out,
+static inline unsigned int ew_cdivu(unsigned int a, unsigned int b) { return (a + b - 1) / b; }
+
+// One word of outputs; `nl` valid lanes (only the emulator's faults look at it).
+static inline word_t ew_word(const word_t& src, const raw_t* bias_row, unsigned int epi, unsigned int nl) {
+#pragma HLS INLINE
+  EMU_FAULT_ENTRY(bias_gelu)
+  (void)nl;
+  uint32_t v[LC], o[LC];
+  mac_unpack<uint32_t, LC>(src, v);
+  for (int l = 0; l < LC; ++l) {
+#pragma HLS UNROLL
+    const int sl = (EMU_FAULT(WRONG_INDEX) && (unsigned int)(l ^ 1) < nl) ? (l ^ 1) : l;
+    uint32_t x = v[sl];
+#if MAC_DTYPE_ID <= 1
+    x = hlsc::f32_bits(EMU_FAULT_OPERAND(hlsc::f32_from_bits(x)));
+#endif
+    o[l] = epi == GEMM_EPI_NONE ? x : gemm_epilogue(x, bias_row[sl], epi);
+  }
+  return mac_pack<uint32_t, LC>(o);
+}
+
+extern "C" void bias_gelu(const word_t* in, const word_t* bias, word_t* out,
                           unsigned int M, unsigned int N, unsigned int epilogue) {
-HLSC_PRAGMA(HLS INTERFACE m_axi port=in offset=slave bundle=gmem0 max_widen_bitwidth=GEMM_PORT_BITS max_read_burst_length=GEMM_BURST num_read_outstanding=GEMM_OUTSTANDING)
-HLSC_PRAGMA(HLS INTERFACE m_axi port=bias offset=slave bundle=gmem1 max_widen_bitwidth=GEMM_PORT_BITS max_read_burst_length=GEMM_BURST num_read_outstanding=GEMM_OUTSTANDING)
-HLSC_PRAGMA(HLS INTERFACE m_axi port=out offset=slave bundle=gmem2 max_widen_bitwidth=GEMM_PORT_BITS max_write_burst_length=GEMM_BURST num_write_outstanding=GEMM_OUTSTANDING)
-#pragma HLS INTERFACE s_axilite port=in
-#pragma HLS INTERFACE s_axilite port=bias
-#pragma HLS INTERFACE s_axilite port=out
+HLSC_PRAGMA(HLS INTERFACE m_axi port=in offset=slave bundle=gmemIn max_read_burst_length=GEMM_BURST num_read_outstanding=GEMM_OUTSTANDING)
+HLSC_PRAGMA(HLS INTERFACE m_axi port=bias offset=slave bundle=gmemBias max_read_burst_length=GEMM_BURST num_read_outstanding=GEMM_OUTSTANDING)
+HLSC_PRAGMA(HLS INTERFACE m_axi port=out offset=slave bundle=gmemOut max_write_burst_length=GEMM_BURST num_write_outstanding=GEMM_OUTSTANDING)
 #pragma HLS INTERFACE s_axilite port=M
 #pragma HLS INTERFACE s_axilite port=N
 #pragma HLS INTERFACE s_axilite port=epilogue
 #pragma HLS INTERFACE s_axilite port=return
+
+  if ((epilogue != GEMM_EPI_NONE && epilogue != GEMM_EPI_BIAS && epilogue != GEMM_EPI_BIAS_GELU) || M == 0 ||
+      N == 0)
+    return;
   EMU_FAULT_ENTRY(bias_gelu)
-
-  if ((epilogue != GEMM_EPI_NONE && epilogue != GEMM_EPI_BIAS && epilogue != GEMM_EPI_BIAS_GELU)) return;
-
-rows:
-  for (unsigned int m = 0; m < M; ++m) {
-#pragma HLS LOOP_TRIPCOUNT min=1 max=1024 avg=64
-    const out_t* src = in + (unsigned long)m * N;
-    out_t* dst = out + (unsigned long)m * N;
-    const unsigned int segs = (N + GEMM_OUT_LANES - 1) / GEMM_OUT_LANES;
-    if (epilogue == GEMM_EPI_NONE) {
-    copy_row:
-      for (unsigned int s = 0; s < segs; ++s) {
+  raw_t bias_buf[TN];
+  HLSC_PRAGMA(HLS ARRAY_PARTITION variable=bias_buf cyclic factor=MAC_IN_LANES dim=1)
+blocks:
+  for (unsigned int n0 = 0; n0 < N; n0 += TN) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=16 avg=2
+    const unsigned int nv = N - n0 < (unsigned int)TN ? N - n0 : TN;
+    if (epilogue != GEMM_EPI_NONE) {
+    load_bias:
+      for (unsigned int w = 0; w < ew_cdivu(nv, LA); ++w) {
 #pragma HLS PIPELINE II=1
-#pragma HLS LOOP_TRIPCOUNT min=1 max=256 avg=64
-        for (int l = 0; l < GEMM_OUT_LANES; ++l) {
-#pragma HLS UNROLL
-          const unsigned int n = s * GEMM_OUT_LANES + l;
-          const unsigned int sn = (EMU_FAULT(WRONG_INDEX) && (n ^ 1u) < N) ? (n ^ 1u) : n;
-          if (n < N && !(EMU_FAULT(SKIP_WORD) && m == M - 1 && n == N - 1))
-            dst[n] = EMU_FAULT_OPERAND(src[sn]);
+HLSC_PRAGMA(HLS LOOP_TRIPCOUNT min=1 max=TNW)
+        mac_unpack<raw_t, LA>(bias[n0 / LA + w], &bias_buf[w * LA]);
+      }
+    }
+    const unsigned int nw = ew_cdivu(nv, LC);
+    const unsigned long base = (unsigned long)M * (n0 / LC);
+    unsigned int w = 0;
+    // the emulator's faults (constant false outside it)
+#define EW_SKIP(it) (EMU_FAULT(SKIP_WORD) && n0 + nv == N && (it) + 1 == (unsigned long)M * nw)
+#define EW_NL(w) (nv - (w) * LC < (unsigned int)LC ? nv - (w) * LC : (unsigned int)LC)
+    if (epilogue == GEMM_EPI_NONE) {
+    copy_block:
+      for (unsigned long it = 0; it < (unsigned long)M * nw; ++it) {
+#pragma HLS PIPELINE II=1
+#pragma HLS LOOP_TRIPCOUNT min=1 max=65536 avg=4096
+        if (EMU_FAULT(OPERANDS_FP16) || EMU_FAULT(OPERANDS_BF16) || EMU_FAULT(OPERANDS_TF32) ||
+            EMU_FAULT(WRONG_INDEX) || EMU_FAULT(SKIP_WORD)) {
+          if (!EW_SKIP(it)) out[base + it] = ew_word(in[base + it], bias_buf, GEMM_EPI_NONE, EW_NL(w));
+          if (++w == nw) w = 0;
+        } else {
+          out[base + it] = in[base + it];
         }
       }
     } else {
-    epi_row:
-      for (unsigned int s = 0; s < segs; ++s) {
-#pragma HLS PIPELINE II=1
-#pragma HLS LOOP_TRIPCOUNT min=1 max=256 avg=64
-        for (int l = 0; l < GEMM_OUT_LANES; ++l) {
-#pragma HLS UNROLL
-          const unsigned int n = s * GEMM_OUT_LANES + l;
-          const unsigned int sn = (EMU_FAULT(WRONG_INDEX) && (n ^ 1u) < N) ? (n ^ 1u) : n;
-          if (n < N && !(EMU_FAULT(SKIP_WORD) && m == M - 1 && n == N - 1))
-            dst[n] = gemm_epilogue(EMU_FAULT_OPERAND(src[sn]), bias[sn], epilogue);
-        }
+    epi_block:
+      for (unsigned long it = 0; it < (unsigned long)M * nw; ++it) {
+HLSC_PRAGMA(HLS PIPELINE II=LC/GEMM_EPI_LANES)
+#pragma HLS LOOP_TRIPCOUNT min=1 max=65536 avg=4096
+        if (!EW_SKIP(it)) out[base + it] = ew_word(in[base + it], &bias_buf[w * LC], epilogue, EW_NL(w));
+        if (++w == nw) w = 0;
       }
     }
+#undef EW_SKIP
+#undef EW_NL
   }
 }

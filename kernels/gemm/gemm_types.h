@@ -1,237 +1,129 @@
-// gemm_types.h -- build parameters, per-dtype types and the feasibility checks
-// shared by gemm.cpp and bias_gelu.cpp (built into the same design).
-// See kernels/gemm/README.md for the meaning of everything here.
+// gemm_types.h -- build parameters, derived sizes, per-dtype types and the
+// static checks (feasibility and the per-SLR resource budget) shared by gemm.cpp
+// and bias_gelu.cpp (built into the same design).  See kernels/gemm/README.md.
 #ifndef GEMM_TYPES_H
 #define GEMM_TYPES_H
 
-#include "hls_compat.h"
-
 // ---------------------------------------------------------------------------
-// Build parameters (integer literals; -DNAME=value), set only in
-// kernels/designs/gemm.toml and passed by `make xclbin` / `make emu`:
-//   GEMM_DTYPE_ID     the element type: one of GEMM_DTYPE_FP32/FP16/FX16/INT8 (codes from
-//                     [codes.dtype] of kernels/designs/gemm.toml; one xclbin per value)
-//   GEMM_TILE_M/N/K   TM output tile rows, TN output tile columns, TK depth of one K chunk
-//   GEMM_PE           multiply-accumulates per cycle
-//   GEMM_FX_INT_BITS  fx16 only: integer bits (incl. sign) of ap_fixed<16, I>
-#if !defined(GEMM_DTYPE_ID) || !defined(GEMM_TILE_M) || !defined(GEMM_TILE_N) || \
-    !defined(GEMM_TILE_K) || !defined(GEMM_PE) || !defined(GEMM_FX_INT_BITS)
+// Build parameters (integer literals, -DNAME=value), set only in kernels/designs/gemm.toml
+// and passed by `make xclbin` / `make emu`:
+//   GEMM_DTYPE_ID       the element type: one of the GEMM_DTYPE_FP32/FP16/FX16/INT8 codes
+//                       ([codes.dtype] of the design file; one xclbin per value)
+//   GEMM_FX_INT_BITS    fx16: integer bits (sign included) of ap_fixed<16, I>
+//   GEMM_ROWS, GEMM_COLS  the MAC array: ROWS x COLS multiply-accumulates per cycle
+//                       (ROWS rows of the output tile x COLS columns)
+//   GEMM_TILE_M/N/K     output tile TM x TN, K chunk TK (one pipeline step)
+//   GEMM_B_PORTS        B ports (PCs) per CU: 1, 2 or 4
+//   GEMM_EPI_LANES      epilogue (bias / GELU) lanes per cycle
+//   GEMM_ACC_LATENCY    cycles between two updates of one accumulator that the
+//                       adder needs (the compute loop never revisits sooner)
+//   GEMM_DSP_PER_MAC    DSP48E2 per MAC of this dtype (assumption, see README)
+//   GEMM_DSP_RESERVE    DSPs for the epilogue and address arithmetic per CU
+//   GEMM_PORT_BITS, GEMM_BURST, GEMM_OUTSTANDING   m_axi width (512), max burst, outstanding
+//   GEMM_EPI_NONE/BIAS/BIAS_GELU   the `epilogue` argument's codes ([codes.epilogue])
+// The per-SLR budget (DSP, BRAM18, URAM, LUT, m_axi buffers) is checked from the design file
+// by harness.designs.budget before any build; its DSP and URAM figures for this kernel are
+// GEMM_DSP_EST and GEMM_URAM_EST below (tests/test_kernels_native.py keeps them equal).
+#if !defined(GEMM_DTYPE_ID) || !defined(GEMM_FX_INT_BITS) || !defined(GEMM_ROWS) ||          \
+    !defined(GEMM_COLS) || !defined(GEMM_TILE_M) || !defined(GEMM_TILE_N) ||                 \
+    !defined(GEMM_TILE_K) || !defined(GEMM_B_PORTS) || !defined(GEMM_EPI_LANES) ||           \
+    !defined(GEMM_ACC_LATENCY) || !defined(GEMM_DSP_PER_MAC) || !defined(GEMM_DSP_RESERVE) || \
+    !defined(GEMM_PORT_BITS) || !defined(GEMM_BURST) || !defined(GEMM_OUTSTANDING) ||           \
+    !defined(GEMM_MAX_TILE_M) || !defined(GEMM_MAX_TILE_NK)
 #error "GEMM build parameters come from kernels/designs/gemm.toml: build with make emu or make xclbin"
 #endif
-
-// ---------------------------------------------------------------------------
-// Feasibility checks: impossible or unsafe combinations are refused at compile
-// time with the reason.
-#if !defined(GEMM_DTYPE_FP32) || !defined(GEMM_DTYPE_FP16) || !defined(GEMM_DTYPE_FX16) || !defined(GEMM_DTYPE_INT8)
-#error "the GEMM_DTYPE_* codes come from kernels/designs/gemm.toml: build with make emu or make xclbin"
+#if !defined(GEMM_DTYPE_FP32) || !defined(GEMM_DTYPE_FP16) || !defined(GEMM_DTYPE_FX16) || \
+    !defined(GEMM_DTYPE_INT8) || !defined(GEMM_EPI_NONE) || !defined(GEMM_EPI_BIAS) || !defined(GEMM_EPI_BIAS_GELU)
+#error "the GEMM_DTYPE_* and GEMM_EPI_* codes come from kernels/designs/gemm.toml: build with make emu or make xclbin"
 #endif
-static_assert(GEMM_DTYPE_ID == GEMM_DTYPE_FP32 || GEMM_DTYPE_ID == GEMM_DTYPE_FP16 ||
-              GEMM_DTYPE_ID == GEMM_DTYPE_FX16 || GEMM_DTYPE_ID == GEMM_DTYPE_INT8,
-              "GEMM_DTYPE_ID must be one of the GEMM_DTYPE_* codes (fp32, fp16, fx16, int8)");
-static_assert(GEMM_TILE_M >= 1 && GEMM_TILE_N >= 1 && GEMM_TILE_K >= 1,
-              "GEMM_TILE_M, GEMM_TILE_N and GEMM_TILE_K must be >= 1");
-static_assert(GEMM_TILE_M <= 4096 && GEMM_TILE_N <= 4096 && GEMM_TILE_K <= 4096,
-              "GEMM tile dimensions above 4096 are not supported (on-chip index widths)");
-static_assert(GEMM_PE >= 1, "GEMM_PE must be >= 1");
-static_assert(GEMM_PE <= GEMM_TILE_M * GEMM_TILE_N,
-              "GEMM_PE must be <= GEMM_TILE_M*GEMM_TILE_N (one MAC per output per cycle at most)");
-static_assert(GEMM_TILE_N % GEMM_PE == 0,
-              "GEMM_TILE_N must be a multiple of GEMM_PE: the PE lanes take PE consecutive "
-              "columns of one tile row, so PE must divide TN (and hence TM*TN)");
-// Each accumulator acc[i][j] is updated once every TM*TN/PE cycles of the
-// II=1 compute loop; the loop carries `DEPENDENCE inter false` on acc, which
-// is only correct if that distance covers the latency of the accumulating
-// adder (fp32 add at 300 MHz: a handful of cycles).  16 leaves margin.
-#define GEMM_MIN_REVISIT 16
-static_assert(GEMM_TILE_M * GEMM_TILE_N / GEMM_PE >= GEMM_MIN_REVISIT,
-              "GEMM_TILE_M*GEMM_TILE_N/GEMM_PE must be >= 16: each accumulator is revisited "
-              "every TM*TN/PE cycles and that must cover the adder latency");
-static_assert(GEMM_DTYPE_ID != GEMM_DTYPE_FX16 || (GEMM_FX_INT_BITS >= 1 && GEMM_FX_INT_BITS <= 15),
-              "GEMM_FX_INT_BITS must be 1..15 (fx16 int bits < 16 leave >= 1 fractional bit)");
+static_assert(GEMM_PORT_BITS == 512, "GEMM_PORT_BITS must be 512: the ports are ap_uint<512>");
 
-// ---------------------------------------------------------------------------
-// Types per dtype.
-//   elem_t : element in device memory (A, B, bias)            [port type]
-//   buf_t  : element held in the on-chip A/B tile buffers
-//   acc_t  : accumulator
-//   out_t  : element of C in device memory (GEMM output, bias_gelu in/out)
-//   GEMM_DSP_PER_MAC : DSP48E2 slices per multiply-accumulate (estimate)
+// The MAC of mac_types.h numbers the dtypes 0..3 in this order.
 #if GEMM_DTYPE_ID == GEMM_DTYPE_FP32
-typedef float elem_t;
-typedef float buf_t;
-typedef float acc_t;
-typedef float out_t;
-#define GEMM_DSP_PER_MAC 5   // fp32 fmul (3 DSP) + fadd (2 DSP), full-DSP cores
-#define GEMM_IN_LANES 16     // elem_t per 512-bit word
-#define GEMM_DTYPE_NAME "fp32"
+#define MAC_DTYPE_ID 0
 #elif GEMM_DTYPE_ID == GEMM_DTYPE_FP16
-typedef half elem_t;
-typedef float buf_t;         // converted (exactly) to fp32 when loaded
-typedef float acc_t;         // fp32 accumulation
-typedef float out_t;         // fp32 output
-#define GEMM_DSP_PER_MAC 5   // same fp32 MAC as above
-#define GEMM_IN_LANES 32
-#define GEMM_DTYPE_NAME "fp16"
+#define MAC_DTYPE_ID 1
 #elif GEMM_DTYPE_ID == GEMM_DTYPE_FX16
-#define GEMM_FX_FRAC_BITS (16 - GEMM_FX_INT_BITS)
-typedef ap_fixed<16, GEMM_FX_INT_BITS> elem_t;        // AP_TRN, AP_WRAP (defaults)
-typedef hlsc::sint<16>::type buf_t;                   // raw bits, units 2^-F
-typedef hlsc::acc<48>::type acc_t;                    // raw sum, units 2^-2F, 48 bits
-typedef ap_fixed<32, 16, AP_RND, AP_SAT> out_t;       // 16.16, round half up, saturate
-#define GEMM_ACC_BITS 48
-#define GEMM_DSP_PER_MAC 1   // 16x16 multiply + 48-bit accumulate: one DSP48E2
-#define GEMM_IN_LANES 32
-#define GEMM_DTYPE_NAME "fx16"
+#define MAC_DTYPE_ID 2
+#elif GEMM_DTYPE_ID == GEMM_DTYPE_INT8
+#define MAC_DTYPE_ID 3
 #else
-typedef ap_int<8> elem_t;
-typedef hlsc::sint<8>::type buf_t;
-typedef hlsc::acc<32>::type acc_t;                    // int32 accumulation (wraps)
-typedef ap_int<32> out_t;
-#define GEMM_ACC_BITS 32
-#define GEMM_DSP_PER_MAC 1   // conservative: one DSP per 8x8 MAC (no packing)
-#define GEMM_IN_LANES 64
-#define GEMM_DTYPE_NAME "int8"
+#define MAC_DTYPE_ID -1   // refused by mac_types.h
 #endif
+#define MAC_FX_INT_BITS GEMM_FX_INT_BITS
+#include "mac_types.h"
+
+#define RM GEMM_ROWS
+#define PN GEMM_COLS
+#define TM GEMM_TILE_M
+#define TN GEMM_TILE_N
+#define TK GEMM_TILE_K
+#define NB GEMM_B_PORTS
+#define LA MAC_IN_LANES       // A and B elements per word
+#define LC MAC_OUT_LANES      // C elements per word (32-bit outputs)
+#define TKW (TK / LA)         // words per A chunk row
+#define TNW (TN / LA)         // words per B chunk row
+#define GEMM_MACS (RM * PN)
 
 // ---------------------------------------------------------------------------
-// Lanes: elements moved per cycle by the word-wide loops (one 512-bit word of
-// elements, capped at the tile edge so small test tiles still work).
-//   GEMM_LANES_A : A tile row (TK elements)        min(512/elem bits, TK)
-//   GEMM_LANES_B : B tile row (TN elements)        min(512/elem bits, TN)
-//   GEMM_LANES_C : C row, epilogue and bias (TN)   min(16, TN): 16 x 32-bit out_t
-// Bank counts (cyclic ARRAY_PARTITION factors, dim 2): b_buf and acc serve both
-// the PE lanes of the compute loop and the word-wide loops, so they get
-// max(PE, lanes) banks; the larger must be a multiple of the smaller (checked).
-// All of these are plain integer literals after preprocessing, so they can be
-// used as pragma values.
-#define GEMM_OUT_LANES 16
-#if GEMM_TILE_K < GEMM_IN_LANES
-#define GEMM_LANES_A GEMM_TILE_K
-#else
-#define GEMM_LANES_A GEMM_IN_LANES
-#endif
-#if GEMM_TILE_N < GEMM_IN_LANES
-#define GEMM_LANES_B GEMM_TILE_N
-#else
-#define GEMM_LANES_B GEMM_IN_LANES
-#endif
-#if GEMM_TILE_N < GEMM_OUT_LANES
-#define GEMM_LANES_C GEMM_TILE_N
-#else
-#define GEMM_LANES_C GEMM_OUT_LANES
-#endif
-#if GEMM_PE >= GEMM_LANES_B
-#define GEMM_B_BANKS GEMM_PE
-#else
-#define GEMM_B_BANKS GEMM_LANES_B
-#endif
-#if GEMM_PE >= GEMM_LANES_C
-#define GEMM_ACC_BANKS GEMM_PE
-#else
-#define GEMM_ACC_BANKS GEMM_LANES_C
-#endif
-static_assert(GEMM_TILE_K % GEMM_LANES_A == 0,
-              "GEMM_TILE_K must be a multiple of the A lanes (512 / element bits) or smaller than it: "
-              "A tile rows are loaded one 512-bit word of elements per cycle");
-static_assert(GEMM_TILE_N % GEMM_LANES_B == 0 && GEMM_TILE_N % GEMM_LANES_C == 0,
-              "GEMM_TILE_N must be a multiple of the B lanes (512 / element bits) and of 16, or smaller: "
-              "B rows and C rows move one 512-bit word per cycle");
-static_assert(GEMM_B_BANKS % GEMM_PE == 0 && GEMM_B_BANKS % GEMM_LANES_B == 0 &&
-                  GEMM_ACC_BANKS % GEMM_PE == 0 && GEMM_ACC_BANKS % GEMM_LANES_C == 0,
-              "GEMM_PE and the word lanes (512 / element bits, 16 for C) must divide one another: "
-              "b_buf and acc are split into max(PE, lanes) banks shared by both access patterns");
+// Feasibility: impossible or unsafe combinations are refused with the reason.
+static_assert(RM >= 1 && PN >= 1, "GEMM_ROWS and GEMM_COLS must be >= 1");
+static_assert(TM % RM == 0, "GEMM_TILE_M must be a multiple of GEMM_ROWS (the array's rows)");
+static_assert(TN % PN == 0, "GEMM_TILE_N must be a multiple of GEMM_COLS (the array's columns)");
+static_assert(PN % LA == 0,
+              "GEMM_COLS must be a multiple of the elements per 512-bit word (fp32 16, fp16/fx16 32, "
+              "int8 64): the array reads whole words of a B row");
+static_assert(TK % LA == 0, "GEMM_TILE_K must be a multiple of the elements per 512-bit word");
+static_assert(TN % LC == 0, "GEMM_TILE_N must be a multiple of 16 (C words hold 16 outputs)");
+static_assert(NB == 1 || NB == 2 || NB == 4, "GEMM_B_PORTS must be 1, 2 or 4");
+static_assert(TNW % NB == 0, "GEMM_TILE_N / (elements per word) must be a multiple of GEMM_B_PORTS: "
+                             "B words of a row are dealt over the ports");
+static_assert(TM <= GEMM_MAX_TILE_M && TN <= GEMM_MAX_TILE_NK && TK <= GEMM_MAX_TILE_NK,
+              "GEMM tiles above GEMM_MAX_TILE_M x GEMM_MAX_TILE_NK x GEMM_MAX_TILE_NK (kernels/designs/gemm.toml) "
+              "are not supported (on-chip index widths)");
+static_assert(GEMM_EPI_LANES >= 1 && LC % GEMM_EPI_LANES == 0,
+              "GEMM_EPI_LANES must divide 16 (the outputs per C word)");
+static_assert(GEMM_ACC_LATENCY >= 1 && GEMM_ACC_LATENCY <= 64, "GEMM_ACC_LATENCY must be 1..64 cycles");
+static_assert(GEMM_BURST >= 1 && GEMM_BURST <= 256, "GEMM_BURST must be 1..256 beats (AXI4)");
+static_assert(GEMM_OUTSTANDING >= 1 && GEMM_OUTSTANDING <= 512, "GEMM_OUTSTANDING must be 1..512");
 
 // ---------------------------------------------------------------------------
-// Resource budgets (estimates; Vitis reports are the authority).
-// DSP: PE MACs + a reserve for the 16-lane fp32 GELU epilogue (16 x about 30:
-// bias fadd, 5 fmul, 2 fadd, tanh) and address math.
-#define GEMM_DSP_RESERVE 600
-#define GEMM_DSP_BUDGET 8490  // DSPs left to kernels on a U280 (XCU280 has 9024; brief's figure)
-static_assert(GEMM_PE * GEMM_DSP_PER_MAC + GEMM_DSP_RESERVE <= GEMM_DSP_BUDGET,
-              "GEMM_PE too large for the DSP budget: PE*DSP_PER_MAC + 600 must be <= 8490 "
-              "(fp32/fp16: 5 DSP per MAC, fx16/int8: 1)");
-
-// BRAM: BRAM18 blocks for a buffer of `banks` banks, each depth x width bits,
-// using the best BRAM18 aspect ratio (16Kx1 ... 512x36).  Ignores LUTRAM, so it
-// over-estimates small buffers.
+// Resource estimate of one CU (logic; the m_axi adapters are counted by harness.designs.budget).
+// DSP: the MAC array plus the reserve (epilogue: GEMM_EPI_LANES fp32 GELU lanes, bias add,
+//   address arithmetic).
+// URAM (288 Kb = 4096 x 72 bit): the B chunk buffers, two (double buffering) of
+//   max(COLS/LA, B_PORTS) banks of 512-bit words, TK * TNW / banks deep; each bank is
+//   ceil(512/72) = 8 URAMs wide and ceil(depth/4096) deep.
+// LUTRAM: the A chunk buffers (2 x TM x TKW words, ROWS banks) and the accumulators (2 x TM x
+//   TN, ROWS x COLS banks of depth TM*TN/(ROWS*COLS)): each bank too shallow for a BRAM or URAM.
 constexpr long gemm_cdiv(long a, long b) { return (a + b - 1) / b; }
-constexpr long gemm_bram18_1(long depth, long width, long d, long w) {
-  return gemm_cdiv(depth, d) * gemm_cdiv(width, w);
+constexpr long gemm_uram(long banks, long depth_words) {
+  return banks * gemm_cdiv(512, 72) * gemm_cdiv(depth_words, 4096);
 }
-constexpr long gemm_min(long a, long b) { return a < b ? a : b; }
-constexpr long gemm_bram18(long banks, long depth, long width) {
-  return banks * gemm_min(gemm_bram18_1(depth, width, 512, 36),
-                 gemm_min(gemm_bram18_1(depth, width, 1024, 18),
-                 gemm_min(gemm_bram18_1(depth, width, 2048, 9),
-                 gemm_min(gemm_bram18_1(depth, width, 4096, 4),
-                 gemm_min(gemm_bram18_1(depth, width, 8192, 2),
-                          gemm_bram18_1(depth, width, 16384, 1))))));
-}
-constexpr long GEMM_ACC_WIDTH =
-    (GEMM_DTYPE_ID == GEMM_DTYPE_FP32 || GEMM_DTYPE_ID == GEMM_DTYPE_FP16) ? 32 : (GEMM_DTYPE_ID == GEMM_DTYPE_FX16 ? 48 : 32);
-constexpr long GEMM_BUF_ELEM_BITS =   // on-chip A/B element width (fp16 held as fp32)
-    (GEMM_DTYPE_ID == GEMM_DTYPE_FP32 || GEMM_DTYPE_ID == GEMM_DTYPE_FP16) ? 32 : (GEMM_DTYPE_ID == GEMM_DTYPE_FX16 ? 16 : 8);
-constexpr long GEMM_ELEM_BITS = 8 * (long)sizeof(elem_t);   // memory element width
-constexpr long GEMM_BRAM18_EST =
-    gemm_bram18(GEMM_LANES_A, (long)GEMM_TILE_M * GEMM_TILE_K / GEMM_LANES_A,
-                GEMM_BUF_ELEM_BITS)                                              // a_buf
-    + gemm_bram18(GEMM_B_BANKS, (long)GEMM_TILE_K * GEMM_TILE_N / GEMM_B_BANKS,
-                  GEMM_BUF_ELEM_BITS)                                            // b_buf
-    + gemm_bram18(GEMM_ACC_BANKS, (long)GEMM_TILE_M * GEMM_TILE_N / GEMM_ACC_BANKS,
-                  GEMM_ACC_WIDTH)                                                // acc
-    + gemm_bram18(GEMM_LANES_C, (long)GEMM_TILE_M * GEMM_TILE_N / GEMM_LANES_C,
-                  32)                                                            // c_buf (out_t)
-    + gemm_bram18(GEMM_LANES_C, GEMM_TILE_N / GEMM_LANES_C, GEMM_ELEM_BITS);     // bias_buf
-// One SLR's share of the U280's BRAM: 4032 BRAM18 (2016 BRAM36) / 3 SLRs.
-#define GEMM_BRAM18_BUDGET 1344
-static_assert(GEMM_BRAM18_EST <= GEMM_BRAM18_BUDGET,
-              "GEMM tile buffers exceed the BRAM budget (1344 BRAM18 = one U280 SLR's share): "
-              "reduce GEMM_TILE_M/N/K or GEMM_PE");
+#define GEMM_B_BANKS (PN / LA > NB ? PN / LA : NB)
+#if MAC_DTYPE_ID == 2
+#define GEMM_ACC_STORE_BITS 48
+#else
+#define GEMM_ACC_STORE_BITS 32
+#endif
+constexpr long GEMM_DSP_EST = (long)GEMM_MACS * GEMM_DSP_PER_MAC + GEMM_DSP_RESERVE;
+constexpr long GEMM_URAM_EST = 2 * gemm_uram(GEMM_B_BANKS, (long)TK * TNW / GEMM_B_BANKS);
+constexpr long GEMM_LUTRAM_KBIT = (2L * TM * TKW * 512 + 2L * TM * TN * GEMM_ACC_STORE_BITS) / 1024;
+
+// The estimate, for the host (tests, README): DSP, URAM and LUTRAM Kbit of one CU.
+extern "C" void gemm_resources(long out[3]);
 
 // ---------------------------------------------------------------------------
-// Element conversions used by the kernels.
-
-// memory element -> on-chip buffer element
-static inline buf_t gemm_to_buf(const elem_t& x) {
-#if GEMM_DTYPE_ID == GEMM_DTYPE_FP32
-  return x;
-#elif GEMM_DTYPE_ID == GEMM_DTYPE_FP16
-  return (float)x;
-#elif GEMM_DTYPE_ID == GEMM_DTYPE_FX16
-  return hlsc::fixed_raw(x);
+// Lane access into a word (one element of raw_t / uint32_t).
+template <typename T>
+static inline T word_lane(const word_t& w, int l) {
+#if HLSC_AP_ARITH
+  ap_uint<8 * sizeof(T)> bits = w.range(8 * sizeof(T) * l + 8 * sizeof(T) - 1, 8 * sizeof(T) * l);
+  return (T)bits.to_uint64();
 #else
-  return hlsc::int_raw(x);
-#endif
-}
-
-// one multiply-accumulate
-static inline void gemm_mac(acc_t& acc, buf_t a, buf_t b) {
-  // fp32/fp16: fp32 multiply then fp32 add (no fused multiply-add);
-  // fx16/int8: exact integer product (<= 32 bits) added to the wider accumulator.
-  acc += a * b;
-}
-
-// accumulator -> C element (the value the GEMM writes with epilogue 0)
-static inline out_t gemm_acc_to_out(const acc_t& acc) {
-#if (GEMM_DTYPE_ID == GEMM_DTYPE_FP32 || GEMM_DTYPE_ID == GEMM_DTYPE_FP16)
-  return acc;
-#elif GEMM_DTYPE_ID == GEMM_DTYPE_FX16
-  // acc holds sum(a_raw*b_raw) in units of 2^-2F, wrapped to 48 bits.
-  // Convert to 16 fractional bits: round half up (AP_RND), then saturate to
-  // 32 bits (AP_SAT) -- exactly what assigning the ap_fixed<48, 48-2F> value
-  // to out_t does.
-  const int S = 2 * GEMM_FX_FRAC_BITS - 16;       // right shift (may be <= 0)
-  const int SR = S > 0 ? S : 0;
-  const int SL = S < 0 ? -S : 0;
-  long long r = hlsc::wrap_to<GEMM_ACC_BITS>(acc);
-  if (SR > 0) r = (r + (1LL << (SR > 0 ? SR - 1 : 0))) >> SR;
-  r = r * (1LL << SL);
-  const long long LO = -(1LL << 31), HI = (1LL << 31) - 1;
-  if (r < LO) r = LO;
-  if (r > HI) r = HI;
-  return hlsc::fixed_from_raw<32, 16, AP_RND, AP_SAT>(r);
-#else
-  return (int)hlsc::wrap_to<GEMM_ACC_BITS>(acc);
+  T v;
+  memcpy(&v, reinterpret_cast<const char*>(&w) + sizeof(T) * l, sizeof(T));
+  return v;
 #endif
 }
 

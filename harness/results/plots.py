@@ -1,0 +1,122 @@
+"""`harness plot RUN_DIR`: what one run holds, drawn (verified measured repetitions only).
+
+memcpy: bandwidth against size per direction and PC count, and the same per CU; gemm: GFLOP/s per
+shape and path (median, with the best and worst repetition); latency: the launch-time CDF of the
+empty kernel and each GEMM shape's distribution; flops: GFLOP/s against operational intensity.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from harness.errors import UserError
+from harness.results.points import key_columns, label, measured
+
+
+def _plt():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def _source(run) -> str:
+    return "EMULATED (model): not timed on a card" if run.emulated else "measured on the card"
+
+
+def draw(run):
+    plt = _plt()
+    m = measured(run)
+    if m.empty:
+        raise UserError(f"run {run.run_id} has no verified measured repetition to draw")
+    fn = {"memcpy": _memcpy, "gemm": _gemm, "latency": _latency, "flops": _flops}.get(run.bench)
+    if fn is None:
+        raise UserError(f"no plot for bench {run.bench!r}")
+    fig = fn(plt, run, m)
+    fig.suptitle(f"{run.bench} run {run.run_id} - {_source(run)}", x=0.01, ha="left", fontsize=11,
+                 color="#b22222" if run.emulated else "#222222")
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    return fig
+
+
+def _memcpy(plt, run, m):
+    m = m.copy()
+    m["bandwidth_GBps"] = m["bytes"] / m["time_s"] / 1e9 if "bandwidth_GBps" not in m else m["bandwidth_GBps"]
+    cus = m["cus"] if "cus" in m else np.ceil(m["pcs"] / 2).where(m["direction"] == "copy", m["pcs"])
+    m["per_cu_GBps"] = m["bandwidth_GBps"] / cus
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5))
+    for ax, col, what in ((axes[0], "bandwidth_GBps", "aggregate"), (axes[1], "per_cu_GBps", "per CU")):
+        for (d, pcs), g in m.groupby(["direction", "pcs"]):
+            med = g.groupby("bytes_per_pc")[col].median()
+            ax.plot(med.index, med.values, marker="o", label=f"{d}, {int(pcs)} PC{'s' if pcs > 1 else ''}")
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("bytes per PC")
+        ax.set_ylabel(f"bandwidth {what} (GB/s, median)")
+        ax.grid(True, color="#e3e3e3")
+        ax.legend(fontsize=8)
+    return fig
+
+
+def _gemm(plt, run, m):
+    keys = [k for k in key_columns(run) if k in m]
+    groups = list(m.groupby(keys, dropna=False))
+    fig, ax = plt.subplots(figsize=(max(7, 0.6 * len(groups) + 3), 5))
+    names, med, lo, hi = [], [], [], []
+    for k, g in groups:
+        kd = dict(zip(keys, k if isinstance(k, tuple) else (k,)))
+        names.append(f"{int(kd['M'])}x{int(kd['K'])}x{int(kd['N'])}\n{kd.get('path', '')} {kd.get('epilogue', '')}")
+        v = g["throughput_GFLOPps"].to_numpy(float)
+        med.append(np.median(v))
+        lo.append(np.median(v) - v.min())
+        hi.append(v.max() - np.median(v))
+    ax.bar(range(len(names)), med, yerr=[lo, hi], color="#1f77b4", capsize=3)
+    ax.set_xticks(range(len(names)), names, fontsize=7, rotation=45, ha="right")
+    ax.set_ylabel("GFLOP/s (median; bars: worst and best repetition)")
+    ax.grid(True, axis="y", color="#e3e3e3")
+    return fig
+
+
+def _latency(plt, run, m):
+    disp = m[m["kind"].astype(str) == "dispatch"]
+    gemm = m[m["kind"].astype(str) == "gemm"]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5))
+    ax = axes[0]
+    if len(disp):
+        t = np.sort(disp["time_s"].to_numpy(float)) * 1e6
+        ax.step(t, np.arange(1, t.size + 1) / t.size, where="post")
+        ax.set_xlabel("launch time of the empty kernel, start to wait (us)")
+        ax.set_ylabel("fraction of launches")
+        ax.set_title(f"dispatch: {t.size} launches, median {np.median(t):,.1f} us", fontsize=9)
+    ax.grid(True, color="#e3e3e3")
+    ax = axes[1]
+    if len(gemm):
+        groups = list(gemm.groupby(["M", "K", "N"]))
+        ax.boxplot([g["time_s"].to_numpy(float) * 1e6 for _, g in groups])
+        ax.set_xticks(range(1, len(groups) + 1), [f"{int(a)}x{int(b)}x{int(c)}" for (a, b, c), _ in groups],
+                      fontsize=8, rotation=30, ha="right")
+        ax.set_yscale("log")
+        ax.set_ylabel("batch-1 GEMM time, start to wait (us)")
+    ax.grid(True, color="#e3e3e3")
+    return fig
+
+
+def _flops(plt, run, m):
+    fig, ax = plt.subplots(figsize=(7, 5))
+    for d, g in m.groupby("dtype") if "dtype" in m else [(run.dtype, m)]:
+        med = g.groupby("oi_FLOPpB")["throughput_GFLOPps"].median() if "oi_FLOPpB" in g else None
+        if med is not None:
+            ax.plot(med.index, med.values, marker="o", label=str(d))
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("operational intensity (FLOP/B)")
+    ax.set_ylabel("GFLOP/s (median)")
+    ax.grid(True, color="#e3e3e3")
+    ax.legend()
+    return fig
+
+
+def describe(run) -> str:
+    return f"{run.bench} run {run.run_id}: {len(measured(run))} verified repetitions over " \
+           f"{measured(run).groupby(key_columns(run), dropna=False).ngroups} points"
+
+
+__all__ = ["draw", "describe", "label"]
