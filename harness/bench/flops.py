@@ -157,13 +157,18 @@ def run(plan: FlopsPlan) -> BenchResult:
     params = design.all_params(KERNEL)
     with guarded(writer):
         case = FlopsCase(sess, plan.dtype, n_words, np.random.default_rng(SEED))
-        bar = progress(len(plan.flops_per_element) * (opts.warmup + opts.repeats), f"flops {plan.dtype} ({rt.mode})")
+        preds = {f: model.predict_flops(plat, dtype=plan.dtype, n_words=n_words, f=f, params=params,
+                                        cus=case.cus, clock_mhz=design.freq_mhz) for f in plan.flops_per_element}
+        # progress weighted by each point's modeled time (plus a fixed cost per launch)
+        bar = progress(sum((opts.warmup + opts.repeats) * (p.time_s + 2e-6) for p in preds.values()),
+                       f"flops {plan.dtype} ({rt.mode})")
         first = True
         for point, f in enumerate(plan.flops_per_element):
+            bar.point(f"F={f}")
             expected = {k: reference.flops_expected(plan.dtype, x, f, params).view(np.uint32)
                         for k, x in case.x.items()}
-            pred = model.predict_flops(plat, dtype=plan.dtype, n_words=n_words, f=f, params=params,
-                                       cus=case.cus, clock_mhz=design.freq_mhz)
+            pred = preds[f]
+            rates = []
             tmo = timeout_ms(opts, pred.time_s + model.dispatch_overhead(plat).value, rt.mode)
             runs = case.runs(f)
             flop = 2 * f * case.elements
@@ -180,8 +185,12 @@ def run(plan: FlopsPlan) -> BenchResult:
                         "throughput_GFLOPps": flop / t / 1e9 if ok and t > 0 else None,
                         "bandwidth_GBps": nbytes / t / 1e9 if ok and t > 0 else None})
                     first = False
-                    bar.update(1)
+                    if phase == "measure" and ok and t > 0:
+                        rates.append(flop / t / 1e9)
+                    bar.update(pred.time_s + 2e-6)
+            bar.point_done(f"F={f}", (f"{float(np.median(rates)):.4g} GFLOP/s" if rates else "no verified repetition")
+                           + f", {len(rates)}/{opts.repeats} verified")
         bar.close()
         summary = summarize_samples("flops", writer.rows)
         writer.finish(summary)
-    return BenchResult(writer.path, writer.run_id, summary, rt.timing_source)
+    return BenchResult(writer.path, writer.run_id, summary, rt.timing_source, rt.mode)

@@ -153,6 +153,8 @@ def make_inputs(spec: KernelSpec, point: Point) -> dict[str, np.ndarray]:
 class KernelCase:
     """Buffers, the run and the expected outputs of one point on a Session."""
 
+    weight = 1.0        # progress per repetition (a launch: specs' points are not known to be alike)
+
     def __init__(self, sess: Session, spec: KernelSpec, point: Point, timing: str, opts: RunOptions,
                  clock_mhz: float, checked: tuple | None = None):
         """checked: (inputs, expected) of this point, already computed (the first point is, before
@@ -233,7 +235,7 @@ class KernelCase:
                      "timing_source": self.sess.rt.timing_source if self.timed else "none", **r}
                 first = False
                 if bar is not None:
-                    bar.update(1)
+                    bar.update(self.weight)
                 yield {**s, **self.columns(s)}
 
 
@@ -274,17 +276,25 @@ def run(plan: KernelPlan) -> BenchResult:
     with guarded(writer):
         _copy_spec(spec, writer.path)
         points = spec.points
+        # progress counts launches here: a spec's points are not known to be alike before they run
         bar = progress(len(points) * (opts.warmup + opts.repeats), f"{spec.name} ({rt.mode})")
         for i, p in enumerate(points):
+            bar.point(p.label())
             case = KernelCase(sess, spec, p, timing, opts, clock, checked.pop(i, None))
+            times = []
             for s in case.repetitions(opts.warmup, opts.repeats, bar):
                 writer.add_sample({"point": i, **s})
+                if s["phase"] == "measure" and s.get("verified") and s.get("time_s") is not None:
+                    times.append(s["time_s"])
+            bar.point_done(p.label(), (f"{float(np.median(times)) * 1e6:,.1f} us median" if times
+                                       else "no timed, verified repetition") + f", {len(times)}/{opts.repeats}")
             del case
         bar.close()
         device_times(writer, marks)
         summary = summarize_samples("kernel", writer.rows)
         writer.finish(summary)
-    return BenchResult(writer.path, writer.run_id, summary, "none" if timing == "none" else rt.timing_source)
+    return BenchResult(writer.path, writer.run_id, summary, "none" if timing == "none" else rt.timing_source,
+                       rt.mode)
 
 
 def _copy_spec(spec: KernelSpec, path) -> None:
