@@ -13,6 +13,9 @@ parameters, library, a build hash and the SHA-256 of the library produced).
   never loaded.
 - A compiler that fails, or is not a compiler, is named in one line with its
   output; the whole output goes to `build/emu/<design>.build.log`.
+- Every library compiled is also kept in `build/cache/` under a key made of
+  what went into it (compiler, flags, sources and headers by content, not by
+  path), so the same kernel built again anywhere, by any run, is a copy.
 
 Flags: `-O3 -march=native` for speed, with `-ffp-contract=off` so that no
 multiply and add are fused: every float result is bit-identical to the plain
@@ -41,6 +44,7 @@ from harness.results.schema import EMU_XCLBIN_FORMAT, EMU_XSA_NAME
 
 BUILD_ROOT = REPO_ROOT / "build"
 BUILD_DIR = BUILD_ROOT / "emu"
+CACHE_DIR = BUILD_ROOT / "cache"     # every library built, by content (compile_library)
 CXX = os.environ.get("CXX", "g++")
 COMMON_FLAGS = ["-fPIC", "-shared", "-std=c++17", "-Wno-unknown-pragmas"]
 # -ffp-contract=off in every profile: a multiply and an add are never fused into an FMA (whatever
@@ -158,11 +162,75 @@ def library_matches(path: Path, sha256: str | None) -> bool:
         return False
 
 
+def _dir_digest(path: str) -> str:
+    """The headers of an include directory, by content."""
+    h = hashlib.sha256()
+    for f in sorted(Path(path).glob("*.h*")):
+        if f.is_file():
+            h.update(f.name.encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()
+
+
+def _cache_key(sources: list[Path], flags: list[str]) -> str:
+    """What a library is made of, by content and not by where it lies: the compiler, the flags with
+    each include directory replaced by its headers' digest, and every source (with its directory's
+    headers). The same key is the same library, built in any directory by any run."""
+    h = hashlib.sha256(compiler_identity().encode())
+    for f in flags:
+        h.update(b"\0" + (_dir_digest(f[2:]).encode() if f.startswith("-I") else f.encode()))
+    for src in sources:
+        h.update(b"\0" + src.read_bytes() + b"\0" + _dir_digest(str(src.parent)).encode())
+    return h.hexdigest()[:24]
+
+
 def compile_library(sources: list[Path], flags: list[str], out: Path, what: str,
                     log: Path | None = None) -> None:
     """Compile `sources` into the shared library `out` (written under a temporary name, then renamed,
-    so an interrupted build never leaves a library that looks complete). UserError on failure."""
+    so an interrupted build never leaves a library that looks complete). UserError on failure.
+
+    Every library built is kept in build/cache/ under its content key (_cache_key) with its SHA-256;
+    a build whose key is there copies it instead of compiling (tests build the same kernels into
+    fresh directories on every run)."""
     out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        key = _cache_key(sources, flags)
+    except OSError:
+        key = None
+    cached = CACHE_DIR / f"{key}.so" if key else None
+    if cached is not None and _from_cache(cached, out):
+        return
+    _compile(sources, flags, out, what, log)
+    if cached is not None:
+        _to_cache(out, cached)
+
+
+def _from_cache(cached: Path, out: Path) -> bool:
+    try:
+        if not library_matches(cached, cached.with_suffix(".sha256").read_text().strip()):
+            return False
+        tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+        shutil.copyfile(cached, tmp)
+        os.replace(tmp, out)
+        return True
+    except OSError:
+        return False
+
+
+def _to_cache(out: Path, cached: Path) -> None:
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
+        shutil.copyfile(out, tmp)
+        record = cached.with_suffix(".sha256")
+        rtmp = record.with_name(f".{record.name}.{os.getpid()}.tmp")
+        rtmp.write_text(file_sha256(tmp) + "\n")
+        os.replace(tmp, cached)
+        os.replace(rtmp, record)
+    except OSError:
+        pass          # a cache that cannot be written only costs a compile next time
+
+
+def _compile(sources: list[Path], flags: list[str], out: Path, what: str, log: Path | None) -> None:
     cmd_for = lambda o: [CXX, *flags, *map(str, sources), "-o", str(o)]   # noqa: E731
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".build-") as tmp:
         tmp_out = Path(tmp) / out.name
