@@ -23,6 +23,15 @@ from harness.roofline import platform as plat
 from harness.roofline.ceilings import run_dispatch_s, row_dtype
 from harness.workload.precision import output_bytes
 
+
+def launch_cost(r, dispatch_model, hw_dispatch):
+    """(seconds, how) of the launch cost to take off a run's median: what that run's timing charges."""
+    if r.emulated:
+        return dispatch_model.value, "the model's dispatch, which the emulator charges"
+    if hw_dispatch is not None:
+        return hw_dispatch.value, f"the empty-kernel median of {hw_dispatch.run_id}"
+    return dispatch_model.value, "the model's dispatch (no hardware latency run given: an assumption)"
+
 # elementwise op kinds with a deep pipeline (transcendental or a row reduction): the bias_gelu pass
 DEEP_ELEMENTWISE = {"gelu", "silu", "layernorm", "rmsnorm", "softmax"}
 
@@ -102,9 +111,9 @@ class RunTimes:
                 if own is not None:
                     cost, how = own, "its own empty-kernel median"
                 else:
-                    cost, how = self._cost(r, dispatch_model, hw_dispatch)
+                    cost, how = launch_cost(r, dispatch_model, hw_dispatch)
             else:
-                cost, how = self._cost(r, dispatch_model, hw_dispatch)
+                cost, how = launch_cost(r, dispatch_model, hw_dispatch)
             hw = 0 if r.timing_source == "measured" else 1
             for _, row in s.iterrows():
                 if r.bench == "latency" and str(row.get("kind", "gemm")) != "gemm":
@@ -125,14 +134,6 @@ class RunTimes:
                     continue
                 prio = 0 if r.bench == "latency" else 1
                 self._add((d, M, K, N, epi, path), (hw, prio, med, cost, r, f"run {r.run_id}", how))
-
-    @staticmethod
-    def _cost(r, dispatch_model, hw_dispatch):
-        if r.emulated:
-            return dispatch_model.value, "the model's dispatch, which the emulator charges"
-        if hw_dispatch is not None:
-            return hw_dispatch.value, f"the empty-kernel median of {hw_dispatch.run_id}"
-        return dispatch_model.value, "the model's dispatch (no hardware latency run given: an assumption)"
 
     def _add(self, key, entry):
         self.entries.setdefault(key, []).append(entry)

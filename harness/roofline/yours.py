@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from harness.roofline.achieved import launch_cost
+
 
 @dataclass
 class Yours:
@@ -46,7 +48,7 @@ class KernelTimes:
         for r in sorted(kernel_runs, key=lambda r: 0 if r.timing_source == "measured" else 1):
             k = r.context.get("kernel") or {}
             kname, spec = str(k.get("kernel", "?")), str(k.get("file", "?"))
-            cost, how = self._cost(r, dispatch_model, hw_dispatch)
+            cost, how = launch_cost(r, dispatch_model, hw_dispatch)
             s = r.verified_summary()
             for _, row in s.iterrows():
                 names = [n for n in str(row.get("ops", "")).split(";") if n and n != "nan"]
@@ -79,14 +81,6 @@ class KernelTimes:
                               f"cost {cost * 1e6:,.1f} us ({how})" + (", emulated: the spec's cycle model"
                                                                       if r.emulated else ""))
                     self.by_op[name] = Yours(name, kname, spec, t, med, cost, r, detail)
-
-    @staticmethod
-    def _cost(r, dispatch_model, hw_dispatch):
-        if r.emulated:
-            return dispatch_model.value, "the model's dispatch, which the emulator charges"
-        if hw_dispatch is not None:
-            return hw_dispatch.value, f"the empty-kernel median of {hw_dispatch.run_id}"
-        return dispatch_model.value, "the model's dispatch (no hardware latency run given: an assumption)"
 
     def get(self, name: str) -> Yours | None:
         return self.by_op.get(name)
