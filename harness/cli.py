@@ -68,6 +68,16 @@ def _run_dir_note(exc: BaseException) -> str:
     return f"; the run directory {where} is left marked incomplete" if where else ""
 
 
+def _use_params(args) -> None:
+    """--params FILE: the one switch of the model's parameters (harness.model.data.use_params); a
+    command without the option runs with the defaults, even after another in this process."""
+    if getattr(args, "params", None) is not None:
+        from harness.model import data
+        data.use_params(args.params)
+    elif "harness.model.data" in sys.modules:
+        sys.modules["harness.model.data"].use_params(None)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -75,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        _use_params(args)
         if getattr(args, "wants_cli", False):
             rc = int(args.func(args, main) or 0)
         else:

@@ -131,9 +131,19 @@ def add_common(p: argparse.ArgumentParser) -> None:
                         "emulation; past it the run stops, marked incomplete (default: 50x the modeled time, "
                         "at least 2 s; emu: 1000x, at least 10 minutes; none in hw_emu/sw_emu)")
     p.add_argument("--out", default=None, help="parent directory of the run directory (default results/runs)")
+    add_params(p)
     p.add_argument("--clock-mhz", type=float, default=None,
                    help="the kernel clock the xclbin achieved, if v++ lowered it below the design's target "
                         "(see the link summary); recorded as clock_mhz and used by the models")
+
+
+PARAMS_HELP = ("model parameter file (`harness predict --fit` writes one) overlaid on harness/data/model_params.toml: "
+               "the emulator's modeled times and every prediction use it; recorded with its SHA-256 in context.json")
+
+
+def add_params(p: argparse.ArgumentParser, **kw) -> None:
+    """--params FILE; harness.cli applies it (harness.model.data.use_params) before the command runs."""
+    p.add_argument("--params", metavar="FILE", help=PARAMS_HELP, **({"default": None} | kw))
 
 
 def xrt_emulation(args) -> str | None:

@@ -1,9 +1,10 @@
 """`harness predict`: what the timing model says a configuration will do (no card needed)."""
 from __future__ import annotations
 
+import argparse
 import json
 
-from harness.commands.options import parse_float, parse_int, parse_shape, parse_size
+from harness.commands.options import add_params, parse_float, parse_int, parse_shape, parse_size
 from harness.errors import UserError
 
 MODELED = "modeled (harness.model; not a measurement)"
@@ -21,6 +22,13 @@ def register(subparsers) -> None:
                     "Every figure printed is modeled, not measured. See harness/docs/model.md.")
     p.add_argument("--calibration", action="store_true",
                    help="print the model's error on every published calibration row and exit")
+    p.add_argument("--fit", nargs="+", metavar="RUN_DIR", default=None,
+                   help="fit the model's efficiency and latency parameters to measured runs (memcpy, gemm, "
+                        "latency, transfer; --mode hw only), write them as a parameter file (--out) and print "
+                        "the error per point before and after")
+    p.add_argument("--out", default=None, metavar="FILE",
+                   help="with --fit: the parameter file to write (default results/params/fit-<UTC time>.toml)")
+    add_params(p)
     p.set_defaults(func=_run_predict, _predict_parser=p)
     sub = p.add_subparsers(dest="predict_command", metavar="WHAT")
 
@@ -65,6 +73,7 @@ def register(subparsers) -> None:
 
 
 def _common(p):
+    add_params(p, default=argparse.SUPPRESS)     # as well as before the subcommand
     p.add_argument("--platform", default="u280", help="u280, u50, u55c, u200 or u250 (default u280)")
     p.add_argument("--clock-mhz", default=None, help="kernel clock in MHz (default: the platform's, 300)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -73,9 +82,21 @@ def _common(p):
 def _no_calibration(args) -> None:
     if getattr(args, "calibration", False):
         raise UserError("--calibration takes no subcommand: run `harness predict --calibration` alone")
+    if getattr(args, "fit", None) is not None:
+        raise UserError("--fit takes no subcommand: run `harness predict --fit RUN_DIR ...` alone")
+    if getattr(args, "out", None) is not None:
+        raise UserError("--out is the parameter file of --fit; a prediction prints to stdout (use --json)")
 
 
 def _run_predict(args) -> int:
+    if args.fit is not None:
+        if args.calibration:
+            raise UserError("--fit and --calibration are separate: run `harness predict --calibration "
+                            "--params FILE` to check a fitted file against the published rows")
+        from harness.model.fit import run_fit
+        return run_fit(args.fit, args.out)
+    if args.out is not None:
+        raise UserError("--out names the parameter file of --fit; give --fit RUN_DIR ... too")
     if args.calibration:
         from harness.model.calibration import evaluate, report, summary
         res = evaluate()

@@ -11,6 +11,7 @@ import sys
 
 from harness import REPO_ROOT
 from harness.errors import UserError
+from harness.commands.options import add_params
 from harness.commands.workload_args import add_workload_args, config_from_args
 from harness.workload.precision import PRECISIONS
 from harness.workload.smolvla import WORKLOADS, build_workload
@@ -44,6 +45,7 @@ def register(subparsers) -> None:
                    help="the rejected seed analysis point by point (OI ~44, ridge ~11.7, OI ~22, ridge ~18) "
                         "beside the corrected values; with --out DIR also writes seed.png and seed.md")
     add_workload_args(p)
+    add_params(p)
     p.set_defaults(func=run)
 
 

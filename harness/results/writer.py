@@ -51,6 +51,13 @@ def _packages() -> dict:
     return out
 
 
+def _model_params() -> dict:
+    """The timing model's parameter file (--params, or the defaults) and its SHA-256: what the
+    emulator's modeled times and the model_time_s column were computed with."""
+    from harness.model import data
+    return data.params_file()
+
+
 def base_context(bench: str, mode: str, timing_source: str) -> dict:
     return {
         "schema_version": SCHEMA_VERSION,
@@ -65,6 +72,7 @@ def base_context(bench: str, mode: str, timing_source: str) -> dict:
         "python": sys.version.split()[0],
         "packages": _packages(),
         "command": sys.argv,
+        "model_params": _model_params(),
         "units": {"time_s": "seconds", "bandwidth_GBps": "1e9 bytes/s (decimal)",
                   "throughput_GFLOPps": "1e9 FLOP/s", "bytes": "bytes"},
     }

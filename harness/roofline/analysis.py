@@ -137,6 +137,7 @@ class Analysis:
             "schema_version": SCHEMA_VERSION,
             "generated_utc": self.generated_utc,
             "platform": self.platform_name,
+            "model_params": _model_params(),
             "summary": self.summary,
             "runs": [{"run_id": r.run_id, "bench": r.bench, "timing_source": r.timing_source,
                       "mode": r.context.get("mode"), "dtype": r.dtype, "path": str(r.path)}
@@ -312,3 +313,9 @@ def analyze(runs, workload=None, *, precision: str | None = "auto", derate: floa
     mine = comparison(rows, roof_set.key) if workload is not None else []
     return Analysis(platform_name, runs, pc, conv, workload, ceil, design, derate, rows, changed, fus, fus_runs,
                     lat, shapes, summary, notices, warnings, now, mine)
+
+
+def _model_params() -> dict:
+    """The parameter file the model's figures of this roofline used (--params, or the defaults)."""
+    from harness.model import data
+    return data.params_file()

@@ -10,6 +10,7 @@ import inspect
 import re
 
 from harness import model
+from harness.model import data as model_data        # cached results are per parameter file (--params)
 from harness.figures import Figure
 
 
@@ -59,7 +60,7 @@ def _takes(fn, name: str) -> bool:
 
 
 @functools.lru_cache(maxsize=4096)
-def _gemm(platform_name, dtype, M, K, N, epilogue, params_key, clock_mhz, cus):
+def _gemm(platform_name, dtype, M, K, N, epilogue, params_key, clock_mhz, cus, model_key):
     kw = {"cus": cus} if _takes(model.predict_gemm, "cus") else {}   # a model that splits over CUs
     return model.predict_gemm(load_platform(platform_name), dtype=dtype, M=int(M), K=int(K), N=int(N),
                               epilogue=epilogue, params=dict(params_key), clock_mhz=clock_mhz, **kw)
@@ -68,18 +69,20 @@ def _gemm(platform_name, dtype, M, K, N, epilogue, params_key, clock_mhz, cus):
 def predict_gemm(platform, *, dtype, M, K, N, epilogue="none", params, clock_mhz, cus: int = 1):
     """One call of the design's GEMM on its `cus` CUs by the timing model (dispatch not included);
     cached per shape."""
-    return _gemm(platform.name, dtype, int(M), int(K), int(N), epilogue, _key(params), clock_mhz, int(cus))
+    return _gemm(platform.name, dtype, int(M), int(K), int(N), epilogue, _key(params), clock_mhz, int(cus),
+                 model_data.params_key())
 
 
 @functools.lru_cache(maxsize=4096)
-def _elementwise(platform_name, M, N, elem_bytes, epilogue, params_key, clock_mhz):
+def _elementwise(platform_name, M, N, elem_bytes, epilogue, params_key, clock_mhz, model_key):
     return model.predict_elementwise(load_platform(platform_name), M=int(M), N=int(N), elem_bytes=elem_bytes,
                                      epilogue=epilogue, params=dict(params_key), clock_mhz=clock_mhz)
 
 
 def predict_elementwise(platform, *, M, N, elem_bytes, epilogue, params, clock_mhz):
     """One pass of the design's elementwise kernel (bias_gelu) over M x N by the timing model."""
-    return _elementwise(platform.name, int(M), int(N), int(elem_bytes), epilogue, _key(params), clock_mhz)
+    return _elementwise(platform.name, int(M), int(N), int(elem_bytes), epilogue, _key(params), clock_mhz,
+                        model_data.params_key())
 
 
 def design_peak(platform, *, dtype, params, clock_mhz, origin: str, cus: int = 1) -> Figure:
