@@ -584,6 +584,7 @@ def pcie_transfer(platform, nbytes) -> Figure:
     nbytes = _int(nbytes, "nbytes", 0)
     P = data.params()["pcie"]
     v = P["latency_s"].value + nbytes / (P["bandwidth_GBps"].value * 1e9)
+    lat, bw = P["latency_s"], P["bandwidth_GBps"]
     return Figure("PCIe transfer time", v, "s", "model",
-                  f"{data.version()}: {P['latency_s'].value * 1e6:g} us + bytes / {P['bandwidth_GBps'].value:g} "
-                  f"GB/s (both assumptions: {P['bandwidth_GBps'].detail})")
+                  f"{data.version()}: {lat.value * 1e6:g} us + bytes / {bw.value:g} GB/s (latency {lat.source}: "
+                  f"{lat.detail}; bandwidth {bw.source}: {bw.detail})")

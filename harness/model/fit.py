@@ -276,9 +276,11 @@ def fit_points(points: list[Point], notes: list | None = None) -> FitResult:
             continue
         _, S, Vt = np.linalg.svd(J / norms, full_matrices=False)
         if S[-1] < 1e-6 * S[0]:
+            # the parameters of the degenerate direction: keep the one that moves the times most
             v = np.abs(Vt[-1])
-            order = np.argsort(-v)
-            worst, other = active[order[0]], active[order[1]]
+            group = [i for i in range(k) if v[i] > 0.1]
+            worst = active[min(group, key=lambda i: norms[i])]
+            other = active[max(group, key=lambda i: norms[i])]
             left[worst] = (f"confounded with {_name(other)}: the points change with both the same way, so only "
                            "their combination shows")
             active.remove(worst)

@@ -1,0 +1,190 @@
+"""Measured-looking run directories made from known model parameters plus noise, for the fit's tests
+(tests/test_fit.py). Each run carries every mark the strict reader requires of a run on a card
+(mode hw, a real device, an xclbin2 with a UUID, pyxrt, no emulator block), is written by the
+harness's RunWriter and summarized by its summarizers, and its times are the model's prediction
+with TRUE in place of the defaults, times a lognormal noise of NOISE per repetition.
+
+`harness bench transfer` is another helper's (not merged when this was written): TRANSFER_COLUMNS
+is the column set of the plan (direction h2d|d2h, bank, bytes, time_s, bandwidth_GBps,
+model_time_s, verified, error, timing_source ...), and transfer_schema() registers it with the
+reader when the harness has no `transfer` schema of its own yet.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import sys
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE / "fixtures"))
+
+import regenerate as rg  # noqa: E402
+
+from harness import model  # noqa: E402
+from harness.bench import gemm as gb  # noqa: E402
+from harness.designs import load_design  # noqa: E402
+from harness.model import data  # noqa: E402
+from harness.results import schema  # noqa: E402
+from harness.results import writer as wmod  # noqa: E402
+from harness.results.stats import summarize_samples  # noqa: E402
+
+MiB = 1 << 20
+# The card's "true" parameters, each away from its default (model_params.toml in brackets).
+TRUE = {
+    ("memory", "hbm", "efficiency"): 0.87,          # (0.915)
+    ("dispatch", "overhead_s"): 38e-6,               # (50e-6)
+    ("gemm", "loop_overhead_cycles"): 9.0,           # (3)
+    ("pcie", "bandwidth_GBps"): 10.5,                # (12.0)
+    ("pcie", "latency_s"): 22e-6,                    # (10e-6)
+    ("memory", "hbm", "random_txn_ns"): 16.0,        # (13.4)
+}
+NOISE = 0.005                                         # 0.5% per repetition, lognormal
+REPEATS = 5
+
+MEMCPY_POINTS = [(d, pcs, size) for d, pcs_list in (("read", (1, 4, 16)), ("write", (1, 4, 16)), ("copy", (2, 8, 32)))
+                 for pcs in pcs_list for size in (4 << 10, 64 << 10, 1 * MiB, 16 * MiB, 64 * MiB)]
+GEMM_SHAPES = [(64, 64, 64), (50, 720, 960), (256, 256, 256), (512, 512, 512), (1024, 768, 768),
+               # many short tiles: where the per-step overhead shows
+               (4096, 64, 64), (8192, 64, 64), (8192, 64, 192), (16384, 64, 64), (2048, 64, 128)]
+TRANSFER_POINTS = [(d, n) for d in ("h2d", "d2h") for n in (64, 4096, 64 << 10, 1 * MiB, 16 * MiB, 256 * MiB)]
+TRANSFER_COLUMNS = schema.COMMON_SAMPLE_COLUMNS + ["direction", "bank", "bytes", "bandwidth_GBps", "model_time_s"]
+
+
+@contextlib.contextmanager
+def transfer_schema():
+    """The `transfer` BenchSchema of the plan, registered only if the harness lacks one."""
+    from harness.results import reader
+    if "transfer" in schema.SCHEMAS:
+        yield schema.SCHEMAS["transfer"]
+        return
+    sch = schema.BenchSchema("transfer", TRANSFER_COLUMNS, ["direction", "bank", "bytes", "model_time_s"],
+                             ("bandwidth_GBps",))
+    saved = (schema.BENCHES, reader.BENCHES, set(reader._TEXT), reader._check_samples)
+
+    def check(p, ctx, s):
+        # the reader's own checks are the transfer helper's; here: this run's rows, rate = bytes / time
+        if ctx["bench"] != "transfer":
+            return saved[3](p, ctx, s)
+        assert (s["run_id"] == ctx["run_id"]).all() and (s["timing_source"] == ctx["timing_source"]).all()
+        ok = s["verified"].to_numpy(bool)
+        want = s["bytes"].to_numpy(float) / s["time_s"].to_numpy(float) / 1e9
+        assert np.allclose(s["bandwidth_GBps"].to_numpy(float)[ok], want[ok], rtol=1e-9)
+
+    schema.SCHEMAS["transfer"] = sch
+    schema.BENCHES = reader.BENCHES = saved[0] + ("transfer",)
+    reader._TEXT.add("bank")
+    reader._check_samples = check
+    try:
+        yield sch
+    finally:
+        del schema.SCHEMAS["transfer"]
+        schema.BENCHES, reader.BENCHES = saved[0], saved[1]
+        reader._check_samples = saved[3]
+        reader._TEXT.clear()
+        reader._TEXT.update(saved[2])
+
+
+def _writer(out: Path, stamp: str, bench: str, mode: str, design, columns, extra=None) -> wmod.RunWriter:
+    when = dt.datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.timezone.utc)
+    device, xclbin, runtime, emulator = (rg.card_device if mode == "hw" else rg.emu_device)(design.name)
+    timing = "measured" if mode == "hw" else "model"
+    ctx = wmod.run_context(bench, mode, timing, design=design.to_context(), dtype=design.dtype,
+                           clock_mhz=design.freq_mhz, clock_source="device" if mode == "hw" else "design",
+                           device=device, xclbin=xclbin, runtime=runtime, notes=[], emulator=emulator)
+    ctx.update(rg.FIXED, command=["harness", "bench", bench])
+    ctx.update(extra or {})
+    saved = wmod.utc_now
+    wmod.utc_now = lambda: when
+    try:
+        return wmod.RunWriter(bench, mode, ctx, out, columns)
+    finally:
+        wmod.utc_now = saved
+
+
+def _times(rng, t_true: float, n: int) -> list[float]:
+    return list(t_true * np.exp(rng.normal(0.0, NOISE, n)))
+
+
+def _samples(rng, t_true: float, common: dict, rate=None):
+    """2 warm-ups then REPEATS measured repetitions of one point, all verified."""
+    rows = []
+    for phase, count in (("warmup", 2), ("measure", REPEATS)):
+        for rep, t in enumerate(_times(rng, t_true * (1.05 if phase == "warmup" else 1.0), count)):
+            row = {"phase": phase, "repetition": rep, "time_s": t, "wall_time_s": t * 1.1, "h2d_time_s": 0.0,
+                   "d2h_time_s": 0.0, "verified": True, "error": "", "device_time_s": None, **common}
+            if rate:
+                row[rate[0]] = row[rate[1]] / t / 1e9
+            rows.append(row)
+    return rows
+
+
+def memcpy_run(out: Path, stamp="20260101T000000Z", mode="hw", truth=None, seed=1, points=MEMCPY_POINTS) -> Path:
+    truth = TRUE if truth is None else truth
+    rng = np.random.default_rng(seed)
+    design = load_design("memcpy")
+    p = design.all_params("bw_memcpy")
+    w = _writer(out, stamp, "memcpy", mode, design, schema.MEMCPY.sample_columns)
+    timing = "measured" if mode == "hw" else "model"
+    for point, (direction, pcs, size) in enumerate(points):
+        cus = pcs // 2 if direction == "copy" else pcs
+        kreps = min(1024, 64 * MiB // size)
+        kw = dict(memory="hbm", ports=2 if direction == "copy" else 1, direction=direction, width_bits=512,
+                  clock_mhz=design.freq_mhz, burst=p["MEMCPY_BURST"], outstanding=p["MEMCPY_OUTSTANDING"],
+                  bytes=size * kreps)
+        with data.trial(truth):
+            t_true = model.dispatch_overhead_s() + model.predict_memcpy("u280", **kw).time_s
+        model_t = model.predict_memcpy("u280", **kw).time_s
+        moved = cus * size * kreps * (2 if direction == "copy" else 1)
+        common = {"point": point, "timing_source": timing, "direction": direction, "pcs": pcs, "cus": cus,
+                  "bytes_per_pc": size, "kernel_reps": kreps, "bytes": moved, "model_time_s": model_t}
+        for row in _samples(rng, t_true, common, ("bandwidth_GBps", "bytes")):
+            w.add_sample({k: row.get(k) for k in schema.MEMCPY.sample_columns if k != "run_id"})
+    w.finish(summarize_samples("memcpy", w.rows))
+    return w.path
+
+
+def gemm_run(out: Path, stamp="20260101T010000Z", truth=None, seed=2, shapes=GEMM_SHAPES) -> Path:
+    truth = TRUE if truth is None else truth
+    rng = np.random.default_rng(seed)
+    design = gb.load_gemm_design("fp32")
+    cus = design.kernels["gemm"].cus
+    cols = schema.GEMM.sample_columns_for(cus)
+    w = _writer(out, stamp, "gemm", "hw", design, cols,
+                {"gemm": {"epilogue": "none", "compare_fusion": False, "shapes": "fit fixture"}})
+    params = design.all_params("gemm")
+    for point, (M, K, N) in enumerate(shapes):
+        with data.trial(truth):
+            t_true = model.dispatch_overhead_s() + model.predict_gemm(
+                "u280", dtype="fp32", M=M, K=K, N=N, epilogue="none", params=params, cus=cus,
+                clock_mhz=design.freq_mhz).time_s
+        flop = gb.point_flop(M, K, N)
+        nbytes = gb.point_bytes("fp32", M, K, N, "none", "gemm")
+        common = {"point": point, "timing_source": "measured", "dtype": "fp32", "M": M, "K": K, "N": N,
+                  "epilogue": "none", "path": "gemm", "flop": flop, "bytes": nbytes, "epilogue_time_s": None}
+        for row in _samples(rng, t_true, common, ("throughput_GFLOPps", "flop")):
+            t = row["time_s"]
+            row.update(bandwidth_GBps=nbytes / t / 1e9, gemm_time_s=t, **rg.cu_figures(design, M, K, N, t, True))
+            w.add_sample({k: row.get(k) for k in cols if k != "run_id"})
+    w.finish(summarize_samples("gemm", w.rows, cus))
+    return w.path
+
+
+def transfer_run(out: Path, stamp="20260101T020000Z", truth=None, seed=3, points=TRANSFER_POINTS) -> Path:
+    """Needs transfer_schema() (or the merged `transfer` schema) in effect."""
+    truth = TRUE if truth is None else truth
+    rng = np.random.default_rng(seed)
+    sch = schema.SCHEMAS["transfer"]
+    design = load_design("memcpy")
+    w = _writer(out, stamp, "transfer", "hw", design, sch.sample_columns)
+    for point, (direction, n) in enumerate(points):
+        with data.trial(truth):
+            t_true = model.pcie_transfer("u280", n).value
+        common = {"point": point, "timing_source": "measured", "direction": direction, "bank": "HBM[0]",
+                  "bytes": n, "model_time_s": model.pcie_transfer("u280", n).value}
+        for row in _samples(rng, t_true, common, ("bandwidth_GBps", "bytes")):
+            w.add_sample({k: row.get(k) for k in sch.sample_columns if k != "run_id"})
+    w.finish(summarize_samples("transfer", w.rows))
+    return w.path
