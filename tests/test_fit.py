@@ -305,3 +305,16 @@ def test_a_hand_written_file_overlays_only_what_it_names(tmp_path, capsys):
     assert data.params_file()["sha256"] == hashlib.sha256(f.read_bytes()).hexdigest()
     data.use_params(None)
     assert data.value("memory", "hbm", "efficiency") == 0.915 and not data.params_file()["overlay"]
+
+
+def test_a_fit_started_from_a_params_file_keeps_what_it_did_not_refit(card_runs, tmp_path, capsys):
+    start = tmp_path / "start.toml"
+    start.write_text('[axi]\nread_overhead_ns = { value = 99, unit = "ns", source = "assumption", detail = "mine" }\n')
+    dest = tmp_path / "next.toml"
+    rc, out, err = cli(["predict", "--fit", card_runs["memcpy"], "--params", start, "--out", dest], capsys)
+    assert rc == 0, err
+    doc = tomllib.loads(dest.read_text())
+    assert doc["axi"]["read_overhead_ns"]["value"] == 99 and doc["fit"]["start"]["file"] == str(start)
+    assert doc["memory"]["hbm"]["efficiency"]["source"] == "measured"
+    data.use_params(dest)                       # the written file is itself a valid --params file
+    assert data.value("axi", "read_overhead_ns") == 99

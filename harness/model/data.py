@@ -215,6 +215,11 @@ def params_file() -> dict:
             "defaults_sha256": _sha256(PARAMS_FILE)}
 
 
+def overlay_entries() -> list:
+    """[(path, entry)] of the --params file in use (empty with the defaults)."""
+    return [] if _overlay is None else [(p, v) for p, v in _leaves(_overlay["tree"])]
+
+
 def params_key() -> str:
     """What the parameter values depend on: for caches of model results."""
     return "default" if _overlay is None else _overlay["sha256"]

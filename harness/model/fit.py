@@ -360,9 +360,17 @@ def params_toml(result: FitResult, runs: list, when: dt.datetime) -> str:
     groups: dict = {}
     for c, f in result.fitted.items():
         groups.setdefault(c[:-1], []).append((c[-1], f))
+    # values of the --params file the fit started from that it did not refit: kept, so this file
+    # alone gives the model the fit saw
+    for c, entry in data.overlay_entries():
+        if c not in result.fitted:
+            groups.setdefault(c[:-1], []).append((c[-1], {"carried": entry}))
     for table, items in groups.items():
         lines += ["", f"[{'.'.join(table)}]"]
         for key, f in items:
+            if "carried" in f:
+                lines.append(f"{key} = {_toml_val(f['carried'])}  # from {start['file']}")
+                continue
             fig = data.figure(*table, key)
             detail = (f"fitted by harness predict --fit to {f['points']} point(s) of run(s) {', '.join(f['run_ids'])}: "
                       f"residual {f['residual']:.2%} RMS, standard error {f['stderr']:.2%}; was {f['previous']:.6g} "
