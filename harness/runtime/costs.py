@@ -25,8 +25,8 @@ def dispatch_s() -> float:
     return model.dispatch_overhead(platform()).value
 
 
-def pcie_transfer_s(nbytes: int) -> float:
-    return model.pcie_transfer(platform(), nbytes).value
+def pcie_transfer_s(nbytes: int, direction: str = "h2d") -> float:
+    return model.pcie_transfer(platform(), nbytes, direction).value
 
 
 def _memory_kind(bank: str) -> str:

@@ -345,7 +345,7 @@ class bo:
             self._dev[offset:end] = self._host[offset:end]
         else:
             self._host[offset:end] = self._dev[offset:end]
-        self._dev_obj.now_ns += costs.pcie_transfer_s(size) * 1e9
+        self._dev_obj.now_ns += costs.pcie_transfer_s(size, "h2d" if to_dev else "d2h") * 1e9
 
 
 # --------------------------------------------------------------------------- kernels and runs
