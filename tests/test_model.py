@@ -126,17 +126,14 @@ def test_random_small_transactions_fall(u280):
     assert r64 < r1k <= seq * 1.0001
 
 
-def test_traffic_across_switch_groups_falls_when_streams_share_a_lateral_connection(u280):
-    # PG276: two masters share one lateral connection; a stream alone on it keeps its rate (X1)
-    assert _bw(u280, cross_group=True) == pytest.approx(_bw(u280), rel=1e-9)
-    assert _bw(u280, ports=2, direction="copy", cross_group=True) == pytest.approx(
-        _bw(u280, ports=2, direction="copy"), rel=1e-9)                   # read and write do not share
-    local = _bw(u280, ports=4, pcs_per_port=4)
-    wide = _bw(u280, ports=4, pcs_per_port=8)
-    crossing = _bw(u280, ports=4, cross_group=True)
+def test_traffic_across_switch_groups_falls(u280):
+    local = _bw(u280, pcs_per_port=4)
+    wide = _bw(u280, pcs_per_port=8)
+    crossing = _bw(u280, cross_group=True)
     assert wide < local and crossing < local
-    assert crossing == pytest.approx(_bw(u280, ports=4) * 0.5, rel=0.01)
-    assert "lateral" in predict_memcpy(u280, ports=4, pcs_per_port=8).limit
+    assert crossing == pytest.approx(local * 0.5, rel=0.01)
+    lim = predict_memcpy(u280, ports=1, pcs_per_port=8).limit
+    assert "lateral" in lim
 
 
 def test_random_across_pcs_falls(u280):

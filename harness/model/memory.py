@@ -199,19 +199,10 @@ def predict_memcpy(platform, *, memory="hbm", ports=1, pcs_per_port=1, direction
         limits[ACTIVATE] = n_active * txn / M["random_txn_ns"].value
         explain[ACTIVATE] = f"{n_active} x {txn} B per {M['random_txn_ns'].value:g} ns row activation"
     if g.switch_group_pcs and (cross_group or pcs_per_port > g.switch_group_pcs):
-        # PG276: a lateral connection is shared by two masters (M0/M1, M2/M3) and gives each
-        # `lat` of full bandwidth when both cross on it; a stream alone on its connection
-        # keeps its rate (X1). Read and write data travel on separate AXI channels, so only
-        # same-direction streams of adjacent ports share.
         lat = M["lateral_efficiency"].value
-        per_link = M["lateral_masters_per_link"].value
-        sharing = min(per_link, max(n_read, n_write))
-        share = min(1.0, lat * per_link / sharing)
         frac = 1.0 if cross_group else (pcs_per_port - g.switch_group_pcs) / pcs_per_port
-        limits[LATERAL] = mem / (1 + frac * (1 / share - 1))
-        explain[LATERAL] = (f"{frac:.0%} of the traffic crosses 4x4 switch groups, {sharing:g} same-direction "
-                            f"stream(s) per lateral connection at {lat:.0%} x {per_link:g} / {sharing:g} "
-                            f"= {share:.0%} each")
+        limits[LATERAL] = mem / (1 + frac * (1 / lat - 1))
+        explain[LATERAL] = f"{frac:.0%} of the traffic crosses 4x4 switch groups at {lat:.0%}"
 
     limit = min(limits, key=limits.get)
     steady = limits[limit]
