@@ -29,7 +29,7 @@ def register(subparsers) -> None:
         "and ops.csv. How figures are computed: harness/docs/roofline.md.",
     )
     p.add_argument("--results", nargs="+", metavar="RUN_DIR", default=[],
-                   help="run directories (memcpy, gemm, latency, flops; any mix) under results/runs/")
+                   help="run directories (memcpy, gemm, latency, flops, transfer; any mix) under results/runs/")
     p.add_argument("--transfer", default=None, metavar="RUN_DIR",
                    help="a `harness bench transfer` run: times the per-inference host transfers (camera images "
                         "and state in, actions out) counted in the achieved latency (default: the model's "
