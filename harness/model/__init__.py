@@ -1,4 +1,5 @@
-"""The timing model: platforms as data, memory bandwidth, GEMM / elementwise time, dispatch.
+"""The timing model: platforms as data, memory bandwidth, GEMM / elementwise time, dispatch,
+host transfers.
 
 Used both by `harness predict` and by the emulator (harness.runtime.costs), so
 the two always agree. Every parameter is data with a source

@@ -579,11 +579,7 @@ def dispatch_spread(platform=None) -> tuple[Figure, Figure]:
     return D["low_s"], D["high_s"]
 
 
-def pcie_transfer(platform, nbytes, direction="h2d") -> Figure:
-    """Modeled time of one host<->card buffer sync of `nbytes` (seconds)."""
+def pcie_transfer(platform, nbytes, direction: str = "h2d") -> Figure:
+    """Modeled time of one host<->card buffer sync of `nbytes` (seconds): harness.model.transfer."""
     from harness.model.transfer import predict_transfer
-    pred = predict_transfer(platform, nbytes, direction)
-    P = data.params()["pcie"]
-    return Figure("PCIe transfer time", pred.time_s, "s", "model",
-                  f"{data.version()}: {pred.explain} ({P['latency_s'].detail}; "
-                  f"{P[direction + '_bandwidth_GBps'].detail})")
+    return predict_transfer(_int(nbytes, "nbytes", 0), direction).figure()

@@ -26,7 +26,8 @@ def dispatch_s() -> float:
 
 
 def pcie_transfer_s(nbytes: int, direction: str = "h2d") -> float:
-    return model.pcie_transfer(platform(), nbytes, direction).value
+    """Modeled time of one bo.sync() (direction h2d or d2h): harness.model.predict_transfer."""
+    return model.predict_transfer(nbytes, direction).time_s
 
 
 def _memory_kind(bank: str) -> str:
