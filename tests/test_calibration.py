@@ -61,7 +61,7 @@ def test_cross_group_column_reaches_the_lateral_term(monkeypatch):
     ("latency_s", 10e-6, "T-h2d-256"),            # the former assumption
     ("latency_s", 5e-6, "T-d2h-4K"),
     ("h2d_bandwidth_GBps", 12.0, "T-h2d-256M"),   # the former assumption, host to card
-    ("bandwidth_GBps", 7.82, "T-d2h-16M-x64"),         # d2h takes the shared bandwidth
+    ("bandwidth_GBps", 7.82, "T-d2h-16M-x64"),       # d2h takes the shared bandwidth
 ])
 def test_transfer_check_rows_fail_with_wrong_pcie_parameters(monkeypatch, param, value, rid):
     assert abs(calibration.evaluate_row(_row(rid)).error) < 0.10
