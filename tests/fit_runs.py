@@ -4,14 +4,11 @@
 harness's RunWriter and summarized by its summarizers, and its times are the model's prediction
 with TRUE in place of the defaults, times a lognormal noise of NOISE per repetition.
 
-`harness bench transfer` is another helper's (not merged when this was written): TRANSFER_COLUMNS
-is the column set of the plan (direction h2d|d2h, bank, bytes, time_s, bandwidth_GBps,
-model_time_s, verified, error, timing_source ...), and transfer_schema() registers it with the
-reader when the harness has no `transfer` schema of its own yet.
+The transfer run has the columns of `harness bench transfer` (schema.TRANSFER): one sample per
+sync, its time also in h2d_time_s or d2h_time_s by direction.
 """
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import sys
 from pathlib import Path
@@ -37,8 +34,9 @@ TRUE = {
     ("memory", "hbm", "efficiency"): 0.87,          # (0.915)
     ("dispatch", "overhead_s"): 38e-6,               # (50e-6)
     ("gemm", "loop_overhead_cycles"): 9.0,           # (3)
-    ("pcie", "bandwidth_GBps"): 10.5,                # (12.0)
-    ("pcie", "latency_s"): 22e-6,                    # (10e-6)
+    ("pcie", "h2d_bandwidth_GBps"): 6.9,             # (7.82)
+    ("pcie", "bandwidth_GBps"): 11.4,                # (12.72: d2h)
+    ("pcie", "latency_s"): 16e-6,                    # (12.7e-6)
     ("memory", "hbm", "random_txn_ns"): 16.0,        # (13.4)
 }
 NOISE = 0.005                                         # 0.5% per repetition, lognormal
@@ -50,41 +48,6 @@ GEMM_SHAPES = [(64, 64, 64), (50, 720, 960), (256, 256, 256), (512, 512, 512), (
                # many short tiles: where the per-step overhead shows
                (4096, 64, 64), (8192, 64, 64), (8192, 64, 192), (16384, 64, 64), (2048, 64, 128)]
 TRANSFER_POINTS = [(d, n) for d in ("h2d", "d2h") for n in (64, 4096, 64 << 10, 1 * MiB, 16 * MiB, 256 * MiB)]
-TRANSFER_COLUMNS = schema.COMMON_SAMPLE_COLUMNS + ["direction", "bank", "bytes", "bandwidth_GBps", "model_time_s"]
-
-
-@contextlib.contextmanager
-def transfer_schema():
-    """The `transfer` BenchSchema of the plan, registered only if the harness lacks one."""
-    from harness.results import reader
-    if "transfer" in schema.SCHEMAS:
-        yield schema.SCHEMAS["transfer"]
-        return
-    sch = schema.BenchSchema("transfer", TRANSFER_COLUMNS, ["direction", "bank", "bytes", "model_time_s"],
-                             ("bandwidth_GBps",))
-    saved = (schema.BENCHES, reader.BENCHES, set(reader._TEXT), reader._check_samples)
-
-    def check(p, ctx, s):
-        # the reader's own checks are the transfer helper's; here: this run's rows, rate = bytes / time
-        if ctx["bench"] != "transfer":
-            return saved[3](p, ctx, s)
-        assert (s["run_id"] == ctx["run_id"]).all() and (s["timing_source"] == ctx["timing_source"]).all()
-        ok = s["verified"].to_numpy(bool)
-        want = s["bytes"].to_numpy(float) / s["time_s"].to_numpy(float) / 1e9
-        assert np.allclose(s["bandwidth_GBps"].to_numpy(float)[ok], want[ok], rtol=1e-9)
-
-    schema.SCHEMAS["transfer"] = sch
-    schema.BENCHES = reader.BENCHES = saved[0] + ("transfer",)
-    reader._TEXT.add("bank")
-    reader._check_samples = check
-    try:
-        yield sch
-    finally:
-        del schema.SCHEMAS["transfer"]
-        schema.BENCHES, reader.BENCHES = saved[0], saved[1]
-        reader._check_samples = saved[3]
-        reader._TEXT.clear()
-        reader._TEXT.update(saved[2])
 
 
 def _writer(out: Path, stamp: str, bench: str, mode: str, design, columns, extra=None) -> wmod.RunWriter:
@@ -173,18 +136,19 @@ def gemm_run(out: Path, stamp="20260101T010000Z", truth=None, seed=2, shapes=GEM
 
 
 def transfer_run(out: Path, stamp="20260101T020000Z", truth=None, seed=3, points=TRANSFER_POINTS) -> Path:
-    """Needs transfer_schema() (or the merged `transfer` schema) in effect."""
+    from harness.model.transfer import predict_transfer
     truth = TRUE if truth is None else truth
     rng = np.random.default_rng(seed)
-    sch = schema.SCHEMAS["transfer"]
+    sch = schema.TRANSFER
     design = load_design("memcpy")
     w = _writer(out, stamp, "transfer", "hw", design, sch.sample_columns)
     for point, (direction, n) in enumerate(points):
         with data.trial(truth):
-            t_true = model.pcie_transfer("u280", n).value
+            t_true = predict_transfer(n, direction).time_s
         common = {"point": point, "timing_source": "measured", "direction": direction, "bank": "HBM[0]",
-                  "bytes": n, "model_time_s": model.pcie_transfer("u280", n).value}
+                  "bytes": n, "model_time_s": predict_transfer(n, direction).time_s}
         for row in _samples(rng, t_true, common, ("bandwidth_GBps", "bytes")):
+            row[f"{direction}_time_s"] = row["time_s"]
             w.add_sample({k: row.get(k) for k in sch.sample_columns if k != "run_id"})
     w.finish(summarize_samples("transfer", w.rows))
     return w.path

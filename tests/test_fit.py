@@ -34,6 +34,7 @@ TOLERANCE = {
     ("memory", "hbm", "efficiency"): 0.01,
     ("dispatch", "overhead_s"): 0.02,
     ("gemm", "loop_overhead_cycles"): 0.15,
+    ("pcie", "h2d_bandwidth_GBps"): 0.01,
     ("pcie", "bandwidth_GBps"): 0.01,
     ("pcie", "latency_s"): 0.03,
     ("memory", "hbm", "random_txn_ns"): 0.02,
@@ -58,16 +59,14 @@ def defaults_after():
 @pytest.fixture(scope="module")
 def card_runs(tmp_path_factory):
     out = tmp_path_factory.mktemp("card")
-    with fr.transfer_schema():
-        return {"memcpy": fr.memcpy_run(out), "gemm": fr.gemm_run(out), "transfer": fr.transfer_run(out)}
+    return {"memcpy": fr.memcpy_run(out), "gemm": fr.gemm_run(out), "transfer": fr.transfer_run(out)}
 
 
 @pytest.fixture(scope="module")
 def fitted(card_runs, tmp_path_factory):
     """The parameter file fitted to all three runs, and what the command printed."""
     dest = tmp_path_factory.mktemp("fit") / "card.toml"
-    with fr.transfer_schema():
-        rc = main(["predict", "--fit", *map(str, card_runs.values()), "--out", str(dest)])
+    rc = main(["predict", "--fit", *map(str, card_runs.values()), "--out", str(dest)])
     assert rc == 0
     data.use_params(None)
     return dest
@@ -105,9 +104,8 @@ def test_fit_says_what_it_left_and_why(fitted):
 
 
 def test_fit_prints_every_points_error_before_and_after(card_runs, capsys, tmp_path):
-    with fr.transfer_schema():
-        rc, out, err = cli(["predict", "--fit", card_runs["memcpy"], card_runs["transfer"], "--out",
-                            tmp_path / "f.toml"], capsys)
+    rc, out, err = cli(["predict", "--fit", card_runs["memcpy"], card_runs["transfer"], "--out",
+                        tmp_path / "f.toml"], capsys)
     assert rc == 0, err
     rows = [ln for ln in out.splitlines() if ln.startswith("20260101T")]
     n_points = len(fr.MEMCPY_POINTS) + len(fr.TRANSFER_POINTS)
@@ -318,3 +316,17 @@ def test_a_fit_started_from_a_params_file_keeps_what_it_did_not_refit(card_runs,
     assert doc["memory"]["hbm"]["efficiency"]["source"] == "measured"
     data.use_params(dest)                       # the written file is itself a valid --params file
     assert data.value("axi", "read_overhead_ns") == 99
+
+
+def test_a_direction_of_its_own_is_a_parameter_too(tmp_path):
+    """harness.model.transfer takes pcie.<h2d|d2h>_<latency_s|bandwidth_GBps> before the shared keys."""
+    from harness.model.transfer import predict_transfer
+    f = tmp_path / "dirs.toml"
+    f.write_text('[pcie]\nd2h_latency_s = { value = 30e-6, unit = "s", source = "assumption", detail = "x" }\n')
+    before = {d: predict_transfer(64, d).time_s for d in ("h2d", "d2h")}
+    data.use_params(f)
+    assert predict_transfer(64, "d2h").time_s == pytest.approx(before["d2h"] - 12.7e-6 + 30e-6)
+    assert predict_transfer(64, "h2d").time_s == pytest.approx(before["h2d"])
+    f.write_text('[pcie]\nd2h_latency_s = { value = 30, unit = "us", source = "assumption", detail = "x" }\n')
+    with pytest.raises(Exception, match="convert"):
+        data.use_params(f)

@@ -579,12 +579,7 @@ def dispatch_spread(platform=None) -> tuple[Figure, Figure]:
     return D["low_s"], D["high_s"]
 
 
-def pcie_transfer(platform, nbytes) -> Figure:
-    """Modeled time of one host<->card buffer sync of `nbytes` (seconds)."""
-    nbytes = _int(nbytes, "nbytes", 0)
-    P = data.params()["pcie"]
-    v = P["latency_s"].value + nbytes / (P["bandwidth_GBps"].value * 1e9)
-    lat, bw = P["latency_s"], P["bandwidth_GBps"]
-    return Figure("PCIe transfer time", v, "s", "model",
-                  f"{data.version()}: {lat.value * 1e6:g} us + bytes / {bw.value:g} GB/s (latency {lat.source}: "
-                  f"{lat.detail}; bandwidth {bw.source}: {bw.detail})")
+def pcie_transfer(platform, nbytes, direction: str = "h2d") -> Figure:
+    """Modeled time of one host<->card buffer sync of `nbytes` (seconds): harness.model.transfer."""
+    from harness.model.transfer import predict_transfer
+    return predict_transfer(_int(nbytes, "nbytes", 0), direction).figure()

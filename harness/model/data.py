@@ -29,6 +29,9 @@ CALIBRATION_FILE = DATA_DIR / "calibration.csv"
 META_TABLES = ("fit",)
 # Parts of model_params.toml a parameter file may not replace (design descriptions, not parameters).
 FIXED_TABLES = ("reference_designs",)
+# Keys a parameter file may add, checked as the parameter they stand in for: a transfer direction's
+# own latency and bandwidth (harness.model.transfer takes them before the shared ones).
+OPTIONAL = {("pcie", f"{d}_{k}"): ("pcie", k) for d in ("h2d", "d2h") for k in ("latency_s", "bandwidth_GBps")}
 
 _overlay: dict | None = None      # {"path", "sha256", "tree"} of the --params file in use
 _trial: dict | None = None        # the fit's candidate values: params() returns this tree while set
@@ -164,7 +167,7 @@ def read_params_file(path) -> dict:
     for path_, v in _leaves(values):
         name = ".".join(path_)
         node = defaults
-        for part in path_:
+        for part in (path_ if _lookup(defaults, path_) is not None else OPTIONAL.get(path_, path_)):
             node = node.get(part) if isinstance(node, dict) else None
             if node is None:
                 break
@@ -193,6 +196,14 @@ def read_params_file(path) -> dict:
                 raise UserError(f"--params {p}: {name} is measured but names no run (run_ids); {fix}")
         n += 1
     return {"path": str(p), "sha256": _sha256(p), "tree": values, "parameters": n}
+
+
+def _lookup(tree: dict, path_: tuple):
+    for part in path_:
+        tree = tree.get(part) if isinstance(tree, dict) else None
+        if tree is None:
+            return None
+    return tree
 
 
 def use_params(path=None) -> dict:

@@ -38,8 +38,9 @@ CANDIDATES = {
     ("axi", "write_overhead_ns"): "small memcpy write points, once the dispatch is known",
     ("dispatch", "overhead_s"): "latency runs' dispatch points, or the intercept of memcpy/gemm launch times",
     ("gemm", "loop_overhead_cycles"): "gemm points with many tiles and K chunks",
-    ("pcie", "bandwidth_GBps"): "transfer points of large buffers",
-    ("pcie", "latency_s"): "transfer points of small buffers",
+    ("pcie", "h2d_bandwidth_GBps"): "h2d transfer points of large buffers",
+    ("pcie", "bandwidth_GBps"): "d2h transfer points of large buffers (d2h has no key of its own)",
+    ("pcie", "latency_s"): "transfer points of small buffers (both directions)",
 }
 NOT_FITTED = ("memory.hbm.idle_latency_ns is a spec figure (Shuhai): a launch shows only idle latency + AXI "
               "overhead, so the overheads take the difference; every other parameter of "
@@ -180,13 +181,15 @@ def _latency_points(run, plat, notes) -> list[Point]:
 
 def _transfer_points(run, plat, notes) -> list[Point]:
     """Points of `harness bench transfer` (direction h2d|d2h, bank, bytes, time_s): one bo.sync each."""
-    from harness.model import pcie_transfer
+    from harness.model.transfer import predict_transfer
     out = []
     for pt, r, t in _verified_points(run):
-        n = int(r["bytes"])
-        out.append(Point(run.run_id, "transfer", f"transfer {r['direction']} {r.get('bank', '')} {_size(n)}".replace("  ", " "),
-                         t, lambda n=n: pcie_transfer(plat, n).value,
-                         (("pcie", "bandwidth_GBps"), ("pcie", "latency_s"))))
+        n, d = int(r["bytes"]), str(r["direction"])
+        # the shared keys unless the parameters give this direction its own (harness.model.transfer)
+        uses = tuple(c for c in (("pcie", f"{d}_bandwidth_GBps"), ("pcie", "bandwidth_GBps"), ("pcie", "latency_s"))
+                     if c in CANDIDATES)
+        out.append(Point(run.run_id, "transfer", f"transfer {d} {r['bank']} {_size(n)}", t,
+                         lambda n=n, d=d: predict_transfer(n, d).time_s, uses))
     return out
 
 
