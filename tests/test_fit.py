@@ -188,10 +188,17 @@ def test_a_pattern_the_model_lacks_is_left_out_with_a_note():
     assert "stride is not modeled" in notes[0]
 
 
-def test_the_fit_leaves_the_model_as_it_was(fitted):
-    before = data.params()
+def test_the_fit_leaves_the_model_as_it_was(card_runs):
     from harness.model import fit
-    assert fit is not None and data.params() is before and data.value("dispatch", "overhead_s") == 50e-6
+    runs, points, notes = fit.load_fit_runs([card_runs["memcpy"]])
+    res = fit.fit_points(points, notes)
+    assert res.fitted[("memory", "hbm", "efficiency")]["value"] != pytest.approx(0.915, rel=0.01)
+    assert data.value("memory", "hbm", "efficiency") == 0.915 and data.value("dispatch", "overhead_s") == 50e-6
+    with pytest.raises(ZeroDivisionError):
+        with data.trial({("dispatch", "overhead_s"): 1.0}):
+            assert data.value("dispatch", "overhead_s") == 1.0
+            1 / 0
+    assert data.value("dispatch", "overhead_s") == 50e-6
 
 
 # ---------------------------------------------------------------- --params FILE
@@ -228,8 +235,6 @@ def test_a_fitted_file_changes_the_emulators_time_and_is_recorded(fitted, tmp_pa
         else:
             assert mp["overlay"] is False and mp["file"] == "harness/data/model_params.toml"
     from harness import model
-    with data.trial({}):
-        pass
     data.use_params(fitted)
     plat = model.load_platform("u280")
     want = model.dispatch_overhead_s() + model.predict_memcpy(plat, memory="hbm", ports=1, direction="read",
