@@ -275,12 +275,12 @@ def pattern_expectations(pt: MemcpyPoint, host_in: list, seed: int) -> list:
         visits = reference.memcpy_visits(*args)
         return [(reference.memcpy_pattern_read_checksum(h[:n_words * 8], pt.kernel_reps, visits), 0)
                 for h in host_in]
-    last = reference.memcpy_last_rep(*args)
+    last = reference.memcpy_last_visit(*args)
     if pt.direction == "write":
-        want = reference.memcpy_pattern_output("write", n_words, pt.kernel_reps, last, POISON_WORD).reshape(-1)
+        want = reference.memcpy_pattern_output("write", n_words, last, POISON_WORD).reshape(-1)
         return [(want, 0)] * len(host_in)
-    return [(reference.memcpy_pattern_output("copy", n_words, pt.kernel_reps, last, POISON_WORD,
-                                             h[:n_words * 8]).reshape(-1), 0) for h in host_in]
+    return [(reference.memcpy_pattern_output("copy", n_words, last, POISON_WORD, h[:n_words * 8]).reshape(-1), 0)
+            for h in host_in]
 
 
 def kernel_args(pt: MemcpyPoint, seed: int) -> list:

@@ -77,6 +77,7 @@ def memcpy_read_checksum(words: np.ndarray, reps: int) -> np.ndarray:
 # Patterns (kernels/memcpy/memcpy.cpp "Patterns"): stride and random transactions of txn_words
 # words over n_words (both powers of two), replayed in uint32 arithmetic exactly as the kernel.
 REP_SALT = 0x9E3779B9
+TXN_KEY = 0xC2B2AE3D27D4EB4F            # tk(t) = t * TXN_KEY: write/copy content names the transaction
 _U32 = np.uint32
 
 
@@ -133,13 +134,16 @@ def memcpy_visits(pattern: str, n_words: int, txn_words: int, stride_words: int,
     return counts
 
 
-def memcpy_last_rep(pattern: str, n_words: int, txn_words: int, stride_words: int, seed: int,
-                    reps: int) -> np.ndarray:
-    """int64 per word: the last repetition that wrote it (write, copy), -1 where none did."""
-    last = np.full(n_words, -1, dtype=np.int64)
+def memcpy_last_visit(pattern: str, n_words: int, txn_words: int, stride_words: int, seed: int,
+                      reps: int) -> tuple[np.ndarray, np.ndarray]:
+    """(rep, transaction) of the last beat that wrote each word (write, copy), int64; rep -1 where none did."""
+    last_r = np.full(n_words, -1, dtype=np.int64)
+    last_t = np.zeros(n_words, dtype=np.int64)
     for r, a in _rep_addresses(pattern, n_words, txn_words, stride_words, seed, reps):
-        last[a] = reps - 1 if r is None else r
-    return last
+        words, back = np.unique(a[::-1], return_index=True)     # first from the end: the last visit
+        last_r[words] = reps - 1 if r is None else r
+        last_t[words] = (a.size - 1 - back) // txn_words
+    return last_r, last_t
 
 
 def memcpy_pattern_read_checksum(words: np.ndarray, reps: int, visits: np.ndarray) -> np.ndarray:
@@ -153,14 +157,16 @@ def memcpy_pattern_read_checksum(words: np.ndarray, reps: int, visits: np.ndarra
     return s.astype(np.uint64)
 
 
-def memcpy_pattern_output(mode: str, n_words: int, reps: int, last_rep: np.ndarray, poison: int,
+def memcpy_pattern_output(mode: str, n_words: int, last: tuple, poison: int,
                           src: np.ndarray | None = None) -> np.ndarray:
-    """(n_words, 8) uint64 that write or copy leaves: pat(a, j) (write) or in[a] (copy) XOR rk of the
-    word's last rep, and `poison` where no rep wrote."""
+    """(n_words, 8) uint64 that write or copy leaves: pat(a, j) (write) or in[a] (copy) XOR rk(r) ^ tk(t)
+    of the word's last visit (memcpy_last_visit), and `poison` where none wrote."""
+    last_r, last_t = last
     with np.errstate(over="ignore"):
-        keys = (last_rep.clip(min=0).astype(np.uint64) * np.uint64(REP_KEY))[:, None]
+        keys = ((last_r.clip(min=0).astype(np.uint64) * np.uint64(REP_KEY))
+                ^ (last_t.astype(np.uint64) * np.uint64(TXN_KEY)))[:, None]
     base = memcpy_pattern(n_words) if mode == "write" else np.asarray(src, dtype=np.uint64).reshape(-1, 8)
-    return np.where((last_rep >= 0)[:, None], base ^ keys, np.uint64(poison)).astype(np.uint64)
+    return np.where((last_r >= 0)[:, None], base ^ keys, np.uint64(poison)).astype(np.uint64)
 
 
 # ----------------------------------------------------------------------- gemm

@@ -35,9 +35,11 @@
 //   random: start = mix(key(r) ^ t) * txn_words,  key(r) = mix(seed ^ mix(r ^ 0x9E3779B9)),
 //           mix = murmur3's 32-bit finalizer (a bijection: a counter-based generator, so the host
 //           replays any (seed, rep, transaction) without running the sequence).
-// Word a is then read, written or copied as word i is above (pat(a, j), rk(r)): read counts each
-// visit at its own index with its rep; write leaves pat(a, j) ^ rk(r) and copy in[a] ^ rk(r) of the
-// last rep that visited a; words never visited keep whatever was there (the host's poison).
+// Word a is then read as word i is above (each visit counts at its own index with its rep), while
+// write stores pat(a, j) ^ rk(r) ^ tk(t) and copy in[a] ^ rk(r) ^ tk(t), tk(t) = t * 0xC2B2AE3D27D4EB4F:
+// what is left is the last visit's (rep, transaction), so a write dropped from a word that another
+// transaction of the same rep writes again still shows; words never visited keep whatever was there
+// (the host's poison).
 //
 // Emulator faults (emu_faults.h; nothing under Vitis): skip_word leaves out the last word of
 // every rep; stale_rep runs the last rep as a repeat of the one before (rk(reps-2) and, for random,
@@ -67,6 +69,7 @@ static const uint64_t MEMCPY_WRITE_KEY = 0x9E3779B97F4A7C15ULL;
 static const uint64_t MEMCPY_REP_KEY = 0xD6E8FEB86659FD93ULL;   // odd
 
 static const uint32_t MEMCPY_REP_SALT = 0x9E3779B9u;
+static const uint64_t MEMCPY_TXN_KEY = 0xC2B2AE3D27D4EB4FULL;   // odd
 
 // murmur3's fmix32: two multiplies and three xor-shifts, a bijection of uint32 (pipelines at II=1).
 static inline uint32_t memcpy_mix(uint32_t h) {
@@ -139,6 +142,7 @@ extern "C" void bw_memcpy(const ap_uint<512>* in, ap_uint<512>* out,
         if (k == 0)
           start = pattern == MEMCPY_PATTERN_STRIDE ? t * stride_words : memcpy_mix(key ^ t) * txn_words;
         const uint32_t a = (start + k) & mask;
+        const uint64_t key_t = rk ^ ((uint64_t)t * MEMCPY_TXN_KEY);
         if (++k == txn_words) {
           k = 0;
           ++t;
@@ -150,7 +154,7 @@ extern "C" void bw_memcpy(const ap_uint<512>* in, ap_uint<512>* out,
           const uint64_t idx = EMU_FAULT(WRONG_INDEX) ? (uint64_t)(a ^ 1u) : (uint64_t)a;
           for (int j = 0; j < 8; ++j) {
 #pragma HLS UNROLL
-            lane[j] = ((idx << 3) | (uint64_t)j) ^ MEMCPY_WRITE_KEY ^ rk;
+            lane[j] = ((idx << 3) | (uint64_t)j) ^ MEMCPY_WRITE_KEY ^ key_t;
           }
           hlsc::store_u64x8(out[a], lane);
           continue;
@@ -161,7 +165,7 @@ extern "C" void bw_memcpy(const ap_uint<512>* in, ap_uint<512>* out,
           if (mode == MEMCPY_MODE_READ)
             sum[j] += (lane[j] ^ (((((uint64_t)a) << 3) | (uint64_t)j) ^ MEMCPY_WRITE_KEY)) + rk;
           else
-            lane[j] ^= rk;
+            lane[j] ^= key_t;
         }
         if (mode == MEMCPY_MODE_COPY) hlsc::store_u64x8(out[a], lane);
       }
