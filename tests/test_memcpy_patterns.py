@@ -200,3 +200,17 @@ def test_predict_cli_takes_a_stride(capsys):
                  "--outstanding", "256"]) == 0
     out = capsys.readouterr().out
     assert "every 4096 B" in out and "strided row activations" in out
+
+
+def test_roofline_ceilings_come_from_seq_points_only(only_run, runs_dir, monkeypatch):
+    """A stride/random point never becomes a memory ceiling, even where its figure is the higher one."""
+    from harness.roofline import ceilings
+    assert _run(runs_dir, "--pattern", "seq,random", "--txn-bytes", "4K", "--sizes", "64K", "--direction", "read",
+                "--pcs", "1") == 0
+    run = load_run(only_run(runs_dir))
+    s = run.verified_summary().copy()
+    seq_bw = float(s.loc[s["pattern"] == "seq", "bandwidth_GBps_best"].iloc[0])
+    s.loc[s["pattern"] == "random", "bandwidth_GBps_best"] = 3 * seq_bw       # the higher figure
+    monkeypatch.setattr(type(run), "verified_summary", lambda self: s)
+    assert ceilings.per_pc([run], "read").value == pytest.approx(seq_bw)
+    assert ceilings.measured_memcpy([run]).figure.value == pytest.approx(seq_bw)
