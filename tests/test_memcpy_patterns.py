@@ -34,6 +34,7 @@ def test_a_pattern_sweep_is_verified_and_shown_beside_the_model(only_run, runs_d
     assert "MODELED" in table and "emulated/model" in table and "model GB/s" in table
     assert len([ln for ln in table.splitlines() if ln.strip().startswith(("stride", "random"))]) == len(s)
     assert "memcpy bandwidth, decimal GB/s" not in out          # no seq point: no seq table
+    assert "run directory:" in out
 
 
 def test_emulated_pattern_time_is_the_models_prediction(only_run, runs_dir):
@@ -90,7 +91,7 @@ def test_a_kernel_that_gets_the_pattern_wrong_fails_verification(only_run, runs_
 
 
 @pytest.mark.parametrize("fault", ["skip_word", "stale_rep", "wrong_index"])
-def test_every_kernel_fault_fails_every_pattern_point(only_run, runs_dir, monkeypatch, fault):
+def test_every_kernel_fault_fails_every_pattern_point(only_run, runs_dir, monkeypatch, capsys, fault):
     monkeypatch.setenv("HARNESS_EMU_FAULT", fault)
     # 16 KiB with 4 KiB transactions every 8 KiB: each rep writes the same two transactions twice
     assert _run(runs_dir, "--pattern", "stride,random", "--txn-bytes", "64,4K", "--stride", "8K",
@@ -98,6 +99,8 @@ def test_every_kernel_fault_fails_every_pattern_point(only_run, runs_dir, monkey
     run = load_run(only_run(runs_dir), require_verified=False)
     assert len(run.summary) == 2 * 2 * 3
     assert not run.summary["verified"].any()
+    out = capsys.readouterr().out
+    assert "12 of 12 point(s) failed verification" in out and out.count("FAILED verification") == 12
 
 
 def test_the_sizes_list_with_an_ellipsis():

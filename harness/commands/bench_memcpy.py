@@ -219,17 +219,22 @@ def run(args) -> int:
     from harness.bench import memcpy as mc
     result = mc.run(plan_from_args(args))
     report(result)
-    if "pattern" in result.summary.columns and (result.summary["pattern"] != "seq").any():
-        report_patterns(result)
     return 0
 
 
 def report(result) -> None:
     summary = result.summary
-    if "pattern" in summary.columns:
-        summary = summary[summary["pattern"] == "seq"]      # stride/random: report_patterns
-        if summary.empty:
-            return
+    if "pattern" in summary.columns and (summary["pattern"] != "seq").any():
+        report_patterns(result)                              # stride/random points beside the model
+        summary = summary[summary["pattern"] == "seq"]
+    if not summary.empty:
+        report_seq(result, summary)
+    print_closing(result, lambda r: f"{r['direction']} {r['pcs']} PCs {int(r['bytes_per_pc'])} B"
+                  + (f" {r['pattern']} {int(r['txn_bytes'])} B" if r.get("pattern", "seq") != "seq" else ""))
+
+
+def report_seq(result, summary) -> None:
+    """The best bandwidth per direction and PC count (the sequential sweep)."""
     label = timing_label(result.timing_source)
     print(f"\nmemcpy bandwidth, decimal GB/s, {label}")
     rows = []
@@ -250,7 +255,6 @@ def report(result) -> None:
         rows.append(row)
     print_table(rows, ["direction", "PCs", "best GB/s", "at bytes/PC", "verification"]
                 + (["device us", "model us"] if device else []))
-    print_closing(result, lambda r: f"{r['direction']} {r['pcs']} PCs {int(r['bytes_per_pc'])} B")
 
 
 def report_patterns(result) -> None:
