@@ -166,8 +166,8 @@ def emu_size_limit(plan: "MemcpyPlan", plat, kern, params: dict, clock_mhz: floa
     sizes = sorted({p.bytes_per_pc for p in plan.points})
     by_key: dict[tuple, dict[int, float]] = {}
     for p in plan.points:
-        by_key.setdefault((p.direction, p.pcs, p.pattern, p.txn_bytes, p.stride_bytes), {})[p.bytes_per_pc] = modeled_bandwidth_GBps(
-            plat, kern, params, clock_mhz, p)
+        key = (p.direction, p.pcs, p.pattern, p.txn_bytes, p.stride_bytes)
+        by_key.setdefault(key, {})[p.bytes_per_pc] = modeled_bandwidth_GBps(plat, kern, params, clock_mhz, p)
     for i, s in enumerate(sizes[:-1]):
         if all(abs(bw[t] - bw[s]) <= EMU_STABLE_REL * bw[s]
                for bw in by_key.values() if s in bw for t in sizes[i + 1:] if t in bw):
@@ -208,7 +208,8 @@ def _rep_weight(pt: MemcpyPoint) -> float:
 def point_label(pt: MemcpyPoint) -> str:
     label = f"{pt.direction} {pt.pcs} PC{'s' if pt.pcs != 1 else ''} {_size(pt.bytes_per_pc)}"
     if pt.pattern != "seq":
-        label += f" {pt.pattern} {_size(pt.txn_bytes)}" + (f"/{_size(pt.stride_bytes)}" if pt.pattern == "stride" else "")
+        label += f" {pt.pattern} {_size(pt.txn_bytes)}"
+        label += f"/{_size(pt.stride_bytes)}" if pt.pattern == "stride" else ""
     return label
 
 

@@ -234,7 +234,8 @@ def predict_memcpy(platform, *, memory="hbm", ports=1, pcs_per_port=1, direction
     total = ports * bytes
     inputs = dict(platform=p.name, memory=memory, ports=ports, pcs_per_port=pcs_per_port, pcs=n_pc,
                   direction=direction, width_bits=width_bits, clock_mhz=clock_mhz, burst=burst,
-                  outstanding=outstanding, bytes=bytes, pattern=pattern, txn_bytes=txn_bytes if pattern != "seq" else None,
+                  outstanding=outstanding, bytes=bytes, pattern=pattern,
+                  txn_bytes=txn_bytes if pattern != "seq" else None,
                   stride_bytes=stride_bytes,
                   cross_group=bool(cross_group), read_ports=n_read, write_ports=n_write)
     return MemPrediction(total / time_s / 1e9, steady, time_s, limit, limits, explain, inputs,

@@ -93,8 +93,9 @@ def kernel_time_s(kdesc: dict, xdesc: dict, scalars: dict, banks: dict) -> float
 def memcpy_access(xdesc: dict, scalars: dict, word_bytes: int) -> dict | None:
     """The model's pattern arguments for bw_memcpy's pattern scalars (kernels/memcpy/memcpy.cpp), or None
     when the kernel does nothing with them. Designs built before the pattern scalars existed: seq."""
-    pattern = _code_name(xdesc, "pattern", scalars.get("pattern") or 0) if "pattern" in (xdesc.get("codes") or {}) \
-        else "seq"
+    if "pattern" not in (xdesc.get("codes") or {}):
+        return {}
+    pattern = _code_name(xdesc, "pattern", scalars["pattern"])
     if pattern is None:
         return None
     if pattern == "seq":
