@@ -258,22 +258,30 @@ def report_seq(result, summary) -> None:
 
 
 def report_patterns(result) -> None:
-    """Every stride/random point beside the model's prediction of the same point (the emulator's
-    figure is that prediction: the ratio is 1 by construction in --mode emu)."""
+    """Every stride/random point beside the model's prediction of the same point and the ceiling
+    that binds it (the emulator's figure is that prediction: the ratio is 1 by construction in
+    --mode emu)."""
+    import json
     from harness.bench import memcpy as mc
+    ctx = json.loads((result.path / "context.json").read_text())
+    _, kern, plat, _, _ = mc.memcpy_design()
     s = result.summary
     s = s[s["pattern"] != "seq"]
     label = timing_label(result.timing_source)
     print(f"\naccess patterns, decimal GB/s: {label} beside the model (harness.model)")
     rows = []
     for _, r in s.iterrows():
+        stride = r["stride_bytes"]
+        stride = int(stride) if stride == stride and stride is not None else None
+        pt = mc.MemcpyPoint(r["direction"], int(r["pcs"]), int(r["bytes_per_pc"]), int(r["kernel_reps"]),
+                            r["pattern"], int(r["txn_bytes"]), stride)
+        limit = mc.predict_point(plat, kern, ctx["design"]["params"], ctx["clock_mhz"], pt).limit
         model_GBps = mc.modeled_point_GBps(r)
         got = r["bandwidth_GBps_median"] if r["verified"] else None
-        stride = r["stride_bytes"]
         rows.append([r["pattern"], r["direction"], int(r["pcs"]), f"{int(r['bytes_per_pc']):,}",
-                     f"{int(r['txn_bytes']):,}", f"{int(stride):,}" if stride == stride and stride is not None else "-",
+                     f"{int(r['txn_bytes']):,}", f"{stride:,}" if stride else "-",
                      f"{got:.2f}" if got is not None else "FAILED verification", f"{model_GBps:.2f}",
-                     f"{got / model_GBps:.2f}" if got is not None and model_GBps > 0 else "-"])
+                     f"{got / model_GBps:.2f}" if got is not None and model_GBps > 0 else "-", limit])
     what = "measured" if result.timing_source == "measured" else "emulated"
     print_table(rows, ["pattern", "direction", "PCs", "bytes/PC", "txn B", "stride B", f"{what} GB/s",
-                       "model GB/s", f"{what}/model"])
+                       "model GB/s", f"{what}/model", "model's limit"])
