@@ -217,3 +217,19 @@ def test_roofline_ceilings_come_from_seq_points_only(only_run, runs_dir, monkeyp
     monkeypatch.setattr(type(run), "verified_summary", lambda self: s)
     assert ceilings.per_pc([run], "read").value == pytest.approx(seq_bw)
     assert ceilings.measured_memcpy([run]).figure.value == pytest.approx(seq_bw)
+
+
+@pytest.mark.parametrize("edit,needle", [
+    (lambda s: s.__setitem__("pattern", "zigzag"), "pattern 'zigzag'"),
+    (lambda s: s.__setitem__("txn_bytes", "256"), "a seq point with txn_bytes"),
+    (lambda s: (s.__setitem__("pattern", "random"), s.__setitem__("txn_bytes", "96")), "txn_bytes 96"),
+    (lambda s: (s.__setitem__("pattern", "stride"), s.__setitem__("txn_bytes", "256"),
+                s.__setitem__("stride_bytes", "128")), "stride_bytes 128"),
+])
+def test_the_reader_refuses_impossible_pattern_columns(tmp_path, edit, needle):
+    import shutil
+    from test_readers import FIX, _edit_samples, refused
+    run = tmp_path / "run"
+    shutil.copytree(FIX / "20250101T000000Z-hw-memcpy", run)
+    _edit_samples(run, edit)
+    assert needle in refused(run)
