@@ -53,10 +53,13 @@ def kernel_time_s(kdesc: dict, xdesc: dict, scalars: dict, banks: dict) -> float
         if direction is None or scalars["n_words"] == 0 or scalars["reps"] == 0:
             return 0.0
         width = next(a["width_bits"] for a in kdesc["args"] if a["kind"] == "ptr")
+        access = memcpy_access(xdesc, scalars, width // 8)
+        if access is None:                   # the kernel returns at once for these scalars
+            return 0.0
         pred = model.predict_memcpy(
             p, memory=_memory_kind(banks["in"]), ports=2 if direction == "copy" else 1, direction=direction, width_bits=width,
             clock_mhz=clock, burst=params["MEMCPY_BURST"], outstanding=params["MEMCPY_OUTSTANDING"],
-            bytes=scalars["n_words"] * width // 8 * scalars["reps"])
+            bytes=scalars["n_words"] * width // 8 * scalars["reps"], **access)
         return pred.time_s
     if kind == "gemm":
         if min(scalars["M"], scalars["K"], scalars["N"]) == 0:
@@ -86,6 +89,25 @@ def kernel_time_s(kdesc: dict, xdesc: dict, scalars: dict, banks: dict) -> float
     if kind == "none":                       # a kernel spec without a cycle model: functional only
         return 0.0
     raise RuntimeError(f"no timing model named {kind!r} for kernel {kdesc['name']}")
+
+
+def memcpy_access(xdesc: dict, scalars: dict, word_bytes: int) -> dict | None:
+    """The model's pattern arguments for bw_memcpy's pattern scalars (kernels/memcpy/memcpy.cpp), or None
+    when the kernel does nothing with them. Designs built before the pattern scalars existed: seq."""
+    if "pattern" not in (xdesc.get("codes") or {}):
+        return {}
+    pattern = _code_name(xdesc, "pattern", scalars["pattern"])
+    if pattern is None:
+        return None
+    if pattern == "seq":
+        return {}
+    txn = scalars.get("txn_words") or 0
+    if txn == 0:
+        return None
+    access = {"pattern": pattern, "txn_bytes": min(txn, scalars["n_words"]) * word_bytes}
+    if pattern == "stride":
+        access["stride_bytes"] = max(1, scalars.get("stride_words") or 0) * word_bytes
+    return access
 
 
 def spec_cycles(timing: dict, scalars: dict, clock_mhz: float) -> float:
