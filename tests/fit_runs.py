@@ -37,13 +37,20 @@ TRUE = {
     ("pcie", "h2d_bandwidth_GBps"): 6.9,             # (7.82)
     ("pcie", "bandwidth_GBps"): 11.4,                # (12.72: d2h)
     ("pcie", "latency_s"): 16e-6,                    # (12.7e-6)
-    ("memory", "hbm", "random_txn_ns"): 16.0,        # (13.4)
+    # (13.4) above 16.4 ns, so that row activations bind 64 B random reads before Little's law does
+    # (the design's 16 outstanding transactions): below it no run could show the value
+    ("memory", "hbm", "random_txn_ns"): 20.0,
 }
 NOISE = 0.005                                         # 0.5% per repetition, lognormal
 REPEATS = 5
 
+# (direction, PCs, bytes per PC[, pattern, txn_bytes, stride_bytes])
 MEMCPY_POINTS = [(d, pcs, size) for d, pcs_list in (("read", (1, 4, 16)), ("write", (1, 4, 16)), ("copy", (2, 8, 32)))
                  for pcs in pcs_list for size in (4 << 10, 64 << 10, 1 * MiB, 16 * MiB, 64 * MiB)]
+# random and strided transactions: 64 and 128 B ones are bound by row activations (random_txn_ns)
+ACCESS_POINTS = ([("read", 1, 1 * MiB), ("read", 1, 16 * MiB)]
+                 + [(d, 1, 1 * MiB, "random", t, None) for d in ("read", "write") for t in (64, 128, 256, 1024)]
+                 + [("read", 1, 1 * MiB, "stride", t, 8192) for t in (64, 128)])
 GEMM_SHAPES = [(64, 64, 64), (50, 720, 960), (256, 256, 256), (512, 512, 512), (1024, 768, 768),
                # many short tiles: where the per-step overhead shows
                (4096, 64, 64), (8192, 64, 64), (8192, 64, 192), (16384, 64, 64), (2048, 64, 128)]
@@ -91,18 +98,22 @@ def memcpy_run(out: Path, stamp="20260101T000000Z", mode="hw", truth=None, seed=
     p = design.all_params("bw_memcpy")
     w = _writer(out, stamp, "memcpy", mode, design, schema.MEMCPY.sample_columns)
     timing = "measured" if mode == "hw" else "model"
-    for point, (direction, pcs, size) in enumerate(points):
+    for point, (direction, pcs, size, *access) in enumerate(points):
+        pattern, txn, stride = access or ("seq", None, None)
         cus = pcs // 2 if direction == "copy" else pcs
         kreps = min(1024, 64 * MiB // size)
         kw = dict(memory="hbm", ports=2 if direction == "copy" else 1, direction=direction, width_bits=512,
                   clock_mhz=design.freq_mhz, burst=p["MEMCPY_BURST"], outstanding=p["MEMCPY_OUTSTANDING"],
                   bytes=size * kreps)
+        if pattern != "seq":
+            kw.update(pattern=pattern, txn_bytes=txn, stride_bytes=stride)
         with data.trial(truth):
             t_true = model.dispatch_overhead_s() + model.predict_memcpy("u280", **kw).time_s
         model_t = model.predict_memcpy("u280", **kw).time_s
         moved = cus * size * kreps * (2 if direction == "copy" else 1)
         common = {"point": point, "timing_source": timing, "direction": direction, "pcs": pcs, "cus": cus,
-                  "bytes_per_pc": size, "kernel_reps": kreps, "bytes": moved, "model_time_s": model_t}
+                  "bytes_per_pc": size, "kernel_reps": kreps, "bytes": moved, "model_time_s": model_t,
+                  "pattern": pattern, "txn_bytes": txn, "stride_bytes": stride}
         for row in _samples(rng, t_true, common, ("bandwidth_GBps", "bytes")):
             w.add_sample({k: row.get(k) for k in schema.MEMCPY.sample_columns if k != "run_id"})
     w.finish(summarize_samples("memcpy", w.rows))

@@ -11,10 +11,8 @@ import hashlib
 import json
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
-import pandas as pd
 import pytest
 
 try:
@@ -141,51 +139,17 @@ def test_fit_bad_input_is_one_line(argv, msg, capsys):
     assert rc == 2 and msg in err and len(err.strip().splitlines()) == 1, err
 
 
-def _fake_memcpy_run(rows, run_id="20260101T040000Z-hw-memcpy"):
-    """A measured memcpy run held in memory with the access columns (pattern, txn_bytes) the
-    access helper adds to the memcpy schema: the fit's handling of random points before that merge."""
-    samples = pd.DataFrame(rows)
-    summary = pd.DataFrame({"point": sorted(samples["point"].unique()), "verified": True})
-    ctx = {"run_id": run_id, "clock_mhz": 300.0, "platform": "u280",
-           "design": {"params": {"MEMCPY_BURST": 64, "MEMCPY_OUTSTANDING": 32}, "kernels": {"bw_memcpy": {}}}}
-    return SimpleNamespace(run_id=run_id, context=ctx, samples=samples,
-                           verified_summary=lambda: summary)
-
-
-def test_random_access_points_pin_random_txn_ns():
-    from harness import model
-    from harness.model import fit
-    rng = np.random.default_rng(4)
-    rows, point = [], 0
-    for pattern, txn in [("seq", None)] * 1 + [("random", t) for t in (64, 128, 192, 256)]:
-        for size in (64 << 10, 16 << 20):
-            kw = dict(memory="hbm", ports=1, direction="read", width_bits=512, clock_mhz=300.0, burst=64,
-                      outstanding=32, bytes=size, pattern=pattern, txn_bytes=txn)
-            with data.trial(fr.TRUE):
-                t_true = model.dispatch_overhead_s() + model.predict_memcpy("u280", **kw).time_s
-            for rep, t in enumerate(t_true * np.exp(rng.normal(0, fr.NOISE, 5))):
-                rows.append({"point": point, "phase": "measure", "repetition": rep, "time_s": t, "verified": True,
-                             "direction": "read", "pcs": 1, "cus": 1, "bytes_per_pc": size, "kernel_reps": 1,
-                             "pattern": pattern, "txn_bytes": txn if txn else float("nan")})
-            point += 1
-    notes = []
-    pts = fit._memcpy_points(_fake_memcpy_run(rows), model.load_platform("u280"), notes)
-    assert len(pts) == point and any("random 64B" in p.label for p in pts)
-    res = fit.fit_points(pts, notes)
-    got = res.fitted[("memory", "hbm", "random_txn_ns")]["value"]
-    assert got == pytest.approx(16.0, rel=TOLERANCE[("memory", "hbm", "random_txn_ns")])
-    assert np.sqrt(np.mean(res.after ** 2)) < 0.005 < np.sqrt(np.mean(res.before ** 2))
-
-
-def test_a_pattern_the_model_lacks_is_left_out_with_a_note():
-    from harness import model
-    from harness.model import fit
-    rows = [{"point": 0, "phase": "measure", "repetition": 0, "time_s": 1e-3, "verified": True, "direction": "read",
-             "pcs": 1, "cus": 1, "bytes_per_pc": 1 << 20, "kernel_reps": 1, "pattern": "stride",
-             "txn_bytes": 64}]
-    notes = []
-    assert fit._memcpy_points(_fake_memcpy_run(rows), model.load_platform("u280"), notes) == []
-    assert "stride is not modeled" in notes[0]
+def test_random_and_strided_points_pin_random_txn_ns(tmp_path, capsys):
+    run = fr.memcpy_run(tmp_path, stamp="20260101T040000Z", points=fr.ACCESS_POINTS, seed=4)
+    dest = tmp_path / "access.toml"
+    rc, out, err = cli(["predict", "--fit", run, "--out", dest], capsys)
+    assert rc == 0, err
+    assert "random 64B" in out and "stride 64B/8K" in out
+    doc = tomllib.loads(dest.read_text())
+    path = ("memory", "hbm", "random_txn_ns")
+    got = doc["memory"]["hbm"]["random_txn_ns"]
+    assert got["value"] == pytest.approx(fr.TRUE[path], rel=TOLERANCE[path]) and got["previous"] == 13.4
+    assert doc["fit"]["rms_error_after"] < 0.005 < doc["fit"]["rms_error_before"]
 
 
 def test_the_fit_leaves_the_model_as_it_was(card_runs):

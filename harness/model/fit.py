@@ -6,8 +6,9 @@ predicted by the same functions the benches and the emulator use (harness.model)
 parameters the points depend on are fitted by least squares on the log of predicted / measured
 time (relative errors, so a 4 KiB point counts as much as a 256 MiB one). A parameter is kept
 only if the runs pin it: one no point depends on, one confounded with another (the start-up of
-a memcpy launch and its dispatch both add a constant), or one whose relative standard error is
-above MAX_REL_SE is left at its previous value, with the reason. Runs are read with the strict
+a memcpy launch and its dispatch both add a constant), one that moves fewer than MIN_SUPPORT
+points' times, or one whose relative standard error is above MAX_REL_SE is left at its previous
+value, with the reason. Runs are read with the strict
 reader; a run not measured on a card is refused (its times are the model's own, or a simulator's).
 Equations and the file format: harness/docs/model.md, README "Fitting the model to your card".
 """
@@ -29,11 +30,12 @@ from harness.model import data
 
 FIT_BENCHES = ("memcpy", "gemm", "latency", "transfer")
 MAX_REL_SE = 0.10          # a fitted value must be pinned to within 10% (one standard error)
+MIN_SUPPORT = 3            # ... and move at least this many points' predicted times
 MAX_FACTOR = 20.0          # a fit may move a parameter by at most this factor either way
 # Parameters a run can pin, with the points that pin them (for the report of what was left).
 CANDIDATES = {
     ("memory", "hbm", "efficiency"): "sequential memcpy points (their steady bandwidth per PC)",
-    ("memory", "hbm", "random_txn_ns"): "memcpy points with --pattern random and small transactions",
+    ("memory", "hbm", "random_txn_ns"): "memcpy points with --pattern random (or stride) and small transactions",
     ("axi", "read_overhead_ns"): "small memcpy read/copy points, once the dispatch is known",
     ("axi", "write_overhead_ns"): "small memcpy write points, once the dispatch is known",
     ("dispatch", "overhead_s"): "latency runs' dispatch points, or the intercept of memcpy/gemm launch times",
@@ -110,6 +112,7 @@ def _present(row, col):
 
 def _memcpy_points(run, plat, notes) -> list[Point]:
     from harness.model import dispatch_overhead_s, predict_memcpy
+    from harness.model.memory import PATTERNS
     ctx = run.context
     params = _design_params(ctx, "bw_memcpy")
     clock = float(ctx["clock_mhz"])
@@ -117,25 +120,28 @@ def _memcpy_points(run, plat, notes) -> list[Point]:
     for pt, r, t in _verified_points(run):
         direction = str(r["direction"])
         pattern = str(_present(r, "pattern") or "seq")
-        txn = _present(r, "txn_bytes")
+        txn, stride = _present(r, "txn_bytes"), _present(r, "stride_bytes")
         target = _present(r, "target_pc")
-        if pattern not in ("seq", "random"):
+        if pattern not in PATTERNS:
             notes.append(f"run {run.run_id} point {pt}: pattern {pattern} is not modeled; left out")
             continue
         if target not in (None, "local") and str(target) != str(_present(r, "port_pc")):
             notes.append(f"run {run.run_id} point {pt}: target PC {target} (cross-switch) left out of the fit")
             continue
+        # the bench's own call (harness.bench.memcpy.predict_point): access scalars only off seq
+        access = {} if pattern == "seq" else {"pattern": pattern, "txn_bytes": int(txn),
+                                              "stride_bytes": int(stride) if pattern == "stride" else None}
         kw = dict(memory="hbm", ports=2 if direction == "copy" else 1, direction=direction, width_bits=512,
                   clock_mhz=clock, burst=int(params.get("MEMCPY_BURST", 64)),
                   outstanding=int(params.get("MEMCPY_OUTSTANDING", 32)),
-                  bytes=int(r["bytes_per_pc"]) * int(r["kernel_reps"]), pattern=pattern,
-                  txn_bytes=int(txn) if (pattern == "random" and txn) else None)
+                  bytes=int(r["bytes_per_pc"]) * int(r["kernel_reps"]), **access)
         uses = [("memory", "hbm", "efficiency"), ("dispatch", "overhead_s"),
                 ("axi", "write_overhead_ns" if direction == "write" else "read_overhead_ns")]
-        if pattern == "random":
+        if pattern != "seq":
             uses.append(("memory", "hbm", "random_txn_ns"))
         label = (f"memcpy {direction} {int(r['pcs'])} PC {_size(int(r['bytes_per_pc']))} x{int(r['kernel_reps'])}"
-                 + (f" random {_size(int(txn))}" if pattern == "random" and txn else ""))
+                 + (f" {pattern} {_size(int(txn))}" if pattern != "seq" else "")
+                 + (f"/{_size(int(stride))}" if pattern == "stride" else ""))
         out.append(Point(run.run_id, "memcpy", label, t,
                          lambda kw=kw: dispatch_overhead_s() + predict_memcpy(plat, **kw).time_s, tuple(uses)))
     return out
@@ -236,6 +242,24 @@ def _predict_all(points, values: dict) -> np.ndarray:
         return np.array([p.predict() for p in points])
 
 
+SCAN = (0.5, 0.67, 0.8, 0.9, 1.1, 1.25, 1.5, 2.0)
+
+
+def _scan(resid, x0, lo, hi, sweeps: int = 2):
+    x = np.array(x0, float)
+    best = float(np.sum(resid(x) ** 2))
+    for _ in range(sweeps):
+        for j in range(len(x)):
+            base = x[j]
+            for f in SCAN:
+                y = x.copy()
+                y[j] = min(max(base + math.log(f), lo[j]), hi[j] - 1e-12)
+                c = float(np.sum(resid(y) ** 2))
+                if c < best:
+                    best, x = c, y
+    return x
+
+
 def fit_points(points: list[Point], notes: list | None = None) -> FitResult:
     """Fit the candidate parameters the points depend on; keep only those they pin."""
     from scipy.optimize import least_squares
@@ -250,6 +274,7 @@ def fit_points(points: list[Point], notes: list | None = None) -> FitResult:
     active = [c for c in CANDIDATES if c in used]
     x = {c: 0.0 for c in active}
     res = None
+    first = True
     while active:
         lo = np.array([-math.log(MAX_FACTOR)] * len(active))
         hi = np.array([math.log(min(MAX_FACTOR, 1 / start[c]) if c[-1] == "efficiency" else MAX_FACTOR)
@@ -260,6 +285,12 @@ def fit_points(points: list[Point], notes: list | None = None) -> FitResult:
             vals = {c: start[c] * math.exp(xi) for c, xi in zip(act, v)}
             return np.log(_predict_all(points, vals) / meas)
 
+        if first:
+            # The model is a minimum of ceilings: at the start a parameter may sit where another ceiling
+            # binds (zero gradient) although the measurements need it to bind. A coarse scan of each
+            # parameter first (factors SCAN, twice over) starts the local fit near the right ceiling.
+            x0 = _scan(resid, x0, lo, hi)
+            first = False
         res = least_squares(resid, x0, bounds=(lo, hi), diff_step=1e-6, x_scale=1.0, method="trf")
         for c, xi in zip(active, res.x):
             x[c] = float(xi)
@@ -287,6 +318,16 @@ def fit_points(points: list[Point], notes: list | None = None) -> FitResult:
             left[worst] = (f"confounded with {_name(other)}: the points change with both the same way, so only "
                            "their combination shows")
             active.remove(worst)
+            continue
+        # a parameter that moves only one or two points' times (e.g. where its ceiling just meets
+        # another) would fit their noise, not the card
+        absj = np.abs(J)
+        support = [(int((absj[:, i] > 0.01 * absj[:, i].max()).sum()), i) for i in range(k)]
+        few, i = min(support)
+        if few < MIN_SUPPORT:
+            left[active[i]] = (f"it moves the time of only {few} point(s) (fewer than {MIN_SUPPORT}): too few "
+                               f"to tell it from their noise (needs {CANDIDATES[active[i]]})")
+            active.remove(active[i])
             continue
         s2 = float(r @ r) / (n - k)
         cov = s2 * np.linalg.inv(J.T @ J)
@@ -413,9 +454,11 @@ def _fmt_value(v: float, unit: str) -> str:
 
 
 def report(result: FitResult) -> str:
-    out = [f"{'point':<52} {'measured':>12} {'before':>12} {'error':>8} {'after':>12} {'error':>8}"]
-    for p, b, a in zip(result.points, result.before, result.after):
-        out.append(f"{(p.run_id[:16] + ' ' + p.label)[:52]:<52} {p.measured_s * 1e6:>10.3f}us "
+    names = [f"{p.run_id[:16]} {p.label}" for p in result.points]
+    w = max(len(n) for n in names)
+    out = [f"{'point':<{w}} {'measured':>12} {'before':>12} {'error':>8} {'after':>12} {'error':>8}"]
+    for name, p, b, a in zip(names, result.points, result.before, result.after):
+        out.append(f"{name:<{w}} {p.measured_s * 1e6:>10.3f}us "
                    f"{p.measured_s * (1 + b) * 1e6:>10.3f}us {b:>+8.2%} {p.measured_s * (1 + a) * 1e6:>10.3f}us "
                    f"{a:>+8.2%}")
     rb, ra = (float(np.sqrt(np.mean(e ** 2))) for e in (result.before, result.after))
