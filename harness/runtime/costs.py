@@ -41,8 +41,30 @@ def _code_name(xdesc: dict, codes: str, code: int) -> str | None:
     return None
 
 
-def kernel_time_s(kdesc: dict, xdesc: dict, scalars: dict, banks: dict) -> float:
-    """Modeled device time of one launch of a kernel on one CU."""
+def _pc(tag: str) -> int:
+    return int(tag[tag.index("[") + 1:tag.index("]")])
+
+
+def worst_target(targets) -> str:
+    """The costliest of several ports' switch targets (local < same-group < other-group)."""
+    return max(targets, key=model.TARGETS.index, default="local")
+
+
+def memcpy_target(banks: dict, placed: dict | None, ports) -> str:
+    """Where the buffers of `ports` lie from each port's switch port, the costliest: a port's switch
+    port from its connectivity (HBM[0:31].N: PC N), its buffer's PC from where it was placed."""
+    from harness.designs import parse_bank
+    out = []
+    for port in ports:
+        reach, tag = parse_bank(banks[port]), (placed or {}).get(port)
+        if reach.kind == "HBM" and reach.home and tag:
+            out.append(model.switch_target(platform(), _pc(reach.home), _pc(tag)))
+    return worst_target(out)
+
+
+def kernel_time_s(kdesc: dict, xdesc: dict, scalars: dict, banks: dict, placed: dict | None = None) -> float:
+    """Modeled device time of one launch of a kernel on one CU; placed: {pointer argument: bank of
+    its buffer} (a port on a PC range may use any of them)."""
     p, params, clock = platform(), xdesc["params"], xdesc["freq_mhz"]
     kind = kdesc["model"]
     if kind == "nop":
@@ -52,10 +74,11 @@ def kernel_time_s(kdesc: dict, xdesc: dict, scalars: dict, banks: dict) -> float
         if direction is None or scalars["n_words"] == 0 or scalars["reps"] == 0:
             return 0.0
         width = next(a["width_bits"] for a in kdesc["args"] if a["kind"] == "ptr")
+        used = {"read": ("in",), "write": ("out",), "copy": ("in", "out")}[direction]
         pred = model.predict_memcpy(
             p, memory=_memory_kind(banks["in"]), ports=2 if direction == "copy" else 1, direction=direction, width_bits=width,
             clock_mhz=clock, burst=params["MEMCPY_BURST"], outstanding=params["MEMCPY_OUTSTANDING"],
-            bytes=scalars["n_words"] * width // 8 * scalars["reps"])
+            bytes=scalars["n_words"] * width // 8 * scalars["reps"], target=memcpy_target(banks, placed, used))
         return pred.time_s
     if kind == "gemm":
         if min(scalars["M"], scalars["K"], scalars["N"]) == 0:

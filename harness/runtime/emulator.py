@@ -8,8 +8,10 @@ the card where it matters for a benchmark:
   with allocation failing when a bank is full, and memory allocated per buffer;
 - host and device storage are separate: without `sync` the kernel sees stale
   data and the host sees stale results, as on the card;
-- a buffer in a bank the CU port is not connected to is refused (XRT would
-  copy it silently and corrupt the timing);
+- a buffer in a bank the CU port does not reach (its bank, or a PC of its range
+  `HBM[a:b].N`) is refused (XRT would copy it silently and corrupt the timing);
+  one in another PC of its range is timed by the model as local, same-group or
+  other-group traffic from the port's switch port;
 - argument conversion as the binding does it: `run.set_arg` takes a C++ `int`
   (TypeError for a float or an int outside [-2**31, 2**31 - 1]; bools and numpy
   integers in range pass), `run.wait(ms)` an unsigned 32-bit count (TypeError
@@ -43,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.designs import parse_cfg
+from harness.designs import parse_bank, parse_cfg
 from harness.results import schema as _schema
 from harness.runtime import costs
 from harness.runtime import emu_native as _native
@@ -164,7 +166,7 @@ class xclbin:
         return [self.xclbinkernel(k) for k in self._desc["kernels"]]
 
     def get_mems(self) -> list:
-        used = {bank for ports in self._connectivity.values() for bank in ports.values()}
+        used = {t for ports in self._connectivity.values() for bank in ports.values() for t in parse_bank(bank).tags}
         return [self.xclbinmem(m, m.tag in used) for m in costs.platform().memories]
 
 
@@ -386,9 +388,10 @@ class kernel:
             raise IndexError(f"vector::_M_range_check: __n (which is {argidx % 2 ** 64}) >= this->size() "
                              f"(which is {len(ptrs)})")
         arg = self._desc["args"][argidx]
-        # As XRT: with several CUs that differ, the *last* CU's bank is returned.
+        # As XRT: with several CUs that differ, the *last* CU's bank is returned; for a port on a
+        # PC range, XRT 2.13 returns the range's last bank (harness/docs/xrt-and-vitis.md 1.8).
         bank = self._dev._xclbin._connectivity[self._cus[-1]][arg["name"]]
-        return costs.platform().memory(bank).index
+        return costs.platform().memory(parse_bank(bank).tags[-1]).index
 
     def __call__(self, *args) -> "run":
         # pyxrt's kernel.__call__ catches every exception of an argument conversion: the
@@ -435,13 +438,15 @@ class run:
             bad = [(a["name"], self._args[i]._mem.tag, conn[cu][a["name"]])
                    for i, a in enumerate(k._desc["args"])
                    if a["kind"] == "ptr" and isinstance(self._args.get(i), bo)
-                   and self._args[i]._mem.tag != conn[cu][a["name"]]]
+                   and not parse_bank(conn[cu][a["name"]]).reaches(self._args[i]._mem.tag)]
             if not bad:
                 return cu
             problems.append((cu, bad[0]))
         cu, (arg, got, want) = problems[0]
+        reach = parse_bank(want)
+        into = reach.home or reach.tags[-1]
         raise RuntimeError(f"buffer for argument '{arg}' of {cu} is in {got} but the port is connected to "
-                           f"{want}; XRT would copy it to {want} before every run and distort the timing")
+                           f"{want}; XRT would copy it to {into} before every run and distort the timing")
 
     def start(self) -> None:
         k = self._k
@@ -474,7 +479,8 @@ class run:
             self._job = _native.pool().submit(path, sha, k._name, k._kinds, native, keep, fault=code)
         scalars = {a["name"]: (values[i] if a["kind"] != "ptr" else None) for i, a in enumerate(k._desc["args"])}
         banks = dev._xclbin._connectivity[cu]
-        kernel_s = costs.kernel_time_s(k._desc, dev._xclbin._desc, scalars, banks)
+        placed = {a["name"]: self._args[i]._mem.tag for i, a in enumerate(k._desc["args"]) if a["kind"] == "ptr"}
+        kernel_s = costs.kernel_time_s(k._desc, dev._xclbin._desc, scalars, banks, placed)
         begin = max(dev.now_ns + costs.dispatch_s() * 1e9, dev._cu_free_ns.get(cu, 0.0))
         self._end_ns = begin + kernel_s * 1e9
         if self._fault == "hang":
