@@ -1,7 +1,9 @@
 """`harness bench memcpy`: achieved HBM bandwidth per direction, PC count and size.
 
 CU i of bw_memcpy reads HBM[2i] and writes HBM[2i+1] (kernels/designs/memcpy.toml),
-so `read` and `write` drive one PC per CU and `copy` two. Bytes counted: read or
+so `read` and `write` drive one PC per CU and `copy` two. Its ports reach every PC from
+those switch ports, so a point may place the buffers under test elsewhere (`target`:
+local, same-group, other-group or a PC number; target_pc_for says where). Bytes counted: read or
 write: bytes read or written; copy: bytes read + bytes written (as Xilinx's
 hbm_bandwidth example counts). Bandwidth is decimal GB/s (1e9 B/s) over the
 start()..wait() time of all CUs launched together, and is written only for a
@@ -85,10 +87,49 @@ class MemcpyPoint:
     pcs: int                # PCs driven at once (copy: 2 per CU)
     bytes_per_pc: int
     kernel_reps: int        # in-kernel repetitions per launch
+    target: str = "local"   # where the buffers under test lie: local | same-group | other-group | a PC number
 
     @property
     def cus(self) -> int:
         return self.pcs // 2 if self.direction == "copy" else self.pcs
+
+    @property
+    def ports(self) -> tuple:
+        """The ports whose buffers are under test (placed at the target)."""
+        return PORTS_UNDER_TEST[self.direction]
+
+
+PORTS_UNDER_TEST = {"read": ("in",), "write": ("out",), "copy": ("in", "out")}
+
+
+# ---------------------------------------------------------------- where the buffers go
+def target_pc_for(plat, target: str, port_pc: int) -> int:
+    """The PC a buffer goes to for `target`, seen from the switch port next to PC `port_pc`.
+
+    local: that PC. same-group: the PC half a switch group away (0<->2, 1<->3), other-group: the
+    same place in the neighbouring group (0<->4: one lateral hop); both swap PCs in pairs, so the
+    CUs' buffers land in distinct PCs, one per PC, as in the local case. A number: that PC."""
+    g = plat.group("hbm")
+    n = g.switch_group_pcs or g.pcs
+    if target == "local":
+        return port_pc
+    if target == "same-group":
+        base = port_pc - port_pc % n
+        return base + (port_pc - base + n // 2) % n
+    if target == "other-group":
+        up = (port_pc // n) % 2 == 0 and port_pc + n < g.pcs
+        return port_pc + n if up else port_pc - n
+    return int(target)
+
+
+def placement(kern, plat, target: str, cus: int, ports) -> dict[tuple[int, str], int]:
+    """{(cu, port): PC} of the buffers under test of the first `cus` CUs."""
+    return {(cu, p): target_pc_for(plat, target, _pc(kern.args[kern.arg_index(p)].home_for(cu)))
+            for cu in range(cus) for p in ports}
+
+
+def _pc(tag: str) -> int:
+    return int(tag[tag.index("[") + 1:tag.index("]")])
 
 
 @dataclass(frozen=True)
@@ -109,7 +150,7 @@ def memcpy_design(target: str | None = None):
         raise UserError(f"bw_memcpy ports are {kern.args[0].width_bits}-bit in kernels/designs/memcpy.toml, but "
                         f"the kernel and this bench move {8 * WORD_BYTES}-bit words; keep them equal")
     plat = model.load_platform("u280")
-    pc_bytes = plat.memory(kern.args[0].bank_for(0)).size_bytes
+    pc_bytes = plat.memory(kern.args[0].home_for(0)).size_bytes
     n_pcs = sum(1 for m in plat.memories if m.kind == "hbm")
     return design, kern, plat, pc_bytes, n_pcs
 
@@ -151,23 +192,36 @@ def emu_size_limit(plan: "MemcpyPlan", plat, kern, params: dict, clock_mhz: floa
 
 # ---------------------------------------------------------------- buffers, made once per run
 class _Buffers:
-    """Per CU an `in` and an `out` buffer at the largest size any point needs, allocated once and
-    reused by every point; inputs made once (distinct per CU), their prefixes used by smaller points."""
+    """Per CU an `in` and an `out` buffer at the largest size any point needs, allocated once per
+    target and reused by every point of it; inputs made once (distinct per CU and per target), their
+    prefixes used by smaller points. The buffers under test go to the target's PC (placement);
+    the others stay in their port's own PC."""
 
-    def __init__(self, sess: Session, points: list[MemcpyPoint], seed: int = 2026):
+    def __init__(self, sess: Session, points: list[MemcpyPoint], seed: int = 2026, group: int = 0):
+        kern, plat = sess.design.kernels[KERNEL], model.load_platform("u280")
         cus = max(p.cus for p in points)
+        target = points[0].target
         in_bytes = max([p.bytes_per_pc for p in points if p.direction != "write"] or [WORD_BYTES])
         out_bytes = max([p.bytes_per_pc for p in points if p.direction != "read"] or [WORD_BYTES])
-        self.ins = [sess.alloc(KERNEL, cu, "in", in_bytes) for cu in range(cus)]
-        self.outs = [sess.alloc(KERNEL, cu, "out", out_bytes) for cu in range(cus)]
+        tested = {port for p in points for port in p.ports}
+        self.pcs = placement(kern, plat, target, cus, tested)
+        self.ins = [sess.alloc(KERNEL, cu, "in", in_bytes, self.pcs.get((cu, "in"))) for cu in range(cus)]
+        self.outs = [sess.alloc(KERNEL, cu, "out", out_bytes, self.pcs.get((cu, "out"))) for cu in range(cus)]
         base = np.random.default_rng(seed).bit_generator.random_raw(in_bytes // 8)
         self.host_in = []
         for cu, b in enumerate(self.ins):
-            # Each CU gets its own input, so a CU reading another CU's PC fails verification.
+            # Each CU gets its own input, and each target its own too: a CU reading another CU's PC,
+            # or its own PC instead of the target (where an earlier target's buffer may still lie),
+            # fails verification.
             h = np.frombuffer(b.map(), np.uint64)
-            np.bitwise_xor(base, np.uint64(cu) * np.uint64(0x0101010101010101), out=h)
+            key = np.uint64((cu * 0x0101010101010101 ^ group * 0x9E3779B97F4A7C15) & (2 ** 64 - 1))
+            np.bitwise_xor(base, key, out=h)
             self.host_in.append(h)
         del base
+
+    def release(self) -> None:
+        """Give the device memory back (the next target places its buffers in other PCs)."""
+        self.ins, self.outs, self.host_in = [], [], []
 
 
 # ---------------------------------------------------------------- the bench
@@ -179,8 +233,37 @@ def _rep_weight(pt: MemcpyPoint) -> float:
     return pt.cus * (counted + 3 * verified + (1 << 20))
 
 
+def modeled_GBps(row, dispatch_s: float) -> float | None:
+    """What harness.model predicts the harness reports for a point (a summary or sample row): its
+    bytes over the modeled kernel time plus one launch overhead (start() to wait() includes it)."""
+    mt = row.get("model_time_s")
+    if mt is None or mt != mt:
+        return None
+    moved = int(row["cus"]) * int(row["bytes_per_pc"]) * int(row["kernel_reps"]) * (2 if row["direction"] == "copy" else 1)
+    return moved / (float(mt) + dispatch_s) / 1e9
+
+
 def point_label(pt: MemcpyPoint) -> str:
-    return f"{pt.direction} {pt.pcs} PC{'s' if pt.pcs != 1 else ''} {_size(pt.bytes_per_pc)}"
+    where = "" if pt.target == "local" else f" -> {'PC ' if pt.target.isdigit() else ''}{pt.target}"
+    return f"{pt.direction} {pt.pcs} PC{'s' if pt.pcs != 1 else ''} {_size(pt.bytes_per_pc)}{where}"
+
+
+def predict_point(plat, kern, params: dict, clock_mhz: float, pt: MemcpyPoint):
+    """harness.model's prediction for one CU of a point, with its switch target: the costliest
+    of its CUs' (port PC, target PC) pairs, and as many ports on one PC as the most crowded one
+    holds (an explicit PC shared by every CU). Returns (prediction, port_pc, target_pc) of CU 1's
+    first port under test (the sample's port_pc and target_pc)."""
+    where = placement(kern, plat, pt.target, pt.cus, pt.ports)
+    home = {(cu, p): _pc(kern.args[kern.arg_index(p)].home_for(cu)) for cu, p in where}
+    worst = max((model.switch_target(plat, home[k], where[k]) for k in where), key=model.TARGETS.index)
+    crowd = max(len({cu for (cu, _), v in where.items() if v == pc}) for pc in set(where.values()))  # CUs on one PC
+    own = len({where[(0, p)] for p in pt.ports})     # PCs of one CU's buffers (copy: 1 if in = out)
+    pred = model.predict_memcpy_cu(plat, memory="hbm", direction=pt.direction, target=worst, crowd=crowd,
+                                   own_pcs=own, width_bits=kern.args[0].width_bits, clock_mhz=clock_mhz,
+                                   burst=params["MEMCPY_BURST"], outstanding=params["MEMCPY_OUTSTANDING"],
+                                   bytes=pt.bytes_per_pc * pt.kernel_reps)
+    first = (0, pt.ports[0])
+    return pred, home[first], where[first]
 
 
 def _size(n: int) -> str:
@@ -214,6 +297,8 @@ def run(plan: MemcpyPlan, bar=None) -> BenchResult:
                          f"than {EMU_STABLE_REL:.0%} from there to {_size(largest)}; --sizes 4K..{_size(largest)} "
                          "runs them all")
     context["notes"].extend(notes)
+    # the --target-pc values of the run, in order (["local"]: every buffer in its port's own PC)
+    context["target_pc"] = list(dict.fromkeys(p.target for p in points))
     writer = RunWriter("memcpy", rt.mode, context, opts.out, SAMPLE_COLUMNS)
     marks = attach_launch_marks(writer, sess)
     with guarded(writer):
@@ -221,15 +306,19 @@ def run(plan: MemcpyPlan, bar=None) -> BenchResult:
         bar = bar or progress(sum(reps * _rep_weight(p) for p in points), f"memcpy ({rt.mode})")
         for n in notes:
             bar.write(f"note: {n}")
-        bufs = _Buffers(sess, points)
-        for point, pt in enumerate(points):
-            pred = model.predict_memcpy(plat, memory="hbm", ports=2 if pt.direction == "copy" else 1,
-                                        direction=pt.direction, width_bits=kern.args[0].width_bits,
-                                        clock_mhz=context["clock_mhz"], burst=params["MEMCPY_BURST"],
-                                        outstanding=params["MEMCPY_OUTSTANDING"],
-                                        bytes=pt.bytes_per_pc * pt.kernel_reps)
-            _run_point(opts, sess, writer, bar, bufs, point, pt,
-                       timeout_ms(opts, pred.time_s + model.dispatch_overhead(plat).value, rt.mode), pred.time_s)
+        targets = list(dict.fromkeys(p.target for p in points))
+        point = 0
+        for group, target in enumerate(targets):
+            mine = [p for p in points if p.target == target]
+            bufs = _Buffers(sess, mine, group=group)
+            for pt in mine:
+                pred, port_pc, target_pc = predict_point(plat, kern, params, context["clock_mhz"], pt)
+                _run_point(opts, sess, writer, bar, bufs, point, pt,
+                           timeout_ms(opts, pred.time_s + model.dispatch_overhead(plat).value, rt.mode),
+                           pred.time_s, (port_pc, target_pc))
+                point += 1
+            bufs.release()
+            del bufs
         bar.close()
         device_times(writer, marks)
         summary = summarize_samples("memcpy", writer.rows)
@@ -237,7 +326,8 @@ def run(plan: MemcpyPlan, bar=None) -> BenchResult:
     return BenchResult(writer.path, writer.run_id, summary, rt.timing_source, rt.mode)
 
 
-def _run_point(opts, sess, writer, bar, bufs: _Buffers, point, pt: MemcpyPoint, tmo_ms, model_s: float):
+def _run_point(opts, sess, writer, bar, bufs: _Buffers, point, pt: MemcpyPoint, tmo_ms, model_s: float,
+               where: tuple[int, int]):
     direction, pcs, cus, size, reps = pt.direction, pt.pcs, pt.cus, pt.bytes_per_pc, pt.kernel_reps
     n_words = size // WORD_BYTES
     label = point_label(pt)
@@ -275,6 +365,7 @@ def _run_point(opts, sess, writer, bar, bufs: _Buffers, point, pt: MemcpyPoint, 
                 "verified": ok, "error": "; ".join(bad), "timing_source": sess.rt.timing_source,
                 "direction": direction, "pcs": pcs, "cus": cus, "bytes_per_pc": size, "kernel_reps": reps,
                 "bytes": moved, "bandwidth_GBps": bw, "model_time_s": model_s, "device_time_s": None,
+                "port_pc": where[0], "target_pc": where[1],
             })
             if phase == "measure":
                 figures.append(bw)

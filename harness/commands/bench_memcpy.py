@@ -23,6 +23,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pcs", default=None,
                    help="PCs driven at once, a list like 1,2,4,8,16,32 (default: every one of those "
                         "the direction can drive)")
+    p.add_argument("--target-pc", default=None, metavar="TARGETS",
+                   help="where the buffers under test lie, seen from each CU's own port: local, same-group "
+                        "(another PC of its 4x4 switch group), other-group (the neighbouring group: lateral "
+                        "traffic), or a PC number 0-31 for every CU; a comma list sweeps them (default: local)")
     p.add_argument("--kernel-reps", default="auto",
                    help="in-kernel repetitions per launch, or auto (~64 MiB per CU per launch, at most 1024; "
                         "in hw_emu/sw_emu ~64 KiB, at most 64)")
@@ -72,12 +76,47 @@ def plan_from_args(args):
         if explicit and cannot:
             notes.append(f"{', '.join(cannot)} not run on {pcs} PC{'s' if pcs != 1 else ''}: "
                          + "; ".join(_why_not(d, pcs, cus).split(": ", 1)[1] for d in cannot))
-    points = [mc.MemcpyPoint(d, pcs, s, reps_of(s))
-              for d in directions for pcs in pcs_list if mc.fits(d, pcs, cus) for s in sizes]
+    targets = parse_targets(args.target_pc, n_pcs)
+    points = [mc.MemcpyPoint(d, pcs, s, reps_of(s), t)
+              for t in targets for d in directions for pcs in pcs_list if mc.fits(d, pcs, cus) for s in sizes]
+    for t in targets:
+        if t.isdigit():
+            _check_one_pc(t, [p for p in points if p.target == t], pc_bytes)
     if not points:          # never a run directory with nothing in it
         raise UserError("no (direction, --pcs) combination can run; see `harness bench memcpy --help`")
     return mc.MemcpyPlan(points, opts, target=emulation, default_sizes=default_sizes and not emulation,
                          notes=tuple(notes))
+
+
+def parse_targets(value: str | None, n_pcs: int) -> list[str]:
+    """--target-pc local,same-group,other-group,5: those names and PC numbers, in order, without repeats."""
+    from harness.model import TARGETS
+    if value is None:
+        return ["local"]
+    out = []
+    for t in (x.strip() for x in value.split(",")):
+        if t in TARGETS:
+            out.append(t)
+        elif t.isdigit() and int(t) < n_pcs:
+            out.append(str(int(t)))
+        else:
+            raise UserError(f"--target-pc {t or value!r}: use {', '.join(TARGETS)} or a PC number 0 to {n_pcs - 1}, "
+                            "or a comma list like local,other-group")
+    return list(dict.fromkeys(out))
+
+
+def _check_one_pc(target: str, points: list, pc_bytes: int) -> None:
+    """Every CU's buffers under test in one PC: they must fit it together (buffers are allocated
+    once, at the largest size, for every CU the points launch)."""
+    if not points:
+        return
+    cus = max(p.cus for p in points)
+    size = max(p.bytes_per_pc for p in points)
+    per_cu = max(len(p.ports) for p in points)
+    need = cus * per_cu * size
+    if need > pc_bytes:
+        raise UserError(f"--target-pc {target}: {cus} CU(s) x {per_cu} buffer(s) x {size} bytes = {need} bytes do "
+                        f"not fit one PC ({pc_bytes} bytes); use smaller --sizes or fewer --pcs")
 
 
 def parse_directions(values: list[str] | None, known: list[str]) -> list[str]:
@@ -113,26 +152,43 @@ def run(args) -> int:
     return 0
 
 
+def target_label(port_pc, target_pc) -> str:
+    """'other-group (HBM[4])': where the buffers under test lay, seen from bw_memcpy_1's port."""
+    from harness.model import load_platform, switch_target
+    try:
+        return f"{switch_target(load_platform('u280'), int(port_pc), int(target_pc))} (HBM[{int(target_pc)}])"
+    except (TypeError, ValueError, UserError):
+        return "-"
+
+
 def report(result) -> None:
+    from harness import model
+    from harness.bench.memcpy import modeled_GBps
     summary = result.summary
     label = timing_label(result.timing_source)
-    print(f"\nmemcpy bandwidth, decimal GB/s, {label}")
+    dispatch_s = model.dispatch_overhead(model.load_platform("u280")).value
+    print(f"\nmemcpy bandwidth, decimal GB/s, {label}; model: harness.model at the same point, "
+          "one launch overhead included")
     rows = []
     device = "device_time_s_median" in summary.columns and summary["device_time_s_median"].notna().any()
-    for (d, pcs), g in summary.groupby(["direction", "pcs"], sort=False):
+    keys = ["direction", "pcs"] + [k for k in ("port_pc", "target_pc") if k in summary.columns]
+    for key, g in summary.groupby(keys, sort=False, dropna=False):
+        d, pcs = key[0], key[1]
+        where = target_label(*key[2:4]) if len(key) == 4 else "-"
         ok = g[g["verified"]]
         if ok.empty:
-            rows.append([d, pcs, "-", "-", "FAILED verification"] + (["-", "-"] if device else []))
+            rows.append([d, pcs, where, "-", "-", "-", "FAILED verification"] + (["-", "-"] if device else []))
             continue
         best = ok.loc[ok["bandwidth_GBps_best"].idxmax()]
-        row = [d, pcs, f"{best['bandwidth_GBps_best']:.2f}", f"{int(best['bytes_per_pc']):,}",
-               f"{len(ok)}/{len(g)} sizes verified"]
+        mod = modeled_GBps(best, dispatch_s)
+        row = [d, pcs, where, f"{best['bandwidth_GBps_best']:.2f}", f"{mod:.2f}" if mod else "-",
+               f"{int(best['bytes_per_pc']):,}", f"{len(ok)}/{len(g)} sizes verified"]
         if device:
             # simulated device time of the same point beside the timing model's kernel time
             dt, mt = best.get("device_time_s_median"), best.get("model_time_s")
             row += [f"{dt * 1e6:,.1f}" if dt == dt and dt is not None else "-",
                     f"{mt * 1e6:,.1f}" if mt == mt and mt is not None else "-"]
         rows.append(row)
-    print_table(rows, ["direction", "PCs", "best GB/s", "at bytes/PC", "verification"]
+    print_table(rows, ["direction", "PCs", "target (CU 1)", "best GB/s", "model GB/s", "at bytes/PC", "verification"]
                 + (["device us", "model us"] if device else []))
     print_closing(result, lambda r: f"{r['direction']} {r['pcs']} PCs {int(r['bytes_per_pc'])} B")

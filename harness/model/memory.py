@@ -246,6 +246,18 @@ def predict_memcpy(platform, *, memory="hbm", ports=1, pcs_per_port=1, direction
                          per_stream, total)
 
 
+def predict_memcpy_cu(platform, *, direction="read", target="local", crowd=1, own_pcs=None, **kw) -> MemPrediction:
+    """One memcpy CU (1 port; copy: 2) whose buffers lie at `target` from its switch ports, in
+    `own_pcs` distinct PCs (default: one per port), shared with other CUs launched with it so
+    that `crowd` CUs use the most crowded PC (its bandwidth is split: the prediction is for
+    their ports together, each moving `bytes`, the same time per port)."""
+    per_cu = 2 if direction == "copy" else 1
+    own = per_cu if own_pcs is None else own_pcs
+    shared = crowd > 1 or own < per_cu
+    return predict_memcpy(platform, ports=per_cu * max(1, crowd), pcs=own if shared else None,
+                          direction=direction, target=target, **kw)
+
+
 def port_rate_GBps(platform, *, memory="hbm", direction="read", width_bits=512, clock_mhz=300, burst=16,
                    outstanding=16, burst_beats=None) -> float:
     """Steady bandwidth of one AXI port on its own PC (used by the GEMM/elementwise models)."""

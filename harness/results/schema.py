@@ -81,11 +81,14 @@ class BenchSchema:
         return cols
 
 
+# port_pc: the PC next to the switch port of bw_memcpy_1's port under test (in; write: out);
+# target_pc: the PC its buffer lies in (every CU's at the same place relative to its own port).
 MEMCPY = BenchSchema(
     "memcpy",
     COMMON_SAMPLE_COLUMNS + ["direction", "pcs", "cus", "bytes_per_pc", "kernel_reps", "bytes", "bandwidth_GBps",
-                             "model_time_s"],
-    ["direction", "pcs", "cus", "bytes_per_pc", "kernel_reps", "model_time_s"], ("bandwidth_GBps",))
+                             "model_time_s", "port_pc", "target_pc"],
+    ["direction", "pcs", "cus", "bytes_per_pc", "kernel_reps", "model_time_s", "port_pc", "target_pc"],
+    ("bandwidth_GBps",))
 # cus: the CUs a point launched (a CU given no columns is not launched); per CU: its columns
 # (cu<i>_N, 0 when not launched), its time and its rate (2 M K cu<i>_N / cu<i>_time_s).
 GEMM = BenchSchema(

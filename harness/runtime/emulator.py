@@ -188,6 +188,7 @@ class device:
         self._library: tuple[str, str] | None = None   # (path, sha256) of the loaded kernels
         self._bank_used: dict[str, int] = {}
         self._cu_free_ns: dict[str, float] = {}
+        self._cohort: tuple[float, list] = (-1.0, [])   # runs that begin at one instant (one launch)
         self.now_ns = 0.0          # the modeled device/host clock
 
     # pyxrt API
@@ -480,12 +481,15 @@ class run:
         scalars = {a["name"]: (values[i] if a["kind"] != "ptr" else None) for i, a in enumerate(k._desc["args"])}
         banks = dev._xclbin._connectivity[cu]
         placed = {a["name"]: self._args[i]._mem.tag for i, a in enumerate(k._desc["args"]) if a["kind"] == "ptr"}
-        kernel_s = costs.kernel_time_s(k._desc, dev._xclbin._desc, scalars, banks, placed)
         begin = max(dev.now_ns + costs.dispatch_s() * 1e9, dev._cu_free_ns.get(cu, 0.0))
-        self._end_ns = begin + kernel_s * 1e9
-        if self._fault == "hang":
-            self._end_ns = float("inf")
-        dev._cu_free_ns[cu] = self._end_ns
+        self._timing = (k._desc, dev._xclbin._desc, scalars, banks, placed, begin,
+                        costs.streamed_banks(k._desc, dev._xclbin._desc, scalars, placed))
+        # CUs started for the same instant share the PCs they stream through: each start retimes
+        # the launch's runs with the crowd it now knows (all are started before any is waited on).
+        if dev._cohort[0] != begin:
+            dev._cohort = (begin, [])
+        dev._cohort[1].append(self)
+        _retime(dev._cohort[1])
         self._state = ert_cmd_state.ERT_CMD_STATE_SUBMITTED
 
     def _finish_native(self, timeout_ms: int) -> bool:
@@ -560,6 +564,19 @@ class run:
                 and (self._job is None or self._job.done):
             return ert_cmd_state.ERT_CMD_STATE_COMPLETED
         return self._state
+
+
+def _retime(runs: list) -> None:
+    """Modeled end of every run of one launch, with the ports of the others on the banks it streams."""
+    from collections import Counter
+    load = Counter(t for r in runs for t in set(r._timing[6]))      # CUs per bank
+    for r in runs:
+        kdesc, xdesc, scalars, banks, placed, begin, streamed = r._timing
+        crowd = max((load[t] for t in streamed), default=1)
+        r._end_ns = begin + costs.kernel_time_s(kdesc, xdesc, scalars, banks, placed, crowd) * 1e9
+        if r._fault == "hang":
+            r._end_ns = float("inf")
+        r._k._dev._cu_free_ns[r._cu] = r._end_ns
 
 
 def _check_int(value, fn: str, lo: int, hi: int) -> None:
