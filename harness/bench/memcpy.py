@@ -106,19 +106,20 @@ PORTS_UNDER_TEST = {"read": ("in",), "write": ("out",), "copy": ("in", "out")}
 def target_pc_for(plat, target: str, port_pc: int) -> int:
     """The PC a buffer goes to for `target`, seen from the switch port next to PC `port_pc`.
 
-    local: that PC. same-group: the PC half a switch group away (0<->2, 1<->3), other-group: the
-    same place in the neighbouring group (0<->4: one lateral hop); both swap PCs in pairs, so the
-    CUs' buffers land in distinct PCs, one per PC, as in the local case. A number: that PC."""
+    local: that PC. same-group: its mirror in the 4x4 switch group (0<->3, 1<->2); other-group:
+    its mirror in the pair of neighbouring groups (0<->7, 1<->6, ...: one lateral hop). A mirror
+    swaps PCs in pairs, so the CUs' buffers land in distinct PCs, one per PC as in the local case,
+    and it sends a CU's `in` to another CU's `out` PC: a CU that used its own PCs instead would
+    read a poisoned output and leave its own output poisoned (verification fails). A number: that PC."""
     g = plat.group("hbm")
     n = g.switch_group_pcs or g.pcs
+    if target in ("same-group", "other-group"):
+        span = n if target == "same-group" else 2 * n
+        base = port_pc - port_pc % span
+        pc = base + span - 1 - (port_pc - base)
+        return pc if pc < g.pcs else port_pc
     if target == "local":
         return port_pc
-    if target == "same-group":
-        base = port_pc - port_pc % n
-        return base + (port_pc - base + n // 2) % n
-    if target == "other-group":
-        up = (port_pc // n) % 2 == 0 and port_pc + n < g.pcs
-        return port_pc + n if up else port_pc - n
     return int(target)
 
 
@@ -194,8 +195,9 @@ def emu_size_limit(plan: "MemcpyPlan", plat, kern, params: dict, clock_mhz: floa
 class _Buffers:
     """Per CU an `in` and an `out` buffer at the largest size any point needs, allocated once per
     target and reused by every point of it; inputs made once (distinct per CU and per target), their
-    prefixes used by smaller points. The buffers under test go to the target's PC (placement);
-    the others stay in their port's own PC."""
+    prefixes used by smaller points. The buffers under test go to the target's PC (placement), the
+    others stay in their port's own PC; a read's checksum goes to a word of its own in the out
+    port's PC (`sums`), never to a buffer another CU's data may reach."""
 
     def __init__(self, sess: Session, points: list[MemcpyPoint], seed: int = 2026, group: int = 0):
         kern, plat = sess.design.kernels[KERNEL], model.load_platform("u280")
@@ -207,6 +209,8 @@ class _Buffers:
         self.pcs = placement(kern, plat, target, cus, tested)
         self.ins = [sess.alloc(KERNEL, cu, "in", in_bytes, self.pcs.get((cu, "in"))) for cu in range(cus)]
         self.outs = [sess.alloc(KERNEL, cu, "out", out_bytes, self.pcs.get((cu, "out"))) for cu in range(cus)]
+        reads = any(p.direction == "read" for p in points)
+        self.sums = [sess.alloc(KERNEL, cu, "out", WORD_BYTES) for cu in range(cus)] if reads else []
         base = np.random.default_rng(seed).bit_generator.random_raw(in_bytes // 8)
         self.host_in = []
         for cu, b in enumerate(self.ins):
@@ -221,7 +225,7 @@ class _Buffers:
 
     def release(self) -> None:
         """Give the device memory back (the next target places its buffers in other PCs)."""
-        self.ins, self.outs, self.host_in = [], [], []
+        self.ins, self.outs, self.sums, self.host_in = [], [], [], []
 
 
 # ---------------------------------------------------------------- the bench
@@ -332,7 +336,7 @@ def _run_point(opts, sess, writer, bar, bufs: _Buffers, point, pt: MemcpyPoint, 
     n_words = size // WORD_BYTES
     label = point_label(pt)
     bar.point(label)
-    ins, outs = bufs.ins[:cus], bufs.outs[:cus]
+    ins, outs = bufs.ins[:cus], (bufs.sums if direction == "read" else bufs.outs)[:cus]
     # What each CU must leave in `out` (expected words, XOR key): read a checksum; write the index
     # pattern of the last repetition; copy the input keyed by the last repetition.
     if direction == "read":

@@ -41,6 +41,7 @@ import ctypes
 import enum
 import json
 import time as _time
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -187,6 +188,7 @@ class device:
         self._lib = None                                # the loaded library, read for its fault hooks only
         self._library: tuple[str, str] | None = None   # (path, sha256) of the loaded kernels
         self._bank_used: dict[str, int] = {}
+        self._live: dict[str, list] = {}               # bank -> weakrefs to its buffers, oldest first
         self._cu_free_ns: dict[str, float] = {}
         self._cohort: tuple[float, list] = (-1.0, [])   # runs that begin at one instant (one launch)
         self.now_ns = 0.0          # the modeled device/host clock
@@ -300,6 +302,7 @@ class bo:
         self._dev = _native.arena().view(self._arena_off, nbytes)
         self._offset = used                          # an address inside the bank (bo.address())
         self._owns = True
+        dev._live.setdefault(mem.tag, []).append(weakref.ref(self))
 
     def __del__(self):
         if getattr(self, "_owns", False):
@@ -470,6 +473,8 @@ class run:
         dev = k._dev
         spec = _faults.from_env()
         self._fault = spec.kind if spec and not spec.in_kernel and spec.hits(k._name) else None
+        if self._fault == "own_pc":
+            _own_pc(dev, cu, k._desc["args"], self._args, native, keep)
         self.detail = ""
         self._job = None
         self._stopped = False
@@ -564,6 +569,24 @@ class run:
                 and (self._job is None or self._job.done):
             return ert_cmd_state.ERT_CMD_STATE_COMPLETED
         return self._state
+
+
+def _own_pc(dev, cu: str, args: list, bufs: dict, native: list, keep: list) -> None:
+    """HARNESS_EMU_FAULT=own_pc: a port on a PC range gets the address of its own PC (the PC of its
+    switch port) instead of its buffer's: the oldest live buffer there that is large enough, else
+    a zeroed one made there for the run."""
+    conn = dev._xclbin._connectivity[cu]
+    for i, a in enumerate(args):
+        if a["kind"] != "ptr":
+            continue
+        reach, v = parse_bank(conn[a["name"]]), bufs[i]
+        if not reach.is_range or reach.home is None or v._mem.tag == reach.home:
+            continue
+        there = [b for b in (r() for r in dev._live.get(reach.home, [])) if b is not None and b.size() >= v.size()]
+        if not there:
+            there = [bo(dev, v.size(), 0, costs.platform().memory(reach.home).index)]
+        native[i] = there[0]._arena_off
+        keep.append(there[0])
 
 
 def _retime(runs: list) -> None:

@@ -136,13 +136,16 @@ class Session:
             if tag in self.mem_index and group != self.mem_index[tag]:
                 raise UserError(f"{where} is connected to memory {group} in {self.xclbin_path.name} "
                                 f"but {self.design.file_label} says {tag}; rebuild the xclbin or fix the bank there")
-        elif tag != home and home in self.mem_index and group == self.mem_index[home] \
-                and home != reach.tags[-1]:
-            # A range port's group_id is never its own PC alone (XRT gives a range's group, or its
-            # last bank): this xclbin connects the port to one PC, and a buffer elsewhere would be
-            # copied there before every run.
-            raise UserError(f"{self.xclbin_path.name} connects {where} to {home} only, but "
-                            f"{self.design.file_label} says {reach}; rebuild the xclbin (make xclbin / make emu)")
+        else:
+            # XRT answers group_id of a port on a PC range with the range's last bank (XRT 2.13,
+            # harness/docs/xrt-and-vitis.md 1.8) or a group of its own (not a bank of the topology);
+            # any other single bank means this xclbin connects the port to that bank alone, and a
+            # buffer elsewhere would be copied there before every run.
+            last = self.mem_index.get(reach.tags[-1])
+            named = {i: t for t, i in self.mem_index.items()}
+            if group in named and group != last:
+                raise UserError(f"{self.xclbin_path.name} connects {where} to {named[group]} only, but "
+                                f"{self.design.file_label} says {reach}; rebuild the xclbin (make xclbin / make emu)")
         cap = self.mem_size.get(tag)
         if cap is not None and nbytes > cap:
             raise UserError(f"{nbytes} bytes for {kname}.{arg} exceed {tag} ({cap} bytes); use a smaller size")
