@@ -147,7 +147,8 @@ def switch_heatmap(run):
         combos.append((d, int(cus), int(g["bytes_per_pc"].iloc[0]), cells))
     ncols = max(len({t for _, _, _, c in combos for _, t in c}), 1)
     fig, axes = plt.subplots(len(combos), 2, squeeze=False,
-                             figsize=(max(9, 2 * (1.1 * ncols + 2.5)), 1.2 + 2.4 * len(combos)))
+                             figsize=(max(9, 2 * (0.6 * ncols + 2.5)), 1.2 + 2.4 * len(combos)))
+    cell_font = 8 if ncols <= 12 else 6.5
     what = "emulated (model)" if run.emulated else "measured"
     for row_axes, (d, cus, size, cells) in zip(axes, combos):
         ports = sorted({p for p, _ in cells})
@@ -162,7 +163,7 @@ def switch_heatmap(run):
                 for j, t in enumerate(targets):
                     v = grid[i, j]
                     if v == v:
-                        ax.text(j, i, f"{v:.1f}", ha="center", va="center", fontsize=8,
+                        ax.text(j, i, f"{v:.1f}", ha="center", va="center", fontsize=cell_font,
                                 color="white" if v < 0.6 * vmax else "black")
             ax.set_xticks(range(len(targets)), [str(t) for t in targets], fontsize=8)
             ax.set_yticks(range(len(ports)), [str(p) for p in ports], fontsize=8)
@@ -174,7 +175,7 @@ def switch_heatmap(run):
     fig.suptitle(f"memcpy run {run.run_id}: cross-switch, GB/s per CU - {_source(run)}\n"
                  "rows: bw_memcpy_1's port under test (every CU at the same place from its own port)",
                  x=0.01, ha="left", fontsize=10, color="#b22222" if run.emulated else "#222222")
-    fig.tight_layout(rect=(0, 0, 1, 1 - 0.75 / fig.get_figheight()))
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.6 / fig.get_figheight()))
     return fig
 
 
