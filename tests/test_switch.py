@@ -55,6 +55,18 @@ def test_cus_sharing_one_pc_share_its_bandwidth():
     assert crowded.time_s == pytest.approx(4 * one.time_s, rel=0.01)
 
 
+def test_predict_memcpy_takes_the_target_as_a_relation_or_a_pc(capsys):
+    assert main(["predict", "memcpy", "--port-pc", "0", "--target-pc", "5", "--json"]) == 0
+    far = json.loads(capsys.readouterr().out)
+    assert far["inputs"]["target"] == "other-group" and far["limit"] == "lateral switch 50%"
+    assert main(["predict", "memcpy", "--target-pc", "same-group", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["inputs"]["target"] == "same-group"
+    for bad, needle in ((["--target-pc", "far"], "use local, same-group"), (["--target-pc", "32"], "0 to 31")):
+        assert main(["predict", "memcpy", *bad]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and needle in err
+
+
 # ---------------------------------------------------------------- where buffers go
 @pytest.mark.parametrize("target", ["same-group", "other-group"])
 def test_relative_targets_are_what_they_say_and_one_buffer_per_pc(target):
