@@ -49,6 +49,9 @@ GOOD_CALLS = [
     ("set_arg bool", "run", "set_arg", (3, True)),
     ("set_arg numpy int64", "run", "set_arg", (3, np.int64(5))),
     ("set_arg numpy int32", "run", "set_arg", (3, np.int32(-3))),
+    # what Session.to_device / from_device (and `harness bench transfer`) call: sync(dir, size, offset)
+    ("sync to device with size and offset", "bo", "sync", ("TO_DEVICE", 64, 0)),
+    ("sync from device with size and offset", "bo", "sync", ("FROM_DEVICE", 64, 64)),
 ]
 
 
@@ -146,7 +149,9 @@ def call_outcomes(pyxrt, xclbin_path: str) -> dict:
     targets = {"run": r, "kernel": k, "bo": b}
     out = {}
     for name, target, method, args in BAD_CALLS + GOOD_CALLS:
-        args = tuple(pyxrt.xclBOSyncDirection.XCL_BO_SYNC_BO_TO_DEVICE if a == "TO_DEVICE" else a for a in args)
+        sync = {"TO_DEVICE": pyxrt.xclBOSyncDirection.XCL_BO_SYNC_BO_TO_DEVICE,
+                "FROM_DEVICE": pyxrt.xclBOSyncDirection.XCL_BO_SYNC_BO_FROM_DEVICE}
+        args = tuple(sync.get(a, a) if isinstance(a, str) else a for a in args)
         try:
             getattr(targets[target], method)(*args)
             out[name] = "ok"

@@ -289,7 +289,10 @@ def test_the_three_latencies_add_up_from_the_rows(full):
     tot = {k: sum(float(r["time_s"]) * int(r["count"]) for r in rs) for k, rs in by.items()}
     launches = sum(int(r["launches"]) for r in by["achieved"])
     assert s["launches"] == launches
-    assert s["latency_achieved_s"] == pytest.approx(tot["achieved"] + s["dispatch_s"] * launches)
+    # per-shape times + dispatch + the per-inference host transfers (no transfer run here: the model's)
+    assert s["sources"]["host_transfers_s"]["source"] == "model"
+    assert s["latency_achieved_s"] == pytest.approx(tot["achieved"] + s["dispatch_s"] * launches
+                                                    + s["host_transfers_s"])
     assert s["latency_roofline_spec_s"] == pytest.approx(tot["spec"])
     assert s["latency_roofline_runs_s"] == pytest.approx(tot["measured"])
     for k in ("element_type", "compute_bound_time_share", "latency_roofline_spec_s", "latency_roofline_runs_s",
@@ -308,7 +311,9 @@ def test_the_gap_is_split_into_its_components(full):
     assert gap["against"] == "measured"
     assert gap["total_s"] == pytest.approx(lat["latency_achieved_s"] - lat["latency_roofline_runs_s"])
     comps = {c["key"]: c for c in lat["components"]}
-    assert list(comps) == ["tile_padding_s", "unoverlapped_memory_s", "pipeline_refills_s", "dispatch_s", "other_s"]
+    assert list(comps) == ["tile_padding_s", "unoverlapped_memory_s", "pipeline_refills_s", "dispatch_s",
+                           "host_transfers_s", "other_s"]
+    assert comps["host_transfers_s"]["value_s"] == pytest.approx(lat["host_transfers_s"])
     assert sum(c["value_s"] for c in comps.values()) == pytest.approx(gap["total_s"], rel=1e-9)
     assert comps["dispatch_s"]["value_s"] == pytest.approx(data["summary"]["dispatch_s"] * lat["launches"])
     assert comps["dispatch_s"]["source"] == "measured"

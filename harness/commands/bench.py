@@ -1,9 +1,9 @@
-"""`harness bench memcpy|gemm|latency|flops|kernel`: the parsers; the benches themselves are harness.bench."""
+"""`harness bench memcpy|gemm|latency|flops|kernel|transfer`: the parsers; the benches themselves are harness.bench."""
 from __future__ import annotations
 
 import importlib
 
-BENCHES = ("memcpy", "gemm", "latency", "flops", "kernel")
+BENCHES = ("memcpy", "gemm", "latency", "flops", "kernel", "transfer")
 
 
 def register(sub) -> None:

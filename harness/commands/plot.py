@@ -10,7 +10,8 @@ def register(subparsers) -> None:
         description="Draw one run: memcpy bandwidth against size per direction and PC count, and per CU; gemm "
         "GFLOP/s per shape; for a memcpy run with --target-pc, a port PC x target PC heat map (GB/s per CU) "
         "beside the model's; latency distributions (the launch CDF of the empty kernel, each GEMM shape's "
-        "times); flops GFLOP/s against operational intensity. Verified measured repetitions only.")
+        "times); flops GFLOP/s against operational intensity; transfer bandwidth and time per transfer against "
+        "size per direction and bank, beside the model's. Verified measured repetitions only.")
     p.add_argument("runs", nargs="+", metavar="RUN_DIR", help="run directories under results/runs/")
     p.add_argument("--out", default=None, metavar="DIR",
                    help="output directory (default: a new results/plot-<UTC time>/; never a run directory)")

@@ -29,7 +29,11 @@ def register(subparsers) -> None:
         "and ops.csv. How figures are computed: harness/docs/roofline.md.",
     )
     p.add_argument("--results", nargs="+", metavar="RUN_DIR", default=[],
-                   help="run directories (memcpy, gemm, latency, flops; any mix) under results/runs/")
+                   help="run directories (memcpy, gemm, latency, flops, transfer; any mix) under results/runs/")
+    p.add_argument("--transfer", default=None, metavar="RUN_DIR",
+                   help="a `harness bench transfer` run: times the per-inference host transfers (camera images "
+                        "and state in, actions out) counted in the achieved latency (default: the model's "
+                        "harness.model.predict_transfer, so labelled)")
     p.add_argument("--workload", choices=sorted(WORKLOADS), default=None,
                    help="place this workload's ops on the roofline (smolvla)")
     p.add_argument("--precision", default="auto", metavar="P",
@@ -135,7 +139,12 @@ def run(args: argparse.Namespace) -> int:
     from harness.results.reader import load_runs
 
     out = out_dir(args.out) if (args.out or not args.seed_assumptions) else None
-    runs = load_runs(args.results)
+    runs = load_runs(args.results + ([args.transfer] if args.transfer else []))
+    if args.transfer:
+        tr = next(r for r in runs if r.path.resolve() == pathlib.Path(args.transfer).resolve())
+        if tr.bench != "transfer":
+            raise UserError(f"--transfer {args.transfer}: a {tr.bench} run; give a `harness bench transfer` run "
+                            "directory (or leave --transfer out for the model's transfer times)")
     workload = None
     if args.workload or args.seed_assumptions:
         workload = build_workload(args.workload or "smolvla", config_from_args(args))

@@ -1,4 +1,5 @@
-"""The timing model: platforms as data, memory bandwidth, GEMM / elementwise time, dispatch.
+"""The timing model: platforms as data, memory bandwidth, GEMM / elementwise time, dispatch,
+host transfers.
 
 Used both by `harness predict` and by the emulator (harness.runtime.costs), so
 the two always agree. Every parameter is data with a source
@@ -11,9 +12,10 @@ from harness.model.compute import (ElementwisePrediction, GemmPrediction, dispat
                                    predict_reference_design)
 from harness.model.data import version as model_version
 from harness.model.memory import TARGETS, MemPrediction, predict_memcpy, predict_memcpy_cu, switch_target
+from harness.model.transfer import TransferPrediction, predict_transfer
 from harness.model.platform import DTYPES, Memory, MemoryGroup, Platform, known_platforms, load_platform
 
 __all__ = ["load_platform", "known_platforms", "Platform", "Memory", "MemoryGroup", "DTYPES",
            "predict_memcpy", "predict_memcpy_cu", "MemPrediction", "switch_target", "TARGETS", "predict_gemm", "GemmPrediction", "predict_elementwise", "predict_reference_design", "predict_flops",
            "ElementwisePrediction", "dispatch_overhead", "dispatch_overhead_s", "dispatch_spread",
-           "pcie_transfer", "GemmDesign", "split_columns", "model_version"]
+           "pcie_transfer", "predict_transfer", "TransferPrediction", "GemmDesign", "split_columns", "model_version"]

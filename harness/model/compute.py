@@ -579,11 +579,7 @@ def dispatch_spread(platform=None) -> tuple[Figure, Figure]:
     return D["low_s"], D["high_s"]
 
 
-def pcie_transfer(platform, nbytes) -> Figure:
-    """Modeled time of one host<->card buffer sync of `nbytes` (seconds)."""
-    nbytes = _int(nbytes, "nbytes", 0)
-    P = data.params()["pcie"]
-    v = P["latency_s"].value + nbytes / (P["bandwidth_GBps"].value * 1e9)
-    return Figure("PCIe transfer time", v, "s", "model",
-                  f"{data.version()}: {P['latency_s'].value * 1e6:g} us + bytes / {P['bandwidth_GBps'].value:g} "
-                  f"GB/s (both assumptions: {P['bandwidth_GBps'].detail})")
+def pcie_transfer(platform, nbytes, direction: str = "h2d") -> Figure:
+    """Modeled time of one host<->card buffer sync of `nbytes` (seconds): harness.model.transfer."""
+    from harness.model.transfer import predict_transfer
+    return predict_transfer(_int(nbytes, "nbytes", 0), direction).figure()

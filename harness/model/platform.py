@@ -48,6 +48,7 @@ class Platform:
     clock_mhz: Figure
     max_clock_mhz: Figure
     groups: dict = field(default_factory=dict)   # kind -> MemoryGroup
+    pcie_link_GBps: Figure | None = None         # the host link's raw rate: no host transfer exceeds it
 
     # ------------------------------------------------------------ memories
     def memory(self, tag: str):
@@ -156,4 +157,4 @@ def load_platform(name: str = "u280") -> Platform:
         sw = grp.get("switch_group_pcs")
         groups[kind] = MemoryGroup(kind.upper(), kind, tuple(banks), pc, agg, int(sw.value) if sw else 0)
     return Platform(key, raw.get("description", key), memories, f["dsp_count"], f["dsp_available"],
-                    f["clock_mhz"], f["max_clock_mhz"], groups)
+                    f["clock_mhz"], f["max_clock_mhz"], groups, f.get("pcie_link_GBps"))

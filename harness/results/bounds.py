@@ -11,6 +11,8 @@
   clock.
 - flops: throughput <= FLOPS_LANES MACs per cycle per CU x the flops kernel's CUs x 2 x clock_mhz
   (and the same DSP bound).
+- transfer: a host<->card sync's bandwidth <= the platform's PCIe link rate (pcie_link_GBps, per
+  direction), when the platform file gives one.
 - latency: a GEMM launch takes at least its M x K x N MACs at that peak rate (the modeled
   minimum of the kernel's MAC loop, with no memory, fill or dispatch time). The dispatch time
   of the empty kernel has no physical floor in the platform data: it must only be positive.
@@ -132,6 +134,15 @@ def check(where: str, context: dict, samples: pd.DataFrame) -> None:
                 raise UserError(f"{where}: bandwidth_GBps {worst['bandwidth_GBps']:.2f} GB/s ({worst['direction']}, "
                                 f"{int(pcs)} PCs, samples.csv) is above the physical bound {b.value:.2f} GB/s = "
                                 f"{b.source}; its timing is wrong, the run cannot be used")
+    elif bench == "transfer":
+        link = plat.pcie_link_GBps
+        if link is not None and len(ok):
+            worst = ok.loc[ok["bandwidth_GBps"].idxmax()]
+            if worst["bandwidth_GBps"] > link.value:
+                raise UserError(f"{where}: bandwidth_GBps {worst['bandwidth_GBps']:.2f} GB/s ({worst['direction']}, "
+                                f"{int(worst['bytes'])} B, samples.csv) is above the PCIe link's "
+                                f"{link.value:g} GB/s ({link.source}: {link.detail}); its timing is wrong, the run "
+                                "cannot be used")
     elif bench == "gemm":
         dtype = str(context["dtype"])
         b = gemm_bound(context, dtype, clock)

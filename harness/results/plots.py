@@ -3,7 +3,9 @@
 memcpy: bandwidth against size per direction and PC count, and the same per CU (and, for a run with
 --target-pc, a port PC x target PC heat map beside the model's); gemm: GFLOP/s per
 shape and path (median, with the best and worst repetition); latency: the launch-time CDF of the
-empty kernel and each GEMM shape's distribution; flops: GFLOP/s against operational intensity.
+empty kernel and each GEMM shape's distribution; flops: GFLOP/s against operational intensity;
+transfer: bandwidth and time per transfer against size, per direction and bank, each beside the
+model's (dashed, labelled modeled).
 """
 from __future__ import annotations
 
@@ -29,7 +31,8 @@ def draw(run):
     m = measured(run)
     if m.empty:
         raise UserError(f"run {run.run_id} has no verified measured repetition to draw")
-    fn = {"memcpy": _memcpy, "gemm": _gemm, "latency": _latency, "flops": _flops}.get(run.bench)
+    fn = {"memcpy": _memcpy, "gemm": _gemm, "latency": _latency, "flops": _flops,
+          "transfer": _transfer}.get(run.bench)
     if fn is None:
         raise UserError(f"no plot for bench {run.bench!r}")
     fig = fn(plt, run, m)
@@ -54,6 +57,32 @@ def _memcpy(plt, run, m):
         ax.set_ylabel(f"bandwidth {what} (GB/s, median)")
         ax.grid(True, color="#e3e3e3")
         ax.legend(fontsize=8)
+    return fig
+
+
+def _transfer(plt, run, m):
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5))
+    src = "emulated (model)" if run.emulated else "measured"
+    for ax, col, ylabel in ((axes[0], "bandwidth_GBps", "bandwidth (GB/s, decimal, median)"),
+                            (axes[1], "time_s", "time per transfer (us, median)")):
+        drawn = set()
+        for (d, bank), g in m.groupby(["direction", "bank"], sort=False):
+            med = g.groupby("bytes")[col].median()
+            model_t = g.groupby("bytes")["model_time_s"].first()
+            scale = 1e6 if col == "time_s" else 1.0
+            line, = ax.plot(med.index, med.values * scale, marker="o" if d == "h2d" else "s",
+                            label=f"{d} {bank} ({src})")
+            if d not in drawn:           # the model is the same for every bank: once per direction
+                drawn.add(d)
+                mv = model_t * 1e6 if col == "time_s" else model_t.index / model_t / 1e9
+                ax.plot(model_t.index, mv.values, ls="--", color=line.get_color(), alpha=0.6,
+                        label=f"{d} model (modeled, harness.model)")
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel("bytes per transfer (one bo.sync)")
+        ax.set_ylabel(ylabel)
+        ax.grid(True, color="#e3e3e3")
+        ax.legend(fontsize=7)
     return fig
 
 

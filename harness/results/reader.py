@@ -41,7 +41,7 @@ RERUN = "the run is damaged: rerun the bench"
 _RUN_ID = re.compile(r"^\d{8}T\d{6}Z-(?P<mode>[a-z_]+)-(?P<bench>[a-z]+)(?:-\d+)?$")
 # Columns holding text; every other column (but `verified`) holds numbers.
 _TEXT = {"run_id", "phase", "error", "errors", "timing_source", "direction", "dtype", "epilogue", "path", "kind",
-         "kernel", "ops", "dims"}
+         "kernel", "ops", "dims", "bank"}
 _RTOL = 1e-9          # CSV floats round-trip exactly; this only absorbs summation order
 
 
@@ -157,8 +157,9 @@ def _check_context(p: Path, ctx: dict) -> None:
     dtype_needed = ctx["bench"] in ("gemm", "latency", "flops")
     if dtype_needed and not ctx["dtype"]:
         raise UserError(f"{where}: a {ctx['bench']} run records its element type in dtype, and it is empty; {RERUN}")
-    if ctx["bench"] == "memcpy" and ctx["dtype"] is not None:    # a kernel run's is its spec's precision, or null
-        raise UserError(f"{where}: dtype {ctx['dtype']!r} on a memcpy run, which has no element type; {RERUN}")
+    if ctx["bench"] in ("memcpy", "transfer") and ctx["dtype"] is not None:   # a kernel run's: its spec's, or null
+        raise UserError(f"{where}: dtype {ctx['dtype']!r} on a {ctx['bench']} run, which has no element type; "
+                        f"{RERUN}")
 
 
 def _check_hashes(p: Path, ctx: dict) -> None:
@@ -293,6 +294,19 @@ def _check_samples(p: Path, ctx: dict, s: pd.DataFrame) -> None:
         cus = ((ctx["design"].get("kernels") or {}).get("bw_memcpy") or {}).get("cus")
         if isinstance(cus, int):
             _bad_row(f, s, s["cus"] > cus, lambda r: f"{r['cus']} CUs, but the design has {cus}")
+    elif bench == "transfer":
+        _bad_row(f, s, ~s["direction"].isin(("h2d", "d2h")), lambda r: f"direction {r['direction']!r} is not h2d "
+                                                                    "or d2h")
+        _bad_row(f, s, s["bank"].isna(), lambda r: "bank is empty")
+        _bad_row(f, s, ~(s["bytes"].to_numpy(float) > 0), lambda r: f"bytes {r['bytes']} is not a positive size")
+        mt = s["model_time_s"].to_numpy(float)
+        _bad_row(f, s, np.isnan(mt) | ~(mt > 0), lambda r: f"model_time_s {r['model_time_s']} is not a time")
+        # the sync's time is its direction's transfer time; the other direction's is 0
+        for col, d in (("h2d_time_s", "h2d"), ("d2h_time_s", "d2h")):
+            v = s[col].to_numpy(float)
+            want = np.where(s["direction"] == d, t, 0.0)
+            _bad_row(f, s, ~np.isclose(v, want, rtol=_RTOL, atol=0),
+                     lambda r, c=col: f"{c} {r[c]} is not this {r['direction']} sync's time_s {r['time_s']} (or 0)")
     elif bench == "flops":
         want = 2 * s["flops_per_element"].to_numpy(float) * s["elements"].to_numpy(float)
         _bad_row(f, s, want != s["flop"].to_numpy(float),

@@ -18,7 +18,7 @@ from harness import REPO_ROOT
 #    xclbin `format` and `runtime` recorded; the emulator block whenever the xclbin is emulated.
 SCHEMA_VERSION = 2
 RUNS_DIR = REPO_ROOT / "results" / "runs"
-BENCHES = ("memcpy", "gemm", "latency", "flops", "kernel")
+BENCHES = ("memcpy", "gemm", "latency", "flops", "kernel", "transfer")
 MODES = ("hw", "hw_emu", "sw_emu", "emu")
 # measured: timed on the card; model: the built-in emulator's modeled clock (harness.model);
 # emulation: XRT's hw_emu/sw_emu, whose host times are the simulator's wall clock and whose
@@ -118,7 +118,14 @@ KERNEL = BenchSchema(
                              "throughput_GFLOPps", "bandwidth_GBps"],
     ["kernel", "ops", "dims", "M", "K", "N", "flop", "bytes", "cycles", "predicted_time_s"],
     ("throughput_GFLOPps", "bandwidth_GBps"))
-SCHEMAS = {s.name: s for s in (MEMCPY, GEMM, LATENCY, FLOPS, KERNEL)}
+# `harness bench transfer`: one bo.sync() of `bytes` per sample, h2d (XCL_BO_SYNC_BO_TO_DEVICE) or d2h
+# (XCL_BO_SYNC_BO_FROM_DEVICE), of a buffer in `bank`; time_s is that sync's time (its direction's
+# h2d_time_s or d2h_time_s holds the same, the other 0); model_time_s harness.model.predict_transfer's.
+TRANSFER = BenchSchema(
+    "transfer",
+    COMMON_SAMPLE_COLUMNS + ["direction", "bank", "bytes", "bandwidth_GBps", "model_time_s"],
+    ["direction", "bank", "bytes", "model_time_s"], ("bandwidth_GBps",))
+SCHEMAS = {s.name: s for s in (MEMCPY, GEMM, LATENCY, FLOPS, KERNEL, TRANSFER)}
 # Rates and the sample column each is computed from (rate = work / time_s / 1e9).
 RATE_WORK = {"bandwidth_GBps": "bytes", "throughput_GFLOPps": "flop"}
 

@@ -18,6 +18,8 @@ from harness.roofline.classify import COLUMNS, achieved_rows, changed_class, mar
 from harness.roofline.design import gemm_design
 from harness.roofline.fusion import fusion_table, run_pair_table
 from harness.roofline.latency import gap_breakdown, gap_components, launches, shape_gaps
+from harness.roofline.transfers import per_inference, pick_run
+from harness.figures import Figure
 from harness.results.reader import Run
 from harness.workload.precision import PRECISIONS, ByteConvention, check_precision, element_bytes
 
@@ -290,14 +292,18 @@ def analyze(runs, workload=None, *, precision: str | None = "auto", derate: floa
                                            if ceil.run_set is not None else None),
                "latency_achieved_s": None, "launches": n_launch, "launches_fused": n_fused,
                "dispatch": dispatch.to_dict(), "gap": None, "components": []}
+        xfer = per_inference(workload.config, pick_run(runs))
+        xfig = Figure.from_dict(xfer["figure"])
+        lat["host_transfers"] = xfer
+        lat["host_transfers_s"] = xfig.value
         if achieved is not None:
             a_sum = sum(r["time_total_s"] for r in rows if r["ceiling_set"] == "achieved")
-            lat["latency_achieved_s"] = a_sum + dispatch.value * n_launch
-            gap = gap_breakdown(workload, conv, achieved, roof_set, dispatch, n_launch)
+            lat["latency_achieved_s"] = a_sum + dispatch.value * n_launch + xfig.value
+            gap = gap_breakdown(workload, conv, achieved, roof_set, dispatch, n_launch, xfig)
             ref = lat["latency_roofline_runs_s"] if ceil.run_set is not None else lat["latency_roofline_spec_s"]
             gap["total_s"] = lat["latency_achieved_s"] - ref
             lat["gap"] = gap
-            lat["components"] = gap_components(gap, dispatch, f"harness.model, design {design.origin}")
+            lat["components"] = gap_components(gap, dispatch, f"harness.model, design {design.origin}", xfig)
     lat_runs = [r for r in runs if r.bench == "latency"]
     if lat_runs:
         shapes = shape_gaps(lat_runs, achieved, ByteConvention.of, ceil.sets(), workload)

@@ -3,6 +3,7 @@
     roofline under spec ceilings   = sum over ops of count x time_s (spec rows)
     roofline under run ceilings    = sum over ops of count x time_s (run-derived rows)
     achieved                       = sum over ops of count x time_s (achieved rows) + dispatch_s x launches
+                                     + host transfers (images and state in, actions out: roofline/transfers.py)
 
 The rooflines are throughput bounds: no launch cost. The gap achieved - roofline (run ceilings; spec
 when no run set) is split exactly, per op and call, from the timing model's parts of that shape
@@ -15,6 +16,7 @@ when no run set) is split exactly, per op and call, from the timing model's part
     pipeline refills        f  (every fill of the MAC and row-loop pipelines of the call, summed;
                             not "pipeline depth / clock", one pass, the batch-1 floor of one call)
     dispatch                dispatch_s x launches
+    host transfers          the per-inference bo.syncs (a transfer run, else the model)
     other                   FLOP / design peak - t_compute (compute roof vs the design's peak),
                             elementwise loop cycles (c - t_compute), run - model (ops timed by a run)
 
@@ -36,6 +38,8 @@ COMPONENTS = [
     ("pipeline_refills_s", "pipeline refills", "every fill of the MAC and row-loop pipelines in a call, "
      "summed (not pipeline depth / clock, which is one pass)"),
     ("dispatch_s", "dispatch", "launches x dispatch per launch"),
+    ("host_transfers_s", "host transfers", "the per-inference syncs of a batch-1 pipeline: camera images and "
+     "robot state to the card, the action chunk back"),
     ("other_s", "other", "compute roof vs the design's peak, elementwise loop cycles, run vs model"),
 ]
 
@@ -47,7 +51,7 @@ def launches(workload) -> tuple[int, int]:
     return n, fused
 
 
-def gap_breakdown(workload, conv, achieved, roof_set, dispatch, n_launches: int) -> dict:
+def gap_breakdown(workload, conv, achieved, roof_set, dispatch, n_launches: int, transfers=None) -> dict:
     """The gap achieved - roofline under `roof_set`, split into COMPONENTS (seconds per inference)."""
     tot = {k: 0.0 for k, *_ in COMPONENTS}
     other = {"compute_roof_vs_design_s": 0.0, "elementwise_loop_s": 0.0, "run_vs_model_s": 0.0,
@@ -77,18 +81,24 @@ def gap_breakdown(workload, conv, achieved, roof_set, dispatch, n_launches: int)
         if t.pipeline_depth_s:
             depth.append(t.pipeline_depth_s)
     tot["dispatch_s"] = dispatch.value * n_launches
+    tot["host_transfers_s"] = transfers.value if transfers is not None else 0.0
     tot["other_s"] = sum(other.values())
     return {"against": roof_set.key, **tot, "other": other,
             "pipeline_depth_s_max": max(depth) if depth else None}
 
 
-def gap_components(gap: dict, dispatch, model_detail: str) -> list[dict]:
+def gap_components(gap: dict, dispatch, model_detail: str, transfers=None) -> list[dict]:
     """The components as rows with figure and source, for the report and the terminal."""
     out = []
     for key, name, what in COMPONENTS:
         if key == "dispatch_s":
             src = dispatch.tag
             detail = f"{dispatch.name}: {dispatch.detail}"
+        elif key == "host_transfers_s":
+            if transfers is None:
+                continue
+            src = transfers.tag
+            detail = f"{transfers.name}: {transfers.detail}"
         elif key == "other_s":
             src = "model and runs"
             o = gap["other"]

@@ -147,14 +147,24 @@ def _latency(L, a, fn):
     L.append("## Latency of one inference")
     L.append("")
     L.append("Batch size 1. The rooflines are throughput bounds (no launch cost); the achieved figure is the "
-             "per-shape times x counts + dispatch x launches.")
+             "per-shape times x counts + dispatch x launches + the host transfers of one inference.")
     L.append("")
     rows = [("roofline, spec ceilings", _t(s["latency_roofline_spec_s"]), _src(fn, src["latency_roofline_spec_s"])),
             (f"roofline, {rs.label if rs else 'run ceilings'}", _t(s["latency_roofline_runs_s"]),
              _src(fn, src["latency_roofline_runs_s"])),
-            ("achieved (per-shape times + dispatch)", f"**{_t(s['latency_achieved_s'])}**",
+            ("achieved (per-shape times + dispatch + host transfers)", f"**{_t(s['latency_achieved_s'])}**",
              _src(fn, src["latency_achieved_s"]))]
     L += _table(["latency of one inference", "time", "source"], rows)
+    xf = lat.get("host_transfers")
+    if xf:
+        f = xf["figure"]
+        L.append(f"### Host transfers per inference: {_t(f['value'])}")
+        L.append("")
+        L += _table(["transfer", "direction", "syncs", "bytes per sync", "element type", "time per sync", "source"],
+                    [(f"{i['name']} ({i['shape']})", i["direction"], i["count"], f"{i['bytes']:,}",
+                      i["element_type"], _t(i["time_s"]),
+                      fn.ref(f"{'emulated (model)' if f.get('emulated') else f['source']}: {i['detail']}; element "
+                             f"type: {i['element_type_reason']}")) for i in xf["items"]])
     if lat.get("gap"):
         g = lat["gap"]
         L.append(f"### The gap: achieved - roofline ({short_name(g['against'])}) = {_t(g['total_s'])}")

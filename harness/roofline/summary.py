@@ -5,6 +5,7 @@ from __future__ import annotations
 from harness.roofline import fmt
 from harness.roofline.classify import bound_shares
 from harness.roofline.ceilings import short_name
+from harness.figures import tag_of
 
 
 def _runs_of(rows) -> list[str]:
@@ -69,8 +70,15 @@ def build_summary(pc, conv, ceil, rows, lat, fusion, dispatch, runs, placed: boo
         src["latency_achieved_s"] = {
             "source": "runs and model" if n_run else "model",
             "detail": f"per-shape times x counts ({n_run} of {len(ach)} ops timed by runs, the rest by the "
-            f"timing model) + dispatch x launches", "run_ids": _runs_of(ach) +
+            f"timing model) + dispatch x launches + host transfers", "run_ids": _runs_of(ach) +
             ([dispatch.run_id] if dispatch.run_id and dispatch.run_id not in _runs_of(ach) else [])}
+        xf = lat.get("host_transfers")
+        if xf:
+            f = xf["figure"]
+            s["host_transfers_s"] = f["value"]
+            s["host_transfers_share"] = (f["value"] / s["latency_achieved_s"] if s["latency_achieved_s"] else None)
+            src["host_transfers_s"] = {"source": tag_of(f), "detail": f["detail"],
+                                       "run_ids": [f["run_id"]] if f.get("run_id") else []}
         s["launches"], s["launches_fused"] = lat.get("launches"), lat.get("launches_fused")
         src["launches"] = {"source": "model", "detail": "harness.workload: one launch per op call (attention: "
                            "one per layer); fused: every GEMM's bias and activation in its launch", "run_ids": []}
@@ -139,9 +147,20 @@ def headline(a) -> list[str]:
         L = (f"Latency of one inference: roofline {_t(s['latency_roofline_spec_s'])} under spec ceilings, "
              + (f"{_t(s['latency_roofline_runs_s'])} under the {c.run_set.label}, " if c.run_set else
                 "no run ceilings (no run given), ")
-             + (f"achieved {_t(s['latency_achieved_s'])} (per-shape times + dispatch)" if s["latency_achieved_s"]
+             + (f"achieved {_t(s['latency_achieved_s'])} (per-shape times + dispatch + host transfers)"
+                if s["latency_achieved_s"]
                 is not None else "no per-shape times"))
         lines.append(L + ".")
+        xf = lat.get("host_transfers")
+        if xf:
+            f = xf["figure"]
+            parts = ", ".join(f"{i['count']} x {i['name']} ({i['shape']} {i['element_type']}, {i['bytes']:,} B) "
+                              f"{i['direction']} {_t(i['time_s'])}" for i in xf["items"])
+            share = s.get("host_transfers_share")
+            run = f", run {f['run_id']}" if f.get("run_id") else ""
+            lines.append(f"Host transfers per inference ({xf['syncs']} syncs: {parts}): {_t(f['value'])} "
+                         f"({tag_of(f)}{run})" + (f", {fmt.num(share * 100)}% of the achieved latency" if share else "")
+                         + "; counted in the achieved latency.")
         y = s.get("your_kernels")
         if y:
             lines.append(f"Your kernels ({', '.join(y['kernels'])}; runs "

@@ -25,8 +25,9 @@ def dispatch_s() -> float:
     return model.dispatch_overhead(platform()).value
 
 
-def pcie_transfer_s(nbytes: int) -> float:
-    return model.pcie_transfer(platform(), nbytes).value
+def pcie_transfer_s(nbytes: int, direction: str = "h2d") -> float:
+    """Modeled time of one bo.sync() (direction h2d or d2h): harness.model.predict_transfer."""
+    return model.predict_transfer(nbytes, direction).time_s
 
 
 def _memory_kind(bank: str) -> str:

@@ -404,9 +404,9 @@ def ops() -> _Ops:
 _U64, _I64, _PTR = ctypes.c_uint64, ctypes.c_int64, ctypes.c_void_p
 
 
-def _pcie_s(nbytes: int) -> float:
+def _pcie_s(nbytes: int, direction: str) -> float:
     from harness.runtime import costs
-    return costs.pcie_transfer_s(nbytes)
+    return costs.pcie_transfer_s(nbytes, direction)
 
 
 class BufferOps(_GenericBufferOps):
@@ -433,7 +433,7 @@ class BufferOps(_GenericBufferOps):
         cnt = (_U64 * n)(*words)
         lib.fill_many(n, dst, cnt, int(word) & 0xFFFFFFFFFFFFFFFF, lib.threads)
         for b, nbytes in items:
-            b._dev_obj.now_ns += _pcie_s(nbytes) * 1e9
+            b._dev_obj.now_ns += _pcie_s(nbytes, "h2d") * 1e9
 
     def fetch_compare(self, items: list) -> list[tuple[int, int]]:
         import numpy as np
@@ -455,5 +455,5 @@ class BufferOps(_GenericBufferOps):
         first = (_I64 * n)()
         lib.compare_many(n, src, exp, keys, cnt, bad, first, lib.threads)
         for (b, _, _), w in zip(items, wants):
-            b._dev_obj.now_ns += _pcie_s(w.size * 8) * 1e9
+            b._dev_obj.now_ns += _pcie_s(w.size * 8, "d2h") * 1e9
         return [(int(bad[i]), int(first[i])) for i in range(n)]

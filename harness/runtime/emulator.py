@@ -31,7 +31,8 @@ killed) and the run ends in ERT_CMD_STATE_TIMEOUT (or ABORT), with the reason in
 separate, as on the card.
 
 Faults for testing the error paths and the verification: HARNESS_EMU_FAULT (parsed by
-harness.runtime.faults): `timeout`, `error` and `hang` are played here; `operands:...`,
+harness.runtime.faults): `timeout`, `error` and `hang` are played here, and `stale_d2h` by
+bo.sync (a device-to-host sync that leaves the host copy as it was); `operands:...`,
 `accumulate:fp16`, `skip_word`, `stale_rep` and `wrong_index` inside the native kernel,
 which then computes a wrong result (kernels/common/emu_faults.h), optionally `kind:kernel`.
 """
@@ -343,6 +344,9 @@ class bo:
                              xclBOSyncDirection.XCL_BO_SYNC_BO_FROM_DEVICE):
             raise RuntimeError("AIE sync directions do not apply to Alveo")
         to_dev = direction == xclBOSyncDirection.XCL_BO_SYNC_BO_TO_DEVICE
+        self._dev_obj.now_ns += costs.pcie_transfer_s(size, "h2d" if to_dev else "d2h") * 1e9
+        if not to_dev and _stale_d2h():
+            return          # fault stale_d2h: the host copy keeps what it held (a DMA that moved nothing)
         if size >= _native.SYNC_NATIVE_BYTES:
             host = self._host.ctypes.data + offset
             dev = _native.arena().base + self._arena_off + offset
@@ -351,7 +355,11 @@ class bo:
             self._dev[offset:end] = self._host[offset:end]
         else:
             self._host[offset:end] = self._dev[offset:end]
-        self._dev_obj.now_ns += costs.pcie_transfer_s(size) * 1e9
+
+
+def _stale_d2h() -> bool:
+    spec = _faults.from_env()
+    return spec is not None and spec.kind == "stale_d2h"
 
 
 # --------------------------------------------------------------------------- kernels and runs

@@ -5,7 +5,9 @@
 Kinds the emulator itself plays (every kernel has them): `timeout` (the run never completes
 in time), `error` (the run ends in ERT_CMD_STATE_ERROR), `hang` (the kernel never runs),
 `own_pc` (a port on a PC range, HBM[a:b].N, reads and writes its own PC N instead of the PC its
-buffer was placed in: the buffer lying there, or zeros).
+buffer was placed in: the buffer lying there, or zeros);
+`stale_d2h`: every XCL_BO_SYNC_BO_FROM_DEVICE leaves the host copy as it was (a device-to-host
+transfer that returns stale data; takes no :KERNEL).
 Kinds played inside the natively built kernel, which then computes a wrong result on purpose
 (kernels/common/emu_faults.h lists them with their codes; each kernel says which it
 implements): `operands:fp16|bf16|tf32`, `accumulate:fp16`, `skip_word`, `stale_rep`,
@@ -24,6 +26,7 @@ from harness.errors import UserError
 
 ENV = "HARNESS_EMU_FAULT"
 RUN_FAULTS = ("timeout", "error", "hang", "own_pc")   # played by the emulator's run object
+BUFFER_FAULTS = ("stale_d2h",)                     # played by the emulator's bo.sync, whatever the kernel
 HEADER = "kernels/common/emu_faults.h"
 _CODE_LINE = re.compile(r"^#define\s+EMU_FAULT_\w+\s+(\d+)\s*//\s*(\S+)\s*$", re.MULTILINE)
 
@@ -40,7 +43,7 @@ def _usage() -> str:
     kernel_kinds = list(kernel_fault_codes())
     operands = [k.split(":", 1)[1] for k in kernel_kinds if k.startswith("operands:")]
     others = [k for k in kernel_kinds if not k.startswith("operands:")]
-    return (f"use one of {', '.join(RUN_FAULTS)}, operands:{'|'.join(operands)}, {', '.join(others)}, "
+    return (f"use one of {', '.join(RUN_FAULTS + BUFFER_FAULTS)}, operands:{'|'.join(operands)}, {', '.join(others)}, "
             "optionally followed by :KERNEL, or unset it")
 
 
@@ -68,6 +71,10 @@ def parse(text: str | None) -> FaultSpec | None:
         return None
     codes = kernel_fault_codes()
     parts = spec.split(":")
+    if parts[0] in BUFFER_FAULTS:
+        if len(parts) > 1:
+            raise UserError(f"{ENV}={spec!r}: {parts[0]} hits every buffer, not a kernel; use {parts[0]} alone")
+        return FaultSpec(parts[0], None, 0)
     if parts[0] in RUN_FAULTS or parts[0] in codes:
         kind, rest = parts[0], parts[1:]
     elif ":".join(parts[:2]) in codes:

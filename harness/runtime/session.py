@@ -167,6 +167,28 @@ class Session:
                 return tag
         return None
 
+    def used_banks(self) -> list[str]:
+        """The memories the loaded xclbin uses (a kernel port is connected to them), in index order:
+        the only banks XRT allocates buffers in."""
+        mems = sorted(self.xclbin.get_mems(), key=lambda m: m.get_index())
+        return [m.get_tag() for m in mems if m.get_used()]
+
+    def alloc_bank(self, tag: str, nbytes: int):
+        """A buffer of `nbytes` in the memory named `tag` (e.g. HBM[31]), by its index in the xclbin."""
+        if tag not in self.mem_index:
+            raise UserError(f"{self.xclbin_path.name} has no memory {tag}; use one of "
+                            f"{', '.join(self.used_banks())}")
+        if tag not in self.used_banks():
+            raise UserError(f"{tag} is not used by {self.xclbin_path.name} (no kernel port is connected to it), so "
+                            f"XRT allocates no buffer there; use one of {', '.join(self.used_banks())}")
+        cap = self.mem_size.get(tag)
+        if cap is not None and nbytes > cap:
+            raise UserError(f"{nbytes} bytes exceed {tag} ({cap} bytes); use a smaller size")
+        try:
+            return self.rt.xrt.bo(self.rt.device, int(nbytes), self.rt.xrt.bo.normal, self.mem_index[tag])
+        except MemoryError as exc:
+            raise UserError(f"out of device memory in {tag}: {exc}") from exc
+
     def in_group(self, b, group: int) -> bool:
         """Whether buffer `b` lies in memory `group` (by its device address)."""
         base, size = self.mem_range.get(group, (None, None))
