@@ -20,6 +20,7 @@ from harness.bench import reference
 from harness.bench.common import (BenchResult, RunOptions, attach_launch_marks, device_times, guarded,
                                   make_context, progress, timeout_ms)
 from harness.results import schema
+from harness.results.points import modeled_memcpy_GBps as modeled_GBps  # noqa: F401 (the table's and tests')
 from harness.results.stats import summarize_samples
 from harness.results.writer import RunWriter
 from harness.designs import load_design
@@ -235,16 +236,6 @@ def _rep_weight(pt: MemcpyPoint) -> float:
     counted = pt.bytes_per_pc * pt.kernel_reps * (2 if pt.direction == "copy" else 1)
     verified = pt.bytes_per_pc if pt.direction != "read" else WORD_BYTES
     return pt.cus * (counted + 3 * verified + (1 << 20))
-
-
-def modeled_GBps(row, dispatch_s: float) -> float | None:
-    """What harness.model predicts the harness reports for a point (a summary or sample row): its
-    bytes over the modeled kernel time plus one launch overhead (start() to wait() includes it)."""
-    mt = row.get("model_time_s")
-    if mt is None or mt != mt:
-        return None
-    moved = int(row["cus"]) * int(row["bytes_per_pc"]) * int(row["kernel_reps"]) * (2 if row["direction"] == "copy" else 1)
-    return moved / (float(mt) + dispatch_s) / 1e9
 
 
 def point_label(pt: MemcpyPoint) -> str:

@@ -163,7 +163,7 @@ def target_label(port_pc, target_pc) -> str:
 
 def report(result) -> None:
     from harness import model
-    from harness.bench.memcpy import modeled_GBps
+    from harness.results.points import modeled_memcpy_GBps as modeled_GBps
     summary = result.summary
     label = timing_label(result.timing_source)
     dispatch_s = model.dispatch_overhead(model.load_platform("u280")).value

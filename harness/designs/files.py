@@ -278,8 +278,9 @@ class Design:
                             have = sorted((t for t in bank_tags if t.startswith(reach.kind + "[")),
                                           key=lambda t: int(t[len(reach.kind) + 1:-1]))
                             span = f"{have[0]} to {have[-1]}" if have else "none"
-                            raise UserError(f"{where}: {cu}.{a.name} is connected to {bank}, but the platform "
-                                            f"has no {missing[0]} ({reach.kind} banks: {span})")
+                            raise UserError(f"{where}: {cu}.{a.name} is connected to {bank}, which the platform "
+                                            f"does not have" + (f" ({missing[0]}; its {reach.kind} banks: {span})"
+                                                                if str(missing[0]) != bank else ""))
                     # Two masters on one switch port (or one bank) must be asked for: a range port is
                     # owned by its switch port's PC, so ranges that overlap are the point, not a clash.
                     key = reach.home if reach.home is not None else bank

@@ -158,7 +158,7 @@ def switch_heatmap(run):
     beside harness.model's at the same points; one row of panels per direction and CU count, at
     the largest size of each."""
     from harness import model
-    from harness.bench.memcpy import modeled_GBps
+    from harness.results.points import modeled_memcpy_GBps as modeled_GBps
     plt = _plt()
     m = measured(run)
     if m.empty:

@@ -3,8 +3,9 @@
 - one kernel object per CU (`"kernel:{kernel_3}"`): group_id returns only the
   last CU's bank when CUs differ;
 - every buffer allocated in the bank its argument is connected to (group_id),
-  checked against the design file, and a buffer in another bank refused before
-  the run (XRT would silently copy it and corrupt the timing);
+  checked against the design file, or, for a port on a PC range (HBM[0:31].N),
+  in an explicit PC of it by its memory index; a buffer outside the port's banks
+  is refused before the run (XRT would silently copy it and corrupt the timing);
 - scalars are unsigned 32-bit: pyxrt's set_arg takes a C++ int, so values
   >= 2**31 are passed as their two's-complement negative (the same 32 bits);
 - the card's shell is checked against the platform the xclbin was built for;
