@@ -150,7 +150,8 @@ def test_a_kernel_using_its_own_pc_instead_of_the_target_fails_verification(runs
     (["--target-pc", "-1"], "0 to 31"),
     (["--target-pc", "local,,other-group"], "--target-pc"),
     (["--target-pc", ""], "--target-pc"),
-    (["--target-pc", "3", "--pcs", "16", "--sizes", "32M"], "do not fit one PC"),
+    (["--target-pc", "3", "--pcs", "16", "--sizes", "32M"], "HBM[3] would hold"),
+    (["--target-pc", "other-group", "--pcs", "16", "--sizes", "256M"], "more than its 268435456"),
 ])
 def test_bad_target_is_one_line_exit_2_and_leaves_no_run(runs_dir, capsys, args, needle):
     with pytest.raises(SystemExit) as exc_info:

@@ -193,26 +193,44 @@ def emu_size_limit(plan: "MemcpyPlan", plat, kern, params: dict, clock_mhz: floa
 
 
 # ---------------------------------------------------------------- buffers, made once per run
+def buffer_plan(kern, plat, points: list[MemcpyPoint]) -> list[tuple[int, str, int, int]]:
+    """(cu, role, bytes, PC) of every buffer one target's points use, as _Buffers allocates them:
+    per CU an `in` and an `out` at the largest size any point needs (or one word, unused), the
+    ports under test at the target's PC, the others in their port's own; away from the own PCs, a
+    read's checksum goes to a word of its own (`sum`) in the out port's PC, never to a buffer
+    another CU's data may reach."""
+    cus = max(p.cus for p in points)
+    target = points[0].target
+    size = {"in": max([p.bytes_per_pc for p in points if p.direction != "write"] or [WORD_BYTES]),
+            "out": max([p.bytes_per_pc for p in points if p.direction != "read"] or [WORD_BYTES])}
+    tested = {port for p in points for port in p.ports}
+    where = placement(kern, plat, target, cus, tested)
+    own = {(cu, r): _pc(kern.args[kern.arg_index(r)].home_for(cu)) for cu in range(cus) for r in ("in", "out")}
+    out = [(cu, r, size[r], where.get((cu, r), own[(cu, r)])) for r in ("in", "out") for cu in range(cus)]
+    if target != "local" and any(p.direction == "read" for p in points):
+        out += [(cu, "sum", WORD_BYTES, own[(cu, "out")]) for cu in range(cus)]
+    return out
+
+
+def pc_loads(kern, plat, points: list[MemcpyPoint]) -> dict[int, int]:
+    """{PC: bytes} the buffers of one target's points take in each PC."""
+    load: dict[int, int] = {}
+    for _, _, n, pc in buffer_plan(kern, plat, points):
+        load[pc] = load.get(pc, 0) + n
+    return load
+
+
 class _Buffers:
-    """Per CU an `in` and an `out` buffer at the largest size any point needs, allocated once per
-    target and reused by every point of it; inputs made once (distinct per CU and per target), their
-    prefixes used by smaller points. The buffers under test go to the target's PC (placement), the
-    others stay in their port's own PC; a read's checksum goes to a word of its own in the out
-    port's PC (`sums`), never to a buffer another CU's data may reach."""
+    """The buffers of one target's points (buffer_plan), allocated once and reused by every point of
+    it; inputs made once (distinct per CU and per target), their prefixes used by smaller points."""
 
     def __init__(self, sess: Session, points: list[MemcpyPoint], seed: int = 2026, group: int = 0):
         kern, plat = sess.design.kernels[KERNEL], model.load_platform("u280")
-        cus = max(p.cus for p in points)
-        target = points[0].target
-        in_bytes = max([p.bytes_per_pc for p in points if p.direction != "write"] or [WORD_BYTES])
-        out_bytes = max([p.bytes_per_pc for p in points if p.direction != "read"] or [WORD_BYTES])
-        tested = {port for p in points for port in p.ports}
-        self.pcs = placement(kern, plat, target, cus, tested)
-        self.ins = [sess.alloc(KERNEL, cu, "in", in_bytes, self.pcs.get((cu, "in"))) for cu in range(cus)]
-        self.outs = [sess.alloc(KERNEL, cu, "out", out_bytes, self.pcs.get((cu, "out"))) for cu in range(cus)]
-        reads = any(p.direction == "read" for p in points)
-        self.sums = [sess.alloc(KERNEL, cu, "out", WORD_BYTES) for cu in range(cus)] if reads else []
-        base = np.random.default_rng(seed).bit_generator.random_raw(in_bytes // 8)
+        bufs: dict[str, list] = {"in": [], "out": [], "sum": []}
+        for cu, role, n, pc in buffer_plan(kern, plat, points):
+            bufs[role].append(sess.alloc(KERNEL, cu, "in" if role == "in" else "out", n, pc))
+        self.ins, self.outs, self.sums = bufs["in"], bufs["out"], bufs["sum"]
+        base = np.random.default_rng(seed).bit_generator.random_raw(self.ins[0].size() // 8)
         self.host_in = []
         for cu, b in enumerate(self.ins):
             # Each CU gets its own input, and each target its own too: a CU reading another CU's PC,
@@ -327,7 +345,7 @@ def _run_point(opts, sess, writer, bar, bufs: _Buffers, point, pt: MemcpyPoint, 
     n_words = size // WORD_BYTES
     label = point_label(pt)
     bar.point(label)
-    ins, outs = bufs.ins[:cus], (bufs.sums if direction == "read" else bufs.outs)[:cus]
+    ins, outs = bufs.ins[:cus], (bufs.sums if direction == "read" and bufs.sums else bufs.outs)[:cus]
     # What each CU must leave in `out` (expected words, XOR key): read a checksum; write the index
     # pattern of the last repetition; copy the input keyed by the last repetition.
     if direction == "read":

@@ -80,8 +80,7 @@ def plan_from_args(args):
     points = [mc.MemcpyPoint(d, pcs, s, reps_of(s), t)
               for t in targets for d in directions for pcs in pcs_list if mc.fits(d, pcs, cus) for s in sizes]
     for t in targets:
-        if t.isdigit():
-            _check_one_pc(t, [p for p in points if p.target == t], pc_bytes)
+        _check_fits(t, [p for p in points if p.target == t], kern, pc_bytes)
     if not points:          # never a run directory with nothing in it
         raise UserError("no (direction, --pcs) combination can run; see `harness bench memcpy --help`")
     return mc.MemcpyPlan(points, opts, target=emulation, default_sizes=default_sizes and not emulation,
@@ -105,18 +104,18 @@ def parse_targets(value: str | None, n_pcs: int) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def _check_one_pc(target: str, points: list, pc_bytes: int) -> None:
-    """Every CU's buffers under test in one PC: they must fit it together (buffers are allocated
-    once, at the largest size, for every CU the points launch)."""
+def _check_fits(target: str, points: list, kern, pc_bytes: int) -> None:
+    """The buffers of one target's points must fit every PC they go to (harness.bench.memcpy.pc_loads:
+    with --target-pc, another CU's buffer shares a PC with a port's own words, or every CU's the one PC)."""
+    from harness.bench import memcpy as mc
+    from harness.model import load_platform
     if not points:
         return
-    cus = max(p.cus for p in points)
-    size = max(p.bytes_per_pc for p in points)
-    per_cu = max(len(p.ports) for p in points)
-    need = cus * per_cu * size
-    if need > pc_bytes:
-        raise UserError(f"--target-pc {target}: {cus} CU(s) x {per_cu} buffer(s) x {size} bytes = {need} bytes do "
-                        f"not fit one PC ({pc_bytes} bytes); use smaller --sizes or fewer --pcs")
+    load = mc.pc_loads(kern, load_platform("u280"), points)
+    pc = max(load, key=load.get)
+    if load[pc] > pc_bytes:
+        raise UserError(f"--target-pc {target}: HBM[{pc}] would hold {load[pc]} bytes of buffers, more than its "
+                        f"{pc_bytes}; use smaller --sizes or fewer --pcs")
 
 
 def parse_directions(values: list[str] | None, known: list[str]) -> list[str]:
