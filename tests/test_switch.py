@@ -100,6 +100,19 @@ def test_a_buffer_is_placed_in_an_explicit_pc_and_a_stale_xclbin_is_refused(memc
         old.alloc("bw_memcpy", 0, "in", 4096, pc=5)
 
 
+def test_a_launchs_buffers_are_freed_with_its_runs(memcpy_session):
+    """The emulator keeps a launch's runs only weakly (to share PCs among them), so the next target's
+    buffers find their PCs empty, as on the card once the host drops its buffers."""
+    import gc
+    s = memcpy_session
+    bufs = [(s.alloc("bw_memcpy", cu, "in", 1 << 20, pc=cu), s.alloc("bw_memcpy", cu, "out", 64)) for cu in range(2)]
+    runs = [s.run("bw_memcpy", cu, [a, b, (1 << 20) // 64, 1, 0]) for cu, (a, b) in enumerate(bufs)]
+    s.launch(runs, 10_000, "two CUs")
+    del runs, bufs
+    gc.collect()
+    assert not any(s.rt.device._bank_used.values())
+
+
 # ---------------------------------------------------------------- the bench
 def test_other_group_is_slower_than_local_in_the_emulator_and_the_model(runs_dir, only_run, capsys):
     assert _run(runs_dir, "--direction", "read,copy", "--pcs", "1,2,32", "--kernel-reps", "256",

@@ -191,7 +191,7 @@ class device:
         self._bank_used: dict[str, int] = {}
         self._live: dict[str, list] = {}               # bank -> weakrefs to its buffers, oldest first
         self._cu_free_ns: dict[str, float] = {}
-        self._cohort: tuple[float, list] = (-1.0, [])   # runs that begin at one instant (one launch)
+        self._cohort: tuple[float, list] = (-1.0, [])   # weakrefs to the runs that begin at one instant
         self.now_ns = 0.0          # the modeled device/host clock
 
     # pyxrt API
@@ -501,8 +501,8 @@ class run:
         # the launch's runs with the crowd it now knows (all are started before any is waited on).
         if dev._cohort[0] != begin:
             dev._cohort = (begin, [])
-        dev._cohort[1].append(self)
-        _retime(dev._cohort[1])
+        dev._cohort[1].append(weakref.ref(self))      # weak: a launch's buffers are freed with its runs
+        _retime([r for r in (w() for w in dev._cohort[1]) if r is not None])
         self._state = ert_cmd_state.ERT_CMD_STATE_SUBMITTED
 
     def _finish_native(self, timeout_ms: int) -> bool:
