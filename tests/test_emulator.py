@@ -147,7 +147,7 @@ def test_session_passes_unsigned_values_above_2_31_as_the_same_32_bits(memcpy_se
     s = memcpy_session
     a = s.alloc("bw_memcpy", 0, "in", 4096)
     b = s.alloc("bw_memcpy", 0, "out", 4096)
-    r = s.run("bw_memcpy", 0, [a, b, 64, 2 ** 31 + 5, 2])
+    r = s.run("bw_memcpy", 0, [a, b, 64, 2 ** 31 + 5, 2, 0, 0, 0, 0])
     assert r._args[3] == 2 ** 31 + 5       # encoded as -(2**31 - 5) for set_arg, the same 32 bits
 
 
@@ -156,12 +156,12 @@ def test_session_refuses_wide_scalars_and_foreign_buffers(memcpy_session):
     a = s.alloc("bw_memcpy", 0, "in", 4096)
     b = s.alloc("bw_memcpy", 0, "out", 4096)
     with pytest.raises(UserError, match="32-bit"):
-        s.run("bw_memcpy", 0, [a, b, 2 ** 33, 1, 2])
+        s.run("bw_memcpy", 0, [a, b, 2 ** 33, 1, 2, 0, 0, 0, 0])
     other = s.alloc("bw_memcpy", 1, "out", 4096)                 # HBM[3]: CU 1's out reaches it too
-    s.run("bw_memcpy", 0, [a, other, 64, 1, 2])
+    s.run("bw_memcpy", 0, [a, other, 64, 1, 2, 0, 0, 0, 0])
     ddr = s.rt.xrt.bo(s.rt.device, 4096, s.rt.xrt.bo.normal, s.mem_index["DDR[0]"])
     with pytest.raises(UserError, match="not in HBM\\[0:31\\]\\.1"):
-        s.run("bw_memcpy", 0, [a, ddr, 64, 1, 2])
+        s.run("bw_memcpy", 0, [a, ddr, 64, 1, 2, 0, 0, 0, 0])
 
 
 def test_session_places_a_buffer_in_an_explicit_pc_of_the_ports_range(memcpy_session):
@@ -180,7 +180,7 @@ def test_cus_launched_together_run_concurrently_in_modeled_time(memcpy_session):
     for cu in range(4):
         a = s.alloc("bw_memcpy", cu, "in", size)
         b = s.alloc("bw_memcpy", cu, "out", 64)
-        runs.append((s.run("bw_memcpy", cu, [a, b, size // 64, 1, 0]), a, b))
+        runs.append((s.run("bw_memcpy", cu, [a, b, size // 64, 1, 0, 0, 0, 0, 0]), a, b))
     one, _ = s.launch([runs[0][0]], 10_000, "one CU")
     four, _ = s.launch([r for r, _, _ in runs], 10_000, "four CUs")
     assert four == pytest.approx(one, rel=0.05)                 # not 4x: they overlap
@@ -192,7 +192,7 @@ def test_transfers_take_modeled_time_apart_from_kernel_time(memcpy_session):
     s = memcpy_session
     a = s.alloc("bw_memcpy", 0, "in", 16 << 20)
     b = s.alloc("bw_memcpy", 0, "out", 64)
-    r = s.run("bw_memcpy", 0, [a, b, (16 << 20) // 64, 1, 0])
+    r = s.run("bw_memcpy", 0, [a, b, (16 << 20) // 64, 1, 0, 0, 0, 0, 0])
     alone, _ = s.launch([r], 10_000, "no transfer before")
     assert s.to_device([a]) > 0
     after, _ = s.launch([r], 10_000, "after a 16 MiB transfer")
@@ -204,7 +204,7 @@ def test_fault_injection_reaches_the_runtime_error_paths(memcpy_session, monkeyp
     s = memcpy_session
     a = s.alloc("bw_memcpy", 0, "in", 4096)
     b = s.alloc("bw_memcpy", 0, "out", 4096)
-    r = s.run("bw_memcpy", 0, [a, b, 64, 1, 2])
+    r = s.run("bw_memcpy", 0, [a, b, 64, 1, 2, 0, 0, 0, 0])
     monkeypatch.setenv("HARNESS_EMU_FAULT", fault)
     with pytest.raises(RunFailed, match=state):
         s.launch([r], 100, "faulty")

@@ -36,7 +36,7 @@ def _long_runs(sess, cus=1):
     for cu in range(cus):
         a = sess.alloc("bw_memcpy", cu, "in", 1 << 20)
         b = sess.alloc("bw_memcpy", cu, "out", 64)
-        runs.append(sess.run("bw_memcpy", cu, [a, b, (1 << 20) // 64, FOREVER, 0]))
+        runs.append(sess.run("bw_memcpy", cu, [a, b, (1 << 20) // 64, FOREVER, 0, 0, 0, 0, 0]))
     return runs
 
 
@@ -80,7 +80,7 @@ def test_ctrl_c_stops_the_kernel_and_raises(memcpy_session):
     b = s.alloc("bw_memcpy", 0, "out", 4096)
     np.frombuffer(a.map(), np.uint64)[:] = np.arange(512, dtype=np.uint64)
     s.to_device([a])
-    s.launch([s.run("bw_memcpy", 0, [a, b, 64, 1, 2])], 10_000, "after")
+    s.launch([s.run("bw_memcpy", 0, [a, b, 64, 1, 2, 0, 0, 0, 0])], 10_000, "after")
     _, [(bad, _)] = s.fetch_compare([(b, np.arange(512, dtype=np.uint64))])
     assert bad == 0
 
@@ -107,7 +107,7 @@ def test_a_kernel_that_crashes_fails_its_run_not_the_harness(tmp_path, memcpy_xc
     a = sess.alloc("bw_memcpy", 0, "in", 4096)
     b = sess.alloc("bw_memcpy", 0, "out", 4096)
     with pytest.raises(RunFailed, match="ERROR.*crashed.*SIGSEGV"):
-        sess.launch([sess.run("bw_memcpy", 0, [a, b, 64, 1, 2])], 10_000, "crash")
+        sess.launch([sess.run("bw_memcpy", 0, [a, b, 64, 1, 2, 0, 0, 0, 0])], 10_000, "crash")
 
 
 @pytest.mark.parametrize("damage", ["truncate", "flip", "foreign"])
@@ -244,7 +244,7 @@ def test_poison_reaches_the_device_copy_the_kernel_reads(memcpy_session):
     a = s.alloc("bw_memcpy", 0, "in", 4096)
     b = s.alloc("bw_memcpy", 0, "out", 4096)
     s.poison([(a, 4096)], 0x0123456789ABCDEF)
-    s.launch([s.run("bw_memcpy", 0, [a, b, 64, 1, 2])], 10_000, "copy poison")
+    s.launch([s.run("bw_memcpy", 0, [a, b, 64, 1, 2, 0, 0, 0, 0])], 10_000, "copy poison")
     _, [(bad, _)] = s.fetch_compare([(b, np.full(512, 0x0123456789ABCDEF, np.uint64))])
     assert bad == 0
 

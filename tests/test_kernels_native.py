@@ -18,6 +18,7 @@ import pytest
 from harness.bench import gemm_layout as lay
 from harness.bench import reference as refs
 from harness.designs import load_design
+from harness.designs.codes import memcpy_patterns
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from native_util import CompileError, build, load  # noqa: E402
@@ -124,7 +125,7 @@ def libs():
             raise res
         lib = load(res)
         if name.startswith("memcpy"):
-            lib.bw_memcpy.argtypes = [VP, VP, U32, U32, U32]
+            lib.bw_memcpy.argtypes = [VP, VP] + [U32] * 7
             lib.bw_memcpy.restype = None
         elif name.startswith("flops"):
             lib.flops.argtypes = [VP] * 8 + [U32, U32]
@@ -152,6 +153,7 @@ def p(a: np.ndarray) -> int:
 
 
 # --------------------------------------------------------------------- memcpy
+SEQ = (memcpy_patterns()["seq"], 0, 0, 0)   # pattern, txn_words, stride_words, seed (unused by seq)
 def _words(n: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     return rng.integers(0, 2**64, size=(n, 8), dtype=np.uint64, endpoint=False)
@@ -163,7 +165,7 @@ def _words(n: int, seed: int) -> np.ndarray:
 def test_memcpy_read(libs, build_name, n_words, reps):
     src = _words(n_words, n_words)
     out = np.full((n_words, 8), 0xAB, dtype=np.uint64)
-    libs[build_name].bw_memcpy(p(src), p(out), n_words, reps, 0)
+    libs[build_name].bw_memcpy(p(src), p(out), n_words, reps, 0, *SEQ)
     np.testing.assert_array_equal(out[0], refs.memcpy_read_checksum(src, reps))
     assert (out[1:] == 0xAB).all()                      # only out[0] is written
 
@@ -173,7 +175,7 @@ def test_memcpy_read(libs, build_name, n_words, reps):
 @pytest.mark.parametrize("reps", [1, 3])
 def test_memcpy_write(libs, build_name, n_words, reps):
     out = np.zeros((n_words + 1, 8), dtype=np.uint64)   # one guard word
-    libs[build_name].bw_memcpy(None, p(out), n_words, reps, 1)
+    libs[build_name].bw_memcpy(None, p(out), n_words, reps, 1, *SEQ)
     np.testing.assert_array_equal(out[:n_words], refs.memcpy_write_pattern(n_words, reps))
     assert (out[n_words] == 0).all()
 
@@ -184,7 +186,7 @@ def test_memcpy_write(libs, build_name, n_words, reps):
 def test_memcpy_copy(libs, build_name, n_words, reps):
     src = _words(n_words, 7 + n_words)
     out = np.zeros((n_words + 1, 8), dtype=np.uint64)
-    libs[build_name].bw_memcpy(p(src), p(out), n_words, reps, 2)
+    libs[build_name].bw_memcpy(p(src), p(out), n_words, reps, 2, *SEQ)
     np.testing.assert_array_equal(out[:n_words], src ^ refs.memcpy_copy_key(reps))
     assert (out[n_words] == 0).all()
 
@@ -193,17 +195,17 @@ def test_memcpy_bad_mode_and_zero_words_do_nothing(libs):
     src = _words(4, 1)
     out = np.full((4, 8), 5, dtype=np.uint64)
     for mode in (3, 99):
-        libs["memcpy"].bw_memcpy(p(src), p(out), 4, 2, mode)
+        libs["memcpy"].bw_memcpy(p(src), p(out), 4, 2, mode, *SEQ)
         assert (out == 5).all()
-    libs["memcpy"].bw_memcpy(p(src), p(out), 0, 2, 2)
-    libs["memcpy"].bw_memcpy(p(src), p(out), 4, 0, 1)
+    libs["memcpy"].bw_memcpy(p(src), p(out), 0, 2, 2, *SEQ)
+    libs["memcpy"].bw_memcpy(p(src), p(out), 4, 0, 1, *SEQ)
     assert (out == 5).all()
 
 
 def test_memcpy_checksum_wraps(libs):
     src = np.full((3, 8), 2**64 - 1, dtype=np.uint64)
     out = np.zeros((1, 8), dtype=np.uint64)
-    libs["memcpy"].bw_memcpy(p(src), p(out), 3, 5, 0)
+    libs["memcpy"].bw_memcpy(p(src), p(out), 3, 5, 0, *SEQ)
     # by hand: 5 reps of sum_i (~0 ^ pat(i, j)) = ~pat(i, j), plus 3 words x rk(0..4)
     pat = [[((i << 3) | j) ^ refs.WRITE_KEY for j in range(8)] for i in range(3)]
     want = [(5 * sum(~pat[i][j] & (2**64 - 1) for i in range(3)) + 3 * refs.REP_KEY * (0 + 1 + 2 + 3 + 4))
@@ -641,7 +643,7 @@ def test_every_fault_in_memcpy_is_caught(libs, mode, n_words, reps):
 
     def launch():
         out = np.full((n_words, 8), 0xDEADBEEFDEADBEEF, dtype=np.uint64)      # poisoned, as the bench does
-        lib.bw_memcpy(p(src), p(out), n_words, reps, mode)
+        lib.bw_memcpy(p(src), p(out), n_words, reps, mode, *SEQ)
         return out[:1] if mode == 0 else out
 
     want = (refs.memcpy_read_checksum(src, reps)[None, :] if mode == 0
@@ -662,13 +664,139 @@ def test_stale_rep_needs_two_reps_and_wrong_index_two_words(libs):
     src = _words(4, 1)
     out = np.zeros((4, 8), dtype=np.uint64)
     with fault(lib, "bw_memcpy", "stale_rep"):
-        lib.bw_memcpy(p(src), p(out), 4, 1, 2)
+        lib.bw_memcpy(p(src), p(out), 4, 1, 2, *SEQ)
     np.testing.assert_array_equal(out, src)
     with fault(lib, "bw_memcpy", "wrong_index"):
-        lib.bw_memcpy(p(src), p(out), 1, 1, 2)
+        lib.bw_memcpy(p(src), p(out), 1, 1, 2, *SEQ)
         np.testing.assert_array_equal(out[:1], src[:1])
-        lib.bw_memcpy(p(src), p(out), 1, 1, 1)
+        lib.bw_memcpy(p(src), p(out), 1, 1, 1, *SEQ)
         assert not np.array_equal(out[:1], refs.memcpy_write_pattern(1))
+
+
+# ------------------------------------------------------------- memcpy access patterns
+PATTERN_CODES = memcpy_patterns()
+POISON = 0xDEADBEEFDEADBEEF
+MODES = {"read": 0, "write": 1, "copy": 2}
+# (n_words, txn_words, stride_words, reps): transactions of 1 word up to the whole buffer, strides
+# that wrap, repeat words (stride 2 x txn over half the starts) or leave words unvisited.
+PATTERN_CASES = [(64, 1, 3, 3), (64, 4, 8, 2), (256, 2, 6, 5), (64, 64, 64, 2), (128, 8, 200, 1),
+                 (1024, 16, 16, 2)]
+
+
+def run_pattern(lib, mode, pattern, src, n, txn, stride, reps, seed):
+    out = np.full((n, 8), POISON, dtype=np.uint64)          # poisoned, as the bench does
+    lib.bw_memcpy(p(src), p(out), n, reps, MODES[mode], PATTERN_CODES[pattern], txn, stride, seed)
+    return out[:1] if mode == "read" else out
+
+
+def pattern_want(mode, pattern, src, n, txn, stride, reps, seed):
+    if mode == "read":
+        visits = refs.memcpy_visits(pattern, n, txn, stride, seed, reps)
+        return refs.memcpy_pattern_read_checksum(src, reps, visits)[None, :]
+    last = refs.memcpy_last_visit(pattern, n, txn, stride, seed, reps)
+    return refs.memcpy_pattern_output(mode, n, last, POISON, src)
+
+
+@pytest.mark.parametrize("build_name", ["memcpy", "memcpy_ap"])
+@pytest.mark.parametrize("pattern", ["stride", "random"])
+@pytest.mark.parametrize("mode", list(MODES))
+@pytest.mark.parametrize("case", PATTERN_CASES, ids=[f"n{c[0]}-t{c[1]}-s{c[2]}-r{c[3]}" for c in PATTERN_CASES])
+def test_the_numpy_replay_matches_the_kernels_transactions(libs, build_name, pattern, mode, case):
+    n, txn, stride, reps = case
+    src = _words(n, n + txn)
+    got = run_pattern(libs[build_name], mode, pattern, src, n, txn, stride, reps, 12345)
+    np.testing.assert_array_equal(got, pattern_want(mode, pattern, src, n, txn, stride, reps, 12345))
+
+
+def test_the_replay_is_the_documented_generator():
+    """The transaction starts by hand from the contract in memcpy.cpp, for a few (seed, rep, t)."""
+    def mix(h):
+        h ^= h >> 16
+        h = h * 0x85EBCA6B & 0xFFFFFFFF
+        h ^= h >> 13
+        h = h * 0xC2B2AE35 & 0xFFFFFFFF
+        return h ^ (h >> 16)
+    for seed, rep in ((0, 0), (1, 3), (2**32 - 1, 7)):
+        key = mix(seed ^ mix(rep ^ 0x9E3779B9))
+        want = [(mix(key ^ t) * 4) & 0xFFFFFFFF for t in range(16)]
+        assert list(refs.memcpy_txn_starts("random", 64, 4, 0, seed, rep)) == want
+        assert list(refs.memcpy_addresses("random", 64, 4, 0, seed, rep)[:4]) == [(want[0] + k) & 63 for k in range(4)]
+    # stride 6 over 16 words, 2-word transactions: starts 0, 6, 12, 18 & 15 = 2, 8, 14, 4, 10
+    assert list(refs.memcpy_addresses("stride", 16, 2, 6, 0, 0)) == [0, 1, 6, 7, 12, 13, 2, 3, 8, 9, 14, 15,
+                                                                     4, 5, 10, 11]
+
+
+def test_random_starts_cover_the_buffer_and_change_with_seed_and_rep():
+    a = refs.memcpy_txn_starts("random", 1 << 16, 1, 0, 1, 0) & np.uint32((1 << 16) - 1)
+    assert len(np.unique(a)) > 0.6 * a.size                  # ~63% distinct when drawn with replacement
+    assert not np.array_equal(a, refs.memcpy_txn_starts("random", 1 << 16, 1, 0, 2, 0) & np.uint32(0xFFFF))
+    assert not np.array_equal(a, refs.memcpy_txn_starts("random", 1 << 16, 1, 0, 1, 1) & np.uint32(0xFFFF))
+
+
+# A kernel that gets the pattern wrong: the real kernel given other scalars than the host verifies
+# against plays one that ignores the seed (runs seed 0) or swaps stride and transaction size; one
+# that drops the last transaction of every rep is played in numpy (the real kernel has no such knob).
+@pytest.mark.parametrize("mode", list(MODES))
+@pytest.mark.parametrize("mistake", ["ignores the seed", "swaps stride and txn", "drops a transaction"])
+def test_a_kernel_that_gets_the_pattern_wrong_fails_verification(libs, mode, mistake):
+    lib = libs["memcpy"]
+    n, txn, stride, reps, seed = 256, 2, 8, 2, 99
+    src = _words(n, 5)
+    pattern = "stride" if mistake == "swaps stride and txn" else "random"
+    want = pattern_want(mode, pattern, src, n, txn, stride, reps, seed)
+    assert np.array_equal(run_pattern(lib, mode, pattern, src, n, txn, stride, reps, seed), want)
+    if mistake == "ignores the seed":
+        bad = run_pattern(lib, mode, pattern, src, n, txn, stride, reps, 0)
+    elif mistake == "swaps stride and txn":
+        bad = run_pattern(lib, mode, pattern, src, n, stride, txn, reps, seed)
+    else:
+        dropped = _drop_last_transaction(mode, src, n, txn, stride, reps, seed)
+        bad = dropped[:1] if mode == "read" else dropped
+    assert not np.array_equal(bad, want), mistake
+
+
+def _drop_last_transaction(mode, src, n, txn, stride, reps, seed):
+    """What a random-pattern kernel whose transaction loop stops one transaction early leaves."""
+    out = np.full((n, 8), POISON, dtype=np.uint64)
+    addrs = [refs.memcpy_addresses("random", n, txn, stride, seed, r)[:-txn] for r in range(reps)]
+    if mode == "read":
+        visits = sum(np.bincount(a, minlength=n).astype(np.uint64) for a in addrs)
+        with np.errstate(over="ignore"):
+            s = ((src ^ refs.memcpy_pattern(n)) * visits[:, None]).sum(axis=0, dtype=np.uint64)
+            out[0] = s + np.uint64(((n - txn) * refs.REP_KEY * (reps * (reps - 1) // 2)) % 2**64)
+        return out
+    last_r, last_t = np.full(n, -1, dtype=np.int64), np.zeros(n, dtype=np.int64)
+    for r, a in enumerate(addrs):
+        for i, w in enumerate(a):
+            last_r[w], last_t[w] = r, i // txn
+    return refs.memcpy_pattern_output(mode, n, (last_r, last_t), POISON, src)
+
+
+@pytest.mark.parametrize("pattern", ["stride", "random"])
+@pytest.mark.parametrize("mode", list(MODES))
+@pytest.mark.parametrize("case", [(64, 1, 3, 3), (256, 4, 8, 2), (64, 16, 32, 5), (1024, 64, 64, 2)],
+                         ids=["n64-t1", "n256-t4", "n64-t16-repeats", "n1024-t64"])
+def test_every_fault_in_memcpy_is_caught_for_the_patterns(libs, pattern, mode, case):
+    """skip_word, stale_rep and wrong_index with stride and random transactions, including strides that
+    write the same words several times in one rep (stride 2 x txn over half the buffer)."""
+    lib = libs["memcpy_faults"]
+    n, txn, stride, reps = case
+    src = _words(n, 11 * n + txn)
+    want = pattern_want(mode, pattern, src, n, txn, stride, reps, 7)
+    with fault(lib, "bw_memcpy", None):
+        np.testing.assert_array_equal(run_pattern(lib, mode, pattern, src, n, txn, stride, reps, 7), want)
+    for kind in MEMORY_FAULTS:
+        with fault(lib, "bw_memcpy", kind):
+            assert not np.array_equal(run_pattern(lib, mode, pattern, src, n, txn, stride, reps, 7), want), kind
+
+
+def test_bad_pattern_codes_and_zero_txn_do_nothing(libs):
+    src = _words(8, 2)
+    out = np.full((8, 8), 5, dtype=np.uint64)
+    for pattern, txn in ((3, 1), (99, 1), (PATTERN_CODES["random"], 0), (PATTERN_CODES["stride"], 0)):
+        for mode in (0, 1, 2, 7):
+            libs["memcpy"].bw_memcpy(p(src), p(out), 8, 2, mode, pattern, txn, 1, 1)
+            assert (out == 5).all(), (pattern, txn, mode)
 
 
 FLOPS_FAULTS = {0: ["operands:fp16", "operands:bf16", "operands:tf32", "accumulate:fp16"],

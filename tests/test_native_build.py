@@ -55,7 +55,7 @@ def _memcpy_outputs(sess):
     sess.to_device([a])
     for mode in (0, 1, 2):
         sess.poison([(b, n_words * 64)], 0xDEADBEEFDEADBEEF)
-        sess.launch([sess.run("bw_memcpy", 0, [a, b, n_words, 3, mode])], 10_000, f"mode {mode}")
+        sess.launch([sess.run("bw_memcpy", 0, [a, b, n_words, 3, mode, 0, 0, 0, 0])], 10_000, f"mode {mode}")
         sess.from_device(b)
         out.append(bytes(b.map()))
     return out

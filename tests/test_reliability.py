@@ -637,10 +637,10 @@ def test_the_timeout_bounds_the_host_time_of_a_native_kernel(memcpy_session, mon
     s = memcpy_session
     a = s.alloc("bw_memcpy", 0, "in", 4096)
     b = s.alloc("bw_memcpy", 0, "out", 4096)
-    r = s.run("bw_memcpy", 0, [a, b, 64, 1, 2])
+    r = s.run("bw_memcpy", 0, [a, b, 64, 1, 2, 0, 0, 0, 0])
     s.launch([r], 1000, "warm")                                   # the real native kernel, fast
     monkeypatch.setattr(costs, "kernel_time_s", lambda *a: 1e-6)  # modeled: a microsecond
-    r = s.run("bw_memcpy", 0, [a, b, 64, 2 ** 32 - 1, 2])         # natively: hours
+    r = s.run("bw_memcpy", 0, [a, b, 64, 2 ** 32 - 1, 2, 0, 0, 0, 0])         # natively: hours
     t0 = time.monotonic()
     with pytest.raises(RunFailed, match="no completion within 200 ms"):
         s.launch([r], 200, "slow on the host")

@@ -24,7 +24,7 @@ from harness.results.points import modeled_memcpy_GBps as modeled_GBps  # noqa: 
 from harness.results.stats import summarize_samples
 from harness.results.writer import RunWriter
 from harness.designs import load_design
-from harness.designs.codes import memcpy_modes
+from harness.designs.codes import memcpy_modes, memcpy_patterns
 from harness.errors import UserError
 from harness.runtime import open_runtime
 from harness.runtime.buffers import IndexWords
@@ -33,6 +33,8 @@ from harness.runtime.session import Session
 KERNEL = "bw_memcpy"
 WORD_BYTES = 64
 DIRECTIONS = memcpy_modes()       # direction -> bw_memcpy `mode` code (kernels/designs/memcpy.toml)
+PATTERNS = memcpy_patterns()      # pattern -> bw_memcpy `pattern` code (same file)
+DEFAULT_SEED = 1                  # random pattern's generator seed (context.json `pattern_seed`)
 POISON_WORD = 0xDEADBEEFDEADBEEF      # left where a launch skipped a word (a right word is this: odds 2^-64)
 AUTO_REPS_TARGET_BYTES = 64 << 20     # in-kernel repetitions until each CU moves ~64 MiB per launch
 MAX_AUTO_REPS = 1024
@@ -41,6 +43,10 @@ EMULATION_REPS_TARGET_BYTES = 64 << 10
 MAX_EMULATION_REPS = 64
 DEFAULT_SIZES, EMULATION_SIZES = "4K..256M", "4K,16K"
 DEFAULT_PCS = [1, 2, 4, 8, 16, 32]
+# --pattern stride/random: transactions of 64 B .. 4 KiB (AXI bursts stop at 4 KiB) on one PC of
+# 64 MiB (the H3 rows use 256 MB; 64 MiB is past every row and bank of a PC and moves in ~5 ms).
+DEFAULT_TXN, MAX_TXN_BYTES = "64..4K", 4096
+PATTERN_SIZES = "64M"
 SAMPLE_COLUMNS = schema.MEMCPY.sample_columns
 
 
@@ -88,6 +94,9 @@ class MemcpyPoint:
     pcs: int                # PCs driven at once (copy: 2 per CU)
     bytes_per_pc: int
     kernel_reps: int        # in-kernel repetitions per launch
+    pattern: str = "seq"    # seq | stride | random (kernels/memcpy/memcpy.cpp "Patterns")
+    txn_bytes: int | None = None      # stride, random: contiguous bytes per transaction
+    stride_bytes: int | None = None   # stride: bytes from one transaction's start to the next
     target: str = "local"   # where the buffers under test lie: local | same-group | other-group | a PC number
 
     @property
@@ -124,6 +133,16 @@ def target_pc_for(plat, target: str, port_pc: int) -> int:
     return int(target)
 
 
+def target_of(plat, port_pc, target_pc) -> str:
+    """The --target-pc value a (port_pc, target_pc) pair of a sample came from: the relation whose
+    placement puts it there, else the PC itself (missing columns: local)."""
+    if port_pc is None or target_pc is None or port_pc != port_pc or target_pc != target_pc:
+        return "local"
+    port_pc, target_pc = int(port_pc), int(target_pc)
+    rel = model.switch_target(plat, port_pc, target_pc)
+    return rel if target_pc_for(plat, rel, port_pc) == target_pc else str(target_pc)
+
+
 def placement(kern, plat, target: str, cus: int, ports) -> dict[tuple[int, str], int]:
     """{(cu, port): PC} of the buffers under test of the first `cus` CUs."""
     return {(cu, p): target_pc_for(plat, target, _pc(kern.args[kern.arg_index(p)].home_for(cu)))
@@ -141,6 +160,7 @@ class MemcpyPlan:
     default_sizes: bool = False      # sizes not chosen by the user: emulation stops where the model does
     notes: tuple = ()                # said to the user and kept in context.json (e.g. skipped combinations)
     target: str | None = None        # hw_emu / sw_emu: the design's [emulation] variant
+    seed: int = DEFAULT_SEED         # the random pattern's seed
 
 
 def memcpy_design(target: str | None = None):
@@ -167,14 +187,44 @@ def fits(direction: str, pcs: int, cus: int) -> bool:
 EMU_STABLE_REL = 0.01         # default emulated sizes stop where no larger size moves the figure by 1%
 
 
+def predict_point(plat, kern, params: dict, clock_mhz: float, pt: MemcpyPoint):
+    """The model's prediction of one CU's kernel time for a point (the emulator's, harness.runtime.costs):
+    its pattern, and its switch target, the costliest of its CUs' (port PC, target PC) pairs, with as
+    many CUs on one PC as the most crowded one holds (an explicit PC shared by every CU)."""
+    access = {} if pt.pattern == "seq" else {"pattern": pt.pattern, "txn_bytes": pt.txn_bytes,
+                                             "stride_bytes": pt.stride_bytes}
+    where = placement(kern, plat, pt.target, pt.cus, pt.ports)
+    home = {(cu, p): _pc(kern.args[kern.arg_index(p)].home_for(cu)) for cu, p in where}
+    worst = max((model.switch_target(plat, home[k], where[k]) for k in where), key=model.TARGETS.index)
+    crowd = max(len({cu for (cu, _), v in where.items() if v == pc}) for pc in set(where.values()))  # CUs on one PC
+    own = len({where[(0, p)] for p in pt.ports})     # PCs of one CU's buffers (copy: 1 if in = out)
+    return model.predict_memcpy_cu(plat, memory="hbm", direction=pt.direction, target=worst, crowd=crowd,
+                                   own_pcs=own, width_bits=kern.args[0].width_bits, clock_mhz=clock_mhz,
+                                   burst=params["MEMCPY_BURST"], outstanding=params["MEMCPY_OUTSTANDING"],
+                                   bytes=pt.bytes_per_pc * pt.kernel_reps, **access)
+
+
+def point_pcs(kern, plat, pt: MemcpyPoint) -> tuple[int, int]:
+    """(port_pc, target_pc) of a point's samples: the PC next to bw_memcpy_1's first port under test
+    (in; write: out) and the PC its buffer lies in (every CU's at the same place from its own port)."""
+    first = (0, pt.ports[0])
+    return _pc(kern.args[kern.arg_index(first[1])].home_for(0)), placement(kern, plat, pt.target, 1, pt.ports)[first]
+
+
 def modeled_bandwidth_GBps(plat, kern, params: dict, clock_mhz: float, pt: MemcpyPoint) -> float:
     """What the emulator will report for a point: the model's bytes over dispatch + kernel time."""
-    pred = model.predict_memcpy(plat, memory="hbm", ports=2 if pt.direction == "copy" else 1,
-                                direction=pt.direction, width_bits=kern.args[0].width_bits, clock_mhz=clock_mhz,
-                                burst=params["MEMCPY_BURST"], outstanding=params["MEMCPY_OUTSTANDING"],
-                                bytes=pt.bytes_per_pc * pt.kernel_reps)
+    pred = predict_point(plat, kern, params, clock_mhz, pt)
     t = pred.time_s + model.dispatch_overhead(plat).value
     return pt.cus * pt.bytes_per_pc * pt.kernel_reps * (2 if pt.direction == "copy" else 1) / t / 1e9
+
+
+def modeled_point_GBps(row) -> float:
+    """The model's bandwidth for a summary row: its bytes over dispatch + model_time_s (the kernel
+    time the bench recorded from harness.model for that point), as the emulator would time it."""
+    cus, copy = int(row["cus"]), row["direction"] == "copy"
+    moved = cus * int(row["bytes_per_pc"]) * int(row["kernel_reps"]) * (2 if copy else 1)
+    t = float(row["model_time_s"]) + model.dispatch_overhead(model.load_platform("u280")).value
+    return moved / t / 1e9
 
 
 def emu_size_limit(plan: "MemcpyPlan", plat, kern, params: dict, clock_mhz: float) -> int | None:
@@ -183,8 +233,8 @@ def emu_size_limit(plan: "MemcpyPlan", plat, kern, params: dict, clock_mhz: floa
     sizes = sorted({p.bytes_per_pc for p in plan.points})
     by_key: dict[tuple, dict[int, float]] = {}
     for p in plan.points:
-        by_key.setdefault((p.direction, p.pcs), {})[p.bytes_per_pc] = modeled_bandwidth_GBps(
-            plat, kern, params, clock_mhz, p)
+        key = (p.direction, p.pcs, p.pattern, p.txn_bytes, p.stride_bytes)
+        by_key.setdefault(key, {})[p.bytes_per_pc] = modeled_bandwidth_GBps(plat, kern, params, clock_mhz, p)
     for i, s in enumerate(sizes[:-1]):
         if all(abs(bw[t] - bw[s]) <= EMU_STABLE_REL * bw[s]
                for bw in by_key.values() if s in bw for t in sizes[i + 1:] if t in bw):
@@ -257,26 +307,13 @@ def _rep_weight(pt: MemcpyPoint) -> float:
 
 
 def point_label(pt: MemcpyPoint) -> str:
-    where = "" if pt.target == "local" else f" -> {'PC ' if pt.target.isdigit() else ''}{pt.target}"
-    return f"{pt.direction} {pt.pcs} PC{'s' if pt.pcs != 1 else ''} {_size(pt.bytes_per_pc)}{where}"
-
-
-def predict_point(plat, kern, params: dict, clock_mhz: float, pt: MemcpyPoint):
-    """harness.model's prediction for one CU of a point, with its switch target: the costliest
-    of its CUs' (port PC, target PC) pairs, and as many ports on one PC as the most crowded one
-    holds (an explicit PC shared by every CU). Returns (prediction, port_pc, target_pc) of CU 1's
-    first port under test (the sample's port_pc and target_pc)."""
-    where = placement(kern, plat, pt.target, pt.cus, pt.ports)
-    home = {(cu, p): _pc(kern.args[kern.arg_index(p)].home_for(cu)) for cu, p in where}
-    worst = max((model.switch_target(plat, home[k], where[k]) for k in where), key=model.TARGETS.index)
-    crowd = max(len({cu for (cu, _), v in where.items() if v == pc}) for pc in set(where.values()))  # CUs on one PC
-    own = len({where[(0, p)] for p in pt.ports})     # PCs of one CU's buffers (copy: 1 if in = out)
-    pred = model.predict_memcpy_cu(plat, memory="hbm", direction=pt.direction, target=worst, crowd=crowd,
-                                   own_pcs=own, width_bits=kern.args[0].width_bits, clock_mhz=clock_mhz,
-                                   burst=params["MEMCPY_BURST"], outstanding=params["MEMCPY_OUTSTANDING"],
-                                   bytes=pt.bytes_per_pc * pt.kernel_reps)
-    first = (0, pt.ports[0])
-    return pred, home[first], where[first]
+    label = f"{pt.direction} {pt.pcs} PC{'s' if pt.pcs != 1 else ''} {_size(pt.bytes_per_pc)}"
+    if pt.pattern != "seq":
+        label += f" {pt.pattern} {_size(pt.txn_bytes)}"
+        label += f"/{_size(pt.stride_bytes)}" if pt.pattern == "stride" else ""
+    if pt.target != "local":
+        label += f" -> {'PC ' if pt.target.isdigit() else ''}{pt.target}"
+    return label
 
 
 def _size(n: int) -> str:
@@ -298,6 +335,8 @@ def run(plan: MemcpyPlan, bar=None) -> BenchResult:
                         f"has {kern.cus}; use --pcs up to {kern.cus} (read, write) or {2 * kern.cus} (copy)")
     sess = Session(rt, design, opts.xclbin)
     context = make_context("memcpy", rt, sess, design, opts.clock_mhz)
+    if any(p.pattern == "random" for p in plan.points):
+        context["pattern_seed"] = plan.seed
     params = design.all_params(KERNEL)
     points = list(plan.points)
     notes = list(plan.notes)
@@ -325,10 +364,10 @@ def run(plan: MemcpyPlan, bar=None) -> BenchResult:
             mine = [p for p in points if p.target == target]
             bufs = _Buffers(sess, mine, group=group)
             for pt in mine:
-                pred, port_pc, target_pc = predict_point(plat, kern, params, context["clock_mhz"], pt)
-                _run_point(opts, sess, writer, bar, bufs, point, pt,
+                pred = predict_point(plat, kern, params, context["clock_mhz"], pt)
+                _run_point(opts, sess, writer, bar, bufs, point, pt, plan.seed,
                            timeout_ms(opts, pred.time_s + model.dispatch_overhead(plat).value, rt.mode),
-                           pred.time_s, (port_pc, target_pc))
+                           pred.time_s, point_pcs(kern, plat, pt))
                 point += 1
             bufs.release()
             del bufs
@@ -339,8 +378,33 @@ def run(plan: MemcpyPlan, bar=None) -> BenchResult:
     return BenchResult(writer.path, writer.run_id, summary, rt.timing_source, rt.mode)
 
 
-def _run_point(opts, sess, writer, bar, bufs: _Buffers, point, pt: MemcpyPoint, tmo_ms, model_s: float,
-               where: tuple[int, int]):
+def pattern_expectations(pt: MemcpyPoint, host_in: list, seed: int) -> list:
+    """(expected words, XOR key) per CU for a stride or random point (harness.bench.reference replays
+    the kernel's transactions): read a checksum weighing each word by its visits; write and copy
+    every word of the buffer, poison where no transaction wrote."""
+    n_words = pt.bytes_per_pc // WORD_BYTES
+    args = (pt.pattern, n_words, pt.txn_bytes // WORD_BYTES, (pt.stride_bytes or 0) // WORD_BYTES, seed,
+            pt.kernel_reps)
+    if pt.direction == "read":
+        visits = reference.memcpy_visits(*args)
+        return [(reference.memcpy_pattern_read_checksum(h[:n_words * 8], pt.kernel_reps, visits), 0)
+                for h in host_in]
+    last = reference.memcpy_last_visit(*args)
+    if pt.direction == "write":
+        want = reference.memcpy_pattern_output("write", n_words, last, POISON_WORD).reshape(-1)
+        return [(want, 0)] * len(host_in)
+    return [(reference.memcpy_pattern_output("copy", n_words, last, POISON_WORD, h[:n_words * 8]).reshape(-1), 0)
+            for h in host_in]
+
+
+def kernel_args(pt: MemcpyPoint, seed: int) -> list:
+    """bw_memcpy's scalars after the buffers: n_words, reps, mode, pattern, txn_words, stride_words, seed."""
+    return [pt.bytes_per_pc // WORD_BYTES, pt.kernel_reps, DIRECTIONS[pt.direction], PATTERNS[pt.pattern],
+            (pt.txn_bytes or 0) // WORD_BYTES, (pt.stride_bytes or 0) // WORD_BYTES, seed]
+
+
+def _run_point(opts, sess, writer, bar, bufs: _Buffers, point, pt: MemcpyPoint, seed: int, tmo_ms,
+               model_s: float, where: tuple[int, int]):
     direction, pcs, cus, size, reps = pt.direction, pt.pcs, pt.cus, pt.bytes_per_pc, pt.kernel_reps
     n_words = size // WORD_BYTES
     label = point_label(pt)
@@ -348,7 +412,9 @@ def _run_point(opts, sess, writer, bar, bufs: _Buffers, point, pt: MemcpyPoint, 
     ins, outs = bufs.ins[:cus], (bufs.sums if direction == "read" and bufs.sums else bufs.outs)[:cus]
     # What each CU must leave in `out` (expected words, XOR key): read a checksum; write the index
     # pattern of the last repetition; copy the input keyed by the last repetition.
-    if direction == "read":
+    if pt.pattern != "seq":
+        expected = pattern_expectations(pt, bufs.host_in[:cus], seed)
+    elif direction == "read":
         expected = [(read_checksum(h[:size // 8], reps), 0) for h in bufs.host_in[:cus]]
     elif direction == "write":
         expected = [write_expectation(n_words, reps)] * cus
@@ -356,7 +422,7 @@ def _run_point(opts, sess, writer, bar, bufs: _Buffers, point, pt: MemcpyPoint, 
         key = int(reference.memcpy_copy_key(reps))
         expected = [(h[:size // 8], key) for h in bufs.host_in[:cus]]
     out_bytes = expected[0][0].size * 8
-    runs = [sess.run(KERNEL, cu, [ins[cu], outs[cu], n_words, reps, DIRECTIONS[direction]]) for cu in range(cus)]
+    runs = [sess.run(KERNEL, cu, [ins[cu], outs[cu], *kernel_args(pt, seed)]) for cu in range(cus)]
     h2d = sess.to_device(ins, size) if direction != "write" else 0.0
     moved = cus * size * reps * (2 if direction == "copy" else 1)
     weight = _rep_weight(pt)
@@ -378,6 +444,7 @@ def _run_point(opts, sess, writer, bar, bufs: _Buffers, point, pt: MemcpyPoint, 
                 "verified": ok, "error": "; ".join(bad), "timing_source": sess.rt.timing_source,
                 "direction": direction, "pcs": pcs, "cus": cus, "bytes_per_pc": size, "kernel_reps": reps,
                 "bytes": moved, "bandwidth_GBps": bw, "model_time_s": model_s, "device_time_s": None,
+                "pattern": pt.pattern, "txn_bytes": pt.txn_bytes, "stride_bytes": pt.stride_bytes,
                 "port_pc": where[0], "target_pc": where[1],
             })
             if phase == "measure":

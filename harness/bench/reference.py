@@ -74,6 +74,101 @@ def memcpy_read_checksum(words: np.ndarray, reps: int) -> np.ndarray:
     return s.astype(np.uint64)
 
 
+# Patterns (kernels/memcpy/memcpy.cpp "Patterns"): stride and random transactions of txn_words
+# words over n_words (both powers of two), replayed in uint32 arithmetic exactly as the kernel.
+REP_SALT = 0x9E3779B9
+TXN_KEY = 0xC2B2AE3D27D4EB4F            # tk(t) = t * TXN_KEY: write/copy content names the transaction
+_U32 = np.uint32
+
+
+def mix32(h) -> np.ndarray:
+    """murmur3's 32-bit finalizer, elementwise on uint32 (the kernel's memcpy_mix)."""
+    h = np.asarray(h, dtype=np.uint32).copy()
+    with np.errstate(over="ignore"):
+        h ^= h >> _U32(16)
+        h *= _U32(0x85EBCA6B)
+        h ^= h >> _U32(13)
+        h *= _U32(0xC2B2AE35)
+        h ^= h >> _U32(16)
+    return h
+
+
+def memcpy_txn_starts(pattern: str, n_words: int, txn_words: int, stride_words: int, seed: int,
+                      rep: int) -> np.ndarray:
+    """Start word (before the mask) of every transaction of repetition `rep`, uint32."""
+    t = np.arange(n_words // txn_words, dtype=np.uint32)
+    with np.errstate(over="ignore"):
+        if pattern == "stride":
+            return t * _U32(stride_words & 0xFFFFFFFF)
+        if pattern == "random":
+            key = mix32(_U32(seed & 0xFFFFFFFF) ^ mix32(_U32((rep ^ REP_SALT) & 0xFFFFFFFF)))
+            return mix32(key ^ t) * _U32(txn_words)
+    raise ValueError(f"no transaction generator for pattern {pattern!r}")
+
+
+def memcpy_addresses(pattern: str, n_words: int, txn_words: int, stride_words: int, seed: int,
+                     rep: int) -> np.ndarray:
+    """The word every beat of repetition `rep` touches, in issue order (n_words int64)."""
+    starts = memcpy_txn_starts(pattern, n_words, txn_words, stride_words, seed, rep)
+    with np.errstate(over="ignore"):
+        a = starts[:, None] + np.arange(txn_words, dtype=np.uint32)[None, :]
+    return (a.reshape(-1) & _U32(n_words - 1)).astype(np.int64)
+
+
+def _rep_addresses(pattern, n_words, txn_words, stride_words, seed, reps):
+    """(rep, addresses) per repetition; stride's are the same every rep, so given once for rep None."""
+    if pattern == "stride":
+        yield None, memcpy_addresses(pattern, n_words, txn_words, stride_words, seed, 0)
+        return
+    for r in range(reps):
+        yield r, memcpy_addresses(pattern, n_words, txn_words, stride_words, seed, r)
+
+
+def memcpy_visits(pattern: str, n_words: int, txn_words: int, stride_words: int, seed: int,
+                  reps: int) -> np.ndarray:
+    """uint64 per word: how many beats touched it over all repetitions (what read's checksum weighs)."""
+    counts = np.zeros(n_words, dtype=np.uint64)
+    for r, a in _rep_addresses(pattern, n_words, txn_words, stride_words, seed, reps):
+        c = np.bincount(a, minlength=n_words).astype(np.uint64)
+        counts += c * np.uint64(reps) if r is None else c
+    return counts
+
+
+def memcpy_last_visit(pattern: str, n_words: int, txn_words: int, stride_words: int, seed: int,
+                      reps: int) -> tuple[np.ndarray, np.ndarray]:
+    """(rep, transaction) of the last beat that wrote each word (write, copy), int64; rep -1 where none did."""
+    last_r = np.full(n_words, -1, dtype=np.int64)
+    last_t = np.zeros(n_words, dtype=np.int64)
+    for r, a in _rep_addresses(pattern, n_words, txn_words, stride_words, seed, reps):
+        words, back = np.unique(a[::-1], return_index=True)     # first from the end: the last visit
+        last_r[words] = reps - 1 if r is None else r
+        last_t[words] = (a.size - 1 - back) // txn_words
+    return last_r, last_t
+
+
+def memcpy_pattern_read_checksum(words: np.ndarray, reps: int, visits: np.ndarray) -> np.ndarray:
+    """What read leaves in out[0] for a pattern: each word weighed by its visits (memcpy_visits),
+    plus every beat's rk(r): n_words beats per rep, as in the seq checksum."""
+    words = np.asarray(words, dtype=np.uint64).reshape(-1, 8)
+    n = words.shape[0]
+    with np.errstate(over="ignore"):
+        s = ((words ^ memcpy_pattern(n)) * visits[:, None]).sum(axis=0, dtype=np.uint64)
+        s = s + np.uint64((n * REP_KEY * (reps * (reps - 1) // 2)) & _M64)
+    return s.astype(np.uint64)
+
+
+def memcpy_pattern_output(mode: str, n_words: int, last: tuple, poison: int,
+                          src: np.ndarray | None = None) -> np.ndarray:
+    """(n_words, 8) uint64 that write or copy leaves: pat(a, j) (write) or in[a] (copy) XOR rk(r) ^ tk(t)
+    of the word's last visit (memcpy_last_visit), and `poison` where none wrote."""
+    last_r, last_t = last
+    with np.errstate(over="ignore"):
+        keys = ((last_r.clip(min=0).astype(np.uint64) * np.uint64(REP_KEY))
+                ^ (last_t.astype(np.uint64) * np.uint64(TXN_KEY)))[:, None]
+    base = memcpy_pattern(n_words) if mode == "write" else np.asarray(src, dtype=np.uint64).reshape(-1, 8)
+    return np.where((last_r >= 0)[:, None], base ^ keys, np.uint64(poison)).astype(np.uint64)
+
+
 # ----------------------------------------------------------------------- gemm
 # GELU, as epilogue.h evaluates it in fp32: u = k0 (x + k1 x^3), y = 0.5 x (1 + tanh u).
 GELU_K0 = np.float32(0.7978845608028654)

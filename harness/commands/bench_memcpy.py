@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import argparse
 
-from harness.commands.options import add_common, parse_int_list, parse_sizes, run_options, xrt_emulation
+from harness.commands.options import (add_common, distinct, parse_int_list, parse_size, parse_sizes, run_options,
+                                      xrt_emulation)
 from harness.commands.report import print_closing, print_table, timing_label
 from harness.designs.codes import memcpy_modes
 from harness.errors import UserError
@@ -23,6 +24,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pcs", default=None,
                    help="PCs driven at once, a list like 1,2,4,8,16,32 (default: every one of those "
                         "the direction can drive)")
+    p.add_argument("--pattern", default=None, metavar="PATTERNS",
+                   help="seq, stride or random, or a comma list (default seq: today's sweep). stride and "
+                        "random run transactions of --txn-bytes at --sizes 64M on one CU (1 PC, copy 2) unless "
+                        "--sizes/--pcs say")
+    p.add_argument("--txn-bytes", default=None, metavar="SIZES",
+                   help="bytes per transaction (stride, random): powers of two from 64 to 4K, a list like "
+                        "64,128,...,4K or 64..4K (default 64..4K)")
+    p.add_argument("--stride", default=None, metavar="BYTES",
+                   help="--pattern stride: bytes from one transaction's start to the next, a multiple of 64 at "
+                        "least the transaction size, or a list (default twice each transaction size)")
+    p.add_argument("--seed", default=None, help="--pattern random: the in-kernel generator's seed, 0..2^32-1 "
+                                               "(default 1; kept in context.json as pattern_seed)")
     p.add_argument("--target-pc", default=None, metavar="TARGETS",
                    help="where the buffers under test lie, seen from each CU's own port: local, same-group "
                         "(another PC of its 4x4 switch group), other-group (the neighbouring group: lateral "
@@ -39,8 +52,14 @@ def plan_from_args(args):
     emulation = xrt_emulation(args)
     _, kern, _, pc_bytes, n_pcs = mc.memcpy_design(emulation)
     cus = kern.cus
+    access = parse_access(args)       # [(pattern, txn_bytes, stride_bytes)]
+    patterned = any(a[0] != "seq" for a in access)
     default_sizes = args.sizes is None
-    sizes = parse_sizes(args.sizes if args.sizes is not None else (mc.EMULATION_SIZES if emulation else mc.DEFAULT_SIZES))
+    if default_sizes and patterned:
+        default = mc.EMULATION_SIZES if emulation else mc.PATTERN_SIZES
+    else:
+        default = mc.EMULATION_SIZES if emulation else mc.DEFAULT_SIZES
+    sizes = parse_sizes(args.sizes if args.sizes is not None else default)
     if not sizes:
         raise UserError("--sizes is empty; give sizes like 4K..256M")
     for s in sizes:
@@ -62,6 +81,13 @@ def plan_from_args(args):
             raise UserError("--kernel-reps must be between 1 and 4294967295 (a 32-bit kernel argument)")
         reps_of = lambda _s: fixed  # noqa: E731
     directions = parse_directions(args.direction, list(mc.DIRECTIONS))
+    for pattern, txn, _ in access:
+        for s in sizes if pattern != "seq" else ():
+            if s & (s - 1):
+                raise UserError(f"--sizes {s} with --pattern {pattern}: the kernel masks addresses, so use a "
+                                f"power of two, e.g. {1 << (s.bit_length() - 1)}")
+            if s < txn:
+                raise UserError(f"--sizes {s} is smaller than --txn-bytes {txn}; use sizes of at least {txn}")
     explicit = args.pcs is not None
     pcs_list = parse_int_list(args.pcs, "--pcs") if explicit else mc.DEFAULT_PCS
     notes = []
@@ -76,15 +102,98 @@ def plan_from_args(args):
         if explicit and cannot:
             notes.append(f"{', '.join(cannot)} not run on {pcs} PC{'s' if pcs != 1 else ''}: "
                          + "; ".join(_why_not(d, pcs, cus).split(": ", 1)[1] for d in cannot))
+    # stride/random without --pcs: the fewest PCs a direction drives (one CU), the per-PC question
+    pcs_of = (lambda d: pcs_list) if explicit or not patterned else (lambda d: [2 if d == "copy" else 1])  # noqa: E731
     targets = parse_targets(args.target_pc, n_pcs)
-    points = [mc.MemcpyPoint(d, pcs, s, reps_of(s), t)
-              for t in targets for d in directions for pcs in pcs_list if mc.fits(d, pcs, cus) for s in sizes]
+    points = [mc.MemcpyPoint(d, pcs, s, reps_of(s), pattern, txn, stride, t)
+              for t in targets for pattern, txn, stride in access
+              for d in directions for pcs in pcs_of(d) if mc.fits(d, pcs, cus) for s in sizes]
     for t in targets:
         _check_fits(t, [p for p in points if p.target == t], kern, pc_bytes)
     if not points:          # never a run directory with nothing in it
         raise UserError("no (direction, --pcs) combination can run; see `harness bench memcpy --help`")
-    return mc.MemcpyPlan(points, opts, target=emulation, default_sizes=default_sizes and not emulation,
-                         notes=tuple(notes))
+    return mc.MemcpyPlan(points, opts, target=emulation,
+                         default_sizes=default_sizes and not emulation and not patterned,
+                         notes=tuple(notes), seed=parse_seed(args.seed))
+
+
+def parse_seed(text) -> int:
+    from harness.bench import memcpy as mc
+    if text is None:
+        return mc.DEFAULT_SEED
+    try:
+        seed = int(str(text).strip(), 0)
+    except ValueError:
+        seed = -1
+    if not 0 <= seed <= 2 ** 32 - 1:
+        raise UserError(f"--seed {text!r}: use a whole number from 0 to 4294967295 (a 32-bit kernel argument)")
+    return seed
+
+
+def parse_size_list(text: str, what: str) -> list[int]:
+    """'64,128,...,4K' (the ratio of the two sizes before '...' continues up to the one after),
+    '64..4K' (doubling) or '64,256'."""
+    if "..." not in text:
+        return parse_sizes(text, what)
+    items = [t.strip() for t in text.split(",") if t.strip()]
+    out: list[int] = []
+    for i, t in enumerate(items):
+        if t != "...":
+            out.append(parse_size(t, what))
+            continue
+        if len(out) < 2 or i + 1 >= len(items) or items[i + 1] == "..." or out[-2] <= 0 or out[-1] <= out[-2]:
+            raise UserError(f"{what} {text!r}: '...' needs two rising sizes before it and one after, "
+                            "e.g. 64,128,...,4K")
+        hi, ratio = parse_size(items[i + 1], what), out[-1] / out[-2]
+        while out[-1] * ratio < hi:
+            out.append(int(out[-1] * ratio))
+    return distinct(out, what)
+
+
+def parse_access(args) -> list[tuple]:
+    """(pattern, txn_bytes, stride_bytes) of every access pattern to run; seq alone by default."""
+    from harness.bench import memcpy as mc
+    patterns = []
+    for v in (args.pattern or "seq").split(","):
+        v = v.strip().lower()
+        if v and v not in mc.PATTERNS:
+            raise UserError(f"--pattern: invalid choice {v!r}; use {', '.join(mc.PATTERNS)}, or a comma list "
+                            "like seq,random")
+        if v:
+            patterns.append(v)
+    if not patterns:
+        raise UserError(f"--pattern is empty; use {', '.join(mc.PATTERNS)}, or a comma list like seq,random")
+    patterns = list(dict.fromkeys(patterns))
+    if all(p == "seq" for p in patterns):
+        for flag, v in (("--txn-bytes", args.txn_bytes), ("--stride", args.stride), ("--seed", args.seed)):
+            if v is not None:
+                raise UserError(f"{flag} applies to --pattern stride or random; add --pattern random (or stride)")
+    if args.stride is not None and "stride" not in patterns:
+        raise UserError("--stride applies to --pattern stride; add --pattern stride")
+    txns = parse_size_list(args.txn_bytes if args.txn_bytes is not None else mc.DEFAULT_TXN, "--txn-bytes")
+    if not txns:
+        raise UserError("--txn-bytes is empty; give sizes like 64,128,...,4K")
+    for t in txns:
+        if t < mc.WORD_BYTES or t > mc.MAX_TXN_BYTES or t & (t - 1):
+            raise UserError(f"--txn-bytes {t}: use a power of two from {mc.WORD_BYTES} to {mc.MAX_TXN_BYTES} "
+                            "(64 B words, AXI's 4 KiB burst limit), e.g. 64,128,...,4K")
+    strides = parse_size_list(args.stride, "--stride") if args.stride is not None else None
+    for st in strides or ():
+        if st <= 0 or st % mc.WORD_BYTES:
+            raise UserError(f"--stride {st}: use a positive multiple of {mc.WORD_BYTES} B (one 512-bit word), "
+                            f"e.g. {max(64, st // 64 * 64)}")
+        if st < max(txns):
+            raise UserError(f"--stride {st} is smaller than --txn-bytes {max(txns)}; use a stride of at least "
+                            "the transaction size (a smaller one re-reads the same words)")
+    out = []
+    for p in patterns:
+        if p == "seq":
+            out.append(("seq", None, None))
+        elif p == "random":
+            out += [("random", t, None) for t in txns]
+        else:
+            out += [("stride", t, st) for t in txns for st in (strides or [2 * t])]
+    return out
 
 
 def parse_targets(value: str | None, n_pcs: int) -> list[str]:
@@ -161,9 +270,20 @@ def target_label(port_pc, target_pc) -> str:
 
 
 def report(result) -> None:
+    summary = result.summary
+    if "pattern" in summary.columns and (summary["pattern"] != "seq").any():
+        report_patterns(result)                              # stride/random points beside the model
+        summary = summary[summary["pattern"] == "seq"]
+    if not summary.empty:
+        report_seq(result, summary)
+    print_closing(result, lambda r: f"{r['direction']} {r['pcs']} PCs {int(r['bytes_per_pc'])} B"
+                  + (f" {r['pattern']} {int(r['txn_bytes'])} B" if r.get("pattern", "seq") != "seq" else ""))
+
+
+def report_seq(result, summary) -> None:
+    """The best bandwidth per direction, PC count and target (the sequential sweep), beside the model's."""
     from harness import model
     from harness.results.points import modeled_memcpy_GBps as modeled_GBps
-    summary = result.summary
     label = timing_label(result.timing_source)
     dispatch_s = model.dispatch_overhead(model.load_platform("u280")).value
     print(f"\nmemcpy bandwidth, decimal GB/s, {label}; model: harness.model at the same point, "
@@ -190,4 +310,37 @@ def report(result) -> None:
         rows.append(row)
     print_table(rows, ["direction", "PCs", "target (CU 1)", "best GB/s", "model GB/s", "at bytes/PC", "verification"]
                 + (["device us", "model us"] if device else []))
-    print_closing(result, lambda r: f"{r['direction']} {r['pcs']} PCs {int(r['bytes_per_pc'])} B")
+
+
+def report_patterns(result) -> None:
+    """Every stride/random point beside the model's prediction of the same point and the ceiling
+    that binds it (the emulator's figure is that prediction: the ratio is 1 by construction in
+    --mode emu)."""
+    import json
+    from harness.bench import memcpy as mc
+    ctx = json.loads((result.path / "context.json").read_text())
+    _, kern, plat, _, _ = mc.memcpy_design()
+    s = result.summary
+    s = s[s["pattern"] != "seq"]
+    away = "target_pc" in s and bool((s["target_pc"] != s["port_pc"]).any())     # --target-pc
+    label = timing_label(result.timing_source)
+    print(f"\naccess patterns, decimal GB/s: {label} beside the model (harness.model)")
+    rows = []
+    for _, r in s.iterrows():
+        stride = r["stride_bytes"]
+        stride = int(stride) if stride == stride and stride is not None else None
+        pt = mc.MemcpyPoint(r["direction"], int(r["pcs"]), int(r["bytes_per_pc"]), int(r["kernel_reps"]),
+                            r["pattern"], int(r["txn_bytes"]), stride,
+                            mc.target_of(plat, r.get("port_pc"), r.get("target_pc")))
+        limit = mc.predict_point(plat, kern, ctx["design"]["params"], ctx["clock_mhz"], pt).limit
+        model_GBps = mc.modeled_point_GBps(r)
+        got = r["bandwidth_GBps_median"] if r["verified"] else None
+        rows.append([r["pattern"], r["direction"], int(r["pcs"])]
+                    + ([target_label(r["port_pc"], r["target_pc"])] if away else []) + [f"{int(r['bytes_per_pc']):,}",
+                     f"{int(r['txn_bytes']):,}", f"{stride:,}" if stride else "-",
+                     f"{got:.2f}" if got is not None else "FAILED verification", f"{model_GBps:.2f}",
+                     f"{got / model_GBps:.2f}" if got is not None and model_GBps > 0 else "-", limit])
+    what = "measured" if result.timing_source == "measured" else "emulated"
+    print_table(rows, ["pattern", "direction", "PCs"] + (["target (CU 1)"] if away else []) + [
+                       "bytes/PC", "txn B", "stride B", f"{what} GB/s",
+                       "model GB/s", f"{what}/model", "model's limit"])

@@ -7,7 +7,8 @@ import argparse
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "plot", help="draw what a run directory holds",
-        description="Draw one run: memcpy bandwidth against size per direction and PC count, and per CU; gemm "
+        description="Draw one run: memcpy bandwidth against size per direction and PC count, and per CU, and "
+        "for --pattern stride/random runs bandwidth against transaction size per pattern beside the model; gemm "
         "GFLOP/s per shape; for a memcpy run with --target-pc, a port PC x target PC heat map (GB/s per CU) "
         "beside the model's; latency distributions (the launch CDF of the empty kernel, each GEMM shape's "
         "times); flops GFLOP/s against operational intensity; transfer bandwidth and time per transfer against "

@@ -35,8 +35,9 @@ def register(subparsers) -> None:
     m.add_argument("--burst", default=None, help="max burst length in beats, 1..256 (default 64, memcpy.toml)")
     m.add_argument("--outstanding", default=None, help="outstanding transactions (default 32, memcpy.toml)")
     m.add_argument("--bytes", default=None, help="bytes moved per port, K/M/G binary suffixes (default 64M)")
-    m.add_argument("--pattern", default="seq", help="seq or random (default seq)")
-    m.add_argument("--txn-bytes", default=None, help="bytes per random transaction (default one burst)")
+    m.add_argument("--pattern", default="seq", help="seq, stride or random (default seq)")
+    m.add_argument("--txn-bytes", default=None, help="bytes per stride or random transaction (default one burst)")
+    m.add_argument("--stride", default=None, help="bytes from one transaction's start to the next (--pattern stride)")
     m.add_argument("--cross-group", action="store_true", help="ports reach PCs in another 4x4 switch group")
     m.add_argument("--target-pc", default=None, metavar="PC",
                    help="the PC the ports' buffers lie in, seen from --port-pc: a number, or local, same-group, "
@@ -138,6 +139,7 @@ def run_memcpy(args) -> int:
         bytes=parse_size(args.bytes, "--bytes") if args.bytes is not None else None,
         pattern=args.pattern.lower(),
         txn_bytes=parse_size(args.txn_bytes, "--txn-bytes") if args.txn_bytes is not None else None,
+        stride_bytes=parse_size(args.stride, "--stride") if args.stride is not None else None,
         cross_group=args.cross_group)
     if args.json:
         print(json.dumps(pred.to_dict(), indent=2))
@@ -148,6 +150,7 @@ def run_memcpy(args) -> int:
           f"{i['write_ports']} write), {i['pcs']} PC(s)/bank(s), {i['pcs_per_port']} per port, "
           f"{i['width_bits']}-bit @ {i['clock_mhz']:g} MHz, burst {i['burst']}, outstanding {i['outstanding']}, "
           f"{i['pattern']}" + (f" {i['txn_bytes']} B transactions" if i["txn_bytes"] else "")
+          + (f" every {i['stride_bytes']} B" if i["stride_bytes"] else "")
           + (", crossing switch groups" if i["cross_group"] else "")
           + (f", buffers {i['target']} from the switch port" if i["target"] != "local" else ""))
     print(f"  {'ceiling (aggregate, decimal GB/s)':<36} {'GB/s':>10}  how")

@@ -20,3 +20,9 @@ def epilogue_codes() -> dict[str, int]:
 def memcpy_modes() -> dict[str, int]:
     """{'read': 0, 'write': 1, 'copy': 2}: bw_memcpy's `mode` argument."""
     return dict(design_codes("memcpy", "mode"))
+
+
+@functools.lru_cache(maxsize=None)
+def memcpy_patterns() -> dict[str, int]:
+    """{'seq': 0, 'stride': 1, 'random': 2}: bw_memcpy's `pattern` argument."""
+    return dict(design_codes("memcpy", "pattern"))

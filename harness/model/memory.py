@@ -13,7 +13,7 @@ from harness.model import data
 from harness.model.platform import Platform, load_platform
 
 DIRECTIONS = ("read", "write", "copy")
-PATTERNS = ("seq", "random")
+PATTERNS = ("seq", "stride", "random")
 # Where a port's buffer lies, seen from the HBM switch port the master attaches to: its own PC,
 # another PC of the same 4x4 switch group, or a PC of another group (lateral traffic).
 TARGETS = ("local", "same-group", "other-group")
@@ -30,6 +30,7 @@ REFRESH = "refresh"
 PC_EFF = "PC efficiency"
 TURNAROUND = "read/write turnaround"
 ACTIVATE = "random row activations"
+STRIDE_ROWS = "strided row activations"
 LATERAL = "lateral switch 50%"
 STARTUP = "start-up latency (small transfer)"
 
@@ -89,7 +90,7 @@ def switch_target(platform, port_pc: int, target_pc: int, memory: str = "hbm") -
 
 def predict_memcpy(platform, *, memory="hbm", ports=1, pcs_per_port=1, direction="read", width_bits=512,
                    clock_mhz=300, burst=64, outstanding=32, bytes=None, pattern="seq", txn_bytes=None,
-                   pcs=None, cross_group=False, target="local") -> MemPrediction:
+                   stride_bytes=None, pcs=None, cross_group=False, target="local") -> MemPrediction:
     """Predicted aggregate bandwidth of `ports` AXI masters moving `bytes` each.
 
     ports: AXI masters. read/write: every port reads (writes). copy: ceil(P/2)
@@ -98,6 +99,8 @@ def predict_memcpy(platform, *, memory="hbm", ports=1, pcs_per_port=1, direction
     both count in the bandwidth. pcs_per_port: PCs (banks) each port's buffer
     spans. pcs: distinct PCs used in all (default ports x pcs_per_port, capped
     by the platform). cross_group: the ports reach PCs in another 4x4 switch group.
+    pattern: seq; stride (a transaction of txn_bytes every stride_bytes); random (transactions of
+    txn_bytes at random places). txn_bytes: contiguous bytes per transaction (default one burst).
     target: where each port's buffer lies from its switch port (TARGETS; switch_target):
     other-group is cross_group plus the lateral latency on every round trip.
     """
@@ -110,7 +113,7 @@ def predict_memcpy(platform, *, memory="hbm", ports=1, pcs_per_port=1, direction
     if direction not in DIRECTIONS:
         raise UserError(f"direction must be one of {', '.join(DIRECTIONS)}, got {direction!r}")
     if pattern not in PATTERNS:
-        raise UserError(f"pattern must be seq or random, got {pattern!r}")
+        raise UserError(f"pattern must be one of {', '.join(PATTERNS)}, got {pattern!r}")
     ports = _int(ports, "ports", 1, 1024)
     if direction == "copy" and ports < 2:
         raise UserError("copy needs at least 2 ports (one read and one write AXI master; a memcpy CU is "
@@ -133,14 +136,22 @@ def predict_memcpy(platform, *, memory="hbm", ports=1, pcs_per_port=1, direction
     if bytes % beat:
         raise UserError(f"bytes must be a multiple of the {beat} B port word, got {bytes}")
     if txn_bytes is not None:
-        if pattern != "random":
-            raise UserError("txn_bytes applies to random access (--pattern random); for sequential "
+        if pattern == "seq":
+            raise UserError("txn_bytes applies to --pattern stride or random; for sequential "
                             "traffic set the burst length")
         txn_bytes = _int(txn_bytes, "txn_bytes", beat)
         if txn_bytes % beat:
             raise UserError(f"txn_bytes must be a multiple of the {beat} B port word, got {txn_bytes}")
         if txn_bytes > bytes:
             raise UserError(f"txn_bytes ({txn_bytes}) cannot exceed bytes ({bytes})")
+    if pattern == "stride":
+        if stride_bytes is None:
+            raise UserError("--pattern stride needs a stride in bytes (--stride), e.g. 4096")
+        stride_bytes = _int(stride_bytes, "stride_bytes", beat)
+        if stride_bytes % beat:
+            raise UserError(f"stride_bytes must be a multiple of the {beat} B port word, got {stride_bytes}")
+    elif stride_bytes is not None:
+        raise UserError("stride_bytes applies to --pattern stride only")
     max_pcs = min(ports * pcs_per_port, g.pcs)
     if pcs is None:
         n_pc = max_pcs
@@ -160,7 +171,7 @@ def predict_memcpy(platform, *, memory="hbm", ports=1, pcs_per_port=1, direction
     f_hz = clock_mhz * 1e6
     t_ns = 1e3 / clock_mhz
     random = pattern == "random"
-    txn_beats = (txn_bytes // beat) if (random and txn_bytes) else burst
+    txn_beats = (txn_bytes // beat) if (pattern != "seq" and txn_bytes) else burst
     bl = min(burst, txn_beats)                   # beats per AXI burst actually issued
     burst_bytes = bl * beat
     txn = txn_beats * beat                        # contiguous bytes per random transaction
@@ -223,6 +234,14 @@ def predict_memcpy(platform, *, memory="hbm", ports=1, pcs_per_port=1, direction
     if random:
         limits[ACTIVATE] = n_active * txn / M["random_txn_ns"].value
         explain[ACTIVATE] = f"{n_active} x {txn} B per {M['random_txn_ns'].value:g} ns row activation"
+    if pattern == "stride":
+        # A transaction opens a new row when the stride leaves the row it is in: a fraction
+        # min(1, stride / row) of the transactions pays one activation (random_txn_ns).
+        row = M["row_bytes"].value
+        frac = min(1.0, stride_bytes / row)
+        limits[STRIDE_ROWS] = n_active * txn / (M["random_txn_ns"].value * frac)
+        explain[STRIDE_ROWS] = (f"{n_active} x {txn} B per {frac:.3g} x {M['random_txn_ns'].value:g} ns row "
+                                f"activation ({stride_bytes} B stride, {row:g} B rows)")
     if g.switch_group_pcs and (cross_group or pcs_per_port > g.switch_group_pcs):
         lat = M["lateral_efficiency"].value
         frac = 1.0 if cross_group else (pcs_per_port - g.switch_group_pcs) / pcs_per_port
@@ -240,7 +259,9 @@ def predict_memcpy(platform, *, memory="hbm", ports=1, pcs_per_port=1, direction
     total = ports * bytes
     inputs = dict(platform=p.name, memory=memory, ports=ports, pcs_per_port=pcs_per_port, pcs=n_pc,
                   direction=direction, width_bits=width_bits, clock_mhz=clock_mhz, burst=burst,
-                  outstanding=outstanding, bytes=bytes, pattern=pattern, txn_bytes=txn_bytes if random else None,
+                  outstanding=outstanding, bytes=bytes, pattern=pattern,
+                  txn_bytes=txn_bytes if pattern != "seq" else None,
+                  stride_bytes=stride_bytes,
                   cross_group=bool(cross_group), target=target, read_ports=n_read, write_ports=n_write)
     return MemPrediction(total / time_s / 1e9, steady, time_s, limit, limits, explain, inputs,
                          per_stream, total)

@@ -1,7 +1,8 @@
 """`harness plot RUN_DIR`: what one run holds, drawn (verified measured repetitions only).
 
 memcpy: bandwidth against size per direction and PC count, and the same per CU (and, for a run with
---target-pc, a port PC x target PC heat map beside the model's); gemm: GFLOP/s per
+--target-pc, a port PC x target PC heat map beside the model's); stride and random
+points: bandwidth against transaction size per pattern, measured beside the model's figure; gemm: GFLOP/s per
 shape and path (median, with the best and worst repetition); latency: the launch-time CDF of the
 empty kernel and each GEMM shape's distribution; flops: GFLOP/s against operational intensity;
 transfer: bandwidth and time per transfer against size, per direction and bank, each beside the
@@ -47,18 +48,79 @@ def _memcpy(plt, run, m):
     m["bandwidth_GBps"] = m["bytes"] / m["time_s"] / 1e9 if "bandwidth_GBps" not in m else m["bandwidth_GBps"]
     cus = m["cus"] if "cus" in m else np.ceil(m["pcs"] / 2).where(m["direction"] == "copy", m["pcs"])
     m["per_cu_GBps"] = m["bandwidth_GBps"] / cus
-    fig, axes = plt.subplots(1, 2, figsize=(12, 5))
-    for ax, col, what in ((axes[0], "bandwidth_GBps", "aggregate"), (axes[1], "per_cu_GBps", "per CU")):
-        for (d, pcs), g in m.groupby(["direction", "pcs"]):
-            med = g.groupby("bytes_per_pc")[col].median()
-            ax.plot(med.index, med.values, marker="o", label=f"{d}, {int(pcs)} PC{'s' if pcs > 1 else ''}")
-        ax.set_xscale("log", base=2)
-        ax.set_xlabel("bytes per PC")
-        ax.set_ylabel(f"bandwidth {what} (GB/s, median)")
-        ax.grid(True, color="#e3e3e3")
-        ax.legend(fontsize=8)
+    patterned = m["pattern"].astype(str) != "seq" if "pattern" in m else np.zeros(len(m), bool)
+    seq, pats = m[~patterned], m[patterned]
+    pattern_names = [p for p in ("stride", "random") if (pats["pattern"] == p).any()] if len(pats) else []
+    rows = int(len(seq) > 0) + int(len(pattern_names) > 0)
+    fig, axes = plt.subplots(rows, 2, figsize=(12, 5.5 * rows), squeeze=False)
+    row = 0
+    if len(seq):
+        for ax, col, what in ((axes[0][0], "bandwidth_GBps", "aggregate"), (axes[0][1], "per_cu_GBps", "per CU")):
+            for (d, pcs), g in seq.groupby(["direction", "pcs"]):
+                med = g.groupby("bytes_per_pc")[col].median()
+                ax.plot(med.index, med.values, marker="o", label=f"{d}, {int(pcs)} PC{'s' if pcs > 1 else ''}")
+            ax.set_xscale("log", base=2)
+            ax.set_xlabel("bytes per PC")
+            ax.set_ylabel(f"bandwidth {what} (GB/s, median)")
+            ax.grid(True, color="#e3e3e3")
+            ax.legend(fontsize=8)
+        row = 1
+    for i, name in enumerate(pattern_names):
+        _pattern_panel(axes[row][i], run, pats[pats["pattern"] == name], name)
+    if len(pattern_names) == 1:
+        axes[row][1].set_visible(False)
     return fig
 
+
+def _pattern_panel(ax, run, g, name: str) -> None:
+    """Bandwidth against transaction size for one pattern: each series' verified median (solid, filled)
+    beside the model's figure for the same points (dashed, hollow): bytes / (model_time_s + dispatch)."""
+    from harness import model
+    dispatch = model.dispatch_overhead(model.load_platform("u280")).value
+    g = g.copy()
+    g["model_GBps"] = g["bytes"] / (g["model_time_s"] + dispatch) / 1e9
+    pairs = g[["txn_bytes", "stride_bytes"]].drop_duplicates() if name == "stride" else None
+    per_txn_stride = pairs is not None and pairs["stride_bytes"].nunique() == len(pairs) and len(pairs) > 1
+    if name == "stride":       # a stride per transaction size (the default 2 x txn) or a fixed stride
+        g["series"] = (g["stride_bytes"] / g["txn_bytes"]).map(lambda r: f"stride {r:g} x txn") if per_txn_stride \
+            else g["stride_bytes"].map(lambda b: f"stride {int(b):,} B")
+    else:
+        g["series"] = ""
+    colors = plt_colors()
+    what = "emulated (model)" if run.emulated else "measured"
+    for k, ((d, pcs, size, series), s) in enumerate(g.groupby(["direction", "pcs", "bytes_per_pc", "series"])):
+        med = s.groupby("txn_bytes")[["bandwidth_GBps", "model_GBps"]].median()
+        c = colors[k % len(colors)]
+        tag = f"{d}, {int(pcs)} PC{'s' if pcs > 1 else ''}, {_bytes(size)}/PC" + (f", {series}" if series else "")
+        x = med.index.to_numpy(float)
+        # dodged sideways (x 2^-+DODGE) so a run that matches its model still shows both, side by side
+        ax.plot(x * 2 ** -DODGE, med["bandwidth_GBps"], color=c, marker="o", label=f"{tag}: {what}")
+        ax.plot(x * 2 ** DODGE, med["model_GBps"], color=c, marker="s", markerfacecolor="none", linestyle="--",
+                label=f"{tag}: model")
+    ax.set_xscale("log", base=2)
+    sizes = sorted(g["txn_bytes"].astype(int).unique())
+    ax.set_xticks(sizes, [_bytes(t) for t in sizes])
+    ax.minorticks_off()
+    ax.set_xlabel("transaction size (bytes; measured left of each size, model right)")
+    ax.set_ylabel("bandwidth (GB/s, median)")
+    ax.set_title(f"{name} access: {what} beside the model", fontsize=10)
+    ax.grid(True, color="#e3e3e3")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=1, frameon=False)
+
+
+DODGE = 0.07      # log2 units: measured and model markers sit this far left and right of their size
+
+
+def plt_colors() -> list:
+    return ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf", "#7f7f7f"]
+
+
+def _bytes(n) -> str:
+    n = int(n)
+    for unit, k in (("G", 30), ("M", 20), ("K", 10)):
+        if n >= 1 << k and n % (1 << k) == 0:
+            return f"{n >> k} {unit}iB"
+    return f"{n} B"
 
 def _transfer(plt, run, m):
     fig, axes = plt.subplots(1, 2, figsize=(12, 5))

@@ -41,7 +41,7 @@ RERUN = "the run is damaged: rerun the bench"
 _RUN_ID = re.compile(r"^\d{8}T\d{6}Z-(?P<mode>[a-z_]+)-(?P<bench>[a-z]+)(?:-\d+)?$")
 # Columns holding text; every other column (but `verified`) holds numbers.
 _TEXT = {"run_id", "phase", "error", "errors", "timing_source", "direction", "dtype", "epilogue", "path", "kind",
-         "kernel", "ops", "dims", "bank"}
+         "kernel", "ops", "dims", "pattern", "bank"}
 _RTOL = 1e-9          # CSV floats round-trip exactly; this only absorbs summation order
 
 
@@ -294,6 +294,17 @@ def _check_samples(p: Path, ctx: dict, s: pd.DataFrame) -> None:
         cus = ((ctx["design"].get("kernels") or {}).get("bw_memcpy") or {}).get("cus")
         if isinstance(cus, int):
             _bad_row(f, s, s["cus"] > cus, lambda r: f"{r['cus']} CUs, but the design has {cus}")
+        # access patterns: seq has no transactions of its own; stride/random transactions of 64 B .. 4 KiB
+        _bad_row(f, s, ~s["pattern"].isin(("seq", "stride", "random")), lambda r: f"pattern {r['pattern']!r}")
+        seq = (s["pattern"] == "seq").to_numpy()
+        txn, stride = s["txn_bytes"].to_numpy(float), s["stride_bytes"].to_numpy(float)
+        _bad_row(f, s, seq & ~(np.isnan(txn) & np.isnan(stride)),
+                 lambda r: "a seq point with txn_bytes or stride_bytes")
+        tb = np.nan_to_num(txn, nan=0).astype(np.int64)
+        _bad_row(f, s, ~seq & ((tb < 64) | (tb > 4096) | (tb & (tb - 1) != 0)),
+                 lambda r: f"txn_bytes {r['txn_bytes']} is not a power of two from 64 to 4096")
+        _bad_row(f, s, (s["pattern"] == "stride").to_numpy() & ~(stride >= txn),
+                 lambda r: f"stride_bytes {r['stride_bytes']} is not at least txn_bytes {r['txn_bytes']}")
     elif bench == "transfer":
         _bad_row(f, s, ~s["direction"].isin(("h2d", "d2h")), lambda r: f"direction {r['direction']!r} is not h2d "
                                                                     "or d2h")

@@ -16,7 +16,8 @@ from harness import REPO_ROOT
 
 # 2: sha256 of samples.csv and summary.csv in context.json; one `dtype` key (not also in `design`);
 #    xclbin `format` and `runtime` recorded; the emulator block whenever the xclbin is emulated.
-SCHEMA_VERSION = 2
+# 3: memcpy columns pattern, txn_bytes, stride_bytes (access patterns from one xclbin).
+SCHEMA_VERSION = 3
 RUNS_DIR = REPO_ROOT / "results" / "runs"
 BENCHES = ("memcpy", "gemm", "latency", "flops", "kernel", "transfer")
 MODES = ("hw", "hw_emu", "sw_emu", "emu")
@@ -81,14 +82,16 @@ class BenchSchema:
         return cols
 
 
-# port_pc: the PC next to the switch port of bw_memcpy_1's port under test (in; write: out);
-# target_pc: the PC its buffer lies in (every CU's at the same place relative to its own port).
+# pattern: seq | stride | random; txn_bytes, stride_bytes: the transactions of stride and random
+# points (empty for seq). port_pc: the PC next to the switch port of bw_memcpy_1's port under test
+# (in; write: out); target_pc: the PC its buffer lies in (every CU's at the same place relative to
+# its own port).
 MEMCPY = BenchSchema(
     "memcpy",
     COMMON_SAMPLE_COLUMNS + ["direction", "pcs", "cus", "bytes_per_pc", "kernel_reps", "bytes", "bandwidth_GBps",
-                             "model_time_s", "port_pc", "target_pc"],
-    ["direction", "pcs", "cus", "bytes_per_pc", "kernel_reps", "model_time_s", "port_pc", "target_pc"],
-    ("bandwidth_GBps",))
+                             "model_time_s", "pattern", "txn_bytes", "stride_bytes", "port_pc", "target_pc"],
+    ["direction", "pcs", "cus", "bytes_per_pc", "kernel_reps", "model_time_s", "pattern", "txn_bytes",
+     "stride_bytes", "port_pc", "target_pc"], ("bandwidth_GBps",))
 # cus: the CUs a point launched (a CU given no columns is not launched); per CU: its columns
 # (cu<i>_N, 0 when not launched), its time and its rate (2 M K cu<i>_N / cu<i>_time_s).
 GEMM = BenchSchema(

@@ -186,7 +186,7 @@ def measured_memcpy(runs: list[Run]) -> Ceiling | None:
     """The best verified aggregate memcpy bandwidth over all PCs (the card's, drawn)."""
     best = None
     for r in _prefer_hardware([r for r in runs if r.bench == "memcpy"]):
-        s = r.verified_summary()
+        s = _sequential(r.verified_summary())
         if "bandwidth_GBps_best" not in s.columns:
             continue
         for _, row in s.iterrows():
@@ -201,6 +201,12 @@ def measured_memcpy(runs: list[Run]) -> Ceiling | None:
     return Ceiling(f"memory.{fig.origin}", "memory", fig)
 
 
+def _sequential(s):
+    """The seq points of a memcpy summary: the ceilings are streaming figures, never a stride or
+    random point's (`harness bench memcpy --pattern`)."""
+    return s[s["pattern"].astype(str) == "seq"] if "pattern" in s.columns else s
+
+
 def _int(v) -> str:
     n = _num(v)
     return str(int(n)) if n is not None else "?"
@@ -210,7 +216,7 @@ def per_pc(runs: list[Run], direction: str) -> Figure | None:
     """Best verified bandwidth of one PC in `direction`: max over memcpy points of bandwidth / PCs."""
     best = None
     for r in _prefer_hardware([r for r in runs if r.bench == "memcpy"]):
-        s = r.verified_summary()
+        s = _sequential(r.verified_summary())
         if not {"bandwidth_GBps_best", "pcs", "direction"} <= set(s.columns):
             continue
         for _, row in s[s["direction"].astype(str) == direction].iterrows():

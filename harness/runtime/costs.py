@@ -74,6 +74,9 @@ def streamed_banks(kdesc: dict, xdesc: dict, scalars: dict, placed: dict | None)
     direction = _code_name(xdesc, "mode", scalars["mode"])
     if direction is None or scalars["n_words"] == 0 or scalars["reps"] == 0:
         return []
+    width = next(a["width_bits"] for a in kdesc["args"] if a["kind"] == "ptr")
+    if memcpy_access(xdesc, scalars, width // 8) is None:
+        return []
     return [placed[p] for p in MEMCPY_PORTS[direction] if p in placed]
 
 
@@ -91,13 +94,16 @@ def kernel_time_s(kdesc: dict, xdesc: dict, scalars: dict, banks: dict, placed: 
         if direction is None or scalars["n_words"] == 0 or scalars["reps"] == 0:
             return 0.0
         width = next(a["width_bits"] for a in kdesc["args"] if a["kind"] == "ptr")
+        access = memcpy_access(xdesc, scalars, width // 8)
+        if access is None:                   # the kernel returns at once for these scalars
+            return 0.0
         used = MEMCPY_PORTS[direction]
         own = len({placed[u] for u in used if u in placed}) or None if placed else None
         pred = model.predict_memcpy_cu(
             p, memory=_memory_kind(banks["in"]), direction=direction, width_bits=width,
             clock_mhz=clock, burst=params["MEMCPY_BURST"], outstanding=params["MEMCPY_OUTSTANDING"],
             bytes=scalars["n_words"] * width // 8 * scalars["reps"], target=memcpy_target(banks, placed, used),
-            crowd=crowd, own_pcs=own)
+            crowd=crowd, own_pcs=own, **access)
         return pred.time_s
     if kind == "gemm":
         if min(scalars["M"], scalars["K"], scalars["N"]) == 0:
@@ -127,6 +133,25 @@ def kernel_time_s(kdesc: dict, xdesc: dict, scalars: dict, banks: dict, placed: 
     if kind == "none":                       # a kernel spec without a cycle model: functional only
         return 0.0
     raise RuntimeError(f"no timing model named {kind!r} for kernel {kdesc['name']}")
+
+
+def memcpy_access(xdesc: dict, scalars: dict, word_bytes: int) -> dict | None:
+    """The model's pattern arguments for bw_memcpy's pattern scalars (kernels/memcpy/memcpy.cpp), or None
+    when the kernel does nothing with them. Designs built before the pattern scalars existed: seq."""
+    if "pattern" not in (xdesc.get("codes") or {}):
+        return {}
+    pattern = _code_name(xdesc, "pattern", scalars["pattern"])
+    if pattern is None:
+        return None
+    if pattern == "seq":
+        return {}
+    txn = scalars.get("txn_words") or 0
+    if txn == 0:
+        return None
+    access = {"pattern": pattern, "txn_bytes": min(txn, scalars["n_words"]) * word_bytes}
+    if pattern == "stride":
+        access["stride_bytes"] = max(1, scalars.get("stride_words") or 0) * word_bytes
+    return access
 
 
 def spec_cycles(timing: dict, scalars: dict, clock_mhz: float) -> float:

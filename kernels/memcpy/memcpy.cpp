@@ -11,6 +11,10 @@
 //   reps     uint32               repetitions over the same n_words words
 //   mode     uint32               MEMCPY_MODE_READ / _WRITE / _COPY (codes from
 //                                 kernels/designs/memcpy.toml); anything else: no-op
+//   pattern  uint32               MEMCPY_PATTERN_SEQ / _STRIDE / _RANDOM (same file); else no-op
+//   txn_words    uint32           stride, random: 512-bit words per transaction (>= 1)
+//   stride_words uint32           stride: words from one transaction's start to the next
+//   seed     uint32               random: the generator's seed
 //
 // Semantics (host verification depends on them: harness/bench/reference.py, docs/design.md).
 // With pat(i, j) = ((i << 3) | j) ^ 0x9E3779B97F4A7C15 and rk(r) = r * 0xD6E8FEB86659FD93
@@ -23,9 +27,23 @@
 //   copy : rep r writes out[i] lane j = in[i]_j ^ rk(r): likewise.
 // rk(0) = 0, so with one rep write stores pat and copy stores in unchanged.
 //
+// Patterns. seq is the loops above over i = 0 .. n_words-1 (unchanged: the roofline's figure).
+// stride and random: n_words and txn_words are powers of two (the host checks; mask = n_words - 1),
+// and rep r issues T = n_words / txn_words transactions; beat k < txn_words of transaction t is
+// word a = (start(r, t) + k) & mask, with (uint32 arithmetic, wrapping)
+//   stride: start = t * stride_words
+//   random: start = mix(key(r) ^ t) * txn_words,  key(r) = mix(seed ^ mix(r ^ 0x9E3779B9)),
+//           mix = murmur3's 32-bit finalizer (a bijection: a counter-based generator, so the host
+//           replays any (seed, rep, transaction) without running the sequence).
+// Word a is then read as word i is above (each visit counts at its own index with its rep), while
+// write stores pat(a, j) ^ rk(r) ^ tk(t) and copy in[a] ^ rk(r) ^ tk(t), tk(t) = t * 0xC2B2AE3D27D4EB4F:
+// what is left is the last visit's (rep, transaction), so a write dropped from a word that another
+// transaction of the same rep writes again still shows; words never visited keep whatever was there
+// (the host's poison).
+//
 // Emulator faults (emu_faults.h; nothing under Vitis): skip_word leaves out the last word of
-// every rep; stale_rep runs the last rep as a repeat of the one before (rk(reps-2); needs
-// reps >= 2); wrong_index puts the data of word i^1 (read, copy: when it exists) or the
+// every rep; stale_rep runs the last rep as a repeat of the one before (rk(reps-2) and, for random,
+// its transactions; needs reps >= 2); wrong_index puts the data of word i^1 (read, copy: when it exists) or the
 // pattern of index i^1 (write) at index i.
 //
 // Build parameters (integer literals, -DNAME=value), set only in
@@ -36,8 +54,9 @@
 #include "emu_faults.h"
 
 #if !defined(MEMCPY_BURST) || !defined(MEMCPY_OUTSTANDING) || !defined(MEMCPY_MODE_READ) || \
-    !defined(MEMCPY_MODE_WRITE) || !defined(MEMCPY_MODE_COPY)
-#error "MEMCPY_BURST, MEMCPY_OUTSTANDING and the MEMCPY_MODE_* codes come from kernels/designs/memcpy.toml: build with make emu or make xclbin"
+    !defined(MEMCPY_MODE_WRITE) || !defined(MEMCPY_MODE_COPY) || !defined(MEMCPY_PATTERN_SEQ) || \
+    !defined(MEMCPY_PATTERN_STRIDE) || !defined(MEMCPY_PATTERN_RANDOM)
+#error "MEMCPY_BURST, MEMCPY_OUTSTANDING and the MEMCPY_MODE_* / MEMCPY_PATTERN_* codes come from kernels/designs/memcpy.toml: build with make emu or make xclbin"
 #endif
 
 static_assert(MEMCPY_BURST >= 1 && MEMCPY_BURST <= 256,
@@ -49,11 +68,25 @@ static_assert(sizeof(ap_uint<512>) == 64, "ap_uint<512> must occupy 64 bytes");
 static const uint64_t MEMCPY_WRITE_KEY = 0x9E3779B97F4A7C15ULL;
 static const uint64_t MEMCPY_REP_KEY = 0xD6E8FEB86659FD93ULL;   // odd
 
+static const uint32_t MEMCPY_REP_SALT = 0x9E3779B9u;
+static const uint64_t MEMCPY_TXN_KEY = 0xC2B2AE3D27D4EB4FULL;   // odd
+
+// murmur3's fmix32: two multiplies and three xor-shifts, a bijection of uint32 (pipelines at II=1).
+static inline uint32_t memcpy_mix(uint32_t h) {
+  h ^= h >> 16;
+  h *= 0x85EBCA6Bu;
+  h ^= h >> 13;
+  h *= 0xC2B2AE35u;
+  h ^= h >> 16;
+  return h;
+}
+
 EMU_FAULT_KERNEL(bw_memcpy, EMU_FAULTS_MEMORY)
 
 extern "C" void bw_memcpy(const ap_uint<512>* in, ap_uint<512>* out,
                           unsigned int n_words, unsigned int reps,
-                          unsigned int mode) {
+                          unsigned int mode, unsigned int pattern, unsigned int txn_words,
+                          unsigned int stride_words, unsigned int seed) {
   HLSC_PRAGMA(HLS INTERFACE m_axi port=in offset=slave bundle=gmem0 max_read_burst_length=MEMCPY_BURST max_write_burst_length=MEMCPY_BURST num_read_outstanding=MEMCPY_OUTSTANDING num_write_outstanding=MEMCPY_OUTSTANDING)
   HLSC_PRAGMA(HLS INTERFACE m_axi port=out offset=slave bundle=gmem1 max_read_burst_length=MEMCPY_BURST max_write_burst_length=MEMCPY_BURST num_read_outstanding=MEMCPY_OUTSTANDING num_write_outstanding=MEMCPY_OUTSTANDING)
 #pragma HLS INTERFACE s_axilite port=in
@@ -61,6 +94,10 @@ extern "C" void bw_memcpy(const ap_uint<512>* in, ap_uint<512>* out,
 #pragma HLS INTERFACE s_axilite port=n_words
 #pragma HLS INTERFACE s_axilite port=reps
 #pragma HLS INTERFACE s_axilite port=mode
+#pragma HLS INTERFACE s_axilite port=pattern
+#pragma HLS INTERFACE s_axilite port=txn_words
+#pragma HLS INTERFACE s_axilite port=stride_words
+#pragma HLS INTERFACE s_axilite port=seed
 #pragma HLS INTERFACE s_axilite port=return
 
   EMU_FAULT_ENTRY(bw_memcpy)
@@ -69,7 +106,72 @@ extern "C" void bw_memcpy(const ap_uint<512>* in, ap_uint<512>* out,
 #define MEMCPY_SRC(i) ((EMU_FAULT(WRONG_INDEX) && ((i) ^ 1u) < n_words) ? ((i) ^ 1u) : (i))
 #define MEMCPY_REP(r) ((EMU_FAULT(STALE_REP) && (r) + 1 == reps && (r) > 0) ? (r) - 1 : (r))
 
-  if (mode == MEMCPY_MODE_READ) {
+  if (pattern != MEMCPY_PATTERN_SEQ) {
+    // One flattened loop over the n_words beats of a rep, a new transaction start every txn_words
+    // beats, so a transaction boundary costs no pipeline drain and II=1 holds at any txn_words.
+    // Why not nested loops: an inner loop of runtime length is one burst, but its request waits for
+    // the previous transaction's loop to finish, so a single transaction is ever in flight (64 B per
+    // ~0.3 us round trip). What a real build shows for this loop: HLS cannot prove consecutive beats
+    // contiguous across a computed start, so csynth reports no inferred burst for these accesses
+    // and each beat is a one-beat AXI request, up to MEMCPY_OUTSTANDING in flight; the DRAM still
+    // sees txn_words contiguous words. harness.model predicts bursts of txn_words beats (the H3
+    // kernel), so a card's measured/model ratio shows what the one-beat requests cost. Issuing
+    // txn_words-beat requests MEMCPY_OUTSTANDING ahead needs hls::burst_maxi, which would change
+    // the port type of the seq loops above (they must stay as they are): a separate kernel.
+    if ((pattern != MEMCPY_PATTERN_STRIDE && pattern != MEMCPY_PATTERN_RANDOM) || txn_words == 0 ||
+        (mode != MEMCPY_MODE_READ && mode != MEMCPY_MODE_WRITE && mode != MEMCPY_MODE_COPY))
+      return;
+    const uint32_t mask = n_words - 1;
+    uint64_t sum[8];
+#pragma HLS ARRAY_PARTITION variable=sum complete dim=1
+    for (int j = 0; j < 8; ++j) {
+#pragma HLS UNROLL
+      sum[j] = 0;
+    }
+  pattern_reps:
+    for (unsigned int r = 0; r < reps; ++r) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=16 avg=1
+      const uint32_t rr = MEMCPY_REP(r);
+      const uint64_t rk = (uint64_t)rr * MEMCPY_REP_KEY;
+      const uint32_t key = memcpy_mix(seed ^ memcpy_mix(rr ^ MEMCPY_REP_SALT));
+      uint32_t t = 0, k = 0, start = 0;
+    pattern_words:
+      for (unsigned int w = 0; w < n_words; ++w) {
+#pragma HLS PIPELINE II=1
+#pragma HLS LOOP_TRIPCOUNT min=16384 max=4194304 avg=1048576
+        if (k == 0)
+          start = pattern == MEMCPY_PATTERN_STRIDE ? t * stride_words : memcpy_mix(key ^ t) * txn_words;
+        const uint32_t a = (start + k) & mask;
+        const uint64_t key_t = rk ^ ((uint64_t)t * MEMCPY_TXN_KEY);
+        if (++k == txn_words) {
+          k = 0;
+          ++t;
+        }
+        if (MEMCPY_SKIP(w)) continue;
+        uint64_t lane[8];
+#pragma HLS ARRAY_PARTITION variable=lane complete dim=1
+        if (mode == MEMCPY_MODE_WRITE) {
+          const uint64_t idx = EMU_FAULT(WRONG_INDEX) ? (uint64_t)(a ^ 1u) : (uint64_t)a;
+          for (int j = 0; j < 8; ++j) {
+#pragma HLS UNROLL
+            lane[j] = ((idx << 3) | (uint64_t)j) ^ MEMCPY_WRITE_KEY ^ key_t;
+          }
+          hlsc::store_u64x8(out[a], lane);
+          continue;
+        }
+        hlsc::unpack_u64x8(in[MEMCPY_SRC(a)], lane);
+        for (int j = 0; j < 8; ++j) {
+#pragma HLS UNROLL
+          if (mode == MEMCPY_MODE_READ)
+            sum[j] += (lane[j] ^ (((((uint64_t)a) << 3) | (uint64_t)j) ^ MEMCPY_WRITE_KEY)) + rk;
+          else
+            lane[j] ^= key_t;
+        }
+        if (mode == MEMCPY_MODE_COPY) hlsc::store_u64x8(out[a], lane);
+      }
+    }
+    if (mode == MEMCPY_MODE_READ) hlsc::store_u64x8(out[0], sum);
+  } else if (mode == MEMCPY_MODE_READ) {
     uint64_t sum[8];
 #pragma HLS ARRAY_PARTITION variable=sum complete dim=1
     for (int j = 0; j < 8; ++j) {
