@@ -106,7 +106,7 @@ def test_a_launchs_buffers_are_freed_with_its_runs(memcpy_session):
     import gc
     s = memcpy_session
     bufs = [(s.alloc("bw_memcpy", cu, "in", 1 << 20, pc=cu), s.alloc("bw_memcpy", cu, "out", 64)) for cu in range(2)]
-    runs = [s.run("bw_memcpy", cu, [a, b, (1 << 20) // 64, 1, 0]) for cu, (a, b) in enumerate(bufs)]
+    runs = [s.run("bw_memcpy", cu, [a, b, (1 << 20) // 64, 1, 0, 0, 0, 0, 0]) for cu, (a, b) in enumerate(bufs)]
     s.launch(runs, 10_000, "two CUs")
     del runs, bufs
     gc.collect()
@@ -234,3 +234,21 @@ def test_a_run_without_target_gets_no_heat_map(runs_dir, only_run):
     run = load_run(only_run(runs_dir))
     assert not is_cross_switch(run) and (run.summary["port_pc"] == run.summary["target_pc"]).all()
     assert np.array_equal(run.summary["port_pc"], [0])
+
+
+def test_patterns_and_targets_together_get_a_panel_per_access(runs_dir, only_run):
+    """A random point never shares a heat-map cell with a sequential one; the lateral latency lengthens
+    small random transactions' round trips, the lateral cap binds large ones."""
+    from harness.results.plots import switch_heatmap
+    assert _run(runs_dir, "--direction", "read", "--pcs", "1", "--pattern", "seq,random", "--txn-bytes", "64,1K",
+                "--sizes", "1M", "--kernel-reps", "64",
+                "--target-pc", "local,other-group") == 0
+    run = load_run(only_run(runs_dir))
+    assert run.summary["verified"].all()
+    fig = switch_heatmap(run)
+    titles = [a.get_title() for a in fig.axes if a.get_images()]
+    assert len(titles) == 6 and sum("random 64 B" in t for t in titles) == 2
+    s = run.summary.set_index(["pattern", "txn_bytes", "target_pc"], drop=False)["bandwidth_GBps_best"]
+    small = s[("random", 64, 7)] / s[("random", 64, 0)]
+    large = s[("random", 1024, 7)] / s[("random", 1024, 0)]
+    assert 0.55 < small < 0.95 and large == pytest.approx(0.5, rel=0.03)

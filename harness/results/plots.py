@@ -228,14 +228,18 @@ def switch_heatmap(run):
     m = m[m["port_pc"].notna() & m["target_pc"].notna()].copy()
     dispatch_s = model.dispatch_overhead(model.load_platform(str(run.context.get("platform") or "u280"))).value
     combos = []
-    for (d, cus), g in m.groupby(["direction", "cus"], sort=False):
+    access = [k for k in ("pattern", "txn_bytes", "stride_bytes") if k in m]   # one panel per access too
+    for key, g in m.groupby(["direction", "cus", *access], sort=False, dropna=False):
+        d, cus = key[0], key[1]
+        how = "" if not access or key[2] == "seq" else " " + " ".join(
+            [str(key[2])] + [_size_label(int(v)) for v in key[3:] if v == v and v is not None])
         g = g[g["bytes_per_pc"] == g["bytes_per_pc"].max()]
         cells = {}
         for (pp, tp), c in g.groupby(["port_pc", "target_pc"]):
             row = c.iloc[0]
             cells[(int(pp), int(tp))] = (float(np.median(c["bandwidth_GBps"])) / int(cus),
                                          (modeled_GBps(row, dispatch_s) or np.nan) / int(cus))
-        combos.append((d, int(cus), int(g["bytes_per_pc"].iloc[0]), cells))
+        combos.append((d + how, int(cus), int(g["bytes_per_pc"].iloc[0]), cells))
     ncols = max(len({t for _, _, _, c in combos for _, t in c}), 1)
     fig, axes = plt.subplots(len(combos), 2, squeeze=False,
                              figsize=(max(9, 2 * (0.6 * ncols + 2.5)), 1.2 + 2.4 * len(combos)))
