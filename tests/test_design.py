@@ -4,20 +4,71 @@ from __future__ import annotations
 import pytest
 
 import harness.designs.files as design_mod
-from harness.designs import load_design, parse_cfg
+from harness.designs import load_design, parse_bank, parse_cfg
 from harness.errors import UserError
 
 
-def test_memcpy_cfg_connects_every_cu_to_its_own_pcs():
+def test_memcpy_cfg_connects_every_cu_to_its_own_switch_ports_and_every_pc():
     d = load_design("memcpy")
     conn = parse_cfg(d.cfg_text())
     k = d.kernels["bw_memcpy"]
     cus = [c for c in conn if c.startswith("bw_memcpy_")]
     assert len(cus) == k.cus
-    banks = [b for c in cus for b in conn[c].values()]
-    assert len(banks) == len(set(banks)), "no PC may be shared between memcpy ports"
+    homes = [parse_bank(b).home for c in cus for b in conn[c].values()]
+    assert len(homes) == len(set(homes)), "no switch port may be shared between memcpy ports"
     for i in range(k.cus):
-        assert conn[f"bw_memcpy_{i + 1}"] == {"in": f"HBM[{2 * i}]", "out": f"HBM[{2 * i + 1}]"}
+        assert conn[f"bw_memcpy_{i + 1}"] == {"in": f"HBM[0:31].{2 * i}", "out": f"HBM[0:31].{2 * i + 1}"}
+        assert parse_bank(conn[f"bw_memcpy_{i + 1}"]["in"]).tags == [f"HBM[{p}]" for p in range(32)]
+
+
+@pytest.mark.parametrize("text", ["HBM[3]", "HBM[0:31]", "HBM[0:31].4", "HBM[4:7].5", "DDR[1]"])
+def test_connectivity_round_trips_from_the_design_file_through_the_cfg(tmp_path, monkeypatch, text):
+    src = f"""name = "x"
+[kernels.k]
+source = "k.cpp"
+cus = 1
+args = [{{ name = "a", kind = "ptr", bank = "{text}" }}]
+"""
+    monkeypatch.setattr(design_mod, "DESIGNS_DIR", _write(tmp_path, src))
+    d = load_design("x")
+    assert f"sp=k_1.a:{text}\n" in d.cfg_text()
+    got = parse_cfg(d.cfg_text())["k_1"]["a"]
+    assert got == text and str(parse_bank(got)) == text
+    assert parse_bank(got) == d.kernels["k"].args[0].reach_for(0)
+
+
+@pytest.mark.parametrize("text, why", [
+    ("HBM[31:0]", "low:high"), ("HBM[0:32]", "not have \\(HBM\\[32\\]"), ("HBM[0:31].32", "not have \\(HBM\\[32\\]"),
+    ("DDR[0:1].1", "only HBM"), ("HBM[0-31]", "not like"), ("HBM[0:31].", "not like")])
+def test_a_bad_range_is_a_clear_error(tmp_path, monkeypatch, text, why):
+    src = f"""name = "x"
+[kernels.k]
+source = "k.cpp"
+cus = 1
+args = [{{ name = "a", kind = "ptr", bank = "{text}" }}]
+"""
+    monkeypatch.setattr(design_mod, "DESIGNS_DIR", _write(tmp_path, src))
+    with pytest.raises(UserError, match=why) as exc:
+        load_design("x")
+    assert "k_1.a" in str(exc.value) and "\n" not in str(exc.value)
+    if "not have" in why:
+        return                                      # well formed: only the platform lacks that PC
+    with pytest.raises(ValueError, match="sp="):       # the cfg parser refuses a malformed one as well
+        parse_cfg(f"[connectivity]\nnk=k:1:k_1\nsp=k_1.a:{text}\n")
+
+
+def test_ranges_may_overlap_but_two_masters_on_one_switch_port_must_be_asked_for(tmp_path, monkeypatch):
+    src = """name = "x"
+[kernels.k]
+source = "k.cpp"
+cus = 2
+args = [{ name = "a", kind = "ptr", bank = "HBM[0:31].{cu}" }, { name = "b", kind = "ptr", bank = "HBM[0:31].{cu+1}" }]
+"""
+    monkeypatch.setattr(design_mod, "DESIGNS_DIR", _write(tmp_path, src))
+    with pytest.raises(UserError, match="HBM\\[1\\] is shared"):
+        load_design("x")
+    (tmp_path / "x.toml").write_text(src.replace("{cu+1}", "{cu+2}"))
+    load_design("x")
 
 
 def test_define_flags_carry_the_design_parameters():
@@ -31,7 +82,7 @@ def test_define_flags_carry_the_design_parameters():
 
 def test_context_records_banks_per_cu():
     ctx = load_design("memcpy").to_context()
-    assert ctx["kernels"]["bw_memcpy"]["args"]["out"][3] == "HBM[7]"
+    assert ctx["kernels"]["bw_memcpy"]["args"]["out"][3] == "HBM[0:31].7"
     assert ctx["params"]["MEMCPY_BURST"] > 0
 
 

@@ -11,7 +11,7 @@ from harness.cli import main
 def test_info_reports_connectivity_from_the_loaded_xclbin(capsys, memcpy_xclbin):
     assert main(["info", "--mode", "emu", "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
-    assert info["connectivity"]["bw_memcpy_4"] == {"in": "HBM[6]", "out": "HBM[7]"}
+    assert info["connectivity"]["bw_memcpy_4"] == {"in": "HBM[0:31].6", "out": "HBM[0:31].7"}
     assert info["device"]["xclbin"]["uuid"]
     assert any(m["tag"] == "DDR[1]" for m in info["device"]["xclbin"]["memories"])
 
@@ -19,7 +19,7 @@ def test_info_reports_connectivity_from_the_loaded_xclbin(capsys, memcpy_xclbin)
 def test_info_connectivity_follows_the_xclbin_not_the_design_file(capsys, memcpy_xclbin, tmp_path):
     # an xclbin whose cfg connects CU 1 differently: info must show what the xclbin says
     desc = json.loads(memcpy_xclbin.read_text())
-    cfg = (memcpy_xclbin.parent / desc["cfg"]).read_text().replace("sp=bw_memcpy_1.in:HBM[0]",
+    cfg = (memcpy_xclbin.parent / desc["cfg"]).read_text().replace("sp=bw_memcpy_1.in:HBM[0:31].0",
                                                                       "sp=bw_memcpy_1.in:HBM[9]")
     (tmp_path / desc["cfg"]).write_text(cfg)
     desc["library"] = str(memcpy_xclbin.parent / desc["library"])

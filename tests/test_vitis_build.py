@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 from harness import REPO_ROOT
-from harness.designs import all_designs, load_design, parse_cfg
+from harness.designs import all_designs, load_design, parse_bank, parse_cfg
 
 PLATFORM = "xilinx_u280_gen3x16_xdma_1_202211_1"
 
@@ -86,8 +86,10 @@ def test_generated_cfg_names_real_cus_ports_and_banks(design):
         assert kernel in d.kernels and cu in d.kernels[kernel].cu_names()
         assert set(sp) == ports[kernel], f"{cu}: every memory port is connected"
         for port, bank in sp.items():
-            assert bank in tags, f"{cu}.{port} -> {bank} not on the U280"
-            users.setdefault(bank, []).append(f"{cu}.{port}")
+            reach = parse_bank(bank)
+            assert set(reach.tags) <= tags and reach.home in tags | {None}, f"{cu}.{port} -> {bank} not on the U280"
+            # a port is owned by its switch port's PC (a range reaches the others without owning them)
+            users.setdefault(reach.home or bank, []).append(f"{cu}.{port}")
     shared_ok = {f"{cu}.{a.name}" for k in d.kernels.values() for cu in k.cu_names() for a in k.args if a.shared}
     for bank, who in users.items():
         assert len(who) == 1 or all(w in shared_ok for w in who[1:]), f"{bank} shared by {who}"

@@ -112,11 +112,11 @@ def build(design, platform, platform_vbnv: str = "xilinx_u280_gen3x16_xdma_1_202
     """The bytes of an xclbin for `design` (harness.designs.Design) on `platform` (harness.model Platform).
 
     data_clock_mhz: the DATA clock the link achieved (default: the design's target)."""
-    from harness.designs import parse_cfg
+    from harness.designs import parse_bank, parse_cfg
     conn = parse_cfg(design.cfg_text())                  # the connectivity v++ would get
     mems = memories(platform)
     mem_index = {m["tag"]: i for i, m in enumerate(mems)}
-    used = {bank for ports in conn.values() for bank in ports.values()}
+    used = {t for ports in conn.values() for bank in ports.values() for t in parse_bank(bank).tags}
 
     cus = [(k, cu) for k in design.kernels.values() for cu in k.cu_names()]
     cu_base = {cu: CU_BASE + i * CU_RANGE for i, (_, cu) in enumerate(cus)}
@@ -132,12 +132,14 @@ def build(design, platform, platform_vbnv: str = "xilinx_u280_gen3x16_xdma_1_202
                               _cstr(m["tag"], 16)) for m in mems)
     mem_topology = struct.pack("<i4x", len(mems)) + md
 
-    # CONNECTIVITY: (arg index, ip_layout index, mem_data index) for every pointer of every CU
+    # CONNECTIVITY: (arg index, ip_layout index, mem_data index) for every pointer of every CU and
+    # every bank it reaches (a port on HBM[0:31] has 32 rows)
     rows = []
     for ip_idx, (k, cu) in enumerate(cus):
         for arg_idx, a in enumerate(k.args):
             if a.kind == "ptr":
-                rows.append(struct.pack("<iii", arg_idx, ip_idx, mem_index[conn[cu][a.name]]))
+                for tag in parse_bank(conn[cu][a.name]).tags:
+                    rows.append(struct.pack("<iii", arg_idx, ip_idx, mem_index[tag]))
     connectivity = struct.pack("<i", len(rows)) + b"".join(rows)
 
     # CLOCK_FREQ_TOPOLOGY: the data clock (the design's target unless given), the kernel clock at 500

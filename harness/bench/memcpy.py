@@ -1,7 +1,9 @@
 """`harness bench memcpy`: achieved HBM bandwidth per direction, PC count and size.
 
 CU i of bw_memcpy reads HBM[2i] and writes HBM[2i+1] (kernels/designs/memcpy.toml),
-so `read` and `write` drive one PC per CU and `copy` two. Bytes counted: read or
+so `read` and `write` drive one PC per CU and `copy` two. Its ports reach every PC from
+those switch ports, so a point may place the buffers under test elsewhere (`target`:
+local, same-group, other-group or a PC number; target_pc_for says where). Bytes counted: read or
 write: bytes read or written; copy: bytes read + bytes written (as Xilinx's
 hbm_bandwidth example counts). Bandwidth is decimal GB/s (1e9 B/s) over the
 start()..wait() time of all CUs launched together, and is written only for a
@@ -18,6 +20,7 @@ from harness.bench import reference
 from harness.bench.common import (BenchResult, RunOptions, attach_launch_marks, device_times, guarded,
                                   make_context, progress, timeout_ms)
 from harness.results import schema
+from harness.results.points import modeled_memcpy_GBps as modeled_GBps  # noqa: F401 (the table's and tests')
 from harness.results.stats import summarize_samples
 from harness.results.writer import RunWriter
 from harness.designs import load_design
@@ -94,10 +97,60 @@ class MemcpyPoint:
     pattern: str = "seq"    # seq | stride | random (kernels/memcpy/memcpy.cpp "Patterns")
     txn_bytes: int | None = None      # stride, random: contiguous bytes per transaction
     stride_bytes: int | None = None   # stride: bytes from one transaction's start to the next
+    target: str = "local"   # where the buffers under test lie: local | same-group | other-group | a PC number
 
     @property
     def cus(self) -> int:
         return self.pcs // 2 if self.direction == "copy" else self.pcs
+
+    @property
+    def ports(self) -> tuple:
+        """The ports whose buffers are under test (placed at the target)."""
+        return PORTS_UNDER_TEST[self.direction]
+
+
+PORTS_UNDER_TEST = {"read": ("in",), "write": ("out",), "copy": ("in", "out")}
+
+
+# ---------------------------------------------------------------- where the buffers go
+def target_pc_for(plat, target: str, port_pc: int) -> int:
+    """The PC a buffer goes to for `target`, seen from the switch port next to PC `port_pc`.
+
+    local: that PC. same-group: its mirror in the 4x4 switch group (0<->3, 1<->2); other-group:
+    its mirror in the pair of neighbouring groups (0<->7, 1<->6, ...: one lateral hop). A mirror
+    swaps PCs in pairs, so the CUs' buffers land in distinct PCs, one per PC as in the local case,
+    and it sends a CU's `in` to another CU's `out` PC: a CU that used its own PCs instead would
+    read a poisoned output and leave its own output poisoned (verification fails). A number: that PC."""
+    g = plat.group("hbm")
+    n = g.switch_group_pcs or g.pcs
+    if target in ("same-group", "other-group"):
+        span = n if target == "same-group" else 2 * n
+        base = port_pc - port_pc % span
+        pc = base + span - 1 - (port_pc - base)
+        return pc if pc < g.pcs else port_pc
+    if target == "local":
+        return port_pc
+    return int(target)
+
+
+def target_of(plat, port_pc, target_pc) -> str:
+    """The --target-pc value a (port_pc, target_pc) pair of a sample came from: the relation whose
+    placement puts it there, else the PC itself (missing columns: local)."""
+    if port_pc is None or target_pc is None or port_pc != port_pc or target_pc != target_pc:
+        return "local"
+    port_pc, target_pc = int(port_pc), int(target_pc)
+    rel = model.switch_target(plat, port_pc, target_pc)
+    return rel if target_pc_for(plat, rel, port_pc) == target_pc else str(target_pc)
+
+
+def placement(kern, plat, target: str, cus: int, ports) -> dict[tuple[int, str], int]:
+    """{(cu, port): PC} of the buffers under test of the first `cus` CUs."""
+    return {(cu, p): target_pc_for(plat, target, _pc(kern.args[kern.arg_index(p)].home_for(cu)))
+            for cu in range(cus) for p in ports}
+
+
+def _pc(tag: str) -> int:
+    return int(tag[tag.index("[") + 1:tag.index("]")])
 
 
 @dataclass(frozen=True)
@@ -119,7 +172,7 @@ def memcpy_design(target: str | None = None):
         raise UserError(f"bw_memcpy ports are {kern.args[0].width_bits}-bit in kernels/designs/memcpy.toml, but "
                         f"the kernel and this bench move {8 * WORD_BYTES}-bit words; keep them equal")
     plat = model.load_platform("u280")
-    pc_bytes = plat.memory(kern.args[0].bank_for(0)).size_bytes
+    pc_bytes = plat.memory(kern.args[0].home_for(0)).size_bytes
     n_pcs = sum(1 for m in plat.memories if m.kind == "hbm")
     return design, kern, plat, pc_bytes, n_pcs
 
@@ -135,13 +188,27 @@ EMU_STABLE_REL = 0.01         # default emulated sizes stop where no larger size
 
 
 def predict_point(plat, kern, params: dict, clock_mhz: float, pt: MemcpyPoint):
-    """The model's prediction of one CU's kernel time for a point (the emulator's, harness.runtime.costs)."""
+    """The model's prediction of one CU's kernel time for a point (the emulator's, harness.runtime.costs):
+    its pattern, and its switch target, the costliest of its CUs' (port PC, target PC) pairs, with as
+    many CUs on one PC as the most crowded one holds (an explicit PC shared by every CU)."""
     access = {} if pt.pattern == "seq" else {"pattern": pt.pattern, "txn_bytes": pt.txn_bytes,
                                              "stride_bytes": pt.stride_bytes}
-    return model.predict_memcpy(plat, memory="hbm", ports=2 if pt.direction == "copy" else 1,
-                                direction=pt.direction, width_bits=kern.args[0].width_bits, clock_mhz=clock_mhz,
-                                burst=params["MEMCPY_BURST"], outstanding=params["MEMCPY_OUTSTANDING"],
-                                bytes=pt.bytes_per_pc * pt.kernel_reps, **access)
+    where = placement(kern, plat, pt.target, pt.cus, pt.ports)
+    home = {(cu, p): _pc(kern.args[kern.arg_index(p)].home_for(cu)) for cu, p in where}
+    worst = max((model.switch_target(plat, home[k], where[k]) for k in where), key=model.TARGETS.index)
+    crowd = max(len({cu for (cu, _), v in where.items() if v == pc}) for pc in set(where.values()))  # CUs on one PC
+    own = len({where[(0, p)] for p in pt.ports})     # PCs of one CU's buffers (copy: 1 if in = out)
+    return model.predict_memcpy_cu(plat, memory="hbm", direction=pt.direction, target=worst, crowd=crowd,
+                                   own_pcs=own, width_bits=kern.args[0].width_bits, clock_mhz=clock_mhz,
+                                   burst=params["MEMCPY_BURST"], outstanding=params["MEMCPY_OUTSTANDING"],
+                                   bytes=pt.bytes_per_pc * pt.kernel_reps, **access)
+
+
+def point_pcs(kern, plat, pt: MemcpyPoint) -> tuple[int, int]:
+    """(port_pc, target_pc) of a point's samples: the PC next to bw_memcpy_1's first port under test
+    (in; write: out) and the PC its buffer lies in (every CU's at the same place from its own port)."""
+    first = (0, pt.ports[0])
+    return _pc(kern.args[kern.arg_index(first[1])].home_for(0)), placement(kern, plat, pt.target, 1, pt.ports)[first]
 
 
 def modeled_bandwidth_GBps(plat, kern, params: dict, clock_mhz: float, pt: MemcpyPoint) -> float:
@@ -176,24 +243,58 @@ def emu_size_limit(plan: "MemcpyPlan", plat, kern, params: dict, clock_mhz: floa
 
 
 # ---------------------------------------------------------------- buffers, made once per run
-class _Buffers:
-    """Per CU an `in` and an `out` buffer at the largest size any point needs, allocated once and
-    reused by every point; inputs made once (distinct per CU), their prefixes used by smaller points."""
+def buffer_plan(kern, plat, points: list[MemcpyPoint]) -> list[tuple[int, str, int, int]]:
+    """(cu, role, bytes, PC) of every buffer one target's points use, as _Buffers allocates them:
+    per CU an `in` and an `out` at the largest size any point needs (or one word, unused), the
+    ports under test at the target's PC, the others in their port's own; away from the own PCs, a
+    read's checksum goes to a word of its own (`sum`) in the out port's PC, never to a buffer
+    another CU's data may reach."""
+    cus = max(p.cus for p in points)
+    target = points[0].target
+    size = {"in": max([p.bytes_per_pc for p in points if p.direction != "write"] or [WORD_BYTES]),
+            "out": max([p.bytes_per_pc for p in points if p.direction != "read"] or [WORD_BYTES])}
+    tested = {port for p in points for port in p.ports}
+    where = placement(kern, plat, target, cus, tested)
+    own = {(cu, r): _pc(kern.args[kern.arg_index(r)].home_for(cu)) for cu in range(cus) for r in ("in", "out")}
+    out = [(cu, r, size[r], where.get((cu, r), own[(cu, r)])) for r in ("in", "out") for cu in range(cus)]
+    if target != "local" and any(p.direction == "read" for p in points):
+        out += [(cu, "sum", WORD_BYTES, own[(cu, "out")]) for cu in range(cus)]
+    return out
 
-    def __init__(self, sess: Session, points: list[MemcpyPoint], seed: int = 2026):
-        cus = max(p.cus for p in points)
-        in_bytes = max([p.bytes_per_pc for p in points if p.direction != "write"] or [WORD_BYTES])
-        out_bytes = max([p.bytes_per_pc for p in points if p.direction != "read"] or [WORD_BYTES])
-        self.ins = [sess.alloc(KERNEL, cu, "in", in_bytes) for cu in range(cus)]
-        self.outs = [sess.alloc(KERNEL, cu, "out", out_bytes) for cu in range(cus)]
-        base = np.random.default_rng(seed).bit_generator.random_raw(in_bytes // 8)
+
+def pc_loads(kern, plat, points: list[MemcpyPoint]) -> dict[int, int]:
+    """{PC: bytes} the buffers of one target's points take in each PC."""
+    load: dict[int, int] = {}
+    for _, _, n, pc in buffer_plan(kern, plat, points):
+        load[pc] = load.get(pc, 0) + n
+    return load
+
+
+class _Buffers:
+    """The buffers of one target's points (buffer_plan), allocated once and reused by every point of
+    it; inputs made once (distinct per CU and per target), their prefixes used by smaller points."""
+
+    def __init__(self, sess: Session, points: list[MemcpyPoint], seed: int = 2026, group: int = 0):
+        kern, plat = sess.design.kernels[KERNEL], model.load_platform("u280")
+        bufs: dict[str, list] = {"in": [], "out": [], "sum": []}
+        for cu, role, n, pc in buffer_plan(kern, plat, points):
+            bufs[role].append(sess.alloc(KERNEL, cu, "in" if role == "in" else "out", n, pc))
+        self.ins, self.outs, self.sums = bufs["in"], bufs["out"], bufs["sum"]
+        base = np.random.default_rng(seed).bit_generator.random_raw(self.ins[0].size() // 8)
         self.host_in = []
         for cu, b in enumerate(self.ins):
-            # Each CU gets its own input, so a CU reading another CU's PC fails verification.
+            # Each CU gets its own input, and each target its own too: a CU reading another CU's PC,
+            # or its own PC instead of the target (where an earlier target's buffer may still lie),
+            # fails verification.
             h = np.frombuffer(b.map(), np.uint64)
-            np.bitwise_xor(base, np.uint64(cu) * np.uint64(0x0101010101010101), out=h)
+            key = np.uint64((cu * 0x0101010101010101 ^ group * 0x9E3779B97F4A7C15) & (2 ** 64 - 1))
+            np.bitwise_xor(base, key, out=h)
             self.host_in.append(h)
         del base
+
+    def release(self) -> None:
+        """Give the device memory back (the next target places its buffers in other PCs)."""
+        self.ins, self.outs, self.sums, self.host_in = [], [], [], []
 
 
 # ---------------------------------------------------------------- the bench
@@ -210,6 +311,8 @@ def point_label(pt: MemcpyPoint) -> str:
     if pt.pattern != "seq":
         label += f" {pt.pattern} {_size(pt.txn_bytes)}"
         label += f"/{_size(pt.stride_bytes)}" if pt.pattern == "stride" else ""
+    if pt.target != "local":
+        label += f" -> {'PC ' if pt.target.isdigit() else ''}{pt.target}"
     return label
 
 
@@ -246,6 +349,8 @@ def run(plan: MemcpyPlan, bar=None) -> BenchResult:
                          f"than {EMU_STABLE_REL:.0%} from there to {_size(largest)}; --sizes 4K..{_size(largest)} "
                          "runs them all")
     context["notes"].extend(notes)
+    # the --target-pc values of the run, in order (["local"]: every buffer in its port's own PC)
+    context["target_pc"] = list(dict.fromkeys(p.target for p in points))
     writer = RunWriter("memcpy", rt.mode, context, opts.out, SAMPLE_COLUMNS)
     marks = attach_launch_marks(writer, sess)
     with guarded(writer):
@@ -253,11 +358,19 @@ def run(plan: MemcpyPlan, bar=None) -> BenchResult:
         bar = bar or progress(sum(reps * _rep_weight(p) for p in points), f"memcpy ({rt.mode})")
         for n in notes:
             bar.write(f"note: {n}")
-        bufs = _Buffers(sess, points)
-        for point, pt in enumerate(points):
-            pred = predict_point(plat, kern, params, context["clock_mhz"], pt)
-            _run_point(opts, sess, writer, bar, bufs, point, pt, plan.seed,
-                       timeout_ms(opts, pred.time_s + model.dispatch_overhead(plat).value, rt.mode), pred.time_s)
+        targets = list(dict.fromkeys(p.target for p in points))
+        point = 0
+        for group, target in enumerate(targets):
+            mine = [p for p in points if p.target == target]
+            bufs = _Buffers(sess, mine, group=group)
+            for pt in mine:
+                pred = predict_point(plat, kern, params, context["clock_mhz"], pt)
+                _run_point(opts, sess, writer, bar, bufs, point, pt, plan.seed,
+                           timeout_ms(opts, pred.time_s + model.dispatch_overhead(plat).value, rt.mode),
+                           pred.time_s, point_pcs(kern, plat, pt))
+                point += 1
+            bufs.release()
+            del bufs
         bar.close()
         device_times(writer, marks)
         summary = summarize_samples("memcpy", writer.rows)
@@ -291,12 +404,12 @@ def kernel_args(pt: MemcpyPoint, seed: int) -> list:
 
 
 def _run_point(opts, sess, writer, bar, bufs: _Buffers, point, pt: MemcpyPoint, seed: int, tmo_ms,
-               model_s: float):
+               model_s: float, where: tuple[int, int]):
     direction, pcs, cus, size, reps = pt.direction, pt.pcs, pt.cus, pt.bytes_per_pc, pt.kernel_reps
     n_words = size // WORD_BYTES
     label = point_label(pt)
     bar.point(label)
-    ins, outs = bufs.ins[:cus], bufs.outs[:cus]
+    ins, outs = bufs.ins[:cus], (bufs.sums if direction == "read" and bufs.sums else bufs.outs)[:cus]
     # What each CU must leave in `out` (expected words, XOR key): read a checksum; write the index
     # pattern of the last repetition; copy the input keyed by the last repetition.
     if pt.pattern != "seq":
@@ -332,6 +445,7 @@ def _run_point(opts, sess, writer, bar, bufs: _Buffers, point, pt: MemcpyPoint, 
                 "direction": direction, "pcs": pcs, "cus": cus, "bytes_per_pc": size, "kernel_reps": reps,
                 "bytes": moved, "bandwidth_GBps": bw, "model_time_s": model_s, "device_time_s": None,
                 "pattern": pt.pattern, "txn_bytes": pt.txn_bytes, "stride_bytes": pt.stride_bytes,
+                "port_pc": where[0], "target_pc": where[1],
             })
             if phase == "measure":
                 figures.append(bw)

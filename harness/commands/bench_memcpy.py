@@ -36,6 +36,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "least the transaction size, or a list (default twice each transaction size)")
     p.add_argument("--seed", default=None, help="--pattern random: the in-kernel generator's seed, 0..2^32-1 "
                                                "(default 1; kept in context.json as pattern_seed)")
+    p.add_argument("--target-pc", default=None, metavar="TARGETS",
+                   help="where the buffers under test lie, seen from each CU's own port: local, same-group "
+                        "(another PC of its 4x4 switch group), other-group (the neighbouring group: lateral "
+                        "traffic), or a PC number 0-31 for every CU; a comma list sweeps them (default: local)")
     p.add_argument("--kernel-reps", default="auto",
                    help="in-kernel repetitions per launch, or auto (~64 MiB per CU per launch, at most 1024; "
                         "in hw_emu/sw_emu ~64 KiB, at most 64)")
@@ -100,9 +104,12 @@ def plan_from_args(args):
                          + "; ".join(_why_not(d, pcs, cus).split(": ", 1)[1] for d in cannot))
     # stride/random without --pcs: the fewest PCs a direction drives (one CU), the per-PC question
     pcs_of = (lambda d: pcs_list) if explicit or not patterned else (lambda d: [2 if d == "copy" else 1])  # noqa: E731
-    points = [mc.MemcpyPoint(d, pcs, s, reps_of(s), pattern, txn, stride)
-              for pattern, txn, stride in access
+    targets = parse_targets(args.target_pc, n_pcs)
+    points = [mc.MemcpyPoint(d, pcs, s, reps_of(s), pattern, txn, stride, t)
+              for t in targets for pattern, txn, stride in access
               for d in directions for pcs in pcs_of(d) if mc.fits(d, pcs, cus) for s in sizes]
+    for t in targets:
+        _check_fits(t, [p for p in points if p.target == t], kern, pc_bytes)
     if not points:          # never a run directory with nothing in it
         raise UserError("no (direction, --pcs) combination can run; see `harness bench memcpy --help`")
     return mc.MemcpyPlan(points, opts, target=emulation,
@@ -189,6 +196,37 @@ def parse_access(args) -> list[tuple]:
     return out
 
 
+def parse_targets(value: str | None, n_pcs: int) -> list[str]:
+    """--target-pc local,same-group,other-group,5: those names and PC numbers, in order, without repeats."""
+    from harness.model import TARGETS
+    if value is None:
+        return ["local"]
+    out = []
+    for t in (x.strip() for x in value.split(",")):
+        if t in TARGETS:
+            out.append(t)
+        elif t.isdigit() and int(t) < n_pcs:
+            out.append(str(int(t)))
+        else:
+            raise UserError(f"--target-pc {t or value!r}: use {', '.join(TARGETS)} or a PC number 0 to {n_pcs - 1}, "
+                            "or a comma list like local,other-group")
+    return list(dict.fromkeys(out))
+
+
+def _check_fits(target: str, points: list, kern, pc_bytes: int) -> None:
+    """The buffers of one target's points must fit every PC they go to (harness.bench.memcpy.pc_loads:
+    with --target-pc, another CU's buffer shares a PC with a port's own words, or every CU's the one PC)."""
+    from harness.bench import memcpy as mc
+    from harness.model import load_platform
+    if not points:
+        return
+    load = mc.pc_loads(kern, load_platform("u280"), points)
+    pc = max(load, key=load.get)
+    if load[pc] > pc_bytes:
+        raise UserError(f"--target-pc {target}: HBM[{pc}] would hold {load[pc]} bytes of buffers, more than its "
+                        f"{pc_bytes}; use smaller --sizes or fewer --pcs")
+
+
 def parse_directions(values: list[str] | None, known: list[str]) -> list[str]:
     """--direction read,copy (or repeated): known names, in order, without repeats."""
     if not values:
@@ -222,6 +260,15 @@ def run(args) -> int:
     return 0
 
 
+def target_label(port_pc, target_pc) -> str:
+    """'other-group (HBM[4])': where the buffers under test lay, seen from bw_memcpy_1's port."""
+    from harness.model import load_platform, switch_target
+    try:
+        return f"{switch_target(load_platform('u280'), int(port_pc), int(target_pc))} (HBM[{int(target_pc)}])"
+    except (TypeError, ValueError, UserError):
+        return "-"
+
+
 def report(result) -> None:
     summary = result.summary
     if "pattern" in summary.columns and (summary["pattern"] != "seq").any():
@@ -234,26 +281,34 @@ def report(result) -> None:
 
 
 def report_seq(result, summary) -> None:
-    """The best bandwidth per direction and PC count (the sequential sweep)."""
+    """The best bandwidth per direction, PC count and target (the sequential sweep), beside the model's."""
+    from harness import model
+    from harness.results.points import modeled_memcpy_GBps as modeled_GBps
     label = timing_label(result.timing_source)
-    print(f"\nmemcpy bandwidth, decimal GB/s, {label}")
+    dispatch_s = model.dispatch_overhead(model.load_platform("u280")).value
+    print(f"\nmemcpy bandwidth, decimal GB/s, {label}; model: harness.model at the same point, "
+          "one launch overhead included")
     rows = []
     device = "device_time_s_median" in summary.columns and summary["device_time_s_median"].notna().any()
-    for (d, pcs), g in summary.groupby(["direction", "pcs"], sort=False):
+    keys = ["direction", "pcs"] + [k for k in ("port_pc", "target_pc") if k in summary.columns]
+    for key, g in summary.groupby(keys, sort=False, dropna=False):
+        d, pcs = key[0], key[1]
+        where = target_label(*key[2:4]) if len(key) == 4 else "-"
         ok = g[g["verified"]]
         if ok.empty:
-            rows.append([d, pcs, "-", "-", "FAILED verification"] + (["-", "-"] if device else []))
+            rows.append([d, pcs, where, "-", "-", "-", "FAILED verification"] + (["-", "-"] if device else []))
             continue
         best = ok.loc[ok["bandwidth_GBps_best"].idxmax()]
-        row = [d, pcs, f"{best['bandwidth_GBps_best']:.2f}", f"{int(best['bytes_per_pc']):,}",
-               f"{len(ok)}/{len(g)} sizes verified"]
+        mod = modeled_GBps(best, dispatch_s)
+        row = [d, pcs, where, f"{best['bandwidth_GBps_best']:.2f}", f"{mod:.2f}" if mod else "-",
+               f"{int(best['bytes_per_pc']):,}", f"{len(ok)}/{len(g)} sizes verified"]
         if device:
             # simulated device time of the same point beside the timing model's kernel time
             dt, mt = best.get("device_time_s_median"), best.get("model_time_s")
             row += [f"{dt * 1e6:,.1f}" if dt == dt and dt is not None else "-",
                     f"{mt * 1e6:,.1f}" if mt == mt and mt is not None else "-"]
         rows.append(row)
-    print_table(rows, ["direction", "PCs", "best GB/s", "at bytes/PC", "verification"]
+    print_table(rows, ["direction", "PCs", "target (CU 1)", "best GB/s", "model GB/s", "at bytes/PC", "verification"]
                 + (["device us", "model us"] if device else []))
 
 
@@ -267,6 +322,7 @@ def report_patterns(result) -> None:
     _, kern, plat, _, _ = mc.memcpy_design()
     s = result.summary
     s = s[s["pattern"] != "seq"]
+    away = "target_pc" in s and bool((s["target_pc"] != s["port_pc"]).any())     # --target-pc
     label = timing_label(result.timing_source)
     print(f"\naccess patterns, decimal GB/s: {label} beside the model (harness.model)")
     rows = []
@@ -274,14 +330,17 @@ def report_patterns(result) -> None:
         stride = r["stride_bytes"]
         stride = int(stride) if stride == stride and stride is not None else None
         pt = mc.MemcpyPoint(r["direction"], int(r["pcs"]), int(r["bytes_per_pc"]), int(r["kernel_reps"]),
-                            r["pattern"], int(r["txn_bytes"]), stride)
+                            r["pattern"], int(r["txn_bytes"]), stride,
+                            mc.target_of(plat, r.get("port_pc"), r.get("target_pc")))
         limit = mc.predict_point(plat, kern, ctx["design"]["params"], ctx["clock_mhz"], pt).limit
         model_GBps = mc.modeled_point_GBps(r)
         got = r["bandwidth_GBps_median"] if r["verified"] else None
-        rows.append([r["pattern"], r["direction"], int(r["pcs"]), f"{int(r['bytes_per_pc']):,}",
+        rows.append([r["pattern"], r["direction"], int(r["pcs"])]
+                    + ([target_label(r["port_pc"], r["target_pc"])] if away else []) + [f"{int(r['bytes_per_pc']):,}",
                      f"{int(r['txn_bytes']):,}", f"{stride:,}" if stride else "-",
                      f"{got:.2f}" if got is not None else "FAILED verification", f"{model_GBps:.2f}",
                      f"{got / model_GBps:.2f}" if got is not None and model_GBps > 0 else "-", limit])
     what = "measured" if result.timing_source == "measured" else "emulated"
-    print_table(rows, ["pattern", "direction", "PCs", "bytes/PC", "txn B", "stride B", f"{what} GB/s",
+    print_table(rows, ["pattern", "direction", "PCs"] + (["target (CU 1)"] if away else []) + [
+                       "bytes/PC", "txn B", "stride B", f"{what} GB/s",
                        "model GB/s", f"{what}/model", "model's limit"])

@@ -23,14 +23,22 @@ def register(sub) -> None:
 
 
 def _connectivity(sess, design) -> dict:
-    """Bank of every memory argument of every CU, as the loaded xclbin reports it (group_id)."""
+    """Bank of every memory argument of every CU, as the loaded xclbin reports it (group_id). A port
+    the design file puts on a PC range is shown as that range (HBM[0:31].6) when group_id answers
+    as XRT does for one (the range's last bank: harness/docs/xrt-and-vitis.md 1.8)."""
     tag_of = {i: t for t, i in sess.mem_index.items()}
     out = {}
     for k in design.kernels.values():
         for cu in range(k.cus):
             kern = sess.kernel(k.name, cu)
-            out[f"{k.name}_{cu + 1}"] = {a.name: tag_of.get(kern.group_id(i), f"memory {kern.group_id(i)}")
-                                         for i, a in enumerate(k.args) if a.kind == "ptr"}
+            ports = {}
+            for i, a in enumerate(k.args):
+                if a.kind != "ptr":
+                    continue
+                tag = tag_of.get(kern.group_id(i), f"memory {kern.group_id(i)}")
+                reach = a.reach_for(cu)
+                ports[a.name] = str(reach) if reach.is_range and tag == reach.tags[-1] else tag
+            out[f"{k.name}_{cu + 1}"] = ports
     return out
 
 

@@ -9,7 +9,8 @@ def register(subparsers) -> None:
         "plot", help="draw what a run directory holds",
         description="Draw one run: memcpy bandwidth against size per direction and PC count, and per CU, and "
         "for --pattern stride/random runs bandwidth against transaction size per pattern beside the model; gemm "
-        "GFLOP/s per shape; latency distributions (the launch CDF of the empty kernel, each GEMM shape's "
+        "GFLOP/s per shape; for a memcpy run with --target-pc, a port PC x target PC heat map (GB/s per CU) "
+        "beside the model's; latency distributions (the launch CDF of the empty kernel, each GEMM shape's "
         "times); flops GFLOP/s against operational intensity; transfer bandwidth and time per transfer against "
         "size per direction and bank, beside the model's. Verified measured repetitions only.")
     p.add_argument("runs", nargs="+", metavar="RUN_DIR", help="run directories under results/runs/")
@@ -21,17 +22,20 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     import io
     from harness.commands.roofline import out_dir, write_outputs
-    from harness.results.plots import _plt, describe, draw
+    from harness.results.plots import _plt, describe, draw, is_cross_switch, switch_heatmap
     from harness.results.reader import load_runs
     runs = load_runs(args.runs)
     out = out_dir(args.out, "plot")
     files = {}
     for r in runs:
-        fig = draw(r)
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=130)
-        _plt().close(fig)
-        files[f"{r.run_id}.png"] = buf.getvalue()
+        figs = {f"{r.run_id}.png": draw(r)}
+        if is_cross_switch(r):          # --target-pc: port PC x target PC beside the model
+            figs[f"{r.run_id}-switch.png"] = switch_heatmap(r)
+        for name, fig in figs.items():
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=130)
+            _plt().close(fig)
+            files[name] = buf.getvalue()
     write_outputs(out, files)
     for r in runs:
         print(describe(r) + (" (EMULATED: model figures)" if r.emulated else ""))

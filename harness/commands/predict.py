@@ -47,6 +47,11 @@ def register(subparsers) -> None:
     m.add_argument("--txn-bytes", default=None, help="bytes per stride or random transaction (default one burst)")
     m.add_argument("--stride", default=None, help="bytes from one transaction's start to the next (--pattern stride)")
     m.add_argument("--cross-group", action="store_true", help="ports reach PCs in another 4x4 switch group")
+    m.add_argument("--target-pc", default=None, metavar="PC",
+                   help="the PC the ports' buffers lie in, seen from --port-pc: a number, or local, same-group, "
+                        "other-group (default local)")
+    m.add_argument("--port-pc", default="0", metavar="PC",
+                   help="the PC next to the ports' HBM switch port (with a numeric --target-pc; default 0)")
     m.set_defaults(func=run_memcpy)
 
     g = sub.add_parser("gemm", help="time, GFLOP/s and bound of one GEMM on the design's CUs")
@@ -121,6 +126,18 @@ def _fmt(v, unit):
 
 
 # ---------------------------------------------------------------- memcpy
+def _switch_target(p, args) -> str:
+    """--target-pc (a relation, or a PC seen from --port-pc) as local | same-group | other-group."""
+    from harness.model import TARGETS, switch_target
+    t = (args.target_pc or "local").strip().lower()
+    if t in TARGETS:
+        return t
+    if not t.isdigit():
+        raise UserError(f"--target-pc {args.target_pc!r}: use {', '.join(TARGETS)} or a PC number")
+    return switch_target(p, parse_int(args.port_pc, "--port-pc"), parse_int(t, "--target-pc"),
+                         args.memory.lower())
+
+
 def run_memcpy(args) -> int:
     _no_calibration(args)
     from harness.designs import load_design
@@ -131,8 +148,9 @@ def run_memcpy(args) -> int:
     ports = parse_int(args.ports, "--ports")
     if args.memory.lower() == "hbm" and ports > MAX_HBM_PORTS:
         raise UserError(f"--ports {ports}: the HBM switch has {MAX_HBM_PORTS} AXI ports; use at most {MAX_HBM_PORTS}")
+    target = _switch_target(p, args)
     pred = predict_memcpy(
-        p, memory=args.memory.lower(), ports=ports,
+        p, memory=args.memory.lower(), ports=ports, target=target,
         pcs_per_port=parse_int(args.pcs_per_port, "--pcs-per-port"),
         pcs=None if args.pcs is None else parse_int(args.pcs, "--pcs"), direction=args.direction.lower(),
         width_bits=parse_int(args.width, "--width"), clock_mhz=p.clock_mhz.value if clock is None else clock,
@@ -154,7 +172,8 @@ def run_memcpy(args) -> int:
           f"{i['width_bits']}-bit @ {i['clock_mhz']:g} MHz, burst {i['burst']}, outstanding {i['outstanding']}, "
           f"{i['pattern']}" + (f" {i['txn_bytes']} B transactions" if i["txn_bytes"] else "")
           + (f" every {i['stride_bytes']} B" if i["stride_bytes"] else "")
-          + (", crossing switch groups" if i["cross_group"] else ""))
+          + (", crossing switch groups" if i["cross_group"] else "")
+          + (f", buffers {i['target']} from the switch port" if i["target"] != "local" else ""))
     print(f"  {'ceiling (aggregate, decimal GB/s)':<36} {'GB/s':>10}  how")
     for name, v in sorted(pred.limits.items(), key=lambda kv: -kv[1]):
         mark = "  <- binds" if name == pred.limit else ""

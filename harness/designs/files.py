@@ -34,7 +34,56 @@ from harness.errors import UserError
 KERNELS_DIR = REPO_ROOT / "kernels"
 DESIGNS_DIR = KERNELS_DIR / "designs"
 ARG_KINDS = ("ptr", "u32")
-_BANK_RE = re.compile(r"^(HBM|DDR|PLRAM)\[(\d+)\]$")
+# A port's memory as `sp=` takes it: one bank (HBM[3]), a range of PCs (HBM[0:31]) and, for HBM,
+# optionally the switch port the master attaches to (HBM[0:31].4: S_AXI port 4, next to PC 4).
+_BANK_RE = re.compile(r"^(HBM|DDR|PLRAM)\[(\d+)(?::(\d+))?\](?:\.(\d+))?$")
+BANK_FORMS = "HBM[3], HBM[0:31] or HBM[0:31].4 (a PC range and the switch port), DDR[0]"
+
+
+@dataclass(frozen=True)
+class Bank:
+    """A parsed connectivity target: banks kind[lo..hi], attached at switch port `port` (HBM)."""
+    kind: str
+    lo: int
+    hi: int
+    port: int | None = None
+
+    @property
+    def tags(self) -> list[str]:
+        """Every bank the port reaches, e.g. ['HBM[0]', ..., 'HBM[31]']."""
+        return [f"{self.kind}[{i}]" for i in range(self.lo, self.hi + 1)]
+
+    @property
+    def is_range(self) -> bool:
+        return self.hi > self.lo
+
+    @property
+    def home(self) -> str | None:
+        """The bank next to the port's switch port (its local PC); None for a range without `.N`."""
+        if self.port is not None:
+            return f"{self.kind}[{self.port}]"
+        return None if self.is_range else f"{self.kind}[{self.lo}]"
+
+    def reaches(self, tag: str) -> bool:
+        return tag in self.tags
+
+    def __str__(self) -> str:
+        inner = f"{self.lo}" if not self.is_range else f"{self.lo}:{self.hi}"
+        return f"{self.kind}[{inner}]" + (f".{self.port}" if self.port is not None else "")
+
+
+def parse_bank(text: str) -> Bank:
+    """HBM[3], HBM[0:31], HBM[0:31].4, DDR[0]: a Bank, or a UserError saying what is wrong."""
+    m = _BANK_RE.match(str(text).strip())
+    if not m:
+        raise UserError(f"bank {text!r} is not like {BANK_FORMS}")
+    kind, lo, hi, port = m.group(1), int(m.group(2)), m.group(3), m.group(4)
+    hi = lo if hi is None else int(hi)
+    if hi < lo:
+        raise UserError(f"bank {text!r}: a range runs low:high, e.g. {kind}[{hi}:{lo}]")
+    if port is not None and kind != "HBM":
+        raise UserError(f"bank {text!r}: only HBM ports attach to a switch port (.N); use {kind}[{lo}]")
+    return Bank(kind, lo, hi, None if port is None else int(port))
 
 
 def _eval_index(expr: str, cu: int) -> int:
@@ -63,10 +112,21 @@ class Arg:
     dir: str | None = None       # 'read', 'write' or 'rw': the m_axi channels the kernel uses
 
     def bank_for(self, cu: int) -> str:
-        """The bank of this argument on CU `cu` (0-based), e.g. 'HBM[3]'."""
+        """The connectivity of this argument on CU `cu` (0-based) as `sp=` gets it, e.g. 'HBM[3]'
+        or 'HBM[0:31].6'."""
         if self.bank is None:
             raise ValueError(f"argument {self.name} is a scalar and has no bank")
         return re.sub(r"\{([^}]*)\}", lambda m: str(_eval_index(m.group(1), cu)), self.bank)
+
+    def reach_for(self, cu: int) -> Bank:
+        """The banks this argument of CU `cu` reaches and the switch port it attaches to."""
+        return parse_bank(self.bank_for(cu))
+
+    def home_for(self, cu: int) -> str:
+        """The bank a buffer of this argument goes to unless placed elsewhere: the port's local PC
+        (its switch port's), or the bank itself; a range without `.N`: its first bank."""
+        b = self.reach_for(cu)
+        return b.home or b.tags[0]
 
 
 @dataclass
@@ -208,12 +268,23 @@ class Design:
                     raise UserError(f"{where}: {k.name}.{a.name} dir must be read, write or rw")
                 for ci, cu in enumerate(k.cu_names()):
                     bank = a.bank_for(ci)
-                    if not _BANK_RE.match(bank):
-                        raise UserError(f"{where}: {cu}.{a.name} bank {bank!r} is not like HBM[3] or DDR[0]")
-                    if bank_tags is not None and bank not in bank_tags:
-                        raise UserError(f"{where}: {cu}.{a.name} is connected to {bank}, "
-                                        "which the platform does not have")
-                    owners.setdefault(bank, []).append((f"{cu}.{a.name}", a.shared))
+                    try:
+                        reach = parse_bank(bank)
+                    except UserError as exc:
+                        raise UserError(f"{where}: {cu}.{a.name}: {exc}") from None
+                    if bank_tags is not None:
+                        missing = [t for t in reach.tags + [reach.home or reach.tags[0]] if t not in bank_tags]
+                        if missing:
+                            have = sorted((t for t in bank_tags if t.startswith(reach.kind + "[")),
+                                          key=lambda t: int(t[len(reach.kind) + 1:-1]))
+                            span = f"{have[0]} to {have[-1]}" if have else "none"
+                            raise UserError(f"{where}: {cu}.{a.name} is connected to {bank}, which the platform "
+                                            f"does not have" + (f" ({missing[0]}; its {reach.kind} banks: {span})"
+                                                                if str(missing[0]) != bank else ""))
+                    # Two masters on one switch port (or one bank) must be asked for: a range port is
+                    # owned by its switch port's PC, so ranges that overlap are the point, not a clash.
+                    key = reach.home if reach.home is not None else bank
+                    owners.setdefault(key, []).append((f"{cu}.{a.name}", a.shared))
         seen: dict[str, tuple[str, object]] = {}
         for k in self.kernels.values():      # the native build compiles the design with the union of flags
             for name, value in k.params.items():
@@ -358,7 +429,8 @@ def design_names() -> list[str]:
 
 
 def parse_cfg(text: str) -> dict[str, dict[str, str]]:
-    """Read a v++ connectivity file: {cu name: {port: bank}}, CUs from nk= lines."""
+    """Read a v++ connectivity file: {cu name: {port: bank as written}}, CUs from nk= lines; the
+    bank text (HBM[0:31].4 ...) is checked here and read with parse_bank."""
     cus: dict[str, dict[str, str]] = {}
     section = None
     for raw in text.splitlines():
@@ -382,6 +454,10 @@ def parse_cfg(text: str) -> dict[str, dict[str, str]]:
             cu, port = lhs.split(".", 1)
             if cu not in cus:
                 raise ValueError(f"sp={val}: CU {cu} is not declared by any nk= line")
+            try:
+                parse_bank(bank)
+            except UserError as exc:
+                raise ValueError(f"sp={val}: {exc}") from None
             cus[cu][port] = bank
     return cus
 

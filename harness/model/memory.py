@@ -14,6 +14,9 @@ from harness.model.platform import Platform, load_platform
 
 DIRECTIONS = ("read", "write", "copy")
 PATTERNS = ("seq", "stride", "random")
+# Where a port's buffer lies, seen from the HBM switch port the master attaches to: its own PC,
+# another PC of the same 4x4 switch group, or a PC of another group (lateral traffic).
+TARGETS = ("local", "same-group", "other-group")
 
 # Names of the ceilings (keys of MemPrediction.limits). Kernel side first.
 PORT = "port width x clock"
@@ -73,9 +76,21 @@ def _platform(p) -> Platform:
     return p if isinstance(p, Platform) else load_platform(p)
 
 
+def switch_target(platform, port_pc: int, target_pc: int, memory: str = "hbm") -> str:
+    """local | same-group | other-group: PC `target_pc` seen from the switch port next to PC `port_pc`."""
+    g = _platform(platform).group(memory)
+    for what, pc in (("port_pc", port_pc), ("target_pc", target_pc)):
+        _int(pc, what, 0, g.pcs - 1, f" ({g.tag} PCs are 0 to {g.pcs - 1})")
+    if port_pc == target_pc:
+        return "local"
+    if not g.switch_group_pcs or port_pc // g.switch_group_pcs == target_pc // g.switch_group_pcs:
+        return "same-group"
+    return "other-group"
+
+
 def predict_memcpy(platform, *, memory="hbm", ports=1, pcs_per_port=1, direction="read", width_bits=512,
                    clock_mhz=300, burst=64, outstanding=32, bytes=None, pattern="seq", txn_bytes=None,
-                   stride_bytes=None, pcs=None, cross_group=False) -> MemPrediction:
+                   stride_bytes=None, pcs=None, cross_group=False, target="local") -> MemPrediction:
     """Predicted aggregate bandwidth of `ports` AXI masters moving `bytes` each.
 
     ports: AXI masters. read/write: every port reads (writes). copy: ceil(P/2)
@@ -86,6 +101,8 @@ def predict_memcpy(platform, *, memory="hbm", ports=1, pcs_per_port=1, direction
     by the platform). cross_group: the ports reach PCs in another 4x4 switch group.
     pattern: seq; stride (a transaction of txn_bytes every stride_bytes); random (transactions of
     txn_bytes at random places). txn_bytes: contiguous bytes per transaction (default one burst).
+    target: where each port's buffer lies from its switch port (TARGETS; switch_target):
+    other-group is cross_group plus the lateral latency on every round trip.
     """
     p = _platform(platform)
     A = data.params()["axi"]
@@ -142,6 +159,11 @@ def predict_memcpy(platform, *, memory="hbm", ports=1, pcs_per_port=1, direction
         n_pc = _int(pcs, "pcs", 1, g.pcs, f" ({p.name} has {g.pcs} {g.tag} banks)")
         if n_pc > ports * pcs_per_port:
             raise UserError(f"pcs ({n_pc}) cannot exceed ports x pcs_per_port ({ports * pcs_per_port})")
+    if target not in TARGETS:
+        raise UserError(f"target must be one of {', '.join(TARGETS)}, got {target!r}")
+    if target != "local" and not g.switch_group_pcs:
+        raise UserError(f"target {target} applies to HBM (switch groups); {g.tag} has no switch")
+    cross_group = cross_group or target == "other-group"
     if cross_group and not g.switch_group_pcs:
         raise UserError(f"cross_group applies to HBM (switch groups); {g.tag} has no switch")
 
@@ -156,6 +178,8 @@ def predict_memcpy(platform, *, memory="hbm", ports=1, pcs_per_port=1, direction
     n_read = ports if direction == "read" else (0 if direction == "write" else ports - ports // 2)
     n_write = ports - n_read
     idle = M["idle_latency_ns"].value
+    lateral_ns = M["lateral_latency_ns"].value if target == "other-group" else 0.0
+    idle += lateral_ns                   # each round trip crosses the lateral link
     rtt_r = idle + A["read_overhead_ns"].value + bl * t_ns
     rtt_w = idle + A["write_overhead_ns"].value + A["write_rtt_beat_passes"].value * bl * t_ns
     gap = M["write_burst_gap_cycles"].value
@@ -170,7 +194,8 @@ def predict_memcpy(platform, *, memory="hbm", ports=1, pcs_per_port=1, direction
     if n_read:
         per_port[LITTLE_R] = outstanding * burst_bytes / rtt_r
         explain[LITTLE_R] = (f"{outstanding} outstanding x {burst_bytes} B / {rtt_r:.0f} ns round trip "
-                             f"({idle:g} idle + {A['read_overhead_ns'].value:g} AXI + {bl} beats)")
+                             f"({idle:g} idle{' incl. lateral' if lateral_ns else ''} + "
+                             f"{A['read_overhead_ns'].value:g} AXI + {bl} beats)")
     if n_write:
         per_port[LITTLE_W] = outstanding * burst_bytes / rtt_w
         explain[LITTLE_W] = (f"{outstanding} outstanding x {burst_bytes} B / {rtt_w:.0f} ns round trip "
@@ -237,9 +262,21 @@ def predict_memcpy(platform, *, memory="hbm", ports=1, pcs_per_port=1, direction
                   outstanding=outstanding, bytes=bytes, pattern=pattern,
                   txn_bytes=txn_bytes if pattern != "seq" else None,
                   stride_bytes=stride_bytes,
-                  cross_group=bool(cross_group), read_ports=n_read, write_ports=n_write)
+                  cross_group=bool(cross_group), target=target, read_ports=n_read, write_ports=n_write)
     return MemPrediction(total / time_s / 1e9, steady, time_s, limit, limits, explain, inputs,
                          per_stream, total)
+
+
+def predict_memcpy_cu(platform, *, direction="read", target="local", crowd=1, own_pcs=None, **kw) -> MemPrediction:
+    """One memcpy CU (1 port; copy: 2) whose buffers lie at `target` from its switch ports, in
+    `own_pcs` distinct PCs (default: one per port), shared with other CUs launched with it so
+    that `crowd` CUs use the most crowded PC (its bandwidth is split: the prediction is for
+    their ports together, each moving `bytes`, the same time per port)."""
+    per_cu = 2 if direction == "copy" else 1
+    own = per_cu if own_pcs is None else own_pcs
+    shared = crowd > 1 or own < per_cu
+    return predict_memcpy(platform, ports=per_cu * max(1, crowd), pcs=own if shared else None,
+                          direction=direction, target=target, **kw)
 
 
 def port_rate_GBps(platform, *, memory="hbm", direction="read", width_bits=512, clock_mhz=300, burst=16,

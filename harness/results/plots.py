@@ -1,6 +1,7 @@
 """`harness plot RUN_DIR`: what one run holds, drawn (verified measured repetitions only).
 
-memcpy: bandwidth against size per direction and PC count, and the same per CU; stride and random
+memcpy: bandwidth against size per direction and PC count, and the same per CU (and, for a run with
+--target-pc, a port PC x target PC heat map beside the model's); stride and random
 points: bandwidth against transaction size per pattern, measured beside the model's figure; gemm: GFLOP/s per
 shape and path (median, with the best and worst repetition); latency: the launch-time CDF of the
 empty kernel and each GEMM shape's distribution; flops: GFLOP/s against operational intensity;
@@ -205,9 +206,84 @@ def _flops(plt, run, m):
     return fig
 
 
+def is_cross_switch(run) -> bool:
+    """A memcpy run that placed buffers away from their ports (--target-pc): it gets a heat map."""
+    s = run.summary
+    if run.bench != "memcpy" or "target_pc" not in s or "port_pc" not in s:
+        return False
+    t, p = s["target_pc"], s["port_pc"]
+    return bool((t.notna() & p.notna() & (t != p)).any())
+
+
+def switch_heatmap(run):
+    """Port PC x target PC, GB/s per CU: the run's figure (verified measured repetitions, median)
+    beside harness.model's at the same points; one row of panels per direction and CU count, at
+    the largest size of each."""
+    from harness import model
+    from harness.results.points import modeled_memcpy_GBps as modeled_GBps
+    plt = _plt()
+    m = measured(run)
+    if m.empty:
+        raise UserError(f"run {run.run_id} has no verified measured repetition to draw")
+    m = m[m["port_pc"].notna() & m["target_pc"].notna()].copy()
+    dispatch_s = model.dispatch_overhead(model.load_platform(str(run.context.get("platform") or "u280"))).value
+    combos = []
+    access = [k for k in ("pattern", "txn_bytes", "stride_bytes") if k in m]   # one panel per access too
+    for key, g in m.groupby(["direction", "cus", *access], sort=False, dropna=False):
+        d, cus = key[0], key[1]
+        how = "" if not access or key[2] == "seq" else " " + " ".join(
+            [str(key[2])] + [_size_label(int(v)) for v in key[3:] if v == v and v is not None])
+        g = g[g["bytes_per_pc"] == g["bytes_per_pc"].max()]
+        cells = {}
+        for (pp, tp), c in g.groupby(["port_pc", "target_pc"]):
+            row = c.iloc[0]
+            cells[(int(pp), int(tp))] = (float(np.median(c["bandwidth_GBps"])) / int(cus),
+                                         (modeled_GBps(row, dispatch_s) or np.nan) / int(cus))
+        combos.append((d + how, int(cus), int(g["bytes_per_pc"].iloc[0]), cells))
+    ncols = max(len({t for _, _, _, c in combos for _, t in c}), 1)
+    fig, axes = plt.subplots(len(combos), 2, squeeze=False,
+                             figsize=(max(9, 2 * (0.6 * ncols + 2.5)), 1.2 + 2.4 * len(combos)))
+    cell_font = 8 if ncols <= 12 else 6.5
+    what = "emulated (model)" if run.emulated else "measured"
+    for row_axes, (d, cus, size, cells) in zip(axes, combos):
+        ports = sorted({p for p, _ in cells})
+        targets = sorted({t for _, t in cells})
+        vmax = max(v for pair in cells.values() for v in pair if v == v)
+        for ax, k, name in ((row_axes[0], 0, what), (row_axes[1], 1, "model")):
+            grid = np.full((len(ports), len(targets)), np.nan)
+            for (p, t), pair in cells.items():
+                grid[ports.index(p), targets.index(t)] = pair[k]
+            im = ax.imshow(grid, cmap="viridis", vmin=0, vmax=vmax, aspect="auto")
+            for i, p in enumerate(ports):
+                for j, t in enumerate(targets):
+                    v = grid[i, j]
+                    if v == v:
+                        ax.text(j, i, f"{v:.1f}", ha="center", va="center", fontsize=cell_font,
+                                color="white" if v < 0.6 * vmax else "black")
+            ax.set_xticks(range(len(targets)), [str(t) for t in targets], fontsize=8)
+            ax.set_yticks(range(len(ports)), [str(p) for p in ports], fontsize=8)
+            ax.set_xlabel("target PC (where the buffer lies)", fontsize=8)
+            ax.set_ylabel("port PC (switch port)", fontsize=8)
+            ax.set_title(f"{name}: {d}, {cus} CU{'s' if cus > 1 else ''}, {_size_label(size)} per PC",
+                         fontsize=9)
+            fig.colorbar(im, ax=ax, label="GB/s per CU", shrink=0.9)
+    fig.suptitle(f"memcpy run {run.run_id}: cross-switch, GB/s per CU - {_source(run)}\n"
+                 "rows: bw_memcpy_1's port under test (every CU at the same place from its own port)",
+                 x=0.01, ha="left", fontsize=10, color="#b22222" if run.emulated else "#222222")
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.6 / fig.get_figheight()))
+    return fig
+
+
+def _size_label(n: int) -> str:
+    for unit, k in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if n >= 1 << k and n % (1 << k) == 0:
+            return f"{n >> k} {unit}"
+    return f"{n} B"
+
+
 def describe(run) -> str:
     return f"{run.bench} run {run.run_id}: {len(measured(run))} verified repetitions over " \
            f"{measured(run).groupby(key_columns(run), dropna=False).ngroups} points"
 
 
-__all__ = ["draw", "describe", "label"]
+__all__ = ["draw", "describe", "label", "is_cross_switch", "switch_heatmap"]

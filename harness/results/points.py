@@ -39,3 +39,13 @@ def label(keys: dict) -> str:
             x = int(x)
         return str(x)
     return " ".join(f"{k}={v(x)}" for k, x in keys.items() if not (isinstance(x, float) and pd.isna(x)))
+
+
+def modeled_memcpy_GBps(row, dispatch_s: float) -> float | None:
+    """What harness.model predicts the harness reports for a memcpy point (a summary or sample row):
+    its bytes over the modeled kernel time plus one launch overhead (start() to wait() includes it)."""
+    mt = row.get("model_time_s")
+    if mt is None or mt != mt:
+        return None
+    moved = int(row["cus"]) * int(row["bytes_per_pc"]) * int(row["kernel_reps"]) * (2 if row["direction"] == "copy" else 1)
+    return moved / (float(mt) + dispatch_s) / 1e9

@@ -83,13 +83,15 @@ class BenchSchema:
 
 
 # pattern: seq | stride | random; txn_bytes, stride_bytes: the transactions of stride and random
-# points (empty for seq).
+# points (empty for seq). port_pc: the PC next to the switch port of bw_memcpy_1's port under test
+# (in; write: out); target_pc: the PC its buffer lies in (every CU's at the same place relative to
+# its own port).
 MEMCPY = BenchSchema(
     "memcpy",
     COMMON_SAMPLE_COLUMNS + ["direction", "pcs", "cus", "bytes_per_pc", "kernel_reps", "bytes", "bandwidth_GBps",
-                             "model_time_s", "pattern", "txn_bytes", "stride_bytes"],
+                             "model_time_s", "pattern", "txn_bytes", "stride_bytes", "port_pc", "target_pc"],
     ["direction", "pcs", "cus", "bytes_per_pc", "kernel_reps", "model_time_s", "pattern", "txn_bytes",
-     "stride_bytes"], ("bandwidth_GBps",))
+     "stride_bytes", "port_pc", "target_pc"], ("bandwidth_GBps",))
 # cus: the CUs a point launched (a CU given no columns is not launched); per CU: its columns
 # (cu<i>_N, 0 when not launched), its time and its rate (2 M K cu<i>_N / cu<i>_time_s).
 GEMM = BenchSchema(

@@ -42,8 +42,49 @@ def _code_name(xdesc: dict, codes: str, code: int) -> str | None:
     return None
 
 
-def kernel_time_s(kdesc: dict, xdesc: dict, scalars: dict, banks: dict) -> float:
-    """Modeled device time of one launch of a kernel on one CU."""
+def _pc(tag: str) -> int:
+    return int(tag[tag.index("[") + 1:tag.index("]")])
+
+
+def worst_target(targets) -> str:
+    """The costliest of several ports' switch targets (local < same-group < other-group)."""
+    return max(targets, key=model.TARGETS.index, default="local")
+
+
+def memcpy_target(banks: dict, placed: dict | None, ports) -> str:
+    """Where the buffers of `ports` lie from each port's switch port, the costliest: a port's switch
+    port from its connectivity (HBM[0:31].N: PC N), its buffer's PC from where it was placed."""
+    from harness.designs import parse_bank
+    out = []
+    for port in ports:
+        reach, tag = parse_bank(banks[port]), (placed or {}).get(port)
+        if reach.kind == "HBM" and reach.home and tag:
+            out.append(model.switch_target(platform(), _pc(reach.home), _pc(tag)))
+    return worst_target(out)
+
+
+MEMCPY_PORTS = {"read": ("in",), "write": ("out",), "copy": ("in", "out")}
+
+
+def streamed_banks(kdesc: dict, xdesc: dict, scalars: dict, placed: dict | None) -> list[str]:
+    """The banks a launch streams through (a memcpy CU: those of the buffers its mode moves), so
+    CUs launched together that share one can share its bandwidth; [] for other kernels."""
+    if kdesc["model"] != "memcpy" or not placed:
+        return []
+    direction = _code_name(xdesc, "mode", scalars["mode"])
+    if direction is None or scalars["n_words"] == 0 or scalars["reps"] == 0:
+        return []
+    width = next(a["width_bits"] for a in kdesc["args"] if a["kind"] == "ptr")
+    if memcpy_access(xdesc, scalars, width // 8) is None:
+        return []
+    return [placed[p] for p in MEMCPY_PORTS[direction] if p in placed]
+
+
+def kernel_time_s(kdesc: dict, xdesc: dict, scalars: dict, banks: dict, placed: dict | None = None,
+                  crowd: int = 1) -> float:
+    """Modeled device time of one launch of a kernel on one CU; placed: {pointer argument: bank of
+    its buffer} (a port on a PC range may use any of them); crowd: ports of the CUs launched with
+    it on the most crowded bank it streams through (streamed_banks)."""
     p, params, clock = platform(), xdesc["params"], xdesc["freq_mhz"]
     kind = kdesc["model"]
     if kind == "nop":
@@ -56,10 +97,13 @@ def kernel_time_s(kdesc: dict, xdesc: dict, scalars: dict, banks: dict) -> float
         access = memcpy_access(xdesc, scalars, width // 8)
         if access is None:                   # the kernel returns at once for these scalars
             return 0.0
-        pred = model.predict_memcpy(
-            p, memory=_memory_kind(banks["in"]), ports=2 if direction == "copy" else 1, direction=direction, width_bits=width,
+        used = MEMCPY_PORTS[direction]
+        own = len({placed[u] for u in used if u in placed}) or None if placed else None
+        pred = model.predict_memcpy_cu(
+            p, memory=_memory_kind(banks["in"]), direction=direction, width_bits=width,
             clock_mhz=clock, burst=params["MEMCPY_BURST"], outstanding=params["MEMCPY_OUTSTANDING"],
-            bytes=scalars["n_words"] * width // 8 * scalars["reps"], **access)
+            bytes=scalars["n_words"] * width // 8 * scalars["reps"], target=memcpy_target(banks, placed, used),
+            crowd=crowd, own_pcs=own, **access)
         return pred.time_s
     if kind == "gemm":
         if min(scalars["M"], scalars["K"], scalars["N"]) == 0:

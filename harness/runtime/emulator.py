@@ -8,8 +8,10 @@ the card where it matters for a benchmark:
   with allocation failing when a bank is full, and memory allocated per buffer;
 - host and device storage are separate: without `sync` the kernel sees stale
   data and the host sees stale results, as on the card;
-- a buffer in a bank the CU port is not connected to is refused (XRT would
-  copy it silently and corrupt the timing);
+- a buffer in a bank the CU port does not reach (its bank, or a PC of its range
+  `HBM[a:b].N`) is refused (XRT would copy it silently and corrupt the timing);
+  one in another PC of its range is timed by the model as local, same-group or
+  other-group traffic from the port's switch port;
 - argument conversion as the binding does it: `run.set_arg` takes a C++ `int`
   (TypeError for a float or an int outside [-2**31, 2**31 - 1]; bools and numpy
   integers in range pass), `run.wait(ms)` an unsigned 32-bit count (TypeError
@@ -40,11 +42,12 @@ import ctypes
 import enum
 import json
 import time as _time
+import weakref
 from pathlib import Path
 
 import numpy as np
 
-from harness.designs import parse_cfg
+from harness.designs import parse_bank, parse_cfg
 from harness.results import schema as _schema
 from harness.runtime import costs
 from harness.runtime import emu_native as _native
@@ -165,7 +168,7 @@ class xclbin:
         return [self.xclbinkernel(k) for k in self._desc["kernels"]]
 
     def get_mems(self) -> list:
-        used = {bank for ports in self._connectivity.values() for bank in ports.values()}
+        used = {t for ports in self._connectivity.values() for bank in ports.values() for t in parse_bank(bank).tags}
         return [self.xclbinmem(m, m.tag in used) for m in costs.platform().memories]
 
 
@@ -186,7 +189,9 @@ class device:
         self._lib = None                                # the loaded library, read for its fault hooks only
         self._library: tuple[str, str] | None = None   # (path, sha256) of the loaded kernels
         self._bank_used: dict[str, int] = {}
+        self._live: dict[str, list] = {}               # bank -> weakrefs to its buffers, oldest first
         self._cu_free_ns: dict[str, float] = {}
+        self._cohort: tuple[float, list] = (-1.0, [])   # weakrefs to the runs that begin at one instant
         self.now_ns = 0.0          # the modeled device/host clock
 
     # pyxrt API
@@ -298,6 +303,7 @@ class bo:
         self._dev = _native.arena().view(self._arena_off, nbytes)
         self._offset = used                          # an address inside the bank (bo.address())
         self._owns = True
+        dev._live.setdefault(mem.tag, []).append(weakref.ref(self))
 
     def __del__(self):
         if getattr(self, "_owns", False):
@@ -394,9 +400,10 @@ class kernel:
             raise IndexError(f"vector::_M_range_check: __n (which is {argidx % 2 ** 64}) >= this->size() "
                              f"(which is {len(ptrs)})")
         arg = self._desc["args"][argidx]
-        # As XRT: with several CUs that differ, the *last* CU's bank is returned.
+        # As XRT: with several CUs that differ, the *last* CU's bank is returned; for a port on a
+        # PC range, XRT 2.13 returns the range's last bank (harness/docs/xrt-and-vitis.md 1.8).
         bank = self._dev._xclbin._connectivity[self._cus[-1]][arg["name"]]
-        return costs.platform().memory(bank).index
+        return costs.platform().memory(parse_bank(bank).tags[-1]).index
 
     def __call__(self, *args) -> "run":
         # pyxrt's kernel.__call__ catches every exception of an argument conversion: the
@@ -443,13 +450,15 @@ class run:
             bad = [(a["name"], self._args[i]._mem.tag, conn[cu][a["name"]])
                    for i, a in enumerate(k._desc["args"])
                    if a["kind"] == "ptr" and isinstance(self._args.get(i), bo)
-                   and self._args[i]._mem.tag != conn[cu][a["name"]]]
+                   and not parse_bank(conn[cu][a["name"]]).reaches(self._args[i]._mem.tag)]
             if not bad:
                 return cu
             problems.append((cu, bad[0]))
         cu, (arg, got, want) = problems[0]
+        reach = parse_bank(want)
+        into = reach.home or reach.tags[-1]
         raise RuntimeError(f"buffer for argument '{arg}' of {cu} is in {got} but the port is connected to "
-                           f"{want}; XRT would copy it to {want} before every run and distort the timing")
+                           f"{want}; XRT would copy it to {into} before every run and distort the timing")
 
     def start(self) -> None:
         k = self._k
@@ -472,6 +481,8 @@ class run:
         dev = k._dev
         spec = _faults.from_env()
         self._fault = spec.kind if spec and not spec.in_kernel and spec.hits(k._name) else None
+        if self._fault == "own_pc":
+            _own_pc(dev, cu, k._desc["args"], self._args, native, keep)
         self.detail = ""
         self._job = None
         self._stopped = False
@@ -482,12 +493,16 @@ class run:
             self._job = _native.pool().submit(path, sha, k._name, k._kinds, native, keep, fault=code)
         scalars = {a["name"]: (values[i] if a["kind"] != "ptr" else None) for i, a in enumerate(k._desc["args"])}
         banks = dev._xclbin._connectivity[cu]
-        kernel_s = costs.kernel_time_s(k._desc, dev._xclbin._desc, scalars, banks)
+        placed = {a["name"]: self._args[i]._mem.tag for i, a in enumerate(k._desc["args"]) if a["kind"] == "ptr"}
         begin = max(dev.now_ns + costs.dispatch_s() * 1e9, dev._cu_free_ns.get(cu, 0.0))
-        self._end_ns = begin + kernel_s * 1e9
-        if self._fault == "hang":
-            self._end_ns = float("inf")
-        dev._cu_free_ns[cu] = self._end_ns
+        self._timing = (k._desc, dev._xclbin._desc, scalars, banks, placed, begin,
+                        costs.streamed_banks(k._desc, dev._xclbin._desc, scalars, placed))
+        # CUs started for the same instant share the PCs they stream through: each start retimes
+        # the launch's runs with the crowd it now knows (all are started before any is waited on).
+        if dev._cohort[0] != begin:
+            dev._cohort = (begin, [])
+        dev._cohort[1].append(weakref.ref(self))      # weak: a launch's buffers are freed with its runs
+        _retime([r for r in (w() for w in dev._cohort[1]) if r is not None])
         self._state = ert_cmd_state.ERT_CMD_STATE_SUBMITTED
 
     def _finish_native(self, timeout_ms: int) -> bool:
@@ -562,6 +577,37 @@ class run:
                 and (self._job is None or self._job.done):
             return ert_cmd_state.ERT_CMD_STATE_COMPLETED
         return self._state
+
+
+def _own_pc(dev, cu: str, args: list, bufs: dict, native: list, keep: list) -> None:
+    """HARNESS_EMU_FAULT=own_pc: a port on a PC range gets the address of its own PC (the PC of its
+    switch port) instead of its buffer's: the oldest live buffer there that is large enough, else
+    a zeroed one made there for the run."""
+    conn = dev._xclbin._connectivity[cu]
+    for i, a in enumerate(args):
+        if a["kind"] != "ptr":
+            continue
+        reach, v = parse_bank(conn[a["name"]]), bufs[i]
+        if not reach.is_range or reach.home is None or v._mem.tag == reach.home:
+            continue
+        there = [b for b in (r() for r in dev._live.get(reach.home, [])) if b is not None and b.size() >= v.size()]
+        if not there:
+            there = [bo(dev, v.size(), 0, costs.platform().memory(reach.home).index)]
+        native[i] = there[0]._arena_off
+        keep.append(there[0])
+
+
+def _retime(runs: list) -> None:
+    """Modeled end of every run of one launch, with the ports of the others on the banks it streams."""
+    from collections import Counter
+    load = Counter(t for r in runs for t in set(r._timing[6]))      # CUs per bank
+    for r in runs:
+        kdesc, xdesc, scalars, banks, placed, begin, streamed = r._timing
+        crowd = max((load[t] for t in streamed), default=1)
+        r._end_ns = begin + costs.kernel_time_s(kdesc, xdesc, scalars, banks, placed, crowd) * 1e9
+        if r._fault == "hang":
+            r._end_ns = float("inf")
+        r._k._dev._cu_free_ns[r._cu] = r._end_ns
 
 
 def _check_int(value, fn: str, lo: int, hi: int) -> None:

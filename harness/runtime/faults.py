@@ -3,7 +3,9 @@
     HARNESS_EMU_FAULT = KIND[:KERNEL]
 
 Kinds the emulator itself plays (every kernel has them): `timeout` (the run never completes
-in time), `error` (the run ends in ERT_CMD_STATE_ERROR), `hang` (the kernel never runs);
+in time), `error` (the run ends in ERT_CMD_STATE_ERROR), `hang` (the kernel never runs),
+`own_pc` (a port on a PC range, HBM[a:b].N, reads and writes its own PC N instead of the PC its
+buffer was placed in: the buffer lying there, or zeros);
 `stale_d2h`: every XCL_BO_SYNC_BO_FROM_DEVICE leaves the host copy as it was (a device-to-host
 transfer that returns stale data; takes no :KERNEL).
 Kinds played inside the natively built kernel, which then computes a wrong result on purpose
@@ -23,7 +25,7 @@ from functools import lru_cache
 from harness.errors import UserError
 
 ENV = "HARNESS_EMU_FAULT"
-RUN_FAULTS = ("timeout", "error", "hang")          # played by the emulator's run object
+RUN_FAULTS = ("timeout", "error", "hang", "own_pc")   # played by the emulator's run object
 BUFFER_FAULTS = ("stale_d2h",)                     # played by the emulator's bo.sync, whatever the kernel
 HEADER = "kernels/common/emu_faults.h"
 _CODE_LINE = re.compile(r"^#define\s+EMU_FAULT_\w+\s+(\d+)\s*//\s*(\S+)\s*$", re.MULTILINE)

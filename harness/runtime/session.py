@@ -3,8 +3,9 @@
 - one kernel object per CU (`"kernel:{kernel_3}"`): group_id returns only the
   last CU's bank when CUs differ;
 - every buffer allocated in the bank its argument is connected to (group_id),
-  checked against the design file, and a buffer in another bank refused before
-  the run (XRT would silently copy it and corrupt the timing);
+  checked against the design file, or, for a port on a PC range (HBM[0:31].N),
+  in an explicit PC of it by its memory index; a buffer outside the port's banks
+  is refused before the run (XRT would silently copy it and corrupt the timing);
 - scalars are unsigned 32-bit: pyxrt's set_arg takes a C++ int, so values
   >= 2**31 are passed as their two's-complement negative (the same 32 bits);
 - the card's shell is checked against the platform the xclbin was built for;
@@ -76,8 +77,8 @@ class Session:
         self.mem_index = {m.get_tag(): m.get_index() for m in mems}
         self.mem_size = {m.get_tag(): m.get_size_kb() * 1024 for m in mems}
         self.mem_range = {m.get_index(): (m.get_base_address(), m.get_size_kb() * 1024) for m in mems}
-        unknown = sorted({a.bank_for(c) for k in design.kernels.values() for a in k.args if a.kind == "ptr"
-                          for c in range(k.cus)} - set(self.mem_index))
+        unknown = sorted({t for k in design.kernels.values() for a in k.args if a.kind == "ptr"
+                          for c in range(k.cus) for t in a.reach_for(c).tags} - set(self.mem_index))
         if unknown:
             rt.notes.append(f"{path.name} names no memory {', '.join(unknown[:3])}...: banks are taken from "
                             "kernel.group_id and checked by buffer address only")
@@ -109,26 +110,63 @@ class Session:
         return self._kernels[key]
 
     def bank(self, kname: str, cu: int, arg: str) -> str:
+        """The bank a buffer of `arg` goes to by default: its port's own PC (or its one bank)."""
         k = self.design.kernels[kname]
-        return k.args[k.arg_index(arg)].bank_for(cu)
+        return k.args[k.arg_index(arg)].home_for(cu)
 
-    def alloc(self, kname: str, cu: int, arg: str, nbytes: int):
-        """A buffer in the bank that `arg` of CU `cu` is connected to."""
+    def reach(self, kname: str, cu: int, arg: str):
+        """The banks `arg` of CU `cu` reaches (harness.designs.Bank) as the design file connects it."""
+        k = self.design.kernels[kname]
+        return k.args[k.arg_index(arg)].reach_for(cu)
+
+    def alloc(self, kname: str, cu: int, arg: str, nbytes: int, pc: int | None = None):
+        """A buffer in the bank that `arg` of CU `cu` is connected to; for a port on a PC range, in
+        PC `pc` (default: the port's own), allocated by its memory index in the xclbin's memory
+        topology (XRT then places it there, harness/docs/xrt-and-vitis.md section 1.8)."""
         k = self.kernel(kname, cu)
         idx = self.design.kernels[kname].arg_index(arg)
         group = k.group_id(idx)
-        tag = self.bank(kname, cu, arg)
-        if tag in self.mem_index and group != self.mem_index[tag]:
-            raise UserError(f"{kname}_{cu + 1}.{arg} is connected to memory {group} in {self.xclbin_path.name} "
-                            f"but {self.design.file_label} says {tag}; rebuild the xclbin or fix the bank there")
+        reach = self.reach(kname, cu, arg)
+        home = self.bank(kname, cu, arg)
+        tag = home if pc is None else f"{reach.kind}[{pc}]"
+        where = f"{kname}_{cu + 1}.{arg}"
+        if not reach.reaches(tag):
+            raise UserError(f"{where} reaches {reach} ({self.design.file_label}), not {tag}; place its buffer "
+                            f"in {reach.tags[0]} to {reach.tags[-1]}")
+        if not reach.is_range:
+            if tag in self.mem_index and group != self.mem_index[tag]:
+                raise UserError(f"{where} is connected to memory {group} in {self.xclbin_path.name} "
+                                f"but {self.design.file_label} says {tag}; rebuild the xclbin or fix the bank there")
+        else:
+            # XRT answers group_id of a port on a PC range with the range's last bank (XRT 2.13,
+            # harness/docs/xrt-and-vitis.md 1.8) or a group of its own (not a bank of the topology);
+            # any other single bank means this xclbin connects the port to that bank alone, and a
+            # buffer elsewhere would be copied there before every run.
+            last = self.mem_index.get(reach.tags[-1])
+            named = {i: t for t, i in self.mem_index.items()}
+            if group in named and group != last:
+                raise UserError(f"{self.xclbin_path.name} connects {where} to {named[group]} only, but "
+                                f"{self.design.file_label} says {reach}; rebuild the xclbin (make xclbin / make emu)")
         cap = self.mem_size.get(tag)
         if cap is not None and nbytes > cap:
             raise UserError(f"{nbytes} bytes for {kname}.{arg} exceed {tag} ({cap} bytes); use a smaller size")
+        if reach.is_range:
+            if tag not in self.mem_index:
+                raise UserError(f"{self.xclbin_path.name} has no memory {tag} in its topology; rebuild it from "
+                                f"{self.design.file_label}")
+            group = self.mem_index[tag]          # an explicit PC: its index in the memory topology
         try:
             b = self.rt.xrt.bo(self.rt.device, int(nbytes), self.rt.xrt.bo.normal, group)
         except MemoryError as exc:
             raise UserError(f"out of device memory in {tag}: {exc}") from exc
         return b
+
+    def placed_in(self, kname: str, cu: int, arg: str, b) -> str | None:
+        """The bank of buffer `b` among those `arg` of CU `cu` reaches (by its device address), or None."""
+        for tag in self.reach(kname, cu, arg).tags:
+            if tag in self.mem_index and self.in_group(b, self.mem_index[tag]):
+                return tag
+        return None
 
     def used_banks(self) -> list[str]:
         """The memories the loaded xclbin uses (a kernel port is connected to them), in index order:
@@ -169,9 +207,13 @@ class Session:
         r = self.rt.xrt.run(self.kernel(kname, cu))
         for i, (spec, value) in enumerate(zip(kern.args, args)):
             if spec.kind == "ptr":
-                group = self.kernel(kname, cu).group_id(i)     # where the xclbin connects this port
-                if not self.in_group(value, group):
-                    raise UserError(f"buffer for {kname}_{cu + 1}.{spec.name} is not in {spec.bank_for(cu)}; "
+                reach = spec.reach_for(cu)
+                if reach.is_range:          # any PC of the range: is the buffer in one of them?
+                    ok = self.placed_in(kname, cu, spec.name, value) is not None
+                else:
+                    ok = self.in_group(value, self.kernel(kname, cu).group_id(i))  # where the xclbin connects it
+                if not ok:
+                    raise UserError(f"buffer for {kname}_{cu + 1}.{spec.name} is not in {reach}; "
                                     "XRT would silently copy it there before every run and distort the timing")
             else:
                 try:
