@@ -47,6 +47,9 @@ DEFAULT_PCS = [1, 2, 4, 8, 16, 32]
 # 64 MiB (the H3 rows use 256 MB; 64 MiB is past every row and bank of a PC and moves in ~5 ms).
 DEFAULT_TXN, MAX_TXN_BYTES = "64..4K", 4096
 PATTERN_SIZES = "64M"
+# --port-pc: one CU per point and up to 16 x 32 points per direction: 256 KiB per point (x 256
+# repetitions, ~64 MiB a launch, ~5 ms on a card)
+PORT_SWEEP_SIZES = "256K"
 SAMPLE_COLUMNS = schema.MEMCPY.sample_columns
 
 
@@ -98,10 +101,16 @@ class MemcpyPoint:
     txn_bytes: int | None = None      # stride, random: contiguous bytes per transaction
     stride_bytes: int | None = None   # stride: bytes from one transaction's start to the next
     target: str = "local"   # where the buffers under test lie: local | same-group | other-group | a PC number
+    port_pc: int | None = None        # --port-pc: the one CU whose port under test is next to this PC drives
+    first_cu: int = 0                 # the CUs driven are first_cu .. first_cu + cus - 1
 
     @property
     def cus(self) -> int:
         return self.pcs // 2 if self.direction == "copy" else self.pcs
+
+    @property
+    def cu_ids(self) -> range:
+        return range(self.first_cu, self.first_cu + self.cus)
 
     @property
     def ports(self) -> tuple:
@@ -143,10 +152,18 @@ def target_of(plat, port_pc, target_pc) -> str:
     return rel if target_pc_for(plat, rel, port_pc) == target_pc else str(target_pc)
 
 
-def placement(kern, plat, target: str, cus: int, ports) -> dict[tuple[int, str], int]:
-    """{(cu, port): PC} of the buffers under test of the first `cus` CUs."""
+def placement(kern, plat, target: str, cus, ports) -> dict[tuple[int, str], int]:
+    """{(cu, port): PC} of the buffers under test of CUs `cus` (a count: the first ones; or their indices)."""
+    ids = range(cus) if isinstance(cus, int) else cus
     return {(cu, p): target_pc_for(plat, target, _pc(kern.args[kern.arg_index(p)].home_for(cu)))
-            for cu in range(cus) for p in ports}
+            for cu in ids for p in ports}
+
+
+def port_cus(kern, direction: str) -> dict[int, int]:
+    """{port PC: CU} for --port-pc: the PC next to the switch port of each CU's first port under test
+    (read, copy: `in`; write: `out`), from the connectivity (kernels/designs/memcpy.toml)."""
+    port = PORTS_UNDER_TEST[direction][0]
+    return {_pc(kern.args[kern.arg_index(port)].home_for(cu)): cu for cu in range(kern.cus)}
 
 
 def _pc(tag: str) -> int:
@@ -193,11 +210,11 @@ def predict_point(plat, kern, params: dict, clock_mhz: float, pt: MemcpyPoint):
     many CUs on one PC as the most crowded one holds (an explicit PC shared by every CU)."""
     access = {} if pt.pattern == "seq" else {"pattern": pt.pattern, "txn_bytes": pt.txn_bytes,
                                              "stride_bytes": pt.stride_bytes}
-    where = placement(kern, plat, pt.target, pt.cus, pt.ports)
+    where = placement(kern, plat, pt.target, pt.cu_ids, pt.ports)
     home = {(cu, p): _pc(kern.args[kern.arg_index(p)].home_for(cu)) for cu, p in where}
     worst = max((model.switch_target(plat, home[k], where[k]) for k in where), key=model.TARGETS.index)
     crowd = max(len({cu for (cu, _), v in where.items() if v == pc}) for pc in set(where.values()))  # CUs on one PC
-    own = len({where[(0, p)] for p in pt.ports})     # PCs of one CU's buffers (copy: 1 if in = out)
+    own = len({where[(pt.first_cu, p)] for p in pt.ports})     # PCs of one CU's buffers (copy: 1 if in = out)
     return model.predict_memcpy_cu(plat, memory="hbm", direction=pt.direction, target=worst, crowd=crowd,
                                    own_pcs=own, width_bits=kern.args[0].width_bits, clock_mhz=clock_mhz,
                                    burst=params["MEMCPY_BURST"], outstanding=params["MEMCPY_OUTSTANDING"],
@@ -205,10 +222,12 @@ def predict_point(plat, kern, params: dict, clock_mhz: float, pt: MemcpyPoint):
 
 
 def point_pcs(kern, plat, pt: MemcpyPoint) -> tuple[int, int]:
-    """(port_pc, target_pc) of a point's samples: the PC next to bw_memcpy_1's first port under test
-    (in; write: out) and the PC its buffer lies in (every CU's at the same place from its own port)."""
-    first = (0, pt.ports[0])
-    return _pc(kern.args[kern.arg_index(first[1])].home_for(0)), placement(kern, plat, pt.target, 1, pt.ports)[first]
+    """(port_pc, target_pc) of a point's samples: the PC next to the first driven CU's first port under
+    test (in; write: out; bw_memcpy_1's unless --port-pc chose another CU) and the PC its buffer lies
+    in (every CU's at the same place from its own port)."""
+    first = (pt.first_cu, pt.ports[0])
+    return (_pc(kern.args[kern.arg_index(first[1])].home_for(pt.first_cu)),
+            placement(kern, plat, pt.target, [pt.first_cu], pt.ports)[first])
 
 
 def modeled_bandwidth_GBps(plat, kern, params: dict, clock_mhz: float, pt: MemcpyPoint) -> float:
@@ -249,16 +268,16 @@ def buffer_plan(kern, plat, points: list[MemcpyPoint]) -> list[tuple[int, str, i
     ports under test at the target's PC, the others in their port's own; away from the own PCs, a
     read's checksum goes to a word of its own (`sum`) in the out port's PC, never to a buffer
     another CU's data may reach."""
-    cus = max(p.cus for p in points)
+    cus = sorted({cu for p in points for cu in p.cu_ids})
     target = points[0].target
     size = {"in": max([p.bytes_per_pc for p in points if p.direction != "write"] or [WORD_BYTES]),
             "out": max([p.bytes_per_pc for p in points if p.direction != "read"] or [WORD_BYTES])}
     tested = {port for p in points for port in p.ports}
     where = placement(kern, plat, target, cus, tested)
-    own = {(cu, r): _pc(kern.args[kern.arg_index(r)].home_for(cu)) for cu in range(cus) for r in ("in", "out")}
-    out = [(cu, r, size[r], where.get((cu, r), own[(cu, r)])) for r in ("in", "out") for cu in range(cus)]
+    own = {(cu, r): _pc(kern.args[kern.arg_index(r)].home_for(cu)) for cu in cus for r in ("in", "out")}
+    out = [(cu, r, size[r], where.get((cu, r), own[(cu, r)])) for r in ("in", "out") for cu in cus]
     if target != "local" and any(p.direction == "read" for p in points):
-        out += [(cu, "sum", WORD_BYTES, own[(cu, "out")]) for cu in range(cus)]
+        out += [(cu, "sum", WORD_BYTES, own[(cu, "out")]) for cu in cus]
     return out
 
 
@@ -276,25 +295,25 @@ class _Buffers:
 
     def __init__(self, sess: Session, points: list[MemcpyPoint], seed: int = 2026, group: int = 0):
         kern, plat = sess.design.kernels[KERNEL], model.load_platform("u280")
-        bufs: dict[str, list] = {"in": [], "out": [], "sum": []}
+        bufs: dict[str, dict] = {"in": {}, "out": {}, "sum": {}}      # role -> {CU: buffer}
         for cu, role, n, pc in buffer_plan(kern, plat, points):
-            bufs[role].append(sess.alloc(KERNEL, cu, "in" if role == "in" else "out", n, pc))
+            bufs[role][cu] = sess.alloc(KERNEL, cu, "in" if role == "in" else "out", n, pc)
         self.ins, self.outs, self.sums = bufs["in"], bufs["out"], bufs["sum"]
-        base = np.random.default_rng(seed).bit_generator.random_raw(self.ins[0].size() // 8)
-        self.host_in = []
-        for cu, b in enumerate(self.ins):
+        base = np.random.default_rng(seed).bit_generator.random_raw(next(iter(self.ins.values())).size() // 8)
+        self.host_in = {}
+        for cu, b in self.ins.items():
             # Each CU gets its own input, and each target its own too: a CU reading another CU's PC,
             # or its own PC instead of the target (where an earlier target's buffer may still lie),
             # fails verification.
             h = np.frombuffer(b.map(), np.uint64)
             key = np.uint64((cu * 0x0101010101010101 ^ group * 0x9E3779B97F4A7C15) & (2 ** 64 - 1))
             np.bitwise_xor(base, key, out=h)
-            self.host_in.append(h)
+            self.host_in[cu] = h
         del base
 
     def release(self) -> None:
         """Give the device memory back (the next target places its buffers in other PCs)."""
-        self.ins, self.outs, self.sums, self.host_in = [], [], [], []
+        self.ins, self.outs, self.sums, self.host_in = {}, {}, {}, {}
 
 
 # ---------------------------------------------------------------- the bench
@@ -311,6 +330,8 @@ def point_label(pt: MemcpyPoint) -> str:
     if pt.pattern != "seq":
         label += f" {pt.pattern} {_size(pt.txn_bytes)}"
         label += f"/{_size(pt.stride_bytes)}" if pt.pattern == "stride" else ""
+    if pt.port_pc is not None:
+        label += f" port PC {pt.port_pc}"
     if pt.target != "local":
         label += f" -> {'PC ' if pt.target.isdigit() else ''}{pt.target}"
     return label
@@ -330,8 +351,8 @@ def run(plan: MemcpyPlan, bar=None) -> BenchResult:
     opts = plan.opts
     rt = open_runtime(opts.mode, opts.device, vitis_platform=opts.vitis_platform)
     design, kern, plat, _, _ = memcpy_design(rt.mode)
-    if max((p.cus for p in plan.points), default=0) > kern.cus:
-        raise UserError(f"the plan needs {max(p.cus for p in plan.points)} bw_memcpy CUs but the {rt.mode} design "
+    if max((p.first_cu + p.cus for p in plan.points), default=0) > kern.cus:
+        raise UserError(f"the plan needs {max(p.first_cu + p.cus for p in plan.points)} bw_memcpy CUs but the {rt.mode} design "
                         f"has {kern.cus}; use --pcs up to {kern.cus} (read, write) or {2 * kern.cus} (copy)")
     sess = Session(rt, design, opts.xclbin)
     context = make_context("memcpy", rt, sess, design, opts.clock_mhz)
@@ -351,6 +372,8 @@ def run(plan: MemcpyPlan, bar=None) -> BenchResult:
     context["notes"].extend(notes)
     # the --target-pc values of the run, in order (["local"]: every buffer in its port's own PC)
     context["target_pc"] = list(dict.fromkeys(p.target for p in points))
+    if any(p.port_pc is not None for p in points):      # --port-pc: one CU at a time, these ports
+        context["port_pc"] = sorted({p.port_pc for p in points})
     writer = RunWriter("memcpy", rt.mode, context, opts.out, SAMPLE_COLUMNS)
     marks = attach_launch_marks(writer, sess)
     with guarded(writer):
@@ -358,10 +381,11 @@ def run(plan: MemcpyPlan, bar=None) -> BenchResult:
         bar = bar or progress(sum(reps * _rep_weight(p) for p in points), f"memcpy ({rt.mode})")
         for n in notes:
             bar.write(f"note: {n}")
-        targets = list(dict.fromkeys(p.target for p in points))
+        # buffers per target (and per driving CU with --port-pc: one CU's buffers at a time)
+        groups = list(dict.fromkeys((p.target, p.first_cu) for p in points))
         point = 0
-        for group, target in enumerate(targets):
-            mine = [p for p in points if p.target == target]
+        for group, key in enumerate(groups):
+            mine = [p for p in points if (p.target, p.first_cu) == key]
             bufs = _Buffers(sess, mine, group=group)
             for pt in mine:
                 pred = predict_point(plat, kern, params, context["clock_mhz"], pt)
@@ -409,20 +433,23 @@ def _run_point(opts, sess, writer, bar, bufs: _Buffers, point, pt: MemcpyPoint, 
     n_words = size // WORD_BYTES
     label = point_label(pt)
     bar.point(label)
-    ins, outs = bufs.ins[:cus], (bufs.sums if direction == "read" and bufs.sums else bufs.outs)[:cus]
+    ids = list(pt.cu_ids)
+    ins = [bufs.ins[cu] for cu in ids]
+    outs = [(bufs.sums if direction == "read" and bufs.sums else bufs.outs)[cu] for cu in ids]
+    host_in = [bufs.host_in[cu] for cu in ids]
     # What each CU must leave in `out` (expected words, XOR key): read a checksum; write the index
     # pattern of the last repetition; copy the input keyed by the last repetition.
     if pt.pattern != "seq":
-        expected = pattern_expectations(pt, bufs.host_in[:cus], seed)
+        expected = pattern_expectations(pt, host_in, seed)
     elif direction == "read":
-        expected = [(read_checksum(h[:size // 8], reps), 0) for h in bufs.host_in[:cus]]
+        expected = [(read_checksum(h[:size // 8], reps), 0) for h in host_in]
     elif direction == "write":
         expected = [write_expectation(n_words, reps)] * cus
     else:
         key = int(reference.memcpy_copy_key(reps))
-        expected = [(h[:size // 8], key) for h in bufs.host_in[:cus]]
+        expected = [(h[:size // 8], key) for h in host_in]
     out_bytes = expected[0][0].size * 8
-    runs = [sess.run(KERNEL, cu, [ins[cu], outs[cu], *kernel_args(pt, seed)]) for cu in range(cus)]
+    runs = [sess.run(KERNEL, cu, [ins[i], outs[i], *kernel_args(pt, seed)]) for i, cu in enumerate(ids)]
     h2d = sess.to_device(ins, size) if direction != "write" else 0.0
     moved = cus * size * reps * (2 if direction == "copy" else 1)
     weight = _rep_weight(pt)
@@ -435,7 +462,7 @@ def _run_point(opts, sess, writer, bar, bufs: _Buffers, point, pt: MemcpyPoint, 
             t, wall = sess.launch(runs, tmo_ms, f"memcpy {label}")
             d2h, results = sess.fetch_compare([(b, want, k) for b, (want, k) in zip(outs, expected)])
             bad = [f"{KERNEL}_{cu + 1} output differs from the reference in {n} of {want.size} 64-bit words "
-                   f"(first at word {i})" for cu, ((n, i), (want, _)) in enumerate(zip(results, expected)) if n]
+                   f"(first at word {i})" for cu, ((n, i), (want, _)) in zip(ids, zip(results, expected)) if n]
             ok = not bad
             bw = moved / t / 1e9 if ok and t > 0 else None
             writer.add_sample({

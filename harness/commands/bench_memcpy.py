@@ -39,7 +39,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--target-pc", default=None, metavar="TARGETS",
                    help="where the buffers under test lie, seen from each CU's own port: local, same-group "
                         "(another PC of its 4x4 switch group), other-group (the neighbouring group: lateral "
-                        "traffic), or a PC number 0-31 for every CU; a comma list sweeps them (default: local)")
+                        "traffic), or a PC number 0-31 for every CU; a comma list sweeps them, all: every PC "
+                        "(default: local)")
+    p.add_argument("--port-pc", default=None, metavar="PORTS",
+                   help="drive one CU at a time, the one whose port under test is next to each of these PCs "
+                        "(read, copy: in ports, even PCs 0-30; write: out ports, odd PCs 1-31), a comma list or "
+                        "all: with --target-pc all, a port PC x target PC matrix (default size 256K, "
+                        "emulated 16K)")
     p.add_argument("--kernel-reps", default="auto",
                    help="in-kernel repetitions per launch, or auto (~64 MiB per CU per launch, at most 1024; "
                         "in hw_emu/sw_emu ~64 KiB, at most 64)")
@@ -55,7 +61,9 @@ def plan_from_args(args):
     access = parse_access(args)       # [(pattern, txn_bytes, stride_bytes)]
     patterned = any(a[0] != "seq" for a in access)
     default_sizes = args.sizes is None
-    if default_sizes and patterned:
+    if default_sizes and args.port_pc is not None:      # a matrix of up to 16 x 32 points: small ones
+        default = mc.EMULATION_SIZES.split(",")[-1] if emulation or args.mode == "emu" else mc.PORT_SWEEP_SIZES
+    elif default_sizes and patterned:
         default = mc.EMULATION_SIZES if emulation else mc.PATTERN_SIZES
     else:
         default = mc.EMULATION_SIZES if emulation else mc.DEFAULT_SIZES
@@ -91,7 +99,10 @@ def plan_from_args(args):
     explicit = args.pcs is not None
     pcs_list = parse_int_list(args.pcs, "--pcs") if explicit else mc.DEFAULT_PCS
     notes = []
-    for pcs in pcs_list:
+    port_of = parse_ports(args.port_pc, directions, kern, n_pcs, notes)   # direction -> [(port PC, CU)] or None
+    if port_of is not None and explicit:
+        raise UserError("--port-pc drives one CU at a time (1 PC; copy 2): drop --pcs")
+    for pcs in pcs_list if port_of is None else ():
         if not 1 <= pcs <= n_pcs:
             raise UserError(f"--pcs {pcs}: the U280 has {n_pcs} HBM PCs; use 1 to {n_pcs}")
         # An explicit PC count must suit at least one requested direction; a count that suits only
@@ -105,15 +116,21 @@ def plan_from_args(args):
     # stride/random without --pcs: the fewest PCs a direction drives (one CU), the per-PC question
     pcs_of = (lambda d: pcs_list) if explicit or not patterned else (lambda d: [2 if d == "copy" else 1])  # noqa: E731
     targets = parse_targets(args.target_pc, n_pcs)
-    points = [mc.MemcpyPoint(d, pcs, s, reps_of(s), pattern, txn, stride, t)
-              for t in targets for pattern, txn, stride in access
-              for d in directions for pcs in pcs_of(d) if mc.fits(d, pcs, cus) for s in sizes]
-    for t in targets:
-        _check_fits(t, [p for p in points if p.target == t], kern, pc_bytes)
+    if port_of is None:
+        points = [mc.MemcpyPoint(d, pcs, s, reps_of(s), pattern, txn, stride, t)
+                  for t in targets for pattern, txn, stride in access
+                  for d in directions for pcs in pcs_of(d) if mc.fits(d, pcs, cus) for s in sizes]
+    else:
+        points = [mc.MemcpyPoint(d, 2 if d == "copy" else 1, s, reps_of(s), pattern, txn, stride, t, port, cu)
+                  for port_pcs in [sorted({pp for d in directions for pp, _ in port_of[d]})]
+                  for pp in port_pcs for t in targets for pattern, txn, stride in access
+                  for d in directions for port, cu in port_of[d] if port == pp for s in sizes]
+    for key in dict.fromkeys((p.target, p.first_cu) for p in points):
+        _check_fits(key[0], [p for p in points if (p.target, p.first_cu) == key], kern, pc_bytes)
     if not points:          # never a run directory with nothing in it
         raise UserError("no (direction, --pcs) combination can run; see `harness bench memcpy --help`")
     return mc.MemcpyPlan(points, opts, target=emulation,
-                         default_sizes=default_sizes and not emulation and not patterned,
+                         default_sizes=default_sizes and not emulation and not patterned and port_of is None,
                          notes=tuple(notes), seed=parse_seed(args.seed))
 
 
@@ -203,14 +220,52 @@ def parse_targets(value: str | None, n_pcs: int) -> list[str]:
         return ["local"]
     out = []
     for t in (x.strip() for x in value.split(",")):
-        if t in TARGETS:
+        if t.lower() == "all":                  # every PC, as numbers (a port PC x target PC row each)
+            out += [str(pc) for pc in range(n_pcs)]
+        elif t in TARGETS:
             out.append(t)
         elif t.isdigit() and int(t) < n_pcs:
             out.append(str(int(t)))
         else:
             raise UserError(f"--target-pc {t or value!r}: use {', '.join(TARGETS)} or a PC number 0 to {n_pcs - 1}, "
-                            "or a comma list like local,other-group")
+                            "or a comma list like local,other-group, or all")
     return list(dict.fromkeys(out))
+
+
+def parse_ports(value: str | None, directions: list[str], kern, n_pcs: int, notes: list):
+    """--port-pc LIST|all: {direction: [(port PC, CU)]}, the CUs whose first port under test is next to
+    those PCs (harness.bench.memcpy.port_cus); None without --port-pc. A PC that suits only some of the
+    directions runs for those (a note names the others); one that suits none is refused."""
+    from harness.bench import memcpy as mc
+    if value is None:
+        return None
+    have = {d: mc.port_cus(kern, d) for d in directions}
+    text = value.strip().lower()
+    if text == "all":
+        return {d: sorted(have[d].items()) for d in directions}
+    wanted = []
+    for t in (x.strip() for x in value.split(",")):
+        if not (t.isdigit() and int(t) < n_pcs):
+            raise UserError(f"--port-pc {t or value!r}: use PC numbers 0 to {n_pcs - 1}, a comma list like 0,8,16, "
+                            "or all")
+        wanted.append(int(t))
+    wanted = list(dict.fromkeys(wanted))
+    for pc in wanted:
+        cannot = [d for d in directions if pc not in have[d]]
+        if len(cannot) == len(directions):
+            raise UserError(f"--port-pc {pc}: no {'/'.join(directions)} port of bw_memcpy is next to PC {pc}; "
+                            + "; ".join(f"{d} drives {mc.PORTS_UNDER_TEST[d][0]} ports next to PCs "
+                                        f"{_pc_span(sorted(have[d]))}" for d in directions))
+        if cannot:
+            notes.append(f"{', '.join(cannot)} not run from port PC {pc}: no {mc.PORTS_UNDER_TEST[cannot[0]][0]} "
+                         "port there")
+    return {d: [(pc, have[d][pc]) for pc in wanted if pc in have[d]] for d in directions}
+
+
+def _pc_span(pcs: list[int]) -> str:
+    if len(pcs) > 2 and len({b - a for a, b in zip(pcs, pcs[1:])}) == 1:
+        return f"{pcs[0]}, {pcs[1]}, ..., {pcs[-1]}"
+    return ", ".join(map(str, pcs))
 
 
 def _check_fits(target: str, points: list, kern, pc_bytes: int) -> None:
@@ -270,7 +325,13 @@ def target_label(port_pc, target_pc) -> str:
 
 
 def report(result) -> None:
+    import json
     summary = result.summary
+    if "port_pc" in json.loads((result.path / "context.json").read_text()):
+        report_ports(result)                                 # --port-pc: a matrix, summed up per relation
+        print_closing(result, lambda r: f"{r['direction']} port PC {int(r['port_pc'])} -> PC {int(r['target_pc'])}"
+                      f" {int(r['bytes_per_pc'])} B")
+        return
     if "pattern" in summary.columns and (summary["pattern"] != "seq").any():
         report_patterns(result)                              # stride/random points beside the model
         summary = summary[summary["pattern"] == "seq"]
@@ -310,6 +371,34 @@ def report_seq(result, summary) -> None:
         rows.append(row)
     print_table(rows, ["direction", "PCs", "target (CU 1)", "best GB/s", "model GB/s", "at bytes/PC", "verification"]
                 + (["device us", "model us"] if device else []))
+
+
+def report_ports(result) -> None:
+    """--port-pc: the port PC x target PC matrix per direction and access, summed up per switch
+    relation (every cell is in summary.csv and in `harness plot`'s heat map): the verified figures'
+    range beside the model's for the same cells."""
+    import numpy as np
+    from harness import model
+    from harness.results.points import modeled_memcpy_GBps as modeled_GBps
+    plat = model.load_platform("u280")
+    dispatch_s = model.dispatch_overhead(plat).value
+    s = result.summary.copy()
+    s["relation"] = [model.switch_target(plat, int(p), int(t)) for p, t in zip(s["port_pc"], s["target_pc"])]
+    s["access"] = [p if p == "seq" else f"{p} {int(t)} B" for p, t in zip(s["pattern"], s["txn_bytes"])]
+    what = "measured" if result.timing_source == "measured" else "emulated"
+    print(f"\nmemcpy port PC x target PC, one CU at a time, GB/s ({timing_label(result.timing_source)}) beside "
+          "harness.model's; min / median / max over the cells of each switch relation")
+    rows = []
+    for (d, acc, size, rel), g in s.groupby(["direction", "access", "bytes_per_pc", "relation"], sort=False):
+        ok = g[g["verified"]]
+        mod = [modeled_GBps(r, dispatch_s) for _, r in ok.iterrows()]
+        rng = (lambda v: f"{min(v):.2f} / {float(np.median(v)):.2f} / {max(v):.2f}" if len(v) else "-")
+        rows.append([d, acc, f"{int(size):,}", rel, f"{g['port_pc'].nunique()} x {g['target_pc'].nunique()}",
+                     rng(list(ok["bandwidth_GBps_best"])), rng([m for m in mod if m]),
+                     f"{len(ok)}/{len(g)} cells verified"])
+    print_table(rows, ["direction", "access", "bytes/PC", "relation", "ports x targets", f"{what} GB/s",
+                       "model GB/s", "verification"])
+    print(f"the whole matrix: `harness plot {result.path}` ({result.path.name}-switch.png)")
 
 
 def report_patterns(result) -> None:

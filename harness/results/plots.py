@@ -217,8 +217,9 @@ def is_cross_switch(run) -> bool:
 
 def switch_heatmap(run):
     """Port PC x target PC, GB/s per CU: the run's figure (verified measured repetitions, median)
-    beside harness.model's at the same points; one row of panels per direction and CU count, at
-    the largest size of each."""
+    beside harness.model's at the same points; one row of panels per direction, CU count and access,
+    at the largest size of each. Rows: the port under test of bw_memcpy_1 (every CU at the same place
+    from its own port), or with --port-pc of each CU driven alone."""
     from harness import model
     from harness.results.points import modeled_memcpy_GBps as modeled_GBps
     plt = _plt()
@@ -226,7 +227,9 @@ def switch_heatmap(run):
     if m.empty:
         raise UserError(f"run {run.run_id} has no verified measured repetition to draw")
     m = m[m["port_pc"].notna() & m["target_pc"].notna()].copy()
-    dispatch_s = model.dispatch_overhead(model.load_platform(str(run.context.get("platform") or "u280"))).value
+    plat = model.load_platform(str(run.context.get("platform") or "u280"))
+    dispatch_s = model.dispatch_overhead(plat).value
+    group_pcs = plat.group("hbm").switch_group_pcs or 0
     combos = []
     access = [k for k in ("pattern", "txn_bytes", "stride_bytes") if k in m]   # one panel per access too
     for key, g in m.groupby(["direction", "cus", *access], sort=False, dropna=False):
@@ -240,10 +243,13 @@ def switch_heatmap(run):
             cells[(int(pp), int(tp))] = (float(np.median(c["bandwidth_GBps"])) / int(cus),
                                          (modeled_GBps(row, dispatch_s) or np.nan) / int(cus))
         combos.append((d + how, int(cus), int(g["bytes_per_pc"].iloc[0]), cells))
-    ncols = max(len({t for _, _, _, c in combos for _, t in c}), 1)
+    nrows = max(len({p for p, _ in c}) for _, _, _, c in combos)
+    ncols = max(len({t for _, t in c}) for _, _, _, c in combos)
+    text = nrows <= MAX_TEXT_ROWS          # a figure in each cell while there is room for it
+    panel_w = 2.6 + ncols * (0.6 if text else 0.22)
+    panel_h = 1.9 + nrows * (0.5 if text else 0.22)
     fig, axes = plt.subplots(len(combos), 2, squeeze=False,
-                             figsize=(max(9, 2 * (0.6 * ncols + 2.5)), 1.2 + 2.4 * len(combos)))
-    cell_font = 8 if ncols <= 12 else 6.5
+                             figsize=(max(9.0, 2 * panel_w), 1.0 + panel_h * len(combos)))
     what = "emulated (model)" if run.emulated else "measured"
     for row_axes, (d, cus, size, cells) in zip(axes, combos):
         ports = sorted({p for p, _ in cells})
@@ -253,25 +259,46 @@ def switch_heatmap(run):
             grid = np.full((len(ports), len(targets)), np.nan)
             for (p, t), pair in cells.items():
                 grid[ports.index(p), targets.index(t)] = pair[k]
-            im = ax.imshow(grid, cmap="viridis", vmin=0, vmax=vmax, aspect="auto")
-            for i, p in enumerate(ports):
-                for j, t in enumerate(targets):
-                    v = grid[i, j]
-                    if v == v:
-                        ax.text(j, i, f"{v:.1f}", ha="center", va="center", fontsize=cell_font,
-                                color="white" if v < 0.6 * vmax else "black")
-            ax.set_xticks(range(len(targets)), [str(t) for t in targets], fontsize=8)
-            ax.set_yticks(range(len(ports)), [str(p) for p in ports], fontsize=8)
-            ax.set_xlabel("target PC (where the buffer lies)", fontsize=8)
-            ax.set_ylabel("port PC (switch port)", fontsize=8)
+            im = matrix_panel(ax, grid, ports, targets, vmax, group_pcs, text)
             ax.set_title(f"{name}: {d}, {cus} CU{'s' if cus > 1 else ''}, {_size_label(size)} per PC",
                          fontsize=9)
-            fig.colorbar(im, ax=ax, label="GB/s per CU", shrink=0.9)
-    fig.suptitle(f"memcpy run {run.run_id}: cross-switch, GB/s per CU - {_source(run)}\n"
-                 "rows: bw_memcpy_1's port under test (every CU at the same place from its own port)",
+            fig.colorbar(im, ax=ax, label="GB/s per CU (decimal)", shrink=0.9)
+    rows = ("rows: the port under test of each CU, driven alone (--port-pc)" if "port_pc" in run.context
+            else "rows: bw_memcpy_1's port under test (every CU at the same place from its own port)")
+    fig.suptitle(f"memcpy run {run.run_id}: cross-switch, GB/s per CU - {_source(run)}\n{rows}"
+                 + (f"; lines: {group_pcs}-PC switch groups" if group_pcs else ""),
                  x=0.01, ha="left", fontsize=10, color="#b22222" if run.emulated else "#222222")
     fig.tight_layout(rect=(0, 0, 1, 1 - 0.6 / fig.get_figheight()))
     return fig
+
+
+MAX_TEXT_ROWS = 4          # heat-map rows up to which each cell carries its figure (more: the colour bar)
+MAX_TICKS = 16             # more PCs than this on an axis: a label at each switch group's first PC
+
+
+def matrix_panel(ax, grid, ports: list[int], targets: list[int], vmax: float, group_pcs: int, text: bool):
+    """One port PC x target PC matrix: cells coloured 0..vmax, PC labels (every one, or each switch
+    group's first past MAX_TICKS), a line between switch groups, and the figures if `text`."""
+    im = ax.imshow(grid, cmap="viridis", vmin=0, vmax=vmax, aspect="auto", interpolation="nearest")
+    if text:
+        font = 8 if len(targets) <= 12 else 6.5
+        for i in range(len(ports)):
+            for j in range(len(targets)):
+                v = grid[i, j]
+                if v == v:
+                    ax.text(j, i, f"{v:.1f}", ha="center", va="center", fontsize=font,
+                            color="white" if v < 0.6 * vmax else "black")
+    for axis, pcs, line in ((ax.xaxis, targets, ax.axvline), (ax.yaxis, ports, ax.axhline)):
+        shown = [(i, pc) for i, pc in enumerate(pcs)
+                 if len(pcs) <= MAX_TICKS or not group_pcs or pc % group_pcs == 0 or i == 0]
+        axis.set_ticks([i for i, _ in shown], [str(pc) for _, pc in shown], fontsize=8)
+        if group_pcs:
+            for i in range(len(pcs) - 1):
+                if pcs[i] // group_pcs != pcs[i + 1] // group_pcs:
+                    line(i + 0.5, color="white", linewidth=0.8)
+    ax.set_xlabel("target PC (where the buffer lies)", fontsize=8)
+    ax.set_ylabel("port PC (switch port)", fontsize=8)
+    return im
 
 
 def _size_label(n: int) -> str:
@@ -286,4 +313,4 @@ def describe(run) -> str:
            f"{measured(run).groupby(key_columns(run), dropna=False).ngroups} points"
 
 
-__all__ = ["draw", "describe", "label", "is_cross_switch", "switch_heatmap"]
+__all__ = ["draw", "describe", "label", "is_cross_switch", "matrix_panel", "switch_heatmap"]
