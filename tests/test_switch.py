@@ -252,3 +252,115 @@ def test_patterns_and_targets_together_get_a_panel_per_access(runs_dir, only_run
     small = s[("random", 64, 7)] / s[("random", 64, 0)]
     large = s[("random", 1024, 7)] / s[("random", 1024, 0)]
     assert 0.55 < small < 0.95 and large == pytest.approx(0.5, rel=0.03)
+
+
+# ---------------------------------------------------------------- --port-pc: the port PC x target PC matrix
+def _boxes_apart(boxes) -> bool:
+    return not any(b.overlaps(o) for i, b in enumerate(boxes) for o in boxes[i + 1:])
+
+
+def test_port_pc_drives_one_cu_per_row_and_target_all_every_pc(runs_dir, only_run, capsys):
+    assert _run(runs_dir, "--direction", "read,copy", "--port-pc", "0,6,20", "--target-pc", "all",
+                "--kernel-reps", "256") == 0
+    run = load_run(only_run(runs_dir))
+    s = run.summary
+    assert s["verified"].all() and len(s) == 2 * 3 * 32 and (s["cus"] == 1).all()
+    assert run.context["port_pc"] == [0, 6, 20] and run.context["target_pc"] == [str(p) for p in range(32)]
+    for d in ("read", "copy"):
+        g = s[s["direction"] == d]
+        assert set(g["port_pc"]) == {0, 6, 20} and all(set(g[g["port_pc"] == p]["target_pc"]) == set(range(32))
+                                                       for p in (0, 6, 20))
+    # each cell beside the model, at the relation of its own port: PC 6's group is 4-7
+    dispatch = model.dispatch_overhead(PLAT).value
+    for _, row in s.iterrows():
+        assert mc.modeled_GBps(row, dispatch) == pytest.approx(row["bandwidth_GBps_best"], rel=1e-6)
+    fig = s[s["direction"] == "read"].set_index(["port_pc", "target_pc"])["bandwidth_GBps_best"]
+    assert fig[(6, 4)] == pytest.approx(fig[(6, 6)], rel=1e-6)            # same group: no lateral cost
+    assert fig[(6, 3)] == pytest.approx(0.5 * fig[(6, 6)], rel=0.05)      # other group: the lateral cap
+    out = capsys.readouterr().out
+    assert "port PC x target PC" in out and "other-group" in out and "-switch.png" in out
+
+
+def test_port_pc_all_takes_each_directions_own_ports(runs_dir, only_run):
+    assert _run(runs_dir, "--direction", "read,write", "--port-pc", "all", "--target-pc", "local") == 0
+    s = load_run(only_run(runs_dir)).summary
+    assert sorted(s[s["direction"] == "read"]["port_pc"]) == list(range(0, 32, 2))
+    assert sorted(s[s["direction"] == "write"]["port_pc"]) == list(range(1, 32, 2))
+    assert (s["port_pc"] == s["target_pc"]).all() and s["verified"].all()
+
+
+def test_a_port_pc_only_some_directions_have_runs_those_with_a_note(runs_dir, only_run, capsys):
+    assert _run(runs_dir, "--direction", "read,write", "--port-pc", "3", "--target-pc", "9") == 0
+    run = load_run(only_run(runs_dir))
+    assert list(run.summary["direction"]) == ["write"] and list(run.summary["port_pc"]) == [3]
+    assert any("read not run from port PC 3" in n for n in run.context["notes"])
+
+
+def test_with_port_pc_a_kernel_using_its_own_pc_fails_verification(runs_dir, only_run, monkeypatch):
+    monkeypatch.setenv("HARNESS_EMU_FAULT", "own_pc")
+    assert _run(runs_dir, "--direction", "read,write,copy", "--port-pc", "6,7", "--target-pc", "local,9,30") == 0
+    s = load_run(only_run(runs_dir), require_verified=False).summary
+    local = s["port_pc"] == s["target_pc"]
+    assert s[local]["verified"].all() and len(s[~local]) == 6 and not s[~local]["verified"].any()
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--direction", "read", "--port-pc", "3"], "--port-pc 3: no read port of bw_memcpy is next to PC 3; "
+                                                "read drives in ports next to PCs 0, 2, ..., 30"),
+    (["--direction", "write", "--port-pc", "32"], "--port-pc '32': use PC numbers 0 to 31"),
+    (["--direction", "read", "--port-pc", "0,,2"], "--port-pc"),
+    (["--direction", "read", "--port-pc", "evens"], "--port-pc 'evens'"),
+    (["--direction", "read", "--port-pc", "0", "--pcs", "1"], "--port-pc drives one CU at a time"),
+    (["--direction", "read", "--port-pc", "0", "--target-pc", "all,far"], "--target-pc 'far'"),
+])
+def test_bad_port_pc_is_one_line_exit_2_and_leaves_no_run(runs_dir, capsys, args, needle):
+    with pytest.raises(SystemExit) as exc_info:
+        raise SystemExit(main(SMALL + ["--out", str(runs_dir), *args]))
+    assert exc_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and needle in err and "Traceback" not in err
+    assert not any(runs_dir.iterdir())
+
+
+def test_the_heat_map_of_a_port_sweep_is_the_whole_matrix_readable(runs_dir, only_run):
+    from harness.results.plots import switch_heatmap
+    assert _run(runs_dir, "--direction", "read", "--port-pc", "all", "--target-pc", "all") == 0
+    run = load_run(only_run(runs_dir))
+    fig = switch_heatmap(run)
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    heat = [a for a in fig.axes if a.get_images()]
+    assert [a.get_title().split(":")[0] for a in heat] == ["emulated (model)", "model"]
+    for a in heat:
+        grid = a.get_images()[0].get_array()
+        assert grid.shape == (16, 32) and not np.isnan(grid).any()
+        # labels at each switch group's first PC; a line between groups (7 across, 7 down)
+        assert [t.get_text() for t in a.get_xticklabels()] == [str(p) for p in range(0, 32, 4)]
+        assert [t.get_text() for t in a.get_yticklabels()] == [str(p) for p in range(0, 32, 2)]
+        assert len(a.lines) == 14
+        assert _boxes_apart([t.get_window_extent(r) for t in a.get_xticklabels() + a.get_yticklabels()])
+    bars = [a for a in fig.axes if a.get_label() == "<colorbar>"]
+    assert len(bars) == 2 and all("GB/s" in b.get_ylabel() for b in bars)
+    assert _boxes_apart([a.get_tightbbox(r) for a in fig.axes])
+    # the measured (here: emulated) and modeled panels agree cell by cell in emu
+    assert np.allclose(heat[0].get_images()[0].get_array(), heat[1].get_images()[0].get_array(), rtol=1e-6)
+
+
+def test_a_32_by_32_matrix_panel_stays_readable():
+    """32 port PCs x 32 target PCs (a card's full switch), drawn by the heat map's own panel."""
+    from harness.results.plots import _plt, matrix_panel
+    plt = _plt()
+    fig, axes = plt.subplots(1, 2, figsize=(2 * (2.6 + 32 * 0.22), 1.9 + 32 * 0.22))
+    grid = np.fromfunction(lambda i, j: np.where(i // 4 == j // 4, 12.6, 6.4), (32, 32))
+    for ax in axes:
+        im = matrix_panel(ax, grid, list(range(32)), list(range(32)), 12.6, 4, text=False)
+        fig.colorbar(im, ax=ax, label="GB/s per CU")
+    fig.tight_layout()
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    for ax in axes:
+        labels = ax.get_xticklabels() + ax.get_yticklabels()
+        assert [t.get_text() for t in ax.get_xticklabels()] == [str(p) for p in range(0, 32, 4)]
+        assert len(ax.lines) == 14 and _boxes_apart([t.get_window_extent(r) for t in labels])
+    assert _boxes_apart([a.get_tightbbox(r) for a in fig.axes])
+    plt.close(fig)

@@ -385,6 +385,8 @@ def report_ports(result) -> None:
     s = result.summary.copy()
     s["relation"] = [model.switch_target(plat, int(p), int(t)) for p, t in zip(s["port_pc"], s["target_pc"])]
     s["access"] = [p if p == "seq" else f"{p} {int(t)} B" for p, t in zip(s["pattern"], s["txn_bytes"])]
+    order = {k: i for i, k in enumerate([*mc_directions(), *model.TARGETS])}
+    s = s.sort_values(["direction", "relation"], key=lambda c: c.map(order), kind="stable")
     what = "measured" if result.timing_source == "measured" else "emulated"
     print(f"\nmemcpy port PC x target PC, one CU at a time, GB/s ({timing_label(result.timing_source)}) beside "
           "harness.model's; min / median / max over the cells of each switch relation")
@@ -399,6 +401,11 @@ def report_ports(result) -> None:
     print_table(rows, ["direction", "access", "bytes/PC", "relation", "ports x targets", f"{what} GB/s",
                        "model GB/s", "verification"])
     print(f"the whole matrix: `harness plot {result.path}` ({result.path.name}-switch.png)")
+
+
+def mc_directions() -> list[str]:
+    from harness.bench import memcpy as mc
+    return list(mc.DIRECTIONS)
 
 
 def report_patterns(result) -> None:
