@@ -120,6 +120,57 @@ def memcpy_run(out: Path, stamp="20260101T000000Z", mode="hw", truth=None, seed=
     return w.path
 
 
+# A cross-switch card: the lateral link passes 62% of a PC's bandwidth (PG276 says up to 50% is lost)
+# and adds 70 ns to a round trip (Shuhai's worst case 48.9 ns); the rest as TRUE, but for random_txn_ns
+# at its default: below Little's law for small random transactions, so that their round trips bind
+# (local ones pin the AXI overheads, other-group ones the lateral latency on top)
+SWITCH_TRUE = {**{k: v for k, v in TRUE.items() if k != ("memory", "hbm", "random_txn_ns")},
+               ("memory", "hbm", "lateral_efficiency"): 0.62,                 # (0.5)
+               ("memory", "hbm", "lateral_latency_ns"): 70.0}                 # (48.9)
+# (direction, bytes per PC, port PC, target PC[, pattern, txn_bytes]) of a `--port-pc ... --target-pc ...`
+# run, one CU per point: read and copy from in ports (even PCs), write from out ports (odd PCs); local,
+# same-group and other-group targets; streams of 1-64 MiB, and small random transactions whose round
+# trip binds (the lateral latency shows there)
+SWITCH_POINTS = ([(d, size, port + (d == "write"), target + (d == "write"))
+                  for d in ("read", "write", "copy") for port in (0, 6, 20)
+                  for target in (port, port ^ 1, 30 - port, (port + 12) % 32) for size in (1 * MiB, 64 * MiB)]
+                 + [(d, 1 * MiB, port + (d == "write"), target + (d == "write"), "random", t)
+                    for d in ("read", "write") for port in (0, 6) for target in (port, 30 - port, (port + 12) % 32)
+                    for t in (64, 128, 256)])
+
+
+def switch_run(out: Path, stamp="20260101T030000Z", mode="hw", truth=None, seed=4, points=SWITCH_POINTS,
+               requested=None) -> Path:
+    """A memcpy run of `--port-pc ... --target-pc ...`: one CU per point, port_pc and target_pc columns,
+    times from the bench's own prediction (harness.bench.memcpy.predict_point) with `truth`."""
+    from harness.bench import memcpy as mc
+    truth = SWITCH_TRUE if truth is None else truth
+    rng = np.random.default_rng(seed)
+    design = load_design("memcpy")
+    kern, params = design.kernels["bw_memcpy"], design.all_params("bw_memcpy")
+    plat = model.load_platform("u280")
+    w = _writer(out, stamp, "memcpy", mode, design, schema.MEMCPY.sample_columns,
+                {"port_pc": sorted({p[2] for p in points}),
+                 "target_pc": requested or sorted({str(p[3]) for p in points})})
+    timing = "measured" if mode == "hw" else "model"
+    for point, (direction, size, port, target, *access) in enumerate(points):
+        pattern, txn = access or ("seq", None)
+        kreps = min(1024, 64 * MiB // size)
+        pt = mc.MemcpyPoint(direction, 2 if direction == "copy" else 1, size, kreps, pattern, txn, None, str(target),
+                            port, mc.port_cus(kern, direction)[port])
+        assert mc.point_pcs(kern, plat, pt) == (port, target)
+        with data.trial(truth):
+            t_true = model.dispatch_overhead_s() + mc.predict_point(plat, kern, params, design.freq_mhz, pt).time_s
+        common = {"point": point, "timing_source": timing, "direction": direction, "pcs": pt.pcs, "cus": 1,
+                  "bytes_per_pc": size, "kernel_reps": kreps, "bytes": size * kreps * (2 if direction == "copy" else 1),
+                  "model_time_s": mc.predict_point(plat, kern, params, design.freq_mhz, pt).time_s,
+                  "pattern": pattern, "txn_bytes": txn, "stride_bytes": None, "port_pc": port, "target_pc": target}
+        for row in _samples(rng, t_true, common, ("bandwidth_GBps", "bytes")):
+            w.add_sample({k: row.get(k) for k in schema.MEMCPY.sample_columns if k != "run_id"})
+    w.finish(summarize_samples("memcpy", w.rows))
+    return w.path
+
+
 def gemm_run(out: Path, stamp="20260101T010000Z", truth=None, seed=2, shapes=GEMM_SHAPES) -> Path:
     truth = TRUE if truth is None else truth
     rng = np.random.default_rng(seed)

@@ -142,13 +142,17 @@ def target_pc_for(plat, target: str, port_pc: int) -> int:
     return int(target)
 
 
-def target_of(plat, port_pc, target_pc) -> str:
+def target_of(plat, port_pc, target_pc, requested=None) -> str:
     """The --target-pc value a (port_pc, target_pc) pair of a sample came from: the relation whose
-    placement puts it there, else the PC itself (missing columns: local)."""
+    placement puts it there, else the PC itself (missing columns: local). requested: the run's
+    --target-pc values (context.json target_pc): a PC number the run asked for and whose relation it
+    did not is that number (for copy it differs: both buffers in that one PC)."""
     if port_pc is None or target_pc is None or port_pc != port_pc or target_pc != target_pc:
         return "local"
     port_pc, target_pc = int(port_pc), int(target_pc)
     rel = model.switch_target(plat, port_pc, target_pc)
+    if requested is not None and str(target_pc) in requested and rel not in requested:
+        return str(target_pc)
     return rel if target_pc_for(plat, rel, port_pc) == target_pc else str(target_pc)
 
 

@@ -427,7 +427,7 @@ def report_patterns(result) -> None:
         stride = int(stride) if stride == stride and stride is not None else None
         pt = mc.MemcpyPoint(r["direction"], int(r["pcs"]), int(r["bytes_per_pc"]), int(r["kernel_reps"]),
                             r["pattern"], int(r["txn_bytes"]), stride,
-                            mc.target_of(plat, r.get("port_pc"), r.get("target_pc")))
+                            mc.target_of(plat, r.get("port_pc"), r.get("target_pc"), ctx.get("target_pc")))
         limit = mc.predict_point(plat, kern, ctx["design"]["params"], ctx["clock_mhz"], pt).limit
         model_GBps = mc.modeled_point_GBps(r)
         got = r["bandwidth_GBps_median"] if r["verified"] else None

@@ -7,8 +7,9 @@ parameters the points depend on are fitted by least squares on the log of predic
 time (relative errors, so a 4 KiB point counts as much as a 256 MiB one). A parameter is kept
 only if the runs pin it: one no point depends on, one confounded with another (the start-up of
 a memcpy launch and its dispatch both add a constant), one that moves fewer than MIN_SUPPORT
-points' times, or one whose relative standard error is above MAX_REL_SE is left at its previous
-value, with the reason. Runs are read with the strict
+points' times, one whose relative standard error is above MAX_REL_SE, or one the points fit as well
+without (back at its previous value the squared error grows by less than NEEDED x the noise) is left
+at its previous value, with the reason. Runs are read with the strict
 reader; a run not measured on a card is refused (its times are the model's own, or a simulator's).
 Equations and the file format: harness/docs/model.md, README "Fitting the model to your card".
 """
@@ -31,11 +32,16 @@ from harness.model import data
 FIT_BENCHES = ("memcpy", "gemm", "latency", "transfer")
 MAX_REL_SE = 0.10          # a fitted value must be pinned to within 10% (one standard error)
 MIN_SUPPORT = 3            # ... and move at least this many points' predicted times
+NEEDED = 4.0              # ... and explain at least this many times the noise variance (chi-squared, 1 dof: ~95%)
 MAX_FACTOR = 20.0          # a fit may move a parameter by at most this factor either way
 # Parameters a run can pin, with the points that pin them (for the report of what was left).
 CANDIDATES = {
     ("memory", "hbm", "efficiency"): "sequential memcpy points (their steady bandwidth per PC)",
     ("memory", "hbm", "random_txn_ns"): "memcpy points with --pattern random (or stride) and small transactions",
+    ("memory", "hbm", "lateral_efficiency"): "memcpy points with --target-pc in another switch group (other-group) "
+                                             "large enough to stream, beside local ones",
+    ("memory", "hbm", "lateral_latency_ns"): "other-group memcpy points whose round trip binds (--pattern random "
+                                             "with small --txn-bytes), beside local ones",
     ("axi", "read_overhead_ns"): "small memcpy read/copy points, once the dispatch is known",
     ("axi", "write_overhead_ns"): "small memcpy write points, once the dispatch is known",
     ("dispatch", "overhead_s"): "latency runs' dispatch points, or the intercept of memcpy/gemm launch times",
@@ -110,12 +116,37 @@ def _present(row, col):
     return None if (isinstance(v, float) and math.isnan(v)) else v
 
 
+def _switch_point(plat, kern, params: dict, clock: float, r, pattern, txn, stride, target_of: str):
+    """(predict, uses, label) of a point whose buffers lay away from its port (--target-pc, --port-pc):
+    the bench's own prediction (harness.bench.memcpy.predict_point) of the point rebuilt from its
+    columns: the relation of target_pc to port_pc, the CU whose port port_pc is, its CU count."""
+    from harness.bench import memcpy as mc
+    from harness.model import dispatch_overhead_s, switch_target
+    direction, port, target = str(r["direction"]), int(r["port_pc"]), int(r["target_pc"])
+    first = mc.port_cus(kern, direction).get(port, 0)
+    pt = mc.MemcpyPoint(direction, int(r["pcs"]), int(r["bytes_per_pc"]), int(r["kernel_reps"]), pattern,
+                        None if txn is None else int(txn), None if stride is None else int(stride),
+                        target_of, port if int(r["cus"]) == 1 else None, first)
+    uses = [("memory", "hbm", "efficiency"), ("dispatch", "overhead_s"),
+            ("axi", "write_overhead_ns" if direction == "write" else "read_overhead_ns")]
+    if pattern != "seq":
+        uses.append(("memory", "hbm", "random_txn_ns"))
+    if switch_target(plat, port, target) == "other-group":
+        uses += [("memory", "hbm", "lateral_efficiency"), ("memory", "hbm", "lateral_latency_ns")]
+    return (lambda: dispatch_overhead_s() + mc.predict_point(plat, kern, params, clock, pt).time_s,
+            tuple(uses), f" port {port} -> PC {target}")
+
+
 def _memcpy_points(run, plat, notes) -> list[Point]:
+    from harness import model
+    from harness.bench.memcpy import target_of
+    from harness.designs import load_design
     from harness.model import dispatch_overhead_s, predict_memcpy
     from harness.model.memory import PATTERNS
     ctx = run.context
     params = _design_params(ctx, "bw_memcpy")
     clock = float(ctx["clock_mhz"])
+    kern = None
     out = []
     for pt, r, t in _verified_points(run):
         direction = str(r["direction"])
@@ -125,8 +156,26 @@ def _memcpy_points(run, plat, notes) -> list[Point]:
         if pattern not in PATTERNS:
             notes.append(f"run {run.run_id} point {pt}: pattern {pattern} is not modeled; left out")
             continue
-        if target not in (None, "local") and str(target) != str(_present(r, "port_pc")):
-            notes.append(f"run {run.run_id} point {pt}: target PC {target} (cross-switch) left out of the fit")
+        label = (f"memcpy {direction} {int(r['pcs'])} PC {_size(int(r['bytes_per_pc']))} x{int(r['kernel_reps'])}"
+                 + (f" {pattern} {_size(int(txn))}" if pattern != "seq" else "")
+                 + (f"/{_size(int(stride))}" if pattern == "stride" else ""))
+        port = _present(r, "port_pc")
+        requested = [str(v) for v in ctx.get("target_pc") or []]
+        where = target_of(plat, port, target, requested or None)
+        if direction == "copy" and where != "local" and str(int(target)) in requested \
+                and model.switch_target(plat, int(port), int(target)) in requested:
+            # --target-pc other-group,7 from port 0: both put the in buffer in PC 7, one the out buffer too
+            notes.append(f"run {run.run_id} point {pt}: copy to PC {int(target)} was asked for both as a PC and as "
+                         "its relation; the columns do not say which placed the out buffer; left out")
+            continue
+        if where != "local":
+            # buffers away from the port: the bench's own prediction with the run's connectivity
+            # (kernels/designs/memcpy.toml; the run's design parameters and clock)
+            kern = kern or load_design("memcpy").kernels["bw_memcpy"]
+            predict, uses, where = _switch_point(plat, kern, {"MEMCPY_BURST": 64, "MEMCPY_OUTSTANDING": 32,
+                                                              **params}, clock, r, pattern, txn,
+                                                 stride if pattern == "stride" else None, where)
+            out.append(Point(run.run_id, "memcpy", label + where, t, predict, uses))
             continue
         # the bench's own call (harness.bench.memcpy.predict_point): access scalars only off seq
         access = {} if pattern == "seq" else {"pattern": pattern, "txn_bytes": int(txn),
@@ -139,9 +188,6 @@ def _memcpy_points(run, plat, notes) -> list[Point]:
                 ("axi", "write_overhead_ns" if direction == "write" else "read_overhead_ns")]
         if pattern != "seq":
             uses.append(("memory", "hbm", "random_txn_ns"))
-        label = (f"memcpy {direction} {int(r['pcs'])} PC {_size(int(r['bytes_per_pc']))} x{int(r['kernel_reps'])}"
-                 + (f" {pattern} {_size(int(txn))}" if pattern != "seq" else "")
-                 + (f"/{_size(int(stride))}" if pattern == "stride" else ""))
         out.append(Point(run.run_id, "memcpy", label, t,
                          lambda kw=kw: dispatch_overhead_s() + predict_memcpy(plat, **kw).time_s, tuple(uses)))
     return out
@@ -277,7 +323,7 @@ def fit_points(points: list[Point], notes: list | None = None) -> FitResult:
     first = True
     while active:
         lo = np.array([-math.log(MAX_FACTOR)] * len(active))
-        hi = np.array([math.log(min(MAX_FACTOR, 1 / start[c]) if c[-1] == "efficiency" else MAX_FACTOR)
+        hi = np.array([math.log(min(MAX_FACTOR, 1 / start[c]) if c[-1].endswith("efficiency") else MAX_FACTOR)
                        for c in active])
         x0 = np.clip(np.array([x[c] for c in active]), lo, hi - 1e-12)
 
@@ -330,6 +376,22 @@ def fit_points(points: list[Point], notes: list | None = None) -> FitResult:
             active.remove(active[i])
             continue
         s2 = float(r @ r) / (n - k)
+        # a parameter the points do not need: back at its previous value (the others as fitted) the
+        # squared error grows by less than NEEDED x the noise (e.g. moved to where its ceiling meets
+        # another's, it fits nothing but noise there)
+        gain = []
+        for i in range(k):
+            y = res.x.copy()
+            y[i] = 0.0
+            gain.append((float(np.sum(resid(y) ** 2)) - float(r @ r)) / max(s2, 1e-30))
+        i = int(np.argmin(gain))
+        if gain[i] < NEEDED:
+            c = active[i]
+            left[c] = (f"the runs fit as well with its previous value (moving it to "
+                       f"{start[c] * math.exp(res.x[i]):.4g} explains only {max(gain[i], 0):.1f} x the noise, "
+                       f"less than {NEEDED:g}; needs {CANDIDATES[c]})")
+            active.remove(c)
+            continue
         cov = s2 * np.linalg.inv(J.T @ J)
         se = np.sqrt(np.clip(np.diag(cov), 0, None))
         j = int(np.argmax(se))
