@@ -4,12 +4,14 @@ Not a test: nothing here passes or fails on time. Each figure is printed beside 
 target so a reader can judge, and every figure depends on the machine and on what
 else runs on it (the load average is printed before and after).
 
-    python tests/benchmark.py [--only memcpy,sweep,startup,gemm,clone] [--reps N]
+    python tests/benchmark.py [--only memcpy,sweep,switch,startup,gemm,clone] [--reps N]
 
 memcpy   emulated memcpy per repetition (everything in a repetition: poison, launch,
          fetch, compare, the sample) against single-thread np.copyto, at 64 MiB per
          PC on 2, 4 and 16 PCs, each direction. Counted bytes per second of host time.
 sweep    the default emulated sweep (`harness bench memcpy --mode emu`): time, peak memory.
+switch   the emulated port PC x target PC matrix (`--direction read,write --port-pc all --target-pc
+         all`, 2 x 16 x 32 points at the defaults) and its heat map (`harness plot`).
 startup  `harness --help` and `harness predict` start-up, best of 5.
 gemm     the native fp32 GEMM kernel against single-thread numpy matmul.
 clone    fresh clones, empty package caches: `make demo` in one (virtual environment
@@ -166,6 +168,29 @@ def bench_sweep() -> None:
         shutil.rmtree(out, ignore_errors=True)
 
 
+def bench_switch() -> None:
+    out = Path(tempfile.mkdtemp(prefix="harness-bench-"))
+    try:
+        cmd = [sys.executable, "-m", "harness", "bench", "memcpy", "--mode", "emu", "--direction", "read,write",
+               "--port-pc", "all", "--target-pc", "all", "--out", str(out / "runs")]
+        t0 = time.perf_counter()
+        res = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+        dt = time.perf_counter() - t0
+        print("emulated port PC x target PC matrix (`harness bench memcpy --mode emu --direction read,write "
+              "--port-pc all --target-pc all`)")
+        row("run", f"{dt:.1f} s" + ("" if res.returncode == 0 else f" (exit {res.returncode})"),
+            "target: a minute or two")
+        runs = list((out / "runs").iterdir()) if (out / "runs").exists() else []
+        if runs:
+            t0 = time.perf_counter()
+            res = subprocess.run([sys.executable, "-m", "harness", "plot", str(runs[0]), "--out", str(out / "plot")],
+                                 cwd=REPO, capture_output=True, text=True)
+            row("harness plot (both PNGs)", f"{time.perf_counter() - t0:.1f} s"
+                + ("" if res.returncode == 0 else f" (exit {res.returncode})"))
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
 # ------------------------------------------------------------------------------- startup
 def bench_startup() -> None:
     print("start-up, best of 5 (target: under 0.3 s)")
@@ -242,7 +267,7 @@ def bench_clone() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-SECTIONS = {"sweep": bench_sweep, "memcpy": None, "startup": bench_startup, "gemm": bench_gemm,
+SECTIONS = {"sweep": bench_sweep, "switch": bench_switch, "memcpy": None, "startup": bench_startup, "gemm": bench_gemm,
             "clone": bench_clone}
 
 
