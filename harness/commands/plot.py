@@ -10,7 +10,7 @@ def register(subparsers) -> None:
         description="Draw one run: memcpy bandwidth against size per direction and PC count, and per CU, and "
         "for --pattern stride/random runs bandwidth against transaction size per pattern beside the model; gemm "
         "GFLOP/s per shape; for a memcpy run with --target-pc, a port PC x target PC heat map (GB/s per CU) "
-        "beside the model's; latency distributions (the launch CDF of the empty kernel, each GEMM shape's "
+        "beside the model's, a row per port with --port-pc; latency distributions (the launch CDF of the empty kernel, each GEMM shape's "
         "times); flops GFLOP/s against operational intensity; transfer bandwidth and time per transfer against "
         "size per direction and bank, beside the model's. Verified measured repetitions only.")
     p.add_argument("runs", nargs="+", metavar="RUN_DIR", help="run directories under results/runs/")

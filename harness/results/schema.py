@@ -84,8 +84,8 @@ class BenchSchema:
 
 # pattern: seq | stride | random; txn_bytes, stride_bytes: the transactions of stride and random
 # points (empty for seq). port_pc: the PC next to the switch port of bw_memcpy_1's port under test
-# (in; write: out); target_pc: the PC its buffer lies in (every CU's at the same place relative to
-# its own port).
+# (in; write: out), or with --port-pc of the one CU driven; target_pc: the PC its buffer lies in
+# (every CU's at the same place relative to its own port).
 MEMCPY = BenchSchema(
     "memcpy",
     COMMON_SAMPLE_COLUMNS + ["direction", "pcs", "cus", "bytes_per_pc", "kernel_reps", "bytes", "bandwidth_GBps",
