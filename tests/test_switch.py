@@ -364,3 +364,17 @@ def test_a_32_by_32_matrix_panel_stays_readable():
         assert len(ax.lines) == 14 and _boxes_apart([t.get_window_extent(r) for t in labels])
     assert _boxes_apart([a.get_tightbbox(r) for a in fig.axes])
     plt.close(fig)
+
+
+@pytest.mark.parametrize("mode", [["--mode", "emu"], []])
+def test_a_default_sized_matrix_runs_small_when_emulated(runs_dir, only_run, mode):
+    """--port-pc without --sizes: 16 KiB per cell in the emulator (asked for, or mode auto without a
+    card), 256 KiB on a card."""
+    assert main(["bench", "memcpy", *mode, "--warmup", "0", "--repeats", "1", "--direction", "read",
+                 "--port-pc", "0", "--target-pc", "9", "--out", str(runs_dir)]) == 0
+    run = load_run(only_run(runs_dir))
+    if run.context["mode"] != "emu":
+        pytest.skip("mode auto found a card")
+    assert list(run.summary["bytes_per_pc"]) == [16 << 10]
+    assert (not mode) == any("the --port-pc matrix at 16K" in n for n in run.context["notes"])
+    assert mc.PORT_SWEEP_SIZES == "256K"

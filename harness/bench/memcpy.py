@@ -11,7 +11,7 @@ repetition whose output was verified.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -49,7 +49,7 @@ DEFAULT_TXN, MAX_TXN_BYTES = "64..4K", 4096
 PATTERN_SIZES = "64M"
 # --port-pc: one CU per point and up to 16 x 32 points per direction: 256 KiB per point (x 256
 # repetitions, ~64 MiB a launch, ~5 ms on a card)
-PORT_SWEEP_SIZES = "256K"
+PORT_SWEEP_SIZES, PORT_SWEEP_EMU_SIZES = "256K", "16K"
 SAMPLE_COLUMNS = schema.MEMCPY.sample_columns
 
 
@@ -182,6 +182,8 @@ class MemcpyPlan:
     notes: tuple = ()                # said to the user and kept in context.json (e.g. skipped combinations)
     target: str | None = None        # hw_emu / sw_emu: the design's [emulation] variant
     seed: int = DEFAULT_SEED         # the random pattern's seed
+    emu_size: int | None = None      # --port-pc at default sizes in mode auto: the size if it runs emulated
+    emu_reps: int | None = None      # ... and its in-kernel repetitions
 
 
 def memcpy_design(target: str | None = None):
@@ -373,6 +375,9 @@ def run(plan: MemcpyPlan, bar=None) -> BenchResult:
             notes.append(f"emulated: default sizes stop at {_size(limit)}: the model's bandwidth changes by less "
                          f"than {EMU_STABLE_REL:.0%} from there to {_size(largest)}; --sizes 4K..{_size(largest)} "
                          "runs them all")
+    if rt.mode == "emu" and plan.emu_size:
+        points = list(dict.fromkeys(replace(p, bytes_per_pc=plan.emu_size, kernel_reps=plan.emu_reps) for p in points))
+        notes.append(f"emulated: the --port-pc matrix at {_size(plan.emu_size)} per point (default); --sizes sets it")
     context["notes"].extend(notes)
     # the --target-pc values of the run, in order (["local"]: every buffer in its port's own PC)
     context["target_pc"] = list(dict.fromkeys(p.target for p in points))

@@ -62,7 +62,7 @@ def plan_from_args(args):
     patterned = any(a[0] != "seq" for a in access)
     default_sizes = args.sizes is None
     if default_sizes and args.port_pc is not None:      # a matrix of up to 16 x 32 points: small ones
-        default = mc.EMULATION_SIZES.split(",")[-1] if emulation or args.mode == "emu" else mc.PORT_SWEEP_SIZES
+        default = mc.PORT_SWEEP_EMU_SIZES if emulation or args.mode == "emu" else mc.PORT_SWEEP_SIZES
     elif default_sizes and patterned:
         default = mc.EMULATION_SIZES if emulation else mc.PATTERN_SIZES
     else:
@@ -127,11 +127,15 @@ def plan_from_args(args):
                   for d in directions for port, cu in port_of[d] if port == pp for s in sizes]
     for key in dict.fromkeys((p.target, p.first_cu) for p in points):
         _check_fits(key[0], [p for p in points if (p.target, p.first_cu) == key], kern, pc_bytes)
+    # mode auto may turn out to be the emulator: then a default-sized matrix runs at its emulated size
+    emu_size = parse_size(mc.PORT_SWEEP_EMU_SIZES, "--sizes") \
+        if default_sizes and port_of is not None and args.mode is None and not emulation else None
     if not points:          # never a run directory with nothing in it
         raise UserError("no (direction, --pcs) combination can run; see `harness bench memcpy --help`")
     return mc.MemcpyPlan(points, opts, target=emulation,
                          default_sizes=default_sizes and not emulation and not patterned and port_of is None,
-                         notes=tuple(notes), seed=parse_seed(args.seed))
+                         notes=tuple(notes), seed=parse_seed(args.seed),
+                         emu_size=emu_size, emu_reps=reps_of(emu_size) if emu_size else None)
 
 
 def parse_seed(text) -> int:
