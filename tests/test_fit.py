@@ -343,9 +343,9 @@ def test_cross_switch_points_pin_the_lateral_parameters(tmp_path, capsys):
 def test_cross_switch_points_read_as_local_would_not_fit(tmp_path, capsys, monkeypatch):
     """The check can fail: a fit that predicts every cell as if the buffer lay at its port (the fit
     before these points were taken) cannot explain the other-group cells and pins no lateral parameter."""
-    from harness.bench import memcpy as mc
+    from harness import model
     run = fr.switch_run(tmp_path)
-    monkeypatch.setattr(mc, "target_of", lambda *a, **k: "local")
+    monkeypatch.setattr(model, "target_of", lambda *a, **k: "local")
     doc, out = _fit([run], tmp_path / "blind.toml", capsys)
     assert not any(p[-1] in doc["memory"].get("hbm", {}) for p in LATERAL)
     assert doc["fit"]["rms_error_after"] > 0.05

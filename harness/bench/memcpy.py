@@ -118,42 +118,13 @@ class MemcpyPoint:
         return PORTS_UNDER_TEST[self.direction]
 
 
-PORTS_UNDER_TEST = {"read": ("in",), "write": ("out",), "copy": ("in", "out")}
+PORTS_UNDER_TEST = model.MEMCPY_PORTS
 
 
 # ---------------------------------------------------------------- where the buffers go
-def target_pc_for(plat, target: str, port_pc: int) -> int:
-    """The PC a buffer goes to for `target`, seen from the switch port next to PC `port_pc`.
-
-    local: that PC. same-group: its mirror in the 4x4 switch group (0<->3, 1<->2); other-group:
-    its mirror in the pair of neighbouring groups (0<->7, 1<->6, ...: one lateral hop). A mirror
-    swaps PCs in pairs, so the CUs' buffers land in distinct PCs, one per PC as in the local case,
-    and it sends a CU's `in` to another CU's `out` PC: a CU that used its own PCs instead would
-    read a poisoned output and leave its own output poisoned (verification fails). A number: that PC."""
-    g = plat.group("hbm")
-    n = g.switch_group_pcs or g.pcs
-    if target in ("same-group", "other-group"):
-        span = n if target == "same-group" else 2 * n
-        base = port_pc - port_pc % span
-        pc = base + span - 1 - (port_pc - base)
-        return pc if pc < g.pcs else port_pc
-    if target == "local":
-        return port_pc
-    return int(target)
-
-
-def target_of(plat, port_pc, target_pc, requested=None) -> str:
-    """The --target-pc value a (port_pc, target_pc) pair of a sample came from: the relation whose
-    placement puts it there, else the PC itself (missing columns: local). requested: the run's
-    --target-pc values (context.json target_pc): a PC number the run asked for and whose relation it
-    did not is that number (for copy it differs: both buffers in that one PC)."""
-    if port_pc is None or target_pc is None or port_pc != port_pc or target_pc != target_pc:
-        return "local"
-    port_pc, target_pc = int(port_pc), int(target_pc)
-    rel = model.switch_target(plat, port_pc, target_pc)
-    if requested is not None and str(target_pc) in requested and rel not in requested:
-        return str(target_pc)
-    return rel if target_pc_for(plat, rel, port_pc) == target_pc else str(target_pc)
+# where the buffers go (one source for the bench, the emulator's costs and the fit: harness.model)
+target_pc_for = model.target_pc_for
+target_of = model.target_of
 
 
 def placement(kern, plat, target: str, cus, ports) -> dict[tuple[int, str], int]:
@@ -217,14 +188,11 @@ def predict_point(plat, kern, params: dict, clock_mhz: float, pt: MemcpyPoint):
     access = {} if pt.pattern == "seq" else {"pattern": pt.pattern, "txn_bytes": pt.txn_bytes,
                                              "stride_bytes": pt.stride_bytes}
     where = placement(kern, plat, pt.target, pt.cu_ids, pt.ports)
-    home = {(cu, p): _pc(kern.args[kern.arg_index(p)].home_for(cu)) for cu, p in where}
-    worst = max((model.switch_target(plat, home[k], where[k]) for k in where), key=model.TARGETS.index)
-    crowd = max(len({cu for (cu, _), v in where.items() if v == pc}) for pc in set(where.values()))  # CUs on one PC
-    own = len({where[(pt.first_cu, p)] for p in pt.ports})     # PCs of one CU's buffers (copy: 1 if in = out)
-    return model.predict_memcpy_cu(plat, memory="hbm", direction=pt.direction, target=worst, crowd=crowd,
-                                   own_pcs=own, width_bits=kern.args[0].width_bits, clock_mhz=clock_mhz,
-                                   burst=params["MEMCPY_BURST"], outstanding=params["MEMCPY_OUTSTANDING"],
-                                   bytes=pt.bytes_per_pc * pt.kernel_reps, **access)
+    homes = {(cu, p): _pc(kern.args[kern.arg_index(p)].home_for(cu)) for cu, p in where}
+    return model.predict_memcpy_placed(plat, memory="hbm", direction=pt.direction, homes=homes, where=where,
+                                       width_bits=kern.args[0].width_bits, clock_mhz=clock_mhz,
+                                       burst=params["MEMCPY_BURST"], outstanding=params["MEMCPY_OUTSTANDING"],
+                                       bytes=pt.bytes_per_pc * pt.kernel_reps, **access)
 
 
 def point_pcs(kern, plat, pt: MemcpyPoint) -> tuple[int, int]:

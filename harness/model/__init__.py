@@ -11,11 +11,13 @@ from harness.model.compute import (ElementwisePrediction, GemmPrediction, dispat
                                    predict_elementwise, predict_flops, predict_gemm,
                                    predict_reference_design)
 from harness.model.data import version as model_version
-from harness.model.memory import TARGETS, MemPrediction, predict_memcpy, predict_memcpy_cu, switch_target
+from harness.model.memory import (MEMCPY_PORTS, TARGETS, MemPrediction, predict_memcpy, predict_memcpy_cu,
+                                  predict_memcpy_placed, switch_target, target_of, target_pc_for)
 from harness.model.transfer import TransferPrediction, predict_transfer
 from harness.model.platform import DTYPES, Memory, MemoryGroup, Platform, known_platforms, load_platform
 
 __all__ = ["load_platform", "known_platforms", "Platform", "Memory", "MemoryGroup", "DTYPES",
-           "predict_memcpy", "predict_memcpy_cu", "MemPrediction", "switch_target", "TARGETS", "predict_gemm", "GemmPrediction", "predict_elementwise", "predict_reference_design", "predict_flops",
+           "predict_memcpy", "predict_memcpy_cu", "predict_memcpy_placed", "MemPrediction", "switch_target", "TARGETS",
+           "target_pc_for", "target_of", "MEMCPY_PORTS", "predict_gemm", "GemmPrediction", "predict_elementwise", "predict_reference_design", "predict_flops",
            "ElementwisePrediction", "dispatch_overhead", "dispatch_overhead_s", "dispatch_spread",
            "pcie_transfer", "predict_transfer", "TransferPrediction", "GemmDesign", "split_columns", "model_version"]

@@ -116,37 +116,60 @@ def _present(row, col):
     return None if (isinstance(v, float) and math.isnan(v)) else v
 
 
-def _switch_point(plat, kern, params: dict, clock: float, r, pattern, txn, stride, target_of: str):
-    """(predict, uses, label) of a point whose buffers lay away from its port (--target-pc, --port-pc):
-    the bench's own prediction (harness.bench.memcpy.predict_point) of the point rebuilt from its
-    columns: the relation of target_pc to port_pc, the CU whose port port_pc is, its CU count."""
-    from harness.bench import memcpy as mc
-    from harness.model import dispatch_overhead_s, switch_target
-    direction, port, target = str(r["direction"]), int(r["port_pc"]), int(r["target_pc"])
-    first = mc.port_cus(kern, direction).get(port, 0)
-    pt = mc.MemcpyPoint(direction, int(r["pcs"]), int(r["bytes_per_pc"]), int(r["kernel_reps"]), pattern,
-                        None if txn is None else int(txn), None if stride is None else int(stride),
-                        target_of, port if int(r["cus"]) == 1 else None, first)
+def _switch_homes(ctx: dict) -> dict | None:
+    """{port: [PC next to each CU's switch port]} of bw_memcpy from the run's own connectivity
+    (context.json design.kernels.bw_memcpy.args, e.g. in: ["HBM[0:31].0", ...]: `.N` is the switch port
+    next to PC N; a port on one PC, HBM[a], is next to it); None if the run does not say."""
+    import re
+    args = (((ctx.get("design") or {}).get("kernels") or {}).get("bw_memcpy") or {}).get("args") or {}
+    out = {}
+    for port in ("in", "out"):
+        tags = args.get(port)
+        if not isinstance(tags, list) or not tags:
+            return None
+        homes = []
+        for tag in tags:
+            m = re.fullmatch(r"HBM\[(\d+)(?::\d+)?\](?:\.(\d+))?", str(tag))
+            if not m:
+                return None
+            homes.append(int(m.group(2) if m.group(2) is not None else m.group(1)))
+        out[port] = homes
+    return out
+
+
+def _switch_point(plat, homes: dict, kw: dict, r, target: str):
+    """(predict, uses, label) of a point whose buffers lay away from its port (--target-pc, --port-pc),
+    predicted as the bench predicts it (harness.bench.memcpy.predict_point: the same
+    harness.model.predict_memcpy_placed): the CUs it drove (the one whose port is port_pc, or the first
+    `cus`), each buffer under test placed at `target` from its own switch port."""
+    from harness.model import MEMCPY_PORTS, dispatch_overhead_s, predict_memcpy_placed, switch_target, target_pc_for
+    direction, port, target_pc = str(r["direction"]), int(r["port_pc"]), int(r["target_pc"])
+    ports = MEMCPY_PORTS[direction]
+    cus = int(r["cus"])
+    first = homes[ports[0]].index(port) if cus == 1 and port in homes[ports[0]] else 0
+    cu_homes = {(cu, p): homes[p][cu] for cu in range(first, first + cus) for p in ports}
+    where = {k: target_pc_for(plat, target, h) for k, h in cu_homes.items()}
+    kw = {k: v for k, v in kw.items() if k != "ports"}
     uses = [("memory", "hbm", "efficiency"), ("dispatch", "overhead_s"),
             ("axi", "write_overhead_ns" if direction == "write" else "read_overhead_ns")]
-    if pattern != "seq":
+    if kw.get("pattern", "seq") != "seq":
         uses.append(("memory", "hbm", "random_txn_ns"))
-    if switch_target(plat, port, target) == "other-group":
+    if switch_target(plat, port, target_pc) == "other-group" or any(
+            switch_target(plat, cu_homes[k], where[k]) == "other-group" for k in where):
         uses += [("memory", "hbm", "lateral_efficiency"), ("memory", "hbm", "lateral_latency_ns")]
-    return (lambda: dispatch_overhead_s() + mc.predict_point(plat, kern, params, clock, pt).time_s,
-            tuple(uses), f" port {port} -> PC {target}")
+    return (lambda: dispatch_overhead_s() + predict_memcpy_placed(plat, homes=cu_homes, where=where, **kw).time_s,
+            tuple(uses), f" port {port} -> PC {target_pc}")
 
 
 def _memcpy_points(run, plat, notes) -> list[Point]:
     from harness import model
-    from harness.bench.memcpy import target_of
-    from harness.designs import load_design
     from harness.model import dispatch_overhead_s, predict_memcpy
     from harness.model.memory import PATTERNS
     ctx = run.context
     params = _design_params(ctx, "bw_memcpy")
     clock = float(ctx["clock_mhz"])
-    kern = None
+    homes = _switch_homes(ctx)
+    requested = [str(v) for v in ctx.get("target_pc") or []]
     out = []
     for pt, r, t in _verified_points(run):
         direction = str(r["direction"])
@@ -160,22 +183,12 @@ def _memcpy_points(run, plat, notes) -> list[Point]:
                  + (f" {pattern} {_size(int(txn))}" if pattern != "seq" else "")
                  + (f"/{_size(int(stride))}" if pattern == "stride" else ""))
         port = _present(r, "port_pc")
-        requested = [str(v) for v in ctx.get("target_pc") or []]
-        where = target_of(plat, port, target, requested or None)
+        where = model.target_of(plat, port, target, requested or None)
         if direction == "copy" and where != "local" and str(int(target)) in requested \
                 and model.switch_target(plat, int(port), int(target)) in requested:
             # --target-pc other-group,7 from port 0: both put the in buffer in PC 7, one the out buffer too
             notes.append(f"run {run.run_id} point {pt}: copy to PC {int(target)} was asked for both as a PC and as "
                          "its relation; the columns do not say which placed the out buffer; left out")
-            continue
-        if where != "local":
-            # buffers away from the port: the bench's own prediction with the run's connectivity
-            # (kernels/designs/memcpy.toml; the run's design parameters and clock)
-            kern = kern or load_design("memcpy").kernels["bw_memcpy"]
-            predict, uses, where = _switch_point(plat, kern, {"MEMCPY_BURST": 64, "MEMCPY_OUTSTANDING": 32,
-                                                              **params}, clock, r, pattern, txn,
-                                                 stride if pattern == "stride" else None, where)
-            out.append(Point(run.run_id, "memcpy", label + where, t, predict, uses))
             continue
         # the bench's own call (harness.bench.memcpy.predict_point): access scalars only off seq
         access = {} if pattern == "seq" else {"pattern": pattern, "txn_bytes": int(txn),
@@ -184,6 +197,15 @@ def _memcpy_points(run, plat, notes) -> list[Point]:
                   clock_mhz=clock, burst=int(params.get("MEMCPY_BURST", 64)),
                   outstanding=int(params.get("MEMCPY_OUTSTANDING", 32)),
                   bytes=int(r["bytes_per_pc"]) * int(r["kernel_reps"]), **access)
+        if where != "local":
+            # buffers away from the port: placed from the run's own connectivity, as the bench placed them
+            if homes is None:
+                notes.append(f"run {run.run_id} point {pt}: target PC {int(target)} (cross-switch), but context.json "
+                             "has no bw_memcpy connectivity to place it by; left out")
+                continue
+            predict, uses, there = _switch_point(plat, homes, kw, r, where)
+            out.append(Point(run.run_id, "memcpy", label + there, t, predict, uses))
+            continue
         uses = [("memory", "hbm", "efficiency"), ("dispatch", "overhead_s"),
                 ("axi", "write_overhead_ns" if direction == "write" else "read_overhead_ns")]
         if pattern != "seq":

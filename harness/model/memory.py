@@ -279,6 +279,56 @@ def predict_memcpy_cu(platform, *, direction="read", target="local", crowd=1, ow
                           direction=direction, target=target, **kw)
 
 
+# Ports of a memcpy CU a direction moves (the kernel's contract, kernels/memcpy/memcpy.cpp): read
+# streams `in`, write `out`, copy both.
+MEMCPY_PORTS = {"read": ("in",), "write": ("out",), "copy": ("in", "out")}
+
+
+def target_pc_for(platform, target: str, port_pc: int, memory: str = "hbm") -> int:
+    """The PC a buffer goes to for `target`, seen from the switch port next to PC `port_pc`.
+
+    local: that PC. same-group: its mirror in the 4x4 switch group (0<->3, 1<->2); other-group:
+    its mirror in the pair of neighbouring groups (0<->7, 1<->6, ...: one lateral hop). A mirror
+    swaps PCs in pairs, so the CUs' buffers land in distinct PCs, one per PC as in the local case,
+    and it sends a CU's `in` to another CU's `out` PC: a CU that used its own PCs instead would
+    read a poisoned output and leave its own output poisoned (verification fails). A number: that PC."""
+    g = _platform(platform).group(memory)
+    n = g.switch_group_pcs or g.pcs
+    if target in ("same-group", "other-group"):
+        span = n if target == "same-group" else 2 * n
+        base = port_pc - port_pc % span
+        pc = base + span - 1 - (port_pc - base)
+        return pc if pc < g.pcs else port_pc
+    if target == "local":
+        return port_pc
+    return int(target)
+
+
+def target_of(platform, port_pc, target_pc, requested=None) -> str:
+    """The --target-pc value a (port_pc, target_pc) pair of a memcpy sample came from: the relation
+    whose placement puts it there, else the PC itself (missing columns: local). requested: the run's
+    --target-pc values (context.json target_pc): a PC number the run asked for and whose relation it
+    did not is that number (for copy it differs: both buffers in that one PC)."""
+    if port_pc is None or target_pc is None or port_pc != port_pc or target_pc != target_pc:
+        return "local"
+    port_pc, target_pc = int(port_pc), int(target_pc)
+    rel = switch_target(platform, port_pc, target_pc)
+    if requested is not None and str(target_pc) in requested and rel not in requested:
+        return str(target_pc)
+    return rel if target_pc_for(platform, rel, port_pc) == target_pc else str(target_pc)
+
+
+def predict_memcpy_placed(platform, *, direction: str, homes: dict, where: dict, **kw) -> MemPrediction:
+    """memcpy CUs launched together whose ports under test sit next to PC homes[(cu, port)] and whose
+    buffers lie in PC where[(cu, port)]: one CU's prediction at the costliest of their switch targets,
+    with as many CUs on one PC as the most crowded holds (predict_memcpy_cu)."""
+    worst = max((switch_target(platform, homes[k], where[k]) for k in where), key=TARGETS.index)
+    crowd = max(len({cu for (cu, _), v in where.items() if v == pc}) for pc in set(where.values()))
+    first = min(cu for cu, _ in where)
+    own = len({v for (cu, _), v in where.items() if cu == first})   # PCs of one CU's buffers (copy: 1 if in = out)
+    return predict_memcpy_cu(platform, direction=direction, target=worst, crowd=crowd, own_pcs=own, **kw)
+
+
 def port_rate_GBps(platform, *, memory="hbm", direction="read", width_bits=512, clock_mhz=300, burst=16,
                    outstanding=16, burst_beats=None) -> float:
     """Steady bandwidth of one AXI port on its own PC (used by the GEMM/elementwise models)."""

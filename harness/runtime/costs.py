@@ -63,7 +63,7 @@ def memcpy_target(banks: dict, placed: dict | None, ports) -> str:
     return worst_target(out)
 
 
-MEMCPY_PORTS = {"read": ("in",), "write": ("out",), "copy": ("in", "out")}
+MEMCPY_PORTS = model.MEMCPY_PORTS
 
 
 def streamed_banks(kdesc: dict, xdesc: dict, scalars: dict, placed: dict | None) -> list[str]:
