@@ -325,9 +325,10 @@ def run(plan: MemcpyPlan, bar=None) -> BenchResult:
     opts = plan.opts
     rt = open_runtime(opts.mode, opts.device, vitis_platform=opts.vitis_platform)
     design, kern, plat, _, _ = memcpy_design(rt.mode)
-    if max((p.first_cu + p.cus for p in plan.points), default=0) > kern.cus:
-        raise UserError(f"the plan needs {max(p.first_cu + p.cus for p in plan.points)} bw_memcpy CUs but the {rt.mode} design "
-                        f"has {kern.cus}; use --pcs up to {kern.cus} (read, write) or {2 * kern.cus} (copy)")
+    need = max((p.first_cu + p.cus for p in plan.points), default=0)
+    if need > kern.cus:
+        raise UserError(f"the plan needs {need} bw_memcpy CUs but the {rt.mode} design has {kern.cus}; use --pcs up "
+                        f"to {kern.cus} (read, write) or {2 * kern.cus} (copy), or --port-pc PCs of those CUs")
     sess = Session(rt, design, opts.xclbin)
     context = make_context("memcpy", rt, sess, design, opts.clock_mhz)
     if any(p.pattern == "random" for p in plan.points):

@@ -17,7 +17,7 @@ from harness.model.transfer import TransferPrediction, predict_transfer
 from harness.model.platform import DTYPES, Memory, MemoryGroup, Platform, known_platforms, load_platform
 
 __all__ = ["load_platform", "known_platforms", "Platform", "Memory", "MemoryGroup", "DTYPES",
-           "predict_memcpy", "predict_memcpy_cu", "predict_memcpy_placed", "MemPrediction", "switch_target", "TARGETS",
-           "target_pc_for", "target_of", "MEMCPY_PORTS", "predict_gemm", "GemmPrediction", "predict_elementwise", "predict_reference_design", "predict_flops",
+           "predict_memcpy", "predict_memcpy_cu", "predict_memcpy_placed", "MemPrediction", "switch_target",
+           "TARGETS", "target_pc_for", "target_of", "MEMCPY_PORTS", "predict_gemm", "GemmPrediction", "predict_elementwise", "predict_reference_design", "predict_flops",
            "ElementwisePrediction", "dispatch_overhead", "dispatch_overhead_s", "dispatch_spread",
            "pcie_transfer", "predict_transfer", "TransferPrediction", "GemmDesign", "split_columns", "model_version"]
