@@ -140,7 +140,7 @@ SWITCH_POINTS = ([(d, size, port + (d == "write"), target + (d == "write"))
 
 
 def switch_run(out: Path, stamp="20260101T030000Z", mode="hw", truth=None, seed=4, points=SWITCH_POINTS,
-               requested=None) -> Path:
+               requested=None, context=None) -> Path:
     """A memcpy run of `--port-pc ... --target-pc ...`: one CU per point, port_pc and target_pc columns,
     times from the bench's own prediction (harness.bench.memcpy.predict_point) with `truth`."""
     from harness.bench import memcpy as mc
@@ -151,7 +151,7 @@ def switch_run(out: Path, stamp="20260101T030000Z", mode="hw", truth=None, seed=
     plat = model.load_platform("u280")
     w = _writer(out, stamp, "memcpy", mode, design, schema.MEMCPY.sample_columns,
                 {"port_pc": sorted({p[2] for p in points}),
-                 "target_pc": requested or sorted({str(p[3]) for p in points})})
+                 "target_pc": requested or sorted({str(p[3]) for p in points}), **(context or {})})
     timing = "measured" if mode == "hw" else "model"
     for point, (direction, size, port, target, *access) in enumerate(points):
         pattern, txn = access or ("seq", None)

@@ -400,3 +400,16 @@ def test_a_copy_cell_asked_for_as_a_pc_and_as_its_relation_is_left_out_with_a_no
     _, out = _fit([run], tmp_path / "c.toml", capsys)
     assert f"point {len(seq)}: copy to PC 7 was asked for both as a PC and as its relation" in out
     assert "port 0 -> PC 7" not in out
+
+
+def test_cross_switch_cells_of_a_run_without_its_connectivity_are_left_out_with_a_note(tmp_path, capsys):
+    """The cells are placed from the run's own connectivity (context.json), never from today's design
+    files: a run that does not record it cannot have its cross-switch cells fitted."""
+    from harness.designs import load_design
+    design = load_design("memcpy").to_context()
+    design["kernels"]["bw_memcpy"].pop("args")
+    seq = [p for p in fr.SWITCH_POINTS if len(p) == 4]
+    run = fr.switch_run(tmp_path, points=seq, context={"design": design})
+    doc, out = _fit([run], tmp_path / "n.toml", capsys)
+    assert "has no bw_memcpy connectivity to place it by; left out" in out
+    assert "lateral_efficiency" not in doc["memory"]["hbm"] and "port 0 -> PC 30" not in out

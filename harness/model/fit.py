@@ -184,6 +184,8 @@ def _memcpy_points(run, plat, notes) -> list[Point]:
                  + (f"/{_size(int(stride))}" if pattern == "stride" else ""))
         port = _present(r, "port_pc")
         where = model.target_of(plat, port, target, requested or None)
+        if where.isdigit() and int(where) == int(port) and direction != "copy" and int(r["cus"]) == 1:
+            where = "local"          # one CU's one buffer in its own PC (copy: both there; more CUs: shared)
         if direction == "copy" and where != "local" and str(int(target)) in requested \
                 and model.switch_target(plat, int(port), int(target)) in requested:
             # --target-pc other-group,7 from port 0: both put the in buffer in PC 7, one the out buffer too
