@@ -108,6 +108,10 @@ def plan_from_args(args):
     points = [mc.MemcpyPoint(d, pcs, s, reps_of(s), pattern, txn, stride, t)
               for t in targets for pattern, txn, stride in access
               for d in directions for pcs in pcs_of(d) if mc.fits(d, pcs, cus) for s in sizes]
+    if default_sizes and targets != ["local"]:
+        # The default sweep ends at a whole PC, which another CU's buffer beside a port's own words
+        # (or every CU's in one PC) cannot share: stop each target's sweep at the largest size that fits.
+        points = _fitting_defaults(targets, points, kern, pc_bytes, notes)
     for t in targets:
         _check_fits(t, [p for p in points if p.target == t], kern, pc_bytes)
     if not points:          # never a run directory with nothing in it
@@ -211,6 +215,24 @@ def parse_targets(value: str | None, n_pcs: int) -> list[str]:
             raise UserError(f"--target-pc {t or value!r}: use {', '.join(TARGETS)} or a PC number 0 to {n_pcs - 1}, "
                             "or a comma list like local,other-group")
     return list(dict.fromkeys(out))
+
+
+def _fitting_defaults(targets: list[str], points: list, kern, pc_bytes: int, notes: list) -> list:
+    """Each target's points without the default sizes its buffers cannot fit (named in a note)."""
+    from harness.bench import memcpy as mc
+    from harness.model import load_platform
+    plat, out = load_platform("u280"), []
+    for t in targets:
+        mine = [p for p in points if p.target == t]
+        sizes = sorted({p.bytes_per_pc for p in mine})
+        while sizes and max(mc.pc_loads(kern, plat, [p for p in mine if p.bytes_per_pc <= sizes[-1]]).values(),
+                            default=0) > pc_bytes:
+            sizes.pop()
+        if sizes and sizes[-1] < max(p.bytes_per_pc for p in mine):
+            notes.append(f"--target-pc {t}: sizes above {mc._size(sizes[-1])} per PC not run (their buffers do not "
+                         "fit the PCs they share); give --sizes to choose")
+        out += [p for p in mine if sizes and p.bytes_per_pc <= sizes[-1]]
+    return out
 
 
 def _check_fits(target: str, points: list, kern, pc_bytes: int) -> None:
