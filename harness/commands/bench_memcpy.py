@@ -158,7 +158,7 @@ def parse_access(args) -> list[tuple]:
     """(pattern, txn_bytes, stride_bytes) of every access pattern to run; seq alone by default."""
     from harness.bench import memcpy as mc
     patterns = []
-    for v in (args.pattern or "seq").split(","):
+    for v in (args.pattern if args.pattern is not None else "seq").split(","):
         v = v.strip().lower()
         if v and v not in mc.PATTERNS:
             raise UserError(f"--pattern: invalid choice {v!r}; use {', '.join(mc.PATTERNS)}, or a comma list "
@@ -218,21 +218,25 @@ def parse_targets(value: str | None, n_pcs: int) -> list[str]:
 
 
 def _fitting_defaults(targets: list[str], points: list, kern, pc_bytes: int, notes: list) -> list:
-    """Each target's points without the default sizes its buffers cannot fit (named in a note)."""
+    """The points up to the largest default size whose buffers fit for every target (one size range
+    for all, so the heat map compares targets at one size); the sizes left out named in a note."""
     from harness.bench import memcpy as mc
     from harness.model import load_platform
-    plat, out = load_platform("u280"), []
+    plat = load_platform("u280")
+    sizes = sorted({p.bytes_per_pc for p in points})
+    top, why = sizes[-1], None
     for t in targets:
         mine = [p for p in points if p.target == t]
-        sizes = sorted({p.bytes_per_pc for p in mine})
-        while sizes and max(mc.pc_loads(kern, plat, [p for p in mine if p.bytes_per_pc <= sizes[-1]]).values(),
-                            default=0) > pc_bytes:
-            sizes.pop()
-        if sizes and sizes[-1] < max(p.bytes_per_pc for p in mine):
-            notes.append(f"--target-pc {t}: sizes above {mc._size(sizes[-1])} per PC not run (their buffers do not "
-                         "fit the PCs they share); give --sizes to choose")
-        out += [p for p in mine if sizes and p.bytes_per_pc <= sizes[-1]]
-    return out
+        fits = [s for s in sizes if s <= top and max(
+            mc.pc_loads(kern, plat, [p for p in mine if p.bytes_per_pc <= s]).values(), default=0) <= pc_bytes]
+        if not fits:
+            return points        # not even the smallest fits: _check_fits says so
+        if fits[-1] < top:
+            top, why = fits[-1], t
+    if why is not None:
+        notes.append(f"sizes above {mc._size(top)} per PC not run: with --target-pc {why} their buffers do not fit "
+                     "the PCs they share; give --sizes to choose")
+    return [p for p in points if p.bytes_per_pc <= top]
 
 
 def _check_fits(target: str, points: list, kern, pc_bytes: int) -> None:
