@@ -711,6 +711,14 @@ def test_duplicates_run_once_with_a_note(runs_dir, capsys, memcpy_xclbin, only_r
     assert sorted(s["bytes_per_pc"]) == [4096, 8192]
 
 
+def test_a_repeated_bank_runs_once_with_a_note(runs_dir, capsys, memcpy_xclbin, only_run):
+    assert main(["bench", "transfer", "--mode", "emu", "--sizes", "4K", "--banks", "HBM[0],HBM[0]",
+                 "--repeats", "1", "--warmup", "0", "--out", str(runs_dir)]) == 0
+    assert "note: --banks gives HBM[0] more than once" in capsys.readouterr().err
+    s = pd.read_csv(only_run(runs_dir) / "summary.csv")
+    assert sorted(s["bank"]) == ["HBM[0]", "HBM[0]"] and sorted(s["direction"]) == ["d2h", "h2d"]
+
+
 def test_auto_mode_falls_back_to_emu_when_pyxrt_import_raises(tmp_path, monkeypatch, capsys, memcpy_xclbin):
     pyxrt_raising("RuntimeError('XRT build mismatch')")(Env(tmp_path, monkeypatch))
     assert main(["info"]) == 0
