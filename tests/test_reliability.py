@@ -142,6 +142,25 @@ def both(*fns):
     return apply
 
 
+def fail_every_repetition(run: pathlib.Path, _env) -> None:
+    """Every repetition recorded as failing verification (its rate empty), then resummarized: a run
+    with no verified point, consistent with itself."""
+    s = pd.read_csv(run / "samples.csv", dtype=str, keep_default_na=False)
+    s["verified"], s["error"] = "False", "word 3: expected 0x3, got 0x0"
+    for rate in ("bandwidth_GBps", "throughput_GFLOPps"):
+        if rate in s.columns:
+            s[rate] = ""
+    s.to_csv(run / "samples.csv", index=False)
+    resummarize(run)
+
+
+def params_file(text: str):
+    """A --params file at {tmp}/p.toml."""
+    def apply(env):
+        (env.tmp / "p.toml").write_text(text)
+    return apply
+
+
 # --------------------------------------------------------------------------- fault helpers
 def _full_disk_file(real_open, after_bytes: int):
     """open() whose files refuse writes past `after_bytes` with ENOSPC, as a full disk does."""
@@ -279,6 +298,7 @@ MQ = M + ["--sizes", "4K", "--pcs", "2", "--direction", "copy", "--repeats", "2"
           "--kernel-reps", "1"]
 G = ["bench", "gemm", "--mode", "emu", "--out", "{out}"]
 L = ["bench", "latency", "--mode", "emu", "--out", "{out}"]
+T = ["bench", "transfer", "--mode", "emu", "--out", "{out}", "--repeats", "1", "--warmup", "0"]
 R = ["roofline", "--out", "{out}"]
 RW = ["roofline", "--results", "{run}", "--workload", "smolvla", "--out", "{out}"]
 
@@ -513,6 +533,96 @@ CASES = [
     Case("info-hw-pyxrt-raises", ["info", "--mode", "hw"], "importing pyxrt raised SystemError",
          setup=pyxrt_raising("SystemError('initialization of pyxrt raised unreported exception')")),
     Case("info-mode-unknown", ["info", "--mode", "bogus"], "invalid choice"),
+    # ---- issue 16: access patterns, cross-switch targets, host transfers, --params, --fit
+    memcpy_bad("txn-zero", ["--pattern", "random", "--txn-bytes", "0"], "--txn-bytes 0: use a power of two"),
+    memcpy_bad("txn-3", ["--pattern", "random", "--txn-bytes", "3"], "--txn-bytes 3: use a power of two"),
+    memcpy_bad("txn-8K", ["--pattern", "random", "--txn-bytes", "8K"], "AXI's 4 KiB burst limit"),
+    memcpy_bad("txn-96", ["--pattern", "stride", "--txn-bytes", "96"], "--txn-bytes 96: use a power of two"),
+    memcpy_bad("txn-text", ["--pattern", "random", "--txn-bytes", "1e3"], "not a whole number"),
+    memcpy_bad("txn-ellipsis-alone", ["--pattern", "random", "--txn-bytes", "64,...,4K"], "'...' needs two"),
+    memcpy_bad("txn-without-pattern", ["--txn-bytes", "64"], "add --pattern random"),
+    memcpy_bad("stride-below-txn", ["--pattern", "stride", "--txn-bytes", "256", "--stride", "128"],
+               "smaller than --txn-bytes 256"),
+    memcpy_bad("stride-not-word", ["--pattern", "stride", "--stride", "100"], "multiple of 64 B"),
+    memcpy_bad("stride-zero", ["--pattern", "stride", "--stride", "0"], "positive multiple"),
+    memcpy_bad("stride-negative", ["--pattern", "stride", "--stride", "-64"], "not a whole number"),
+    memcpy_bad("stride-with-random", ["--pattern", "random", "--stride", "4K"], "add --pattern stride"),
+    memcpy_bad("pattern-unknown", ["--pattern", "bogus"], "--pattern: invalid choice 'bogus'"),
+    memcpy_bad("pattern-empty", ["--pattern", ""], "--pattern is empty"),
+    memcpy_bad("pattern-comma", ["--pattern", ","], "--pattern is empty"),
+    memcpy_bad("pattern-size-not-power", ["--pattern", "random", "--sizes", "3M"], "use a power of two"),
+    memcpy_bad("pattern-size-below-txn", ["--pattern", "random", "--txn-bytes", "4K", "--sizes", "2K"],
+               "smaller than --txn-bytes 4096"),
+    memcpy_bad("seed-negative", ["--pattern", "random", "--seed", "-1"], "--seed '-1'"),
+    memcpy_bad("seed-33-bits", ["--pattern", "random", "--seed", "4294967296"], "0 to 4294967295"),
+    memcpy_bad("target-99", ["--target-pc", "99"], "--target-pc '99'"),
+    memcpy_bad("target-minus-1", ["--target-pc", "-1"], "--target-pc '-1'"),
+    memcpy_bad("target-empty", ["--target-pc", ""], "--target-pc ''"),
+    memcpy_bad("target-empty-item", ["--target-pc", "local,,"], "a comma list like local,other-group"),
+    memcpy_bad("target-float", ["--target-pc", "3.0"], "--target-pc '3.0'"),
+    memcpy_bad("target-other-group-whole-pc", ["--target-pc", "other-group", "--pcs", "16", "--sizes", "256M",
+                                               "--direction", "read"], "HBM[7] would hold"),
+    memcpy_bad("target-one-pc-for-all", ["--target-pc", "9", "--pcs", "32", "--direction", "copy", "--sizes", "16M"],
+               "HBM[9] would hold"),
+    memcpy_bad("target-random-whole-pc", ["--target-pc", "other-group", "--pattern", "random", "--txn-bytes", "64",
+                                          "--sizes", "256M", "--pcs", "16", "--direction", "read"],
+               "use smaller --sizes or fewer --pcs"),
+    Case("transfer-banks-nonsense", T + ["--banks", "nonsense"], "'nonsense' is not a memory of the U280"),
+    Case("transfer-banks-32", T + ["--banks", "HBM[32]"], "'HBM[32]' is not a memory"),
+    Case("transfer-banks-range", T + ["--banks", "HBM[0:3]"], "'HBM[0:3]' is not a memory"),
+    Case("transfer-banks-unused-ddr", T + ["--banks", "DDR[0]"], "does not use it"),
+    Case("transfer-banks-empty", T + ["--banks", ""], "--banks is empty"),
+    Case("transfer-sizes-odd", T + ["--sizes", "63"], "multiple of 8 B"),
+    Case("transfer-sizes-zero", T + ["--sizes", "0"], "sizes must be positive"),
+    Case("transfer-sizes-over-bank", T + ["--sizes", "512M"], "larger than HBM[0]"),
+    Case("params-missing", ["predict", "--params", "{tmp}/nope.toml", "memcpy"], "no such file"),
+    Case("params-directory", ["predict", "--params", "{tmp}", "memcpy"], "is a directory"),
+    Case("params-corrupt", ["predict", "--params", "{tmp}/p.toml", "memcpy"], "is not valid TOML",
+         setup=lambda env: (env.tmp / "p.toml").write_bytes(b"\x00\xff garbage [[[ =\n")),
+    Case("params-foreign", ["predict", "--params", "{tmp}/p.toml", "memcpy"], "is not a parameter of the model",
+         setup=params_file('[build-system]\nrequires = ["setuptools"]\n')),
+    Case("params-other-model-version", ["predict", "--params", "{tmp}/p.toml", "memcpy"], "refit it",
+         setup=params_file('[fit]\nmodel_version = "harness.model v0"\n')),
+    Case("params-efficiency-above-1", ["predict", "--params", "{tmp}/p.toml", "memcpy"], "an efficiency above 1",
+         setup=params_file('[memory.hbm]\nefficiency = { value = 1.5, unit = "1", source = "assumption", '
+                           'detail = "x" }\n')),
+    Case("params-other-unit", ["predict", "--params", "{tmp}/p.toml", "memcpy"], "convert it",
+         setup=params_file('[dispatch]\noverhead_s = { value = 40, unit = "us", source = "assumption", '
+                           'detail = "x" }\n')),
+    Case("params-measured-without-runs", ["predict", "--params", "{tmp}/p.toml", "memcpy"], "names no run",
+         setup=params_file('[memory.hbm]\nefficiency = { value = 0.9, unit = "1", source = "measured", '
+                           'detail = "x" }\n')),
+    # a 'measured' value fitted to an emulated run is the model fitted to itself: refused wherever it is used
+    Case("params-emulated-fit", ["predict", "--params", "{tmp}/p.toml", "memcpy"], "which is emulated",
+         setup=params_file('[memory.hbm]\nefficiency = { value = 0.9, unit = "1", source = "measured", '
+                           f'detail = "x", run_ids = ["{EMU_MEMCPY}"] }}\n')),
+    Case("params-emulated-fit-bench", MQ + ["--params", "{tmp}/p.toml"], "which is emulated",
+         setup=params_file('[memory.hbm]\nefficiency = { value = 0.9, unit = "1", source = "measured", '
+                           'detail = "x", run_ids = ["20250101T010000Z-sw_emu-memcpy"] }\n')),
+    Case("params-emulated-fit-roofline", RW + ["--params", "{tmp}/p.toml"], "which is emulated", run=HW_MEMCPY,
+         left="untouched",
+         setup=params_file('[dispatch]\noverhead_s = { value = 4e-5, unit = "s", source = "measured", '
+                           f'detail = "x", run_ids = ["{EMU_MEMCPY}"] }}\n')),
+    Case("fit-emulated-run", ["predict", "--fit", "{run}", "--out", "{out}/fit.toml"], "fit the model to itself",
+         run=EMU_MEMCPY, left="untouched"),
+    Case("fit-failed-verification", ["predict", "--fit", "{run}", "--out", "{out}/fit.toml"], "no verified point",
+         run=HW_MEMCPY, damage=fail_every_repetition, left="untouched"),
+    Case("fit-empty-dir", ["predict", "--fit", "{tmp}", "--out", "{out}/fit.toml"], "not a run directory"),
+    Case("fit-half-written", ["predict", "--fit", "{run}", "--out", "{out}/fit.toml"], "incomplete run",
+         run=HW_MEMCPY, damage=ctx_edit(status="incomplete"), left="untouched"),
+    Case("fit-no-summary", ["predict", "--fit", "{run}", "--out", "{out}/fit.toml"], "has no summary.csv",
+         run=HW_MEMCPY, damage=lambda r, e: (r / "summary.csv").unlink(), left="untouched"),
+    Case("fit-truncated-samples", ["predict", "--fit", "{run}", "--out", "{out}/fit.toml"], "does not match",
+         run=HW_MEMCPY, damage=truncate("samples.csv", 5), left="untouched"),
+    Case("fit-twice", ["predict", "--fit", "{run}", "{run}", "--out", "{out}/fit.toml"], "given twice",
+         run=HW_MEMCPY, left="untouched"),
+    Case("fit-out-is-directory", ["predict", "--fit", "{run}", "--out", "{tmp}"], "is a directory",
+         run=HW_MEMCPY, left="untouched"),
+    Case("roofline-transfer-without-workload", R + ["--results", "{run}", "--transfer", "{run}"],
+         "add --workload smolvla", run=HW_MEMCPY, left="untouched"),
+    Case("roofline-transfer-not-transfer", RW + ["--transfer", "{tmp}/runs/" + HW_GEMM], "a gemm run",
+         run=HW_MEMCPY, left="untouched",
+         setup=lambda env: shutil.copytree(FIX / HW_GEMM, env.tmp / "runs" / HW_GEMM)),
 ]
 
 
@@ -526,7 +636,8 @@ def _relabel_samples(run: pathlib.Path, run_id: str, timing: str) -> None:
 def test_the_table_is_large_and_covers_every_command():
     assert len(CASES) >= 80 and len({c.id for c in CASES}) == len(CASES)
     commands = {("bench " + c.argv[1]) if c.argv[0] == "bench" else c.argv[0] for c in CASES}
-    assert commands >= {"bench memcpy", "bench gemm", "bench latency", "roofline", "predict", "workload", "info"}
+    assert commands >= {"bench memcpy", "bench gemm", "bench latency", "bench transfer", "roofline", "predict",
+                        "workload", "info"}
 
 
 @dataclass
@@ -598,6 +709,14 @@ def test_duplicates_run_once_with_a_note(runs_dir, capsys, memcpy_xclbin, only_r
     assert "note: --sizes gives 4096 more than once" in err and "note: --pcs gives 2 more than once" in err
     s = pd.read_csv(only_run(runs_dir) / "summary.csv")
     assert sorted(s["bytes_per_pc"]) == [4096, 8192]
+
+
+def test_a_repeated_bank_runs_once_with_a_note(runs_dir, capsys, memcpy_xclbin, only_run):
+    assert main(["bench", "transfer", "--mode", "emu", "--sizes", "4K", "--banks", "HBM[0],HBM[0]",
+                 "--repeats", "1", "--warmup", "0", "--out", str(runs_dir)]) == 0
+    assert "note: --banks gives HBM[0] more than once" in capsys.readouterr().err
+    s = pd.read_csv(only_run(runs_dir) / "summary.csv")
+    assert sorted(s["bank"]) == ["HBM[0]", "HBM[0]"] and sorted(s["direction"]) == ["d2h", "h2d"]
 
 
 def test_auto_mode_falls_back_to_emu_when_pyxrt_import_raises(tmp_path, monkeypatch, capsys, memcpy_xclbin):

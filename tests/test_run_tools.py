@@ -54,7 +54,10 @@ def test_plot_panels_hold_what_the_run_holds():
         agg, per_cu = fig.axes[:2]
         labels = {ln.get_label() for ln in agg.lines}
         verified = m.summary[m.summary["verified"]]
-        assert labels == {f"{d}, {int(p)} PC{'s' if p > 1 else ''}" for d, p in zip(verified["direction"], verified["pcs"])}
+        series = {f"{d}, {int(p)} PC{'s' if p > 1 else ''}" for d, p in zip(verified["direction"], verified["pcs"])}
+        # each measured series beside the model's figure for the same points, dashed
+        assert labels == {f"{s}: measured" for s in series} | {f"{s}: model" for s in series}
+        assert all(ln.get_linestyle() == "--" for ln in agg.lines if ln.get_label().endswith(": model"))
         assert "per CU" in per_cu.get_ylabel() and "measured" in fig._suptitle.get_text()
     finally:
         plt.close(fig)

@@ -68,7 +68,7 @@ def check_bank_names(text: str | None, platform="u280") -> list[str] | None:
         out.append(t)
     if not out:
         raise UserError("--banks is empty; give tags like HBM[0],HBM[31]")
-    return list(dict.fromkeys(out))
+    return out
 
 
 def default_banks(used: list[str]) -> list[str]:

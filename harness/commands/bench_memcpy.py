@@ -120,6 +120,10 @@ def plan_from_args(args):
         points = [mc.MemcpyPoint(d, pcs, s, reps_of(s), pattern, txn, stride, t)
                   for t in targets for pattern, txn, stride in access
                   for d in directions for pcs in pcs_of(d) if mc.fits(d, pcs, cus) for s in sizes]
+        if default_sizes and targets != ["local"]:
+            # The default sweep ends at a whole PC, which another CU's buffer beside a port's own words
+            # (or every CU's in one PC) cannot share: stop each target's sweep at the largest size that fits.
+            points = _fitting_defaults(targets, points, kern, pc_bytes, notes)
     else:
         points = [mc.MemcpyPoint(d, 2 if d == "copy" else 1, s, reps_of(s), pattern, txn, stride, t, port, cu)
                   for port_pcs in [sorted({pp for d in directions for pp, _ in port_of[d]})]
@@ -175,7 +179,7 @@ def parse_access(args) -> list[tuple]:
     """(pattern, txn_bytes, stride_bytes) of every access pattern to run; seq alone by default."""
     from harness.bench import memcpy as mc
     patterns = []
-    for v in (args.pattern or "seq").split(","):
+    for v in (args.pattern if args.pattern is not None else "seq").split(","):
         v = v.strip().lower()
         if v and v not in mc.PATTERNS:
             raise UserError(f"--pattern: invalid choice {v!r}; use {', '.join(mc.PATTERNS)}, or a comma list "
@@ -270,6 +274,28 @@ def _pc_span(pcs: list[int]) -> str:
     if len(pcs) > 2 and len({b - a for a, b in zip(pcs, pcs[1:])}) == 1:
         return f"{pcs[0]}, {pcs[1]}, ..., {pcs[-1]}"
     return ", ".join(map(str, pcs))
+
+
+def _fitting_defaults(targets: list[str], points: list, kern, pc_bytes: int, notes: list) -> list:
+    """The points up to the largest default size whose buffers fit for every target (one size range
+    for all, so the heat map compares targets at one size); the sizes left out named in a note."""
+    from harness.bench import memcpy as mc
+    from harness.model import load_platform
+    plat = load_platform("u280")
+    sizes = sorted({p.bytes_per_pc for p in points})
+    top, why = sizes[-1], None
+    for t in targets:
+        mine = [p for p in points if p.target == t]
+        fits = [s for s in sizes if s <= top and max(
+            mc.pc_loads(kern, plat, [p for p in mine if p.bytes_per_pc <= s]).values(), default=0) <= pc_bytes]
+        if not fits:
+            return points        # not even the smallest fits: _check_fits says so
+        if fits[-1] < top:
+            top, why = fits[-1], t
+    if why is not None:
+        notes.append(f"sizes above {mc._size(top)} per PC not run: with --target-pc {why} their buffers do not fit "
+                     "the PCs they share; give --sizes to choose")
+    return [p for p in points if p.bytes_per_pc <= top]
 
 
 def _check_fits(target: str, points: list, kern, pc_bytes: int) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from harness.commands.options import add_common, parse_sizes, run_options, xrt_emulation
+from harness.commands.options import add_common, distinct, parse_sizes, run_options, xrt_emulation
 from harness.commands.report import print_closing, print_table, timing_label, us
 from harness.errors import UserError
 
@@ -36,6 +36,7 @@ def plan_from_args(args):
             raise UserError(f"--sizes {s}: use a multiple of {tr.WORD_BYTES} B (data are checked as 64-bit "
                             f"words), e.g. {max(8, s // 8 * 8)}")
     banks = tr.check_bank_names(args.banks)
+    banks = distinct(banks, "--banks") if banks else banks     # a repeat runs once, with a note
     return tr.TransferPlan(sizes, banks, opts, target=emulation)
 
 

@@ -140,6 +140,8 @@ def run(args: argparse.Namespace) -> int:
     from harness.roofline.analysis import analyze
     from harness.results.reader import load_runs
 
+    if args.transfer and not (args.workload or args.seed_assumptions):
+        raise UserError("--transfer times the host transfers of one inference of a workload; add --workload smolvla")
     out = out_dir(args.out) if (args.out or not args.seed_assumptions) else None
     runs = load_runs(args.results + ([args.transfer] if args.transfer else []))
     if args.transfer:

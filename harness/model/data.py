@@ -12,6 +12,7 @@ import functools
 import hashlib
 import math
 import pathlib
+import re
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
@@ -194,8 +195,19 @@ def read_params_file(path) -> dict:
             runs = v.get("run_ids")
             if not (isinstance(runs, list) and runs and all(isinstance(r, str) and r for r in runs)):
                 raise UserError(f"--params {p}: {name} is measured but names no run (run_ids); {fix}")
+            emulated = [r for r in runs if _run_mode(r) not in (None, "hw")]
+            if emulated:
+                # an emulated run's times are the model's own output: a value fitted to them is no measurement
+                raise UserError(f"--params {p}: {name} is 'measured' on run {emulated[0]}, which is emulated "
+                                "(not timed on a card); refit it with `harness predict --fit` on runs measured on the card")
         n += 1
     return {"path": str(p), "sha256": _sha256(p), "tree": values, "parameters": n}
+
+
+def _run_mode(run_id: str) -> str | None:
+    """The mode in a run id `<UTC time>-<mode>-<bench>` (results/runs/), or None if it is not one."""
+    m = re.match(r"^\d{8}T\d{6}Z-(hw|hw_emu|sw_emu|emu)-", run_id)
+    return m.group(1) if m else None
 
 
 def _lookup(tree: dict, path_: tuple):

@@ -225,7 +225,9 @@ def predict_memcpy(platform, *, memory="hbm", ports=1, pcs_per_port=1, direction
     explain[REFRESH] = (f"{M['refresh_block_ns'].value:g} ns blocked every {M['refresh_interval_ns'].value:g} ns")
     mem = limits[PC_PEAK] * eff
     limits[PC_EFF] = mem
-    explain[PC_EFF] = f"controller efficiency {eff:g} (calibrated, includes refresh)"
+    how = {"model": "calibrated", "measured": f"fitted on run(s) {M['efficiency'].run_id}"}.get(
+        M["efficiency"].source, M["efficiency"].source)       # a --params file's value says where it came from
+    explain[PC_EFF] = f"controller efficiency {eff:g} ({how}, includes refresh)"
     if direction == "copy" and n_pc < 2:
         tau = M["rw_turnaround_efficiency"].value
         mem *= tau

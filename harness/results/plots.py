@@ -55,10 +55,22 @@ def _memcpy(plt, run, m):
     fig, axes = plt.subplots(rows, 2, figsize=(12, 5.5 * rows), squeeze=False)
     row = 0
     if len(seq):
+        seq = seq.copy()
+        seq["model_bandwidth_GBps"] = _model_GBps(seq)
+        seq["model_per_cu_GBps"] = seq["model_bandwidth_GBps"] / cus[~patterned]
+        where = _target_columns(seq)
+        colors = plt_colors()
         for ax, col, what in ((axes[0][0], "bandwidth_GBps", "aggregate"), (axes[0][1], "per_cu_GBps", "per CU")):
-            for (d, pcs), g in seq.groupby(["direction", "pcs"]):
-                med = g.groupby("bytes_per_pc")[col].median()
-                ax.plot(med.index, med.values, marker="o", label=f"{d}, {int(pcs)} PC{'s' if pcs > 1 else ''}")
+            # one series per target too: a cross-switch run's local and other-group points never share a median
+            for k, (key, g) in enumerate(seq.groupby(["direction", "pcs", *where], dropna=False)):
+                d, pcs = key[0], key[1]
+                tag = f"{d}, {int(pcs)} PC{'s' if pcs > 1 else ''}" + _target_tag(key[2:], where)
+                med = g.groupby("bytes_per_pc")[[col, "model_" + col]].median()
+                c = colors[k % len(colors)]
+                ax.plot(med.index, med[col].values, marker="o", color=c, label=f"{tag}: {_what(run)}")
+                if med["model_" + col].notna().any():
+                    ax.plot(med.index, med["model_" + col].values, ls="--", marker="s", markerfacecolor="none",
+                            color=c, alpha=0.7, label=f"{tag}: model")
             ax.set_xscale("log", base=2)
             ax.set_xlabel("bytes per PC")
             ax.set_ylabel(f"bandwidth {what} (GB/s, median)")
@@ -70,6 +82,37 @@ def _memcpy(plt, run, m):
     if len(pattern_names) == 1:
         axes[row][1].set_visible(False)
     return fig
+
+
+def _what(run) -> str:
+    return "emulated (model)" if run.emulated else "measured"
+
+
+def _model_GBps(g):
+    """harness.model's figure for each repetition's point: its bytes over model_time_s + one dispatch
+    (start() to wait() includes the launch), NaN where the run has no model time."""
+    from harness import model
+    if "model_time_s" not in g:
+        return np.nan
+    dispatch = model.dispatch_overhead(model.load_platform("u280")).value
+    return g["bytes"] / (g["model_time_s"].astype(float) + dispatch) / 1e9
+
+
+def _target_columns(g) -> list[str]:
+    """port_pc/target_pc when the run placed buffers away from their ports (--target-pc)."""
+    if "target_pc" not in g or "port_pc" not in g:
+        return []
+    t, p = g["target_pc"], g["port_pc"]
+    return ["port_pc", "target_pc"] if bool((t.notna() & p.notna() & (t != p)).any()) else []
+
+
+def _target_tag(values, where) -> str:
+    if not where:
+        return ""
+    pp, tp = values
+    if pp != pp or tp != tp or int(pp) == int(tp):
+        return ", local"
+    return f", port HBM[{int(pp)}] -> HBM[{int(tp)}]"
 
 
 def _pattern_panel(ax, run, g, name: str) -> None:
@@ -88,10 +131,13 @@ def _pattern_panel(ax, run, g, name: str) -> None:
         g["series"] = ""
     colors = plt_colors()
     what = "emulated (model)" if run.emulated else "measured"
-    for k, ((d, pcs, size, series), s) in enumerate(g.groupby(["direction", "pcs", "bytes_per_pc", "series"])):
+    where = _target_columns(g)
+    for k, (key, s) in enumerate(g.groupby(["direction", "pcs", "bytes_per_pc", "series", *where], dropna=False)):
+        d, pcs, size, series = key[:4]
         med = s.groupby("txn_bytes")[["bandwidth_GBps", "model_GBps"]].median()
         c = colors[k % len(colors)]
-        tag = f"{d}, {int(pcs)} PC{'s' if pcs > 1 else ''}, {_bytes(size)}/PC" + (f", {series}" if series else "")
+        tag = f"{d}, {int(pcs)} PC{'s' if pcs > 1 else ''}, {_bytes(size)}/PC" + (f", {series}" if series else "") \
+            + _target_tag(key[4:], where)
         x = med.index.to_numpy(float)
         # dodged sideways (x 2^-+DODGE) so a run that matches its model still shows both, side by side
         ax.plot(x * 2 ** -DODGE, med["bandwidth_GBps"], color=c, marker="o", label=f"{tag}: {what}")
