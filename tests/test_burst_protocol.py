@@ -86,3 +86,13 @@ def test_the_emulator_fails_a_launch_whose_kernel_reads_past_its_buffer(memcpy_s
         s.launch([s.run("bw_memcpy", 0, [a, b, 128, 1, 0, 0, 0, 0, 0])], 10_000, "past the buffer")
     # and with a buffer that holds them, the same launch passes
     s.launch([s.run("bw_memcpy", 0, [a, b, 64, 1, 0, 0, 0, 0, 0])], 10_000, "within the buffer")
+
+
+def test_a_stride_transaction_that_wraps_is_two_requests_within_the_buffer(memcpy_session):
+    """txn 4 words at stride 7 over 64 words: transaction 9 covers words 63, 0, 1, 2. The kernel asks for
+    them as two requests, both inside the buffer (one request of 4 words at 63 would be refused)."""
+    s = memcpy_session
+    a = s.alloc("bw_memcpy", 0, "in", 4096)
+    b = s.alloc("bw_memcpy", 0, "out", 4096)
+    for mode in (0, 1, 2):
+        s.launch([s.run("bw_memcpy", 0, [a, b, 64, 2, mode, 1, 4, 7, 0])], 10_000, "wrapping stride")

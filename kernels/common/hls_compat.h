@@ -79,7 +79,7 @@
 #else
 #define HLSC_BURST_LIMITS(port, rb, ro, wb, wo)                                                   \
   hlsc_burst::declare((port).Ptr, sizeof(*(port).Ptr), (rb), (ro), (wb), (wo));                  \
-  const hlsc_burst::Guard hlsc_burst_guard_##port = {(port).Ptr};
+  const hlsc_burst::Guard hlsc_burst_guard_##port((port).Ptr);
 #endif
 
 // ---------------------------------------------------------------------------

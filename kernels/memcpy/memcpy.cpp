@@ -3,10 +3,10 @@
 // Kernel name (v++ -k, XRT): bw_memcpy.  (Not "memcpy": that would clash with
 // libc's memcpy in the natively built shared library.)
 //
-// Arguments (XRT order):
-//   in       const ap_uint<512>*  m_axi gmem0   source (read, copy)
-//   out      ap_uint<512>*        m_axi gmem1   destination (write, copy);
-//                                               out[0] receives the read checksum
+// Arguments (XRT order; in and out are hls::burst_maxi<ap_uint<512>> ports, which XRT sees as the
+// 64-bit buffer addresses a pointer argument has):
+//   in       m_axi gmem0   source (read, copy)
+//   out      m_axi gmem1   destination (write, copy); out[0] receives the read checksum
 //   n_words  uint32               512-bit words per repetition
 //   reps     uint32               repetitions over the same n_words words
 //   mode     uint32               MEMCPY_MODE_READ / _WRITE / _COPY (codes from
@@ -27,7 +27,7 @@
 //   copy : rep r writes out[i] lane j = in[i]_j ^ rk(r): likewise.
 // rk(0) = 0, so with one rep write stores pat and copy stores in unchanged.
 //
-// Patterns. seq is the loops above over i = 0 .. n_words-1 (unchanged: the roofline's figure).
+// Patterns. seq visits i = 0 .. n_words-1 in order (the roofline's figure).
 // stride and random: n_words and txn_words are powers of two (the host checks; mask = n_words - 1),
 // and rep r issues T = n_words / txn_words transactions; beat k < txn_words of transaction t is
 // word a = (start(r, t) + k) & mask, with (uint32 arithmetic, wrapping)
@@ -41,10 +41,35 @@
 // transaction of the same rep writes again still shows; words never visited keep whatever was there
 // (the host's poison).
 //
+// What the kernel issues (hls::burst_maxi, UG1399 "Using Manual Burst"; harness/docs/xrt-and-vitis.md).
+// One pipelined loop over the n_words words of a rep serves every pattern and mode; a request is one
+// contiguous piece of a transaction:
+//   seq     transactions of MEMCPY_BURST words at t * MEMCPY_BURST (the last one of a rep shorter):
+//           the AXI traffic the auto-burst loops it replaces made (MEMCPY_BURST-beat bursts);
+//   stride, random: a request of txn_words words per transaction, at its start; a stride transaction
+//           that runs past the buffer's end (stride not a multiple of txn_words) is two requests, the
+//           part up to the end and the part the contract wraps to word 0. A random start is a multiple
+//           of txn_words, so a random transaction never wraps.
+// The m_axi adapter cuts a request into AXI bursts of at most MEMCPY_BURST beats (so a 4 KiB
+// transaction with MEMCPY_BURST = 16 is four 1 KiB bursts back to back) -- what harness.model assumes
+// (bursts of min(MEMCPY_BURST, txn) beats, MEMCPY_OUTSTANDING of them in flight).
+// Reads run ahead: `ahead` requests are issued before the first word is read and one more each time a
+// piece has been read, where ahead = MEMCPY_OUTSTANDING / ceil(txn / MEMCPY_BURST) (at least 1): as
+// many requests as keep MEMCPY_OUTSTANDING bursts in flight (MEMCPY_OUTSTANDING for seq and any
+// txn_words <= MEMCPY_BURST). The words asked for then never exceed the adapter's read buffer
+// (outstanding x burst beats), so a read_request never waits for room only a later read() would make.
+// Writes: a write_request at each piece's first word, its words as the loop makes them, and the
+// write_response of the piece `ahead` requests back collected before the next request (the rest after
+// the last rep). Read mode ends with a one-word write of the checksum to out[0].
+// A word a fault must not store is still written, with its byte enables off (the port is owed it).
+// The native build checks this protocol (kernels/common/native/hls_burst_maxi.h) and fails the launch
+// on any break of it.
+//
 // Emulator faults (emu_faults.h; nothing under Vitis): skip_word leaves out the last word of
-// every rep; stale_rep runs the last rep as a repeat of the one before (rk(reps-2) and, for random,
-// its transactions; needs reps >= 2); wrong_index puts the data of word i^1 (read, copy: when it exists) or the
-// pattern of index i^1 (write) at index i.
+// every rep (read: not summed; write, copy: written with byte enables off); stale_rep runs the last
+// rep as a repeat of the one before (rk(reps-2) and, for random, its transactions; needs reps >= 2);
+// wrong_index puts the data of word a^1 (read, copy: when it exists; the emulator reads it outside the
+// protocol) or the pattern of index a^1 (write) at index a.
 //
 // Build parameters (integer literals, -DNAME=value), set only in
 // kernels/designs/memcpy.toml and passed by `make xclbin` / `make emu`:

@@ -72,6 +72,8 @@ struct Call {
   unsigned n_ranges;
   uint64_t range_addr[MAX_PORTS], range_bytes[MAX_PORTS];
   bool dead;
+  bool begun;     // harness_emu_call_begin ran for the call about to start
+  unsigned live;  // kernel calls running (their Guards alive)
   char error[512];
   alignas(64) unsigned char scratch[4096];   // what a dead port reads and writes
 };
@@ -99,8 +101,22 @@ inline Port* find(const void* base) {
 }
 
 // The kernel's entry: (re)start the port's bookkeeping with the pragma's limits.
+inline void reset_ports(Call& k) {
+  for (unsigned i = 0; i < k.n_ports; ++i) k.ports[i].base = nullptr;   // no stale port is found again
+  k.n_ports = 0;
+}
+
 inline void declare(const void* base, size_t elem, unsigned rb, unsigned ro, unsigned wb, unsigned wo) {
   Call& k = call();
+  if (k.live == 0) {        // a new kernel call: a clean slate (a call not prepared by the worker has no ranges)
+    reset_ports(k);
+    if (!k.begun) {
+      k.dead = false;
+      k.error[0] = 0;
+      k.n_ranges = 0;
+    }
+    k.begun = false;
+  }
   Port* p = find(base);
   if (!p) {
     if (k.n_ports == MAX_PORTS) {
@@ -247,7 +263,11 @@ inline void finish(const void* base) {
 
 struct Guard {
   const void* base;
-  ~Guard() { finish(base); }
+  explicit Guard(const void* b) : base(b) { ++call().live; }
+  ~Guard() {
+    finish(base);
+    --call().live;
+  }
 };
 
 }  // namespace hlsc_burst
@@ -257,9 +277,9 @@ struct Guard {
 extern "C" __attribute__((weak)) void harness_emu_call_begin(unsigned n, const uint64_t* addr,
                                                              const uint64_t* bytes) {
   hlsc_burst::Call& k = hlsc_burst::call();
-  for (unsigned i = 0; i < k.n_ports; ++i) k.ports[i].base = nullptr;   // no stale port is found again
-  k.n_ports = 0;
+  hlsc_burst::reset_ports(k);
   k.dead = false;
+  k.begun = true;
   k.error[0] = 0;
   k.n_ranges = n < hlsc_burst::MAX_PORTS ? n : hlsc_burst::MAX_PORTS;
   for (unsigned i = 0; i < k.n_ranges; ++i) k.range_addr[i] = addr[i], k.range_bytes[i] = bytes[i];
