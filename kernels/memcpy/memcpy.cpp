@@ -116,10 +116,11 @@ static inline uint32_t memcpy_start(bool seq, bool stride, uint32_t t, uint32_t 
   return (stride ? t * stride_words : memcpy_mix(key ^ t) * txn) & mask;
 }
 
-// Issue the read request of the next piece of a rep's transactions: a piece is a whole transaction,
+// Issue the read request of the next piece of a rep's transactions (the port by value, as UG1399's
+// examples hand one to a sub-function): a piece is a whole transaction,
 // or (a stride transaction that runs past the buffer's end, which the contract wraps to word 0) one
 // of its two contiguous parts. ti: the transaction; tail: its second part, of tail_len words, is next.
-static inline void memcpy_request(hls::burst_maxi<ap_uint<512> >& in, bool seq, bool stride, uint32_t txn,
+static inline void memcpy_request(hls::burst_maxi<ap_uint<512> > in, bool seq, bool stride, uint32_t txn,
                                   uint32_t stride_words, uint32_t key, uint32_t mask, uint32_t n_words,
                                   uint32_t& ti, bool& tail, uint32_t& tail_len) {
   const uint32_t s = memcpy_start(seq, stride, ti, txn, stride_words, key, mask);
@@ -142,47 +143,24 @@ static inline void memcpy_request(hls::burst_maxi<ap_uint<512> >& in, bool seq, 
 #define MEMCPY_PEEK(port, i) (port).hlsc_peek(i)
 #endif
 
-extern "C" void bw_memcpy(hls::burst_maxi<ap_uint<512> > in, hls::burst_maxi<ap_uint<512> > out,
-                          unsigned int n_words, unsigned int reps,
-                          unsigned int mode, unsigned int pattern, unsigned int txn_words,
-                          unsigned int stride_words, unsigned int seed) {
-  HLSC_PRAGMA(HLS INTERFACE m_axi port=in offset=slave bundle=gmem0 max_read_burst_length=MEMCPY_BURST max_write_burst_length=MEMCPY_BURST num_read_outstanding=MEMCPY_OUTSTANDING num_write_outstanding=MEMCPY_OUTSTANDING)
-  HLSC_PRAGMA(HLS INTERFACE m_axi port=out offset=slave bundle=gmem1 max_read_burst_length=MEMCPY_BURST max_write_burst_length=MEMCPY_BURST num_read_outstanding=MEMCPY_OUTSTANDING num_write_outstanding=MEMCPY_OUTSTANDING)
-#pragma HLS INTERFACE s_axilite port=in
-#pragma HLS INTERFACE s_axilite port=out
-#pragma HLS INTERFACE s_axilite port=n_words
-#pragma HLS INTERFACE s_axilite port=reps
-#pragma HLS INTERFACE s_axilite port=mode
-#pragma HLS INTERFACE s_axilite port=pattern
-#pragma HLS INTERFACE s_axilite port=txn_words
-#pragma HLS INTERFACE s_axilite port=stride_words
-#pragma HLS INTERFACE s_axilite port=seed
-#pragma HLS INTERFACE s_axilite port=return
-  HLSC_BURST_LIMITS(in, MEMCPY_BURST, MEMCPY_OUTSTANDING, MEMCPY_BURST, MEMCPY_OUTSTANDING)
-  HLSC_BURST_LIMITS(out, MEMCPY_BURST, MEMCPY_OUTSTANDING, MEMCPY_BURST, MEMCPY_OUTSTANDING)
-
-  EMU_FAULT_ENTRY(bw_memcpy)
-  // The words a faulty kernel would get wrong (constant false outside the emulator).
+// The fault selector of this call, passed to memcpy_run (its EMU_FAULT tests read `emu_fault_`).
+#if defined(HARNESS_EMU_FAULTS) && HARNESS_EMU_FAULTS && !HLSC_VITIS
+#define MEMCPY_FAULT_SELECTOR emu_fault_
+#else
+#define MEMCPY_FAULT_SELECTOR 0
+#endif
+// The words a faulty kernel would get wrong (constant false outside the emulator).
 #define MEMCPY_SKIP(i) (EMU_FAULT(SKIP_WORD) && (i) + 1 == n_words)
 #define MEMCPY_REP(r) ((EMU_FAULT(STALE_REP) && (r) + 1 == reps && (r) > 0) ? (r) - 1 : (r))
 
-  const bool seq = pattern == MEMCPY_PATTERN_SEQ, stride = pattern == MEMCPY_PATTERN_STRIDE;
-  if ((!seq && !stride && pattern != MEMCPY_PATTERN_RANDOM) || (!seq && txn_words == 0) ||
-      (mode != MEMCPY_MODE_READ && mode != MEMCPY_MODE_WRITE && mode != MEMCPY_MODE_COPY))
-    return;
-  const bool reading = mode != MEMCPY_MODE_WRITE, writing = mode != MEMCPY_MODE_READ;
+// Every rep of one mode (a template: the mode's loop has only its own port calls, and natively no
+// per-word test of the mode).
+template <unsigned MODE>
+static void memcpy_run(hls::burst_maxi<ap_uint<512> > in, hls::burst_maxi<ap_uint<512> > out, uint32_t n_words,
+                       uint32_t reps, bool seq, bool stride, uint32_t txn, uint32_t n_txn, uint32_t ahead,
+                       uint32_t stride_words, uint32_t seed, int emu_fault_) {
+  const bool reading = MODE != MEMCPY_MODE_WRITE, writing = MODE != MEMCPY_MODE_READ;
   const uint32_t mask = n_words - 1;                              // stride, random: n_words is 2^k
-  // Words per transaction: seq MEMCPY_BURST (the last one of a rep shorter); a transaction of more
-  // words than the buffer is the whole buffer (start 0 either way: same words, same tk(0) = 0).
-  const uint32_t txn = seq ? (uint32_t)MEMCPY_BURST : (txn_words < n_words ? txn_words : n_words);
-  const uint32_t n_txn = seq ? (n_words + MEMCPY_BURST - 1) / MEMCPY_BURST : txn ? n_words / txn : 0;
-  // Requests in flight: as many as keep MEMCPY_OUTSTANDING AXI bursts outstanding (the adapter cuts a
-  // request into bursts of MEMCPY_BURST beats), so the words asked for never exceed the adapter's
-  // read buffer (MEMCPY_OUTSTANDING x MEMCPY_BURST words) and a read_request never waits on a read
-  // this loop has yet to make.
-  const uint32_t bursts_per_txn = (txn + MEMCPY_BURST - 1) / MEMCPY_BURST;
-  const uint32_t ahead = bursts_per_txn >= MEMCPY_OUTSTANDING ? 1u : MEMCPY_OUTSTANDING / bursts_per_txn;
-
   uint64_t sum[8];
 #pragma HLS ARRAY_PARTITION variable=sum complete dim=1
   for (int j = 0; j < 8; ++j) {
@@ -234,7 +212,7 @@ reps_loop:
         hlsc::maxi_read_u64x8(in, lane);
         if (EMU_FAULT(WRONG_INDEX) && (a ^ 1u) < n_words) hlsc::unpack_u64x8(MEMCPY_PEEK(in, a ^ 1u), lane);
       }
-      if (mode == MEMCPY_MODE_READ) {
+      if (MODE == MEMCPY_MODE_READ) {
         for (int j = 0; j < 8; ++j) {
 #pragma HLS UNROLL
           if (keep) sum[j] += (lane[j] ^ (((((uint64_t)a) << 3) | (uint64_t)j) ^ MEMCPY_WRITE_KEY)) + rk;
@@ -243,7 +221,7 @@ reps_loop:
         const uint64_t idx = EMU_FAULT(WRONG_INDEX) ? (uint64_t)(a ^ 1u) : (uint64_t)a;
         for (int j = 0; j < 8; ++j) {
 #pragma HLS UNROLL
-          lane[j] = mode == MEMCPY_MODE_WRITE ? ((idx << 3) | (uint64_t)j) ^ MEMCPY_WRITE_KEY ^ key_t
+          lane[j] = MODE == MEMCPY_MODE_WRITE ? ((idx << 3) | (uint64_t)j) ^ MEMCPY_WRITE_KEY ^ key_t
                                               : lane[j] ^ key_t;
         }
         hlsc::maxi_write_u64x8(out, lane, keep);
@@ -262,11 +240,65 @@ drain:
 #pragma HLS LOOP_TRIPCOUNT min=1 max=16 avg=16
     out.write_response();
   }
-  if (mode == MEMCPY_MODE_READ) {
+  if (MODE == MEMCPY_MODE_READ) {
+    // A copy goes out: natively `sum` then never has its address taken, so g++ keeps it in registers
+    // through the word loop instead of storing it every word.
+    uint64_t total[8];
+#pragma HLS ARRAY_PARTITION variable=total complete dim=1
+    for (int j = 0; j < 8; ++j) {
+#pragma HLS UNROLL
+      total[j] = sum[j];
+    }
     out.write_request(0, 1);
-    hlsc::maxi_write_u64x8(out, sum, true);
+    hlsc::maxi_write_u64x8(out, total, true);
     out.write_response();
   }
-#undef MEMCPY_SKIP
-#undef MEMCPY_REP
+  (void)emu_fault_;
+}
+
+extern "C" void bw_memcpy(hls::burst_maxi<ap_uint<512> > in, hls::burst_maxi<ap_uint<512> > out,
+                          unsigned int n_words, unsigned int reps,
+                          unsigned int mode, unsigned int pattern, unsigned int txn_words,
+                          unsigned int stride_words, unsigned int seed) {
+  HLSC_PRAGMA(HLS INTERFACE m_axi port=in offset=slave bundle=gmem0 max_read_burst_length=MEMCPY_BURST max_write_burst_length=MEMCPY_BURST num_read_outstanding=MEMCPY_OUTSTANDING num_write_outstanding=MEMCPY_OUTSTANDING)
+  HLSC_PRAGMA(HLS INTERFACE m_axi port=out offset=slave bundle=gmem1 max_read_burst_length=MEMCPY_BURST max_write_burst_length=MEMCPY_BURST num_read_outstanding=MEMCPY_OUTSTANDING num_write_outstanding=MEMCPY_OUTSTANDING)
+#pragma HLS INTERFACE s_axilite port=in
+#pragma HLS INTERFACE s_axilite port=out
+#pragma HLS INTERFACE s_axilite port=n_words
+#pragma HLS INTERFACE s_axilite port=reps
+#pragma HLS INTERFACE s_axilite port=mode
+#pragma HLS INTERFACE s_axilite port=pattern
+#pragma HLS INTERFACE s_axilite port=txn_words
+#pragma HLS INTERFACE s_axilite port=stride_words
+#pragma HLS INTERFACE s_axilite port=seed
+#pragma HLS INTERFACE s_axilite port=return
+  HLSC_BURST_LIMITS(in, MEMCPY_BURST, MEMCPY_OUTSTANDING, MEMCPY_BURST, MEMCPY_OUTSTANDING)
+  HLSC_BURST_LIMITS(out, MEMCPY_BURST, MEMCPY_OUTSTANDING, MEMCPY_BURST, MEMCPY_OUTSTANDING)
+
+  EMU_FAULT_ENTRY(bw_memcpy)
+
+  const bool seq = pattern == MEMCPY_PATTERN_SEQ, stride = pattern == MEMCPY_PATTERN_STRIDE;
+  if ((!seq && !stride && pattern != MEMCPY_PATTERN_RANDOM) || (!seq && txn_words == 0) ||
+      (mode != MEMCPY_MODE_READ && mode != MEMCPY_MODE_WRITE && mode != MEMCPY_MODE_COPY))
+    return;
+  // Words per transaction: seq MEMCPY_BURST (the last one of a rep shorter); a transaction of more
+  // words than the buffer is the whole buffer (start 0 either way: same words, same tk(0) = 0).
+  const uint32_t txn = seq ? (uint32_t)MEMCPY_BURST : (txn_words < n_words ? txn_words : n_words);
+  const uint32_t n_txn = seq ? (n_words + MEMCPY_BURST - 1) / MEMCPY_BURST : txn ? n_words / txn : 0;
+  // Requests in flight: as many as keep MEMCPY_OUTSTANDING AXI bursts outstanding (the adapter cuts a
+  // request into bursts of MEMCPY_BURST beats), so the words asked for never exceed the adapter's
+  // read buffer (MEMCPY_OUTSTANDING x MEMCPY_BURST words) and a read_request never waits on a read
+  // this loop has yet to make.
+  const uint32_t bursts_per_txn = (txn + MEMCPY_BURST - 1) / MEMCPY_BURST;
+  const uint32_t ahead = bursts_per_txn >= MEMCPY_OUTSTANDING ? 1u : MEMCPY_OUTSTANDING / bursts_per_txn;
+
+  if (mode == MEMCPY_MODE_READ)
+    memcpy_run<MEMCPY_MODE_READ>(in, out, n_words, reps, seq, stride, txn, n_txn, ahead, stride_words, seed,
+                                 MEMCPY_FAULT_SELECTOR);
+  else if (mode == MEMCPY_MODE_WRITE)
+    memcpy_run<MEMCPY_MODE_WRITE>(in, out, n_words, reps, seq, stride, txn, n_txn, ahead, stride_words, seed,
+                                  MEMCPY_FAULT_SELECTOR);
+  else
+    memcpy_run<MEMCPY_MODE_COPY>(in, out, n_words, reps, seq, stride, txn, n_txn, ahead, stride_words, seed,
+                                 MEMCPY_FAULT_SELECTOR);
 }

@@ -78,22 +78,31 @@ struct Call {
   alignas(64) unsigned char scratch[4096];   // what a dead port reads and writes
 };
 
+// One per thread, allocated on first use; the pointer in initial-exec TLS, so the per-word path reads it
+// with one load instead of a __tls_get_addr call (the emulator's seq loops run at memory speed).
+inline thread_local Call* tls_call __attribute__((tls_model("initial-exec"))) = nullptr;
+
 inline Call& call() {
-  static thread_local Call c;
-  return c;
+  Call* c = tls_call;
+  if (__builtin_expect(c == nullptr, 0)) c = tls_call = new Call();
+  return *c;
 }
 
 inline void fail(const Port* p, const char* fmt, size_t a = 0, size_t b = 0, size_t c = 0) {
   Call& k = call();
   if (k.dead) return;
   k.dead = true;
+  for (unsigned i = 0; i < k.n_ports; ++i) {   // off the fast paths: every access now goes to scratch
+    k.ports[i].rptr = k.ports[i].wptr = nullptr;
+    k.ports[i].rleft = k.ports[i].wleft = 0;
+  }
   char what[400];
   snprintf(what, sizeof what, fmt, a, b, c);
   snprintf(k.error, sizeof k.error, "hls::burst_maxi protocol error on the port at %p: %s", p ? p->base : nullptr,
            what);
 }
 
-inline Port* find(const void* base) {
+inline Port* find(const void* base) {   // (the per-word path tests ports 0 and 1 first, inline)
   Call& k = call();
   for (unsigned i = 0; i < k.n_ports; ++i)
     if (k.ports[i].base == base) return &k.ports[i];
@@ -173,7 +182,7 @@ inline bool request(Port* p, int dir, size_t offset, size_t len) {
 
 // read(): the element at the head of the oldest request; a request ends (its bursts no longer
 // outstanding) with its last element.
-inline const void* read_elem(Port* p) {
+__attribute__((noinline, cold)) inline const void* read_elem(Port* p) {
   Call& k = call();
   if (k.dead || !p) return k.scratch;
   if (!p->rptr) {
@@ -198,7 +207,7 @@ inline const void* read_elem(Port* p) {
 }
 
 // write(): the next element of the oldest request still owed data (wcur: requests before it have all theirs).
-inline void* write_elem(Port* p) {
+__attribute__((noinline, cold)) inline void* write_elem(Port* p) {
   Call& k = call();
   if (k.dead || !p) return k.scratch;
   if (!p->wptr) {
@@ -315,20 +324,37 @@ class burst_maxi {
 
   // Native only (kernels/common/hls_compat.h's maxi helpers): where the next element is read from /
   // written to, without copying it through a T; what a read/write does besides the copy.
-  const unsigned char* hlsc_read_ptr() { return (const unsigned char*)hlsc_burst::read_elem(p()); }
-  unsigned char* hlsc_write_ptr() { return (unsigned char*)hlsc_burst::write_elem(p()); }
+  const unsigned char* hlsc_read_ptr() {
+    hlsc_burst::Port* q = p();
+    if (__builtin_expect(q != nullptr && q->rleft > 1, 1)) {   // inside a request, not its last element
+      --q->rleft;
+      const char* at = q->rptr;
+      q->rptr += sizeof(T);
+      // a few lines ahead: the loop around a read is long, so little else overlaps its memory latency
+      __builtin_prefetch(at + 1024);
+      return (const unsigned char*)at;
+    }
+    return (const unsigned char*)hlsc_burst::read_elem(q);
+  }
+  unsigned char* hlsc_write_ptr() {
+    hlsc_burst::Port* q = p();
+    if (__builtin_expect(q != nullptr && q->wleft > 1, 1)) {
+      --q->wleft;
+      char* at = q->wptr;
+      q->wptr += sizeof(T);
+      return (unsigned char*)at;
+    }
+    return (unsigned char*)hlsc_burst::write_elem(q);
+  }
   // The element at `offset`, outside the protocol: only for the emulator's wrong_index fault.
   T hlsc_peek(size_t offset) const { return Ptr[offset]; }
 
  private:
   hlsc_burst::Port* p() const {
-    static thread_local const void* last_base = nullptr;
-    static thread_local hlsc_burst::Port* last = nullptr;
-    if (last_base != Ptr || !last || last->base != Ptr) {
-      last = hlsc_burst::port(Ptr);
-      last_base = Ptr;
-    }
-    return last;
+    hlsc_burst::Call& k = hlsc_burst::call();
+    if (k.n_ports > 0 && k.ports[0].base == Ptr) return &k.ports[0];
+    if (k.n_ports > 1 && k.ports[1].base == Ptr) return &k.ports[1];
+    return hlsc_burst::port(Ptr);
   }
 };
 
