@@ -73,7 +73,7 @@ def test_demo_path_produces_verified_runs_a_plot_and_a_report(tmp_path, monkeypa
     out = capsys.readouterr().out
     (demo_dir,) = tmp_path.iterdir()
     runs = [load_run(p) for p in sorted(demo_dir.iterdir()) if (p / "context.json").is_file()]
-    assert sorted(r.bench for r in runs) == ["gemm", "latency", "memcpy", "memcpy"]
+    assert sorted(r.bench for r in runs) == ["gemm", "latency", "memcpy", "memcpy", "transfer"]
     assert all(r.timing_source == "model" and r.summary["verified"].all() for r in runs)
     report = demo_dir / "roofline"
     for name in ("roofline.png", "roofline.svg", "report.md", "report.html", "roofline.json", "ops.csv"):
@@ -82,3 +82,6 @@ def test_demo_path_produces_verified_runs_a_plot_and_a_report(tmp_path, monkeypa
     text = (report / "report.md").read_text()
     assert "460" in text and "spec" in text and "emulated (model)" in text
     assert "measured:" not in text.replace("emulated", "")   # nothing emulated is called measured
+    # the per-inference host transfers come from the demo's transfer run, labelled as emulated
+    transfer = next(r for r in runs if r.bench == "transfer")
+    assert f"emulated (model), run {transfer.run_id}" in out

@@ -1,7 +1,7 @@
 """`harness demo` (`make demo`): the main job in emulation, end to end, in under a minute.
 
 Builds the emulated kernels, runs a short memcpy sweep, a GEMM run with fused
-and unfused epilogues and a latency run, then draws the smolVLA roofline from
+and unfused epilogues, a latency run and a host-transfer run, then draws the smolVLA roofline from
 those runs and prints where the plot and the report are. Every command is the
 ordinary CLI, so the demo is the same code path a researcher runs by hand.
 """
@@ -18,6 +18,9 @@ COPY_ALL = ["bench", "memcpy", "--mode", "emu", "--sizes", "4M", "--direction", 
             "--warmup", "1", "--repeats", "3", "--kernel-reps", "1"]
 GEMM = ["bench", "gemm", "--mode", "emu", "--dtype", "fp32", "--shapes", "50x720x2048,64x960x960,241x960x320",
         "--compare-fusion", "--warmup", "1", "--repeats", "3"]
+# Sizes up to 1M cover the per-inference transfers (camera images of 768 KiB, state, actions),
+# so the roofline counts them from this run rather than from the model alone.
+TRANSFER = ["bench", "transfer", "--mode", "emu", "--sizes", "64..1M", "--warmup", "1", "--repeats", "3"]
 LATENCY = ["bench", "latency", "--mode", "emu", "--dtype", "fp32", "--launches", "200",
            "--shapes", "50x720x2048,50x2048x720", "--repeats", "5"]
 
@@ -45,7 +48,8 @@ def run(args, cli) -> int:
     from harness.results.writer import utc_now
     out = RUNS_DIR / f"demo-{utc_now().strftime('%Y%m%dT%H%M%SZ')}"
     steps = [("HBM bandwidth sweep (emulated)", MEMCPY), ("all 32 PCs at once (emulated)", COPY_ALL),
-             ("GEMM fp32, fused vs unfused (emulated)", GEMM), ("batch-1 latency (emulated)", LATENCY)]
+             ("GEMM fp32, fused vs unfused (emulated)", GEMM), ("batch-1 latency (emulated)", LATENCY),
+             ("host transfers (emulated)", TRANSFER)]
     for title, argv in steps:
         _step(cli, title, argv + ["--out", str(out)])
     runs = sorted(str(p) for p in out.iterdir() if (p / "context.json").is_file())
