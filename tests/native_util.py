@@ -32,14 +32,16 @@ class CompileError(RuntimeError):
 
 def flags(sources: list[Path], defines: dict[str, int | str] | None, profile: str = "release") -> list[str]:
     incs = {str(KERNELS / "common")} | {str(s.parent) for s in sources}
-    return (profile_flags(profile) + COMMON_FLAGS + [f"-I{ap_types_dir()}"] + [f"-I{i}" for i in sorted(incs)]
+    # the shims first (hls_burst_maxi.h ...), before the hls4ml headers, as the emulator's build
+    return (profile_flags(profile) + COMMON_FLAGS + [f"-I{native.NATIVE_SHIMS}", f"-I{ap_types_dir()}"]
+            + [f"-I{i}" for i in sorted(incs)]
             + [f"-D{k}={v}" for k, v in sorted((defines or {}).items())])
 
 
 def _digest(sources: list[Path], flag_list: list[str]) -> str:
     h = hashlib.sha256(native.compiler_identity().encode() + b"\0" + "\0".join(flag_list).encode())
     headers = sorted({p for s in sources for p in s.parent.glob("*.h")}
-                     | set((KERNELS / "common").glob("*.h")))
+                     | set((KERNELS / "common").glob("*.h")) | set(native.NATIVE_SHIMS.glob("*.h")))
     for p in list(sources) + headers:
         h.update(str(p).encode() + b"\0" + p.read_bytes())
     return h.hexdigest()[:16]

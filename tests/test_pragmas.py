@@ -9,7 +9,7 @@ import pytest
 
 from harness.designs import all_designs
 from harness.designs.files import KERNELS_DIR
-from harness.designs.native import CXX, ap_types_dir
+from harness.designs.native import CXX, NATIVE_SHIMS, ap_types_dir
 
 # m_axi options whose values are build facts, and the design parameter each must come from
 # (by name in the raw source: a literal there is a fact written twice).
@@ -19,7 +19,7 @@ _PREVIEW = re.compile(r'hlsc_pragma_preview\s+"((?:[^"\\]|\\.)*)"')
 
 
 def preprocess(source, defines: dict) -> str:
-    cmd = [CXX, "-E", "-P", "-std=c++17", "-DHLSC_PRAGMA_PREVIEW", f"-I{ap_types_dir()}",
+    cmd = [CXX, "-E", "-P", "-std=c++17", "-DHLSC_PRAGMA_PREVIEW", f"-I{NATIVE_SHIMS}", f"-I{ap_types_dir()}",
            f"-I{KERNELS_DIR / 'common'}", *[f"-D{k}={v}" for k, v in sorted(defines.items())], str(source)]
     out = subprocess.run(cmd, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
@@ -82,3 +82,42 @@ def test_the_check_sees_a_literal_and_a_wrong_value(tmp_path):
     seen = pragmas(preprocess(src, {"B": 32}))
     assert any("max_read_burst_length=32" in p for p in seen)             # the preview expands B
     assert any("num_read_outstanding=16" in p for p in seen)              # plain pragmas are read too
+
+
+# HLSC_BURST_LIMITS(port, read burst, read outstanding, write burst, write outstanding): the limits the
+# native hls::burst_maxi checks (kernels/common/native/hls_burst_maxi.h), which must be the port's pragma.
+_LIMITS = re.compile(r"HLSC_BURST_LIMITS\(\s*(\w+)\s*,\s*(\w+)\s*,\s*(\w+)\s*,\s*(\w+)\s*,\s*(\w+)\s*\)")
+_LIMIT_OPTIONS = ("max_read_burst_length", "num_read_outstanding", "max_write_burst_length", "num_write_outstanding")
+
+
+def burst_limit_mismatches(source_text: str) -> list[str]:
+    """Every HLSC_BURST_LIMITS whose values are not the same tokens as its port's m_axi pragma."""
+    ports = {}
+    for line in source_text.splitlines():
+        if "m_axi" in line and "INTERFACE" in line:
+            opts = dict(re.findall(r"(\w+)=([^\s)]+)", line))
+            ports[opts.get("port")] = opts
+    bad = []
+    for port, *vals in _LIMITS.findall(source_text):
+        want = [ports.get(port, {}).get(o) for o in _LIMIT_OPTIONS]
+        if vals != want:
+            bad.append(f"HLSC_BURST_LIMITS({port}, {', '.join(vals)}) but the m_axi pragma of {port} says "
+                       f"{dict(zip(_LIMIT_OPTIONS, want))}")
+    return bad
+
+
+@pytest.mark.parametrize("design,kernel", CASES, ids=[f"{d.name}-{k.name}" for d, k in CASES])
+def test_the_native_burst_limits_are_the_pragmas(design, kernel):
+    text = (KERNELS_DIR / kernel.source).read_text()
+    assert burst_limit_mismatches(text) == []
+    if "hls::burst_maxi" in text:          # every burst_maxi port has its limits declared
+        ports = re.findall(r"hls::burst_maxi<[^>]*>\s*>?\s*(\w+)", text.split("extern \"C\"")[-1])
+        assert ports and {p for p, *_ in _LIMITS.findall(text)} >= set(ports)
+
+
+def test_the_burst_limit_check_sees_a_mismatch():
+    src = ("HLSC_PRAGMA(HLS INTERFACE m_axi port=a bundle=g max_read_burst_length=B max_write_burst_length=B "
+           "num_read_outstanding=O num_write_outstanding=O)\n")
+    assert burst_limit_mismatches(src + "HLSC_BURST_LIMITS(a, B, O, B, O)\n") == []
+    assert burst_limit_mismatches(src + "HLSC_BURST_LIMITS(a, B, 16, B, O)\n")
+    assert burst_limit_mismatches(src + "HLSC_BURST_LIMITS(b, B, O, B, O)\n")

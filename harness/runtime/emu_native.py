@@ -111,11 +111,12 @@ def arena() -> Arena:
 # --------------------------------------------------------------------------- kernel workers
 class Job:
     """One kernel call: queued, then running on a worker, then done (ok or with an error)."""
-    __slots__ = ("id", "library", "symbol", "kinds", "args", "keep", "fault", "done", "error", "worker")
+    __slots__ = ("id", "library", "symbol", "kinds", "args", "keep", "fault", "spans", "done", "error", "worker")
 
-    def __init__(self, jid, library, symbol, kinds, args, keep, fault=0):
+    def __init__(self, jid, library, symbol, kinds, args, keep, fault=0, spans=None):
         self.id, self.library, self.symbol, self.kinds, self.args, self.keep = jid, library, symbol, kinds, args, keep
         self.fault = fault
+        self.spans = list(spans) if spans is not None else [0] * len(args)
         self.done, self.error, self.worker = False, None, None
 
 
@@ -239,11 +240,13 @@ class Pool:
         self._next = 0
 
     # -- submitting
-    def submit(self, library: str, sha256: str, symbol: str, kinds: str, args: list, keep=(), fault: int = 0) -> Job:
+    def submit(self, library: str, sha256: str, symbol: str, kinds: str, args: list, keep=(), fault: int = 0,
+               spans=None) -> Job:
         """Queue a call of `symbol` (pointer args as arena offsets); `fault`: the in-kernel fault
-        code switched on for this call (kernels/common/emu_faults.h), 0 for none."""
+        code switched on for this call (kernels/common/emu_faults.h), 0 for none; `spans`: bytes of
+        each pointer argument's buffer (what a burst_maxi port may address; 0 for scalars)."""
         self._next += 1
-        job = Job(self._next, (library, sha256), symbol, kinds, args, keep, fault)
+        job = Job(self._next, (library, sha256), symbol, kinds, args, keep, fault, spans)
         self.queue.append(job)
         self._pump()
         return job
@@ -264,7 +267,7 @@ class Pool:
                 self.queue.appendleft(job)
                 continue
             try:
-                w.send(("call", job.id, path, job.symbol, job.kinds, job.args, job.fault))
+                w.send(("call", job.id, path, job.symbol, job.kinds, job.args, job.fault, job.spans))
             except OSError:
                 self._retire(w)
                 self.queue.appendleft(job)

@@ -7,9 +7,12 @@ crashes (SIGSEGV, SIGBUS) fails its run instead of the harness.
 
 Device memory is the emulator's shared arena (a memfd), mapped here too: a pointer
 argument arrives as an offset into it. Messages are length-prefixed pickles over a
-Unix socket: ("call", job, library, symbol, argkinds, args, fault) -> ("ok", job) or
+Unix socket: ("call", job, library, symbol, argkinds, args, fault, spans) -> ("ok", job) or
 ("err", job, text); `fault` is the in-kernel fault code switched on for that call
-(the library's `harness_emu_fault_<symbol>`, kernels/common/emu_faults.h), 0 for none.
+(the library's `harness_emu_fault_<symbol>`, kernels/common/emu_faults.h), 0 for none;
+`spans` the bytes of each pointer argument's buffer, which a library with hls::burst_maxi ports
+(kernels/common/native/hls_burst_maxi.h) is told before the call (harness_emu_call_begin) so it
+can refuse requests beyond them; its protocol error, if any (harness_emu_call_error), fails the call.
 Standard library only, so it starts in a few milliseconds.
 """
 import ctypes
@@ -35,6 +38,18 @@ def _recv_exact(sock, n):
 def _send(sock, msg):
     data = pickle.dumps(msg, protocol=pickle.HIGHEST_PROTOCOL)
     sock.sendall(struct.pack("<Q", len(data)) + data)
+
+
+def _protocol(lib):
+    """(begin, error) of a library whose kernels check the burst_maxi protocol, else None."""
+    try:
+        begin, error = lib.harness_emu_call_begin, lib.harness_emu_call_error
+    except AttributeError:
+        return None
+    begin.restype, error.restype = None, ctypes.c_char_p
+    begin.argtypes = [ctypes.c_uint, ctypes.POINTER(ctypes.c_uint64), ctypes.POINTER(ctypes.c_uint64)]
+    error.argtypes = []
+    return begin, error
 
 
 def main(argv):
@@ -63,7 +78,7 @@ def serve(sock_fd: int, base: int, parent: int) -> int:
             return 0
         if msg[0] == "quit":
             return 0
-        _, job, lib, symbol, kinds, args, fault = msg
+        _, job, lib, symbol, kinds, args, fault, spans = msg
         try:
             entry = fns.get((lib, symbol))
             if entry is None:
@@ -76,14 +91,20 @@ def serve(sock_fd: int, base: int, parent: int) -> int:
                     selector = ctypes.c_int.in_dll(libs[lib], f"harness_emu_fault_{symbol}")
                 except ValueError:      # a kernel without fault hooks
                     selector = None
-                entry = fns[(lib, symbol)] = (fn, selector)
-            fn, selector = entry
+                entry = fns[(lib, symbol)] = (fn, selector, _protocol(libs[lib]))
+            fn, selector, protocol = entry
             if selector is not None:
                 selector.value = fault
             elif fault:
                 raise RuntimeError(f"{symbol} has no fault hooks, yet fault {fault} was asked for")
-            fn(*[base + a if k == "p" else a for k, a in zip(kinds, args)])
-            reply = ("ok", job)
+            values = [base + a if k == "p" else a for k, a in zip(kinds, args)]
+            if protocol is not None:
+                ptrs = [(v, n) for k, v, n in zip(kinds, values, spans) if k == "p"]
+                protocol[0](len(ptrs), (ctypes.c_uint64 * len(ptrs))(*[v for v, _ in ptrs]),
+                            (ctypes.c_uint64 * len(ptrs))(*[n for _, n in ptrs]))
+            fn(*values)
+            error = protocol[1]() if protocol is not None else None
+            reply = ("err", job, error.decode(errors="replace")) if error else ("ok", job)
         except Exception as exc:  # noqa: BLE001 - any failure is the run's, reported to the harness
             reply = ("err", job, f"{type(exc).__name__}: {exc}")
         try:

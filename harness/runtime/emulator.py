@@ -464,7 +464,7 @@ class run:
         k = self._k
         if self._job is not None and not self._job.done:
             _native.pool().wait(self._job, None)     # one run object runs one call at a time
-        values, native, keep = [], [], []
+        values, native, keep, spans = [], [], [], []
         for i, a in enumerate(k._desc["args"]):
             v = self._args.get(i)
             if a["kind"] == "ptr":
@@ -472,17 +472,19 @@ class run:
                     raise RuntimeError(f"argument {i} ('{a['name']}') of {k._name} is not set to a buffer")
                 values.append(None)
                 native.append(v._arena_off)
+                spans.append(v.size())
                 keep.append(v)
             else:
                 values.append(int(v) if isinstance(v, int) else 0)   # unset scalar register reads 0
                 native.append(values[-1])
+                spans.append(0)
         cu = self._pick_cu()
         self._cu = cu
         dev = k._dev
         spec = _faults.from_env()
         self._fault = spec.kind if spec and not spec.in_kernel and spec.hits(k._name) else None
         if self._fault == "own_pc":
-            _own_pc(dev, cu, k._desc["args"], self._args, native, keep)
+            _own_pc(dev, cu, k._desc["args"], self._args, native, keep, spans)
         self.detail = ""
         self._job = None
         self._stopped = False
@@ -490,7 +492,7 @@ class run:
             code = spec.code if spec and spec.in_kernel and spec.hits(k._name) \
                 and k._fault_mask >> spec.code & 1 else 0
             path, sha = k._library
-            self._job = _native.pool().submit(path, sha, k._name, k._kinds, native, keep, fault=code)
+            self._job = _native.pool().submit(path, sha, k._name, k._kinds, native, keep, fault=code, spans=spans)
         scalars = {a["name"]: (values[i] if a["kind"] != "ptr" else None) for i, a in enumerate(k._desc["args"])}
         banks = dev._xclbin._connectivity[cu]
         placed = {a["name"]: self._args[i]._mem.tag for i, a in enumerate(k._desc["args"]) if a["kind"] == "ptr"}
@@ -579,7 +581,7 @@ class run:
         return self._state
 
 
-def _own_pc(dev, cu: str, args: list, bufs: dict, native: list, keep: list) -> None:
+def _own_pc(dev, cu: str, args: list, bufs: dict, native: list, keep: list, spans: list) -> None:
     """HARNESS_EMU_FAULT=own_pc: a port on a PC range gets the address of its own PC (the PC of its
     switch port) instead of its buffer's: the oldest live buffer there that is large enough, else
     a zeroed one made there for the run."""
@@ -594,6 +596,7 @@ def _own_pc(dev, cu: str, args: list, bufs: dict, native: list, keep: list) -> N
         if not there:
             there = [bo(dev, v.size(), 0, costs.platform().memory(reach.home).index)]
         native[i] = there[0]._arena_off
+        spans[i] = there[0].size()
         keep.append(there[0])
 
 

@@ -69,6 +69,20 @@
 #endif
 
 // ---------------------------------------------------------------------------
+// hls::burst_maxi ports (kernels/common/native/hls_burst_maxi.h natively).
+// HLSC_BURST_LIMITS(port, read_burst, read_outstanding, write_burst, write_outstanding): first
+// statements of a kernel, once per burst_maxi port, with the macros its m_axi pragma names. Under
+// Vitis nothing (the pragma says it); natively the protocol check's limits for the port, and a
+// check at every return that no request is left half done.
+#if HLSC_VITIS
+#define HLSC_BURST_LIMITS(port, rb, ro, wb, wo)
+#else
+#define HLSC_BURST_LIMITS(port, rb, ro, wb, wo)                                                   \
+  hlsc_burst::declare((port).Ptr, sizeof(*(port).Ptr), (rb), (ro), (wb), (wo));                  \
+  const hlsc_burst::Guard hlsc_burst_guard_##port((port).Ptr);
+#endif
+
+// ---------------------------------------------------------------------------
 // half precision and math
 #if HLSC_VITIS
 #include <hls_half.h>   // class half
@@ -266,6 +280,31 @@ static inline void store_u64x8(ap_uint<512>& dst, const uint64_t lane[8]) {
   dst = pack_u64x8(lane);
 #else
   memcpy(static_cast<void*>(&dst), lane, 64);
+#endif
+}
+
+// The next element of a burst_maxi port of 512-bit words, as 8 lanes, and a word written to one
+// (byte enables all on, or all off: a word the port is owed but that must not change memory).
+// Natively straight between memory and the lanes (no ap_uint<512> copy, as store_u64x8).
+template <class Port>
+static inline void maxi_read_u64x8(Port& port, uint64_t lane[8]) {
+#if HLSC_AP_ARITH
+  unpack_u64x8(port.read(), lane);
+#else
+  memcpy(lane, port.hlsc_read_ptr(), 64);
+#endif
+}
+
+template <class Port>
+static inline void maxi_write_u64x8(Port& port, const uint64_t lane[8], bool enable) {
+#if HLSC_VITIS
+  port.write(pack_u64x8(lane), enable ? ~ap_uint<64>(0) : ap_uint<64>(0));
+#elif HLSC_AP_ARITH
+  if (enable) port.write(pack_u64x8(lane));
+  else port.write(pack_u64x8(lane), ap_uint<64>(0));
+#else
+  unsigned char* dst = port.hlsc_write_ptr();
+  if (enable) memcpy(dst, lane, 64);
 #endif
 }
 
