@@ -344,6 +344,11 @@ def test_the_heat_map_of_a_port_sweep_is_the_whole_matrix_readable(runs_dir, onl
     assert _boxes_apart([a.get_tightbbox(r) for a in fig.axes])
     # the measured (here: emulated) and modeled panels agree cell by cell in emu
     assert np.allclose(heat[0].get_images()[0].get_array(), heat[1].get_images()[0].get_array(), rtol=1e-6)
+    # the run's own figure draws a series per switch relation, not one per cell
+    from harness.results.plots import draw
+    fig = draw(run)
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert len(labels) == 6 and sum("other-group (median of its cells)" in t for t in labels) == 2
 
 
 def test_a_32_by_32_matrix_panel_stays_readable():

@@ -59,6 +59,14 @@ def _memcpy(plt, run, m):
         seq["model_bandwidth_GBps"] = _model_GBps(seq)
         seq["model_per_cu_GBps"] = seq["model_bandwidth_GBps"] / cus[~patterned]
         where = _target_columns(seq)
+        if where and len(seq[where].drop_duplicates()) > MAX_TARGET_SERIES:
+            # a matrix (--port-pc, --target-pc all): a series per switch relation, the median over its
+            # cells; every cell is in the heat map (<run>-switch.png)
+            from harness import model
+            plat = model.load_platform(str(run.context.get("platform") or "u280"))
+            seq["relation"] = [model.switch_target(plat, int(p), int(t))
+                               for p, t in zip(seq["port_pc"], seq["target_pc"])]
+            where = ["relation"]
         colors = plt_colors()
         for ax, col, what in ((axes[0][0], "bandwidth_GBps", "aggregate"), (axes[0][1], "per_cu_GBps", "per CU")):
             # one series per target too: a cross-switch run's local and other-group points never share a median
@@ -106,9 +114,14 @@ def _target_columns(g) -> list[str]:
     return ["port_pc", "target_pc"] if bool((t.notna() & p.notna() & (t != p)).any()) else []
 
 
+MAX_TARGET_SERIES = 8      # more (port PC, target PC) pairs than this: a series per switch relation
+
+
 def _target_tag(values, where) -> str:
     if not where:
         return ""
+    if where == ["relation"]:
+        return f", {values[0]} (median of its cells)"
     pp, tp = values
     if pp != pp or tp != tp or int(pp) == int(tp):
         return ", local"
