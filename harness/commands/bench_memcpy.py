@@ -425,10 +425,10 @@ def report_ports(result) -> None:
         ok = g[g["verified"]]
         mod = [modeled_GBps(r, dispatch_s) for _, r in ok.iterrows()]
         rng = (lambda v: f"{min(v):.2f} / {float(np.median(v)):.2f} / {max(v):.2f}" if len(v) else "-")
-        rows.append([d, acc, f"{int(size):,}", rel, f"{g['port_pc'].nunique()} x {g['target_pc'].nunique()}",
+        rows.append([d, acc, f"{int(size):,}", rel, f"{len(g)} ({g['port_pc'].nunique()} ports)",
                      rng(list(ok["bandwidth_GBps_best"])), rng([m for m in mod if m]),
                      f"{len(ok)}/{len(g)} cells verified"])
-    print_table(rows, ["direction", "access", "bytes/PC", "relation", "ports x targets", f"{what} GB/s",
+    print_table(rows, ["direction", "access", "bytes/PC", "relation", "cells", f"{what} GB/s",
                        "model GB/s", "verification"])
     print(f"the whole matrix: `harness plot {result.path}` ({result.path.name}-switch.png)")
 

@@ -307,8 +307,15 @@ def switch_heatmap(run):
     text = nrows <= MAX_TEXT_ROWS          # a figure in each cell while there is room for it
     panel_w = 2.6 + ncols * (0.6 if text else 0.22)
     panel_h = 1.9 + nrows * (0.5 if text else 0.22)
-    fig, axes = plt.subplots(len(combos), 2, squeeze=False,
-                             figsize=(max(9.0, 2 * panel_w), 1.0 + panel_h * len(combos)))
+    # measured and model side by side while both fit a page's width, else the model under the measured
+    stacked = 2 * panel_w > MAX_FIG_W_IN
+    if stacked:
+        fig, grid_axes = plt.subplots(2 * len(combos), 1, squeeze=False,
+                                      figsize=(max(9.0, panel_w), 1.0 + 2 * panel_h * len(combos)))
+        axes = grid_axes.reshape(len(combos), 2)
+    else:
+        fig, axes = plt.subplots(len(combos), 2, squeeze=False,
+                                 figsize=(max(9.0, 2 * panel_w), 1.0 + panel_h * len(combos)))
     what = "emulated (model)" if run.emulated else "measured"
     for row_axes, (d, cus, size, cells) in zip(axes, combos):
         ports = sorted({p for p, _ in cells})
@@ -333,6 +340,7 @@ def switch_heatmap(run):
 
 MAX_TEXT_ROWS = 4          # heat-map rows up to which each cell carries its figure (more: the colour bar)
 MAX_TICKS = 16             # more PCs than this on an axis: a label at each switch group's first PC
+MAX_FIG_W_IN = 18.0        # wider than this, a matrix's measured and model panels are stacked
 
 
 def matrix_panel(ax, grid, ports: list[int], targets: list[int], vmax: float, group_pcs: int, text: bool):
