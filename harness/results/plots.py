@@ -182,8 +182,11 @@ def _bytes(n) -> str:
     return f"{n} B"
 
 def _transfer(plt, run, m):
+    from matplotlib.ticker import LogFormatterSciNotation, LogLocator, ScalarFormatter
     fig, axes = plt.subplots(1, 2, figsize=(12, 5))
     src = "emulated (model)" if run.emulated else "measured"
+    colour = {"h2d": "#1f77b4", "d2h": "#d62728"}     # one colour per direction, in both panels
+    banks = list(dict.fromkeys(m["bank"]))
     for ax, col, ylabel in ((axes[0], "bandwidth_GBps", "bandwidth (GB/s, decimal, median)"),
                             (axes[1], "time_s", "time per transfer (us, median)")):
         drawn = set()
@@ -191,15 +194,24 @@ def _transfer(plt, run, m):
             med = g.groupby("bytes")[col].median()
             model_t = g.groupby("bytes")["model_time_s"].first()
             scale = 1e6 if col == "time_s" else 1.0
-            line, = ax.plot(med.index, med.values * scale, marker="o" if d == "h2d" else "s",
-                            label=f"{d} {bank} ({src})")
-            if d not in drawn:           # the model is the same for every bank: once per direction
+            # banks side by side around each size (2^(+-0.08) apart), so equal figures stay visible
+            shift = 2.0 ** (0.16 * (banks.index(bank) - (len(banks) - 1) / 2))
+            ax.plot(med.index * shift, med.values * scale, marker="o" if d == "h2d" else "s", ms=4,
+                    color=colour.get(d), alpha=0.85, fillstyle="full" if banks.index(bank) % 2 == 0 else "none",
+                    label=f"{d} {bank} ({src})")
+            if d not in drawn:           # the model is the same for every bank: once per direction, on top
                 drawn.add(d)
                 mv = model_t * 1e6 if col == "time_s" else model_t.index / model_t / 1e9
-                ax.plot(model_t.index, mv.values, ls="--", color=line.get_color(), alpha=0.6,
-                        label=f"{d} model (modeled, harness.model)")
+                ax.plot(model_t.index, mv.values, ls="--", lw=1.2, color="black" if d == "h2d" else "#555555",
+                        zorder=5, label=f"{d} model (harness.model)")
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
+        if col == "time_s":          # 10, 20, 50, 100 us ...: plain numbers, a few per decade
+            ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1, 2, 5)))
+            ax.yaxis.set_major_formatter(ScalarFormatter())
+        else:
+            ax.yaxis.set_major_formatter(LogFormatterSciNotation())
+        ax.yaxis.set_minor_formatter(plt.NullFormatter())
         ax.set_xlabel("bytes per transfer (one bo.sync)")
         ax.set_ylabel(ylabel)
         ax.grid(True, color="#e3e3e3")
