@@ -244,6 +244,7 @@ GOOD = '[memory.hbm]\nefficiency = { value = 0.85, unit = "1", source = "assumpt
     ('[pcie]\nlatency_s = { value = 1e-5, unit = "s", source = "measured", detail = "x" }\n', "names no run"),
     ('[pcie]\nlatency_s = { value = 1e-5, unit = "s", source = "guess", detail = "x" }\n', "source 'guess'"),
     ('[fit]\nmodel_version = "harness.model v0"\n' + GOOD, "refit"),
+    ('[fit]\nrun_ids = ["20250101T000000Z-hw-memcpy"]\n' + GOOD, "no model_version"),   # the version line deleted
     ('[reference_designs.hpcc_u280]\npublished_gflops = { value = 1.0, unit = "GFLOP/s", source = "spec", '
      'detail = "x" }\n', "not a parameter"),
 ])

@@ -158,7 +158,10 @@ def read_params_file(path) -> dict:
         if not isinstance(fit, dict):
             raise UserError(f"--params {p}: fit must be a table ([fit]); {fix}")
         made = fit.get("model_version")
-        if made is not None and made != base_version():
+        if made is None:   # the fit's provenance without the model it was fitted with cannot be checked
+            raise UserError(f"--params {p}: [fit] has no model_version, so the model it was fitted with is "
+                            "unknown; refit it with `harness predict --fit` on the same runs")
+        if made != base_version():
             raise UserError(f"--params {p} was fitted with {made}, this harness runs {base_version()}; "
                             "refit it with `harness predict --fit` on the same runs")
     values = {k: v for k, v in tree.items() if k not in META_TABLES}
