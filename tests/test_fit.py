@@ -414,3 +414,24 @@ def test_cross_switch_cells_of_a_run_without_its_connectivity_are_left_out_with_
     doc, out = _fit([run], tmp_path / "n.toml", capsys)
     assert "has no bw_memcpy connectivity to place it by; left out" in out
     assert "lateral_efficiency" not in doc["memory"]["hbm"] and "port 0 -> PC 30" not in out
+
+
+def test_predict_transfer_is_the_models_sync_time_and_takes_a_fitted_file(fitted, capsys):
+    """`harness predict transfer` prints predict_transfer's figure per size and direction, and a fitted
+    [pcie] changes it (the same figure the emulator's bo.sync and the roofline's transfers use)."""
+    from harness.model.transfer import predict_transfer
+    rc, base, err = cli(["predict", "transfer", "--sizes", "64,1M", "--json"], capsys)
+    assert rc == 0, err
+    pts = {(p["direction"], p["bytes"]): p for p in json.loads(base)["points"]}
+    assert set(pts) == {("h2d", 64), ("h2d", 1 << 20), ("d2h", 64), ("d2h", 1 << 20)}
+    for (d, n), p in pts.items():
+        assert p["time_s"] == pytest.approx(predict_transfer(n, d).time_s) and p["figure"]["source"] == "model"
+    rc, tuned, err = cli(["predict", "transfer", "--sizes", "64,1M", "--json", "--params", fitted], capsys)
+    assert rc == 0, err
+    lat = tomllib.loads(fitted.read_text())["pcie"]["latency_s"]["value"]
+    small = next(p for p in json.loads(tuned)["points"] if p["direction"] == "h2d" and p["bytes"] == 64)
+    assert small["time_s"] == pytest.approx(lat + 64 / (fr.TRUE[("pcie", "h2d_bandwidth_GBps")] * 1e9), rel=0.02)
+    assert small["time_s"] != pytest.approx(pts[("h2d", 64)]["time_s"], rel=0.05)
+    for bad in (["--direction", "up"], ["--sizes", "1Q"], ["--sizes", ""]):
+        rc, _, err = cli(["predict", "transfer", *bad], capsys)
+        assert rc == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err

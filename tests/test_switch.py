@@ -304,6 +304,21 @@ def test_with_port_pc_a_kernel_using_its_own_pc_fails_verification(runs_dir, onl
     assert s[local]["verified"].all() and len(s[~local]) == 6 and not s[~local]["verified"].any()
 
 
+
+def test_a_failed_cell_stays_in_the_heat_map_as_failed(runs_dir, only_run, monkeypatch):
+    """A target whose point failed verification keeps its column, marked x, with no figure (it used to
+    drop out of the matrix silently, since only verified points were drawn)."""
+    from harness.results.plots import switch_heatmap
+    monkeypatch.setenv("HARNESS_EMU_FAULT", "own_pc")
+    assert _run(runs_dir, "--direction", "read", "--port-pc", "0", "--target-pc", "local,9") == 0
+    fig = switch_heatmap(load_run(only_run(runs_dir), require_verified=False))
+    measured_ax, model_ax = [a for a in fig.axes if a.get_images()]
+    assert [t.get_text() for t in measured_ax.get_xticklabels()] == ["0", "9"]
+    grid = measured_ax.get_images()[0].get_array()
+    assert grid[0, 0] > 0 and (np.ma.is_masked(grid[0, 1]) or np.isnan(grid[0, 1]))
+    assert "x" in [t.get_text() for t in measured_ax.texts] and "failed verification" in measured_ax.get_xlabel()
+    assert "x" not in [t.get_text() for t in model_ax.texts]       # the model still has its figure there
+
 @pytest.mark.parametrize("args,needle", [
     (["--direction", "read", "--port-pc", "3"], "--port-pc 3: no read port of bw_memcpy is next to PC 3; "
                                                 "read drives in ports next to PCs 0, 2, ..., 30"),

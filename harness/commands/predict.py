@@ -77,6 +77,15 @@ def register(subparsers) -> None:
     lt.add_argument("--shape", default=None, help="MxKxN: add one GEMM call to the dispatch overhead")
     lt.set_defaults(func=run_latency)
 
+    tr = sub.add_parser("transfer", help="time and GB/s of one host<->card bo.sync per size and direction")
+    add_params(tr, default=argparse.SUPPRESS)
+    tr.add_argument("--sizes", default="64,4K,64K,1M,16M,256M",
+                    help="bytes per transfer: a list or a doubling range LO..HI, K/M/G binary suffixes "
+                         "(default 64,4K,64K,1M,16M,256M)")
+    tr.add_argument("--direction", default="h2d,d2h", help="h2d, d2h or both as a comma list (default both)")
+    tr.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    tr.set_defaults(func=run_transfer)
+
 
 def _common(p):
     add_params(p, default=argparse.SUPPRESS)     # as well as before the subcommand
@@ -322,4 +331,35 @@ def run_latency(args) -> int:
     if g is not None:
         print(f"  one {args.dtype} {args.shape} GEMM call: {g.time_s * 1e6:,.2f} us kernel "
               f"(pipeline fill {g.pipeline_fill_s * 1e6:.2f} us) + dispatch = {(g.time_s + d.value) * 1e6:,.2f} us")
+    return 0
+
+
+# ---------------------------------------------------------------- transfer
+def run_transfer(args) -> int:
+    """The model's time of one bo.sync per size and direction (what `harness bench transfer` runs)."""
+    _no_calibration(args)
+    from harness.commands.options import parse_sizes
+    from harness.model.transfer import DIRECTIONS, predict_transfer, transfer_params
+    sizes = parse_sizes(args.sizes, "--sizes")
+    if not sizes:
+        raise UserError("--sizes is empty; give sizes like 64,4K,1M")
+    dirs = [d.strip() for d in args.direction.split(",") if d.strip()]
+    bad = [d for d in dirs if d not in DIRECTIONS]
+    if bad or not dirs:
+        raise UserError(f"--direction {args.direction!r}: use h2d, d2h or h2d,d2h")
+    preds = [predict_transfer(n, d) for d in dict.fromkeys(dirs) for n in sizes]
+    if args.json:
+        print(json.dumps({"modeled": True, "points": [
+            {"direction": q.direction, "bytes": q.bytes, "time_s": q.time_s, "bandwidth_GBps": q.bandwidth_GBps,
+             "figure": q.figure().to_dict()} for q in preds]}, indent=2))
+        return 0
+    from harness.model import model_version
+    print(f"harness predict transfer: {MODELED}, {model_version()}")
+    for d in dict.fromkeys(dirs):
+        lat, bw = transfer_params(d)
+        print(f"  {d}: {lat.value * 1e6:g} us + bytes / {bw.value:g} GB/s "
+              f"(latency {lat.source}: {lat.detail}; bandwidth {bw.source}: {bw.detail})")
+    from harness.commands.report import print_table
+    print_table([[q.direction, f"{q.bytes:,}", f"{q.time_s * 1e6:,.2f}", f"{q.bandwidth_GBps:.4g}"] for q in preds],
+                ["direction", "bytes", "time us", "GB/s"])
     return 0

@@ -277,6 +277,13 @@ def _flops(plt, run, m):
     return fig
 
 
+def _same(col, v):
+    """Rows of `col` equal to the key value v (NaN matches NaN: a seq point has no txn_bytes)."""
+    if v is None or (isinstance(v, float) and v != v):
+        return col.isna()
+    return col == v
+
+
 def is_cross_switch(run) -> bool:
     """A memcpy run that placed buffers away from their ports (--target-pc): it gets a heat map."""
     s = run.summary
@@ -302,18 +309,26 @@ def switch_heatmap(run):
     dispatch_s = model.dispatch_overhead(plat).value
     group_pcs = plat.group("hbm").switch_group_pcs or 0
     combos = []
-    access = [k for k in ("pattern", "txn_bytes", "stride_bytes") if k in m]   # one panel per access too
-    for key, g in m.groupby(["direction", "cus", *access], sort=False, dropna=False):
+    # Cells come from every point of the run (the summary), so a point that failed verification keeps
+    # its cell (drawn as failed) instead of silently dropping its port or target from the matrix.
+    summ = run.summary[run.summary["port_pc"].notna() & run.summary["target_pc"].notna()]
+    access = [k for k in ("pattern", "txn_bytes", "stride_bytes") if k in summ]   # one panel per access too
+    keys = ["direction", "cus", *access]
+    for key, g in summ.groupby(keys, sort=False, dropna=False):
         d, cus = key[0], key[1]
         how = "" if not access or key[2] == "seq" else " " + " ".join(
             [str(key[2])] + [_size_label(int(v)) for v in key[3:] if v == v and v is not None])
-        g = g[g["bytes_per_pc"] == g["bytes_per_pc"].max()]
+        size = g["bytes_per_pc"].max()
+        g = g[g["bytes_per_pc"] == size]
+        mine = m[(m["bytes_per_pc"] == size)
+                 & np.logical_and.reduce([_same(m[k], v) for k, v in zip(keys, key)])]
         cells = {}
-        for (pp, tp), c in g.groupby(["port_pc", "target_pc"]):
-            row = c.iloc[0]
-            cells[(int(pp), int(tp))] = (float(np.median(c["bandwidth_GBps"])) / int(cus),
-                                         (modeled_GBps(row, dispatch_s) or np.nan) / int(cus))
-        combos.append((d + how, int(cus), int(g["bytes_per_pc"].iloc[0]), cells))
+        for _, row in g.iterrows():
+            pp, tp = int(row["port_pc"]), int(row["target_pc"])
+            c = mine[(mine["port_pc"] == pp) & (mine["target_pc"] == tp)]
+            got = float(np.median(c["bandwidth_GBps"])) / int(cus) if len(c) else FAILED
+            cells[(pp, tp)] = (got, (modeled_GBps(row, dispatch_s) or np.nan) / int(cus))
+        combos.append((d + how, int(cus), int(size), cells))
     nrows = max(len({p for p, _ in c}) for _, _, _, c in combos)
     ncols = max(len({t for _, t in c}) for _, _, _, c in combos)
     text = nrows <= MAX_TEXT_ROWS          # a figure in each cell while there is room for it
@@ -332,12 +347,21 @@ def switch_heatmap(run):
     for row_axes, (d, cus, size, cells) in zip(axes, combos):
         ports = sorted({p for p, _ in cells})
         targets = sorted({t for _, t in cells})
-        vmax = max(v for pair in cells.values() for v in pair if v == v)
+        vmax = max(v for pair in cells.values() for v in pair if v == v and v != FAILED)
         for ax, k, name in ((row_axes[0], 0, what), (row_axes[1], 1, "model")):
             grid = np.full((len(ports), len(targets)), np.nan)
+            failed = []
             for (p, t), pair in cells.items():
-                grid[ports.index(p), targets.index(t)] = pair[k]
+                if pair[k] == FAILED:
+                    failed.append((ports.index(p), targets.index(t)))
+                else:
+                    grid[ports.index(p), targets.index(t)] = pair[k]
             im = matrix_panel(ax, grid, ports, targets, vmax, group_pcs, text)
+            for i, j in failed:        # no figure: the point failed verification (kept, never drawn as a value)
+                ax.text(j, i, "x", ha="center", va="center", fontsize=9, color="#b22222", fontweight="bold")
+            if failed:
+                ax.set_xlabel(ax.get_xlabel() + f";  x: failed verification ({len(failed)} cell"
+                              f"{'s' if len(failed) != 1 else ''}, no figure)", fontsize=8)
             ax.set_title(f"{name}: {d}, {cus} CU{'s' if cus > 1 else ''}, {_size_label(size)} per PC",
                          fontsize=9)
             fig.colorbar(im, ax=ax, label="GB/s per CU (decimal)", shrink=0.9)
@@ -350,6 +374,7 @@ def switch_heatmap(run):
     return fig
 
 
+FAILED = -1.0             # a heat-map cell whose point failed verification (drawn as an x, never a value)
 MAX_TEXT_ROWS = 4          # heat-map rows up to which each cell carries its figure (more: the colour bar)
 MAX_TICKS = 16             # more PCs than this on an axis: a label at each switch group's first PC
 MAX_FIG_W_IN = 18.0        # wider than this, a matrix's measured and model panels are stacked
