@@ -109,30 +109,50 @@ static inline uint32_t memcpy_mix(uint32_t h) {
 
 EMU_FAULT_KERNEL(bw_memcpy, EMU_FAULTS_MEMORY)
 
-// Where transaction t of a rep starts: seq t * MEMCPY_BURST; stride, random as the contract above.
-static inline uint32_t memcpy_start(bool seq, bool stride, uint32_t t, uint32_t txn, uint32_t stride_words,
+// Where transaction t of a rep starts. cs is the stride start carried by addition (t * stride_words
+// mod n_words, the contract's start), so no loop-carried path goes through a multiply: the counters
+// (t, k, ti, the piece lengths) depend only on additions and compares, and the random start, which
+// goes through memcpy_mix's multiplies, feeds addresses alone (feed-forward: it pipelines).
+// txn_shift = log2(txn): random transactions are a power of two words (the host checks), so the
+// contract's mix * txn is a shift, not a multiplier.
+static inline uint32_t memcpy_start(bool seq, bool stride, uint32_t t, uint32_t cs, uint32_t txn_shift,
                                     uint32_t key, uint32_t mask) {
-  if (seq) return t * MEMCPY_BURST;
-  return (stride ? t * stride_words : memcpy_mix(key ^ t) * txn) & mask;
+  if (seq) return t * MEMCPY_BURST;                 // a shift: MEMCPY_BURST is a build constant
+  return stride ? cs : (memcpy_mix(key ^ t) << txn_shift) & mask;
+}
+
+// Words of transaction t: seq MEMCPY_BURST (the last one of a rep shorter); stride, random txn.
+static inline uint32_t memcpy_txn_len(bool seq, uint32_t t, uint32_t txn, uint32_t n_words) {
+  const uint32_t s = t * MEMCPY_BURST;
+  return seq && n_words - s < txn ? n_words - s : txn;
+}
+
+// Words of a transaction's first piece: all of them, except a stride transaction that runs past the
+// buffer's end (the contract wraps it to word 0). A random start is a multiple of txn, which divides
+// n_words, so a random transaction never wraps; seq never does either.
+static inline uint32_t memcpy_first_piece(bool stride, uint32_t cs, uint32_t tl, uint32_t n_words) {
+  return stride && n_words - cs < tl ? n_words - cs : tl;
 }
 
 // Issue the read request of the next piece of a rep's transactions (the port by value, as UG1399's
-// examples hand one to a sub-function): a piece is a whole transaction,
-// or (a stride transaction that runs past the buffer's end, which the contract wraps to word 0) one
-// of its two contiguous parts. ti: the transaction; tail: its second part, of tail_len words, is next.
+// examples hand one to a sub-function): a piece is a whole transaction, or one of the two contiguous
+// parts of a stride transaction that wraps. ti: the transaction; is: its stride start (by addition);
+// tail: its second part, of tail_len words, is next.
 static inline void memcpy_request(hls::burst_maxi<ap_uint<512> > in, bool seq, bool stride, uint32_t txn,
-                                  uint32_t stride_words, uint32_t key, uint32_t mask, uint32_t n_words,
-                                  uint32_t& ti, bool& tail, uint32_t& tail_len) {
-  const uint32_t s = memcpy_start(seq, stride, ti, txn, stride_words, key, mask);
-  const uint32_t tl = seq && n_words - s < txn ? n_words - s : txn;
-  const uint32_t len = tail ? tail_len : (n_words - s < tl ? n_words - s : tl);
-  in.read_request(tail ? 0 : s, len);
+                                  uint32_t txn_shift, uint32_t stride_words, uint32_t key, uint32_t mask,
+                                  uint32_t n_words,
+                                  uint32_t& ti, uint32_t& is, bool& tail, uint32_t& tail_len) {
+  const uint32_t tl = memcpy_txn_len(seq, ti, txn, n_words);
+  const uint32_t first = memcpy_first_piece(stride, is, tl, n_words);
+  const uint32_t len = tail ? tail_len : first;
+  in.read_request(tail ? 0 : memcpy_start(seq, stride, ti, is, txn_shift, key, mask), len);
   if (!tail && len < tl) {
     tail = true;
     tail_len = tl - len;
   } else {
     tail = false;
     ++ti;
+    is = (is + stride_words) & mask;
   }
 }
 
@@ -157,7 +177,8 @@ static inline void memcpy_request(hls::burst_maxi<ap_uint<512> > in, bool seq, b
 // per-word test of the mode).
 template <unsigned MODE>
 static void memcpy_run(hls::burst_maxi<ap_uint<512> > in, hls::burst_maxi<ap_uint<512> > out, uint32_t n_words,
-                       uint32_t reps, bool seq, bool stride, uint32_t txn, uint32_t n_txn, uint32_t ahead,
+                       uint32_t reps, bool seq, bool stride, uint32_t txn, uint32_t txn_shift, uint32_t n_txn,
+                       uint32_t ahead,
                        uint32_t stride_words, uint32_t seed, int emu_fault_) {
   const bool reading = MODE != MEMCPY_MODE_WRITE, writing = MODE != MEMCPY_MODE_READ;
   const uint32_t mask = n_words - 1;                              // stride, random: n_words is 2^k
@@ -175,28 +196,32 @@ reps_loop:
     const uint64_t rk = (uint64_t)rr * MEMCPY_REP_KEY;
     const uint32_t key = memcpy_mix(seed ^ memcpy_mix(rr ^ MEMCPY_REP_SALT));
     // Issuer: the next piece to request is of transaction ti (memcpy_request).
-    uint32_t ti = 0, tail_len = 0;
+    uint32_t ti = 0, is = 0, tail_len = 0;
     bool tail = false;
   prefetch:
     for (uint32_t q = 0; q < ahead; ++q) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=16 avg=16
 #pragma HLS PIPELINE II=1
-      if (reading && ti != n_txn) memcpy_request(in, seq, stride, txn, stride_words, key, mask, n_words, ti, tail, tail_len);
+      if (reading && ti != n_txn)
+        memcpy_request(in, seq, stride, txn, txn_shift, stride_words, key, mask, n_words, ti, is, tail,
+                       tail_len);
     }
-    // Consumer: word k of transaction t, its address a; seg_left words left in the current piece.
-    uint32_t t = 0, k = 0, start = 0, tl = 0, seg_left = 0;
+    // Consumer: word k of transaction t, its address a; seg_left words left in the current piece;
+    // cs its stride start and tkey = t * MEMCPY_TXN_KEY, both carried by addition.
+    uint32_t t = 0, k = 0, start = 0, tl = 0, seg_left = 0, cs = 0;
+    uint64_t tkey = 0;
   words:
     for (unsigned int w = 0; w < n_words; ++w) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT min=16384 max=4194304 avg=1048576
       if (k == 0) {
-        start = memcpy_start(seq, stride, t, txn, stride_words, key, mask);
-        tl = seq && n_words - start < txn ? n_words - start : txn;
+        start = memcpy_start(seq, stride, t, cs, txn_shift, key, mask);
+        tl = memcpy_txn_len(seq, t, txn, n_words);
       }
       const uint32_t a = seq ? start + k : (start + k) & mask;
       const bool piece_start = seg_left == 0;
-      if (piece_start) seg_left = k == 0 ? (n_words - start < tl ? n_words - start : tl) : tl - k;
-      const uint64_t key_t = seq ? rk : rk ^ ((uint64_t)t * MEMCPY_TXN_KEY);
+      if (piece_start) seg_left = k == 0 ? memcpy_first_piece(stride, cs, tl, n_words) : tl - k;
+      const uint64_t key_t = seq ? rk : rk ^ tkey;
       if (writing && piece_start) {
         if (w_open == ahead) {
           out.write_response();
@@ -228,10 +253,13 @@ reps_loop:
       }
       // A piece read: request the next (so `ahead` requests stay in flight).
       if (--seg_left == 0 && reading && ti != n_txn)
-        memcpy_request(in, seq, stride, txn, stride_words, key, mask, n_words, ti, tail, tail_len);
+        memcpy_request(in, seq, stride, txn, txn_shift, stride_words, key, mask, n_words, ti, is, tail,
+                       tail_len);
       if (++k == tl) {
         k = 0;
         ++t;
+        cs = (cs + stride_words) & mask;
+        tkey += MEMCPY_TXN_KEY;
       }
     }
   }
@@ -284,6 +312,11 @@ extern "C" void bw_memcpy(hls::burst_maxi<ap_uint<512> > in, hls::burst_maxi<ap_
   // Words per transaction: seq MEMCPY_BURST (the last one of a rep shorter); a transaction of more
   // words than the buffer is the whole buffer (start 0 either way: same words, same tk(0) = 0).
   const uint32_t txn = seq ? (uint32_t)MEMCPY_BURST : (txn_words < n_words ? txn_words : n_words);
+  uint32_t txn_shift = 0;                      // log2(txn) for the random start (txn is 2^k there)
+txn_log2:
+  for (; txn_shift < 31 && (1u << txn_shift) < txn; ++txn_shift) {
+#pragma HLS LOOP_TRIPCOUNT min=0 max=6 avg=3
+  }
   const uint32_t n_txn = seq ? (n_words + MEMCPY_BURST - 1) / MEMCPY_BURST : txn ? n_words / txn : 0;
   // Requests in flight: as many as keep MEMCPY_OUTSTANDING AXI bursts outstanding (the adapter cuts a
   // request into bursts of MEMCPY_BURST beats), so the words asked for never exceed the adapter's
@@ -293,12 +326,12 @@ extern "C" void bw_memcpy(hls::burst_maxi<ap_uint<512> > in, hls::burst_maxi<ap_
   const uint32_t ahead = bursts_per_txn >= MEMCPY_OUTSTANDING ? 1u : MEMCPY_OUTSTANDING / bursts_per_txn;
 
   if (mode == MEMCPY_MODE_READ)
-    memcpy_run<MEMCPY_MODE_READ>(in, out, n_words, reps, seq, stride, txn, n_txn, ahead, stride_words, seed,
+    memcpy_run<MEMCPY_MODE_READ>(in, out, n_words, reps, seq, stride, txn, txn_shift, n_txn, ahead, stride_words, seed,
                                  MEMCPY_FAULT_SELECTOR);
   else if (mode == MEMCPY_MODE_WRITE)
-    memcpy_run<MEMCPY_MODE_WRITE>(in, out, n_words, reps, seq, stride, txn, n_txn, ahead, stride_words, seed,
+    memcpy_run<MEMCPY_MODE_WRITE>(in, out, n_words, reps, seq, stride, txn, txn_shift, n_txn, ahead, stride_words, seed,
                                   MEMCPY_FAULT_SELECTOR);
   else
-    memcpy_run<MEMCPY_MODE_COPY>(in, out, n_words, reps, seq, stride, txn, n_txn, ahead, stride_words, seed,
+    memcpy_run<MEMCPY_MODE_COPY>(in, out, n_words, reps, seq, stride, txn, txn_shift, n_txn, ahead, stride_words, seed,
                                  MEMCPY_FAULT_SELECTOR);
 }
