@@ -71,6 +71,6 @@ def report(result) -> None:
                      model_bw(mib) if mib is not None else "-",
                      f"{best['bandwidth_GBps_median']:.2f} at {int(best['bytes']):,} B", model_bw(best),
                      f"{len(ok)}/{len(g)} sizes verified"])
-    print_table(rows, ["direction", "bank", "latency at B", "us", "model us", "GB/s 1 MiB", "model",
-                       "best GB/s (median)", "model", "verification"])
+    print_table(rows, ["direction", "bank", "smallest B", "time us", "model us", "GB/s at 1 MiB", "model GB/s",
+                       "best GB/s (median)", "model GB/s", "verification"])
     print_closing(result, lambda r: f"{r['direction']} {r['bank']} {int(r['bytes'])} B")
