@@ -51,14 +51,17 @@ def test_plot_panels_hold_what_the_run_holds():
     m = load_run(FIX / HW_MEMCPY)
     fig = draw(m)
     try:
-        agg, per_cu = fig.axes[:2]
-        labels = {ln.get_label() for ln in agg.lines}
+        # a column per direction: aggregate panels above, per-CU panels below
+        aggs = [a for a in fig.axes if a.get_visible() and "aggregate" in a.get_ylabel()]
+        per_cus = [a for a in fig.axes if a.get_visible() and "per CU" in a.get_ylabel()]
+        assert len(aggs) == len(per_cus) == m.summary["direction"].nunique()
+        labels = {ln.get_label() for agg in aggs for ln in agg.lines}
         verified = m.summary[m.summary["verified"]]
         series = {f"{d}, {int(p)} PC{'s' if p > 1 else ''}" for d, p in zip(verified["direction"], verified["pcs"])}
         # each measured series beside the model's figure for the same points, dashed
         assert labels == {f"{s}: measured" for s in series} | {f"{s}: model" for s in series}
-        assert all(ln.get_linestyle() == "--" for ln in agg.lines if ln.get_label().endswith(": model"))
-        assert "per CU" in per_cu.get_ylabel() and "measured" in fig._suptitle.get_text()
+        assert all(ln.get_linestyle() == "--" for agg in aggs for ln in agg.lines if ln.get_label().endswith(": model"))
+        assert "measured" in fig._suptitle.get_text()
     finally:
         plt.close(fig)
     lat = load_run(FIX / HW_LATENCY)

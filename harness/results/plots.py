@@ -51,8 +51,14 @@ def _memcpy(plt, run, m):
     patterned = m["pattern"].astype(str) != "seq" if "pattern" in m else np.zeros(len(m), bool)
     seq, pats = m[~patterned], m[patterned]
     pattern_names = [p for p in ("stride", "random") if (pats["pattern"] == p).any()] if len(pats) else []
-    rows = int(len(seq) > 0) + int(len(pattern_names) > 0)
-    fig, axes = plt.subplots(rows, 2, figsize=(12, 5.5 * rows), squeeze=False)
+    # Size sweep: a column per direction (read, write, copy), aggregate above per CU; pattern panels in
+    # a row of their own. Within a panel each series sits a little left or right of the others around
+    # each size, and its model's figure just right of it, so series with equal figures (as they are
+    # in emulation, where the figure is the model's) stay visible.
+    dirs = list(dict.fromkeys(d for d in ("read", "write", "copy", *seq["direction"]) if (seq["direction"] == d).any()))
+    ncols = max(len(dirs), 2 if pattern_names else 1)
+    nrows = (2 if len(seq) else 0) + int(len(pattern_names) > 0)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(max(12, 5.0 * ncols), 4.8 * nrows), squeeze=False)
     row = 0
     if len(seq):
         seq = seq.copy()
@@ -68,27 +74,47 @@ def _memcpy(plt, run, m):
                                for p, t in zip(seq["port_pc"], seq["target_pc"])]
             where = ["relation"]
         colors = plt_colors()
-        for ax, col, what in ((axes[0][0], "bandwidth_GBps", "aggregate"), (axes[0][1], "per_cu_GBps", "per CU")):
-            # one series per target too: a cross-switch run's local and other-group points never share a median
-            for k, (key, g) in enumerate(seq.groupby(["direction", "pcs", *where], dropna=False)):
-                d, pcs = key[0], key[1]
-                tag = f"{d}, {int(pcs)} PC{'s' if pcs > 1 else ''}" + _target_tag(key[2:], where)
-                med = g.groupby("bytes_per_pc")[[col, "model_" + col]].median()
-                c = colors[k % len(colors)]
-                ax.plot(med.index, med[col].values, marker="o", color=c, label=f"{tag}: {_what(run)}")
-                if med["model_" + col].notna().any():
-                    ax.plot(med.index, med["model_" + col].values, ls="--", marker="s", markerfacecolor="none",
-                            color=c, alpha=0.7, label=f"{tag}: model")
-            ax.set_xscale("log", base=2)
-            ax.set_xlabel("bytes per PC")
-            ax.set_ylabel(f"bandwidth {what} (GB/s, median)")
-            ax.grid(True, color="#e3e3e3")
-            ax.legend(fontsize=8)
-        row = 1
+        for j, d in enumerate(dirs):
+            # one series per PC count and target: a cross-switch run's local and other-group points never
+            # share a median
+            groups = list(seq[seq["direction"] == d].groupby(["direction", "pcs", *where], dropna=False))
+            for r, (col, what) in enumerate((("bandwidth_GBps", "aggregate"), ("per_cu_GBps", "per CU"))):
+                ax = axes[r][j]
+                for k, (key, g) in enumerate(groups):
+                    pcs = key[1]
+                    tag = f"{d}, {int(pcs)} PC{'s' if pcs > 1 else ''}" + _target_tag(key[2:], where)
+                    med = g.groupby("bytes_per_pc")[[col, "model_" + col]].median()
+                    c = colors[k % len(colors)]
+                    spread = 0.12 * (k - (len(groups) - 1) / 2)
+                    ax.plot(med.index * 2.0 ** (spread - 0.03), med[col].values, marker="o", ms=5, color=c,
+                            label=f"{tag}: {_what(run)}")
+                    if med["model_" + col].notna().any():
+                        ax.plot(med.index * 2.0 ** (spread + 0.03), med["model_" + col].values, ls="--",
+                                marker="s", ms=5, markerfacecolor="none", color=c, alpha=0.8, label=f"{tag}: model")
+                ax.set_xscale("log", base=2)
+                # half an octave either side of the sizes: the offsets stay small beside the axis,
+                # even for a run of one size
+                sizes = seq["bytes_per_pc"].astype(float)
+                ax.set_xlim(sizes.min() / 2 ** 0.5, sizes.max() * 2 ** 0.5)
+                # from zero, with headroom: a flat series is not blown up to noise nor clipped
+                top = max([float(np.nanmax(ln.get_ydata())) for ln in ax.lines
+                           if np.isfinite(np.asarray(ln.get_ydata(), float)).any()] or [1.0])
+                ax.set_ylim(0, 1.15 * top)
+                ax.ticklabel_format(axis="y", style="plain", useOffset=False)
+                ax.set_xlabel("bytes per PC (each series a little apart; model just right of it)", fontsize=8)
+                ax.set_ylabel(f"bandwidth {what} (GB/s, median)")
+                ax.set_title(f"{d}: {what}", fontsize=10)
+                ax.grid(True, color="#e3e3e3")
+                ax.legend(fontsize=7, loc="lower right")     # bandwidth plateaus high: the low right is free
+        for j in range(len(dirs), ncols):
+            axes[0][j].set_visible(False)
+            axes[1][j].set_visible(False)
+        row = 2
     for i, name in enumerate(pattern_names):
         _pattern_panel(axes[row][i], run, pats[pats["pattern"] == name], name)
-    if len(pattern_names) == 1:
-        axes[row][1].set_visible(False)
+    if pattern_names:
+        for j in range(len(pattern_names), ncols):
+            axes[row][j].set_visible(False)
     return fig
 
 
