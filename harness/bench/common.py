@@ -262,6 +262,14 @@ class Progress:
         self._width = len(line)
 
 
+def size_label(n: int) -> str:
+    """Bytes as the CLI takes them: 4K, 64M, 1G, or '100 B' when not a whole K/M/G (progress, notes)."""
+    for unit, k in (("G", 30), ("M", 20), ("K", 10)):
+        if n >= 1 << k and n % (1 << k) == 0:
+            return f"{n >> k}{unit}"
+    return f"{n} B"
+
+
 def _clock(seconds: float) -> str:
     s = int(round(seconds))
     return f"{s // 60}:{s % 60:02d}" if s >= 60 else f"{seconds:.1f} s"

@@ -18,7 +18,7 @@ import numpy as np
 from harness import model
 from harness.bench import reference
 from harness.bench.common import (BenchResult, RunOptions, attach_launch_marks, device_times, guarded,
-                                  make_context, progress, timeout_ms)
+                                  make_context, progress, size_label, timeout_ms)
 from harness.results import schema
 from harness.results.points import modeled_memcpy_GBps as modeled_GBps  # noqa: F401 (the table's and tests')
 from harness.results.stats import summarize_samples
@@ -300,22 +300,15 @@ def _rep_weight(pt: MemcpyPoint) -> float:
 
 
 def point_label(pt: MemcpyPoint) -> str:
-    label = f"{pt.direction} {pt.pcs} PC{'s' if pt.pcs != 1 else ''} {_size(pt.bytes_per_pc)}"
+    label = f"{pt.direction} {pt.pcs} PC{'s' if pt.pcs != 1 else ''} {size_label(pt.bytes_per_pc)}"
     if pt.pattern != "seq":
-        label += f" {pt.pattern} {_size(pt.txn_bytes)}"
-        label += f"/{_size(pt.stride_bytes)}" if pt.pattern == "stride" else ""
+        label += f" {pt.pattern} {size_label(pt.txn_bytes)}"
+        label += f"/{size_label(pt.stride_bytes)}" if pt.pattern == "stride" else ""
     if pt.port_pc is not None:
         label += f" port PC {pt.port_pc}"
     if pt.target != "local":
         label += f" -> {'PC ' if pt.target.isdigit() else ''}{pt.target}"
     return label
-
-
-def _size(n: int) -> str:
-    for unit, k in (("G", 30), ("M", 20), ("K", 10)):
-        if n >= 1 << k and n % (1 << k) == 0:
-            return f"{n >> k}{unit}"
-    return f"{n} B"
 
 
 def run(plan: MemcpyPlan, bar=None) -> BenchResult:
@@ -341,12 +334,12 @@ def run(plan: MemcpyPlan, bar=None) -> BenchResult:
         if limit is not None:
             largest = max(p.bytes_per_pc for p in points)
             points = [p for p in points if p.bytes_per_pc <= limit]
-            notes.append(f"emulated: default sizes stop at {_size(limit)}: the model's bandwidth changes by less "
-                         f"than {EMU_STABLE_REL:.0%} from there to {_size(largest)}; --sizes 4K..{_size(largest)} "
+            notes.append(f"emulated: default sizes stop at {size_label(limit)}: the model's bandwidth changes by less "
+                         f"than {EMU_STABLE_REL:.0%} from there to {size_label(largest)}; --sizes 4K..{size_label(largest)} "
                          "runs them all")
     if rt.mode == "emu" and plan.emu_size:
         points = list(dict.fromkeys(replace(p, bytes_per_pc=plan.emu_size, kernel_reps=plan.emu_reps) for p in points))
-        notes.append(f"emulated: the --port-pc matrix at {_size(plan.emu_size)} per point (default); --sizes sets it")
+        notes.append(f"emulated: the --port-pc matrix at {size_label(plan.emu_size)} per point (default); --sizes sets it")
     context["notes"].extend(notes)
     # the --target-pc values of the run, in order (["local"]: every buffer in its port's own PC)
     context["target_pc"] = list(dict.fromkeys(p.target for p in points))

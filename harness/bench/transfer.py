@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from harness import model
-from harness.bench.common import BenchResult, RunOptions, guarded, make_context, progress
+from harness.bench.common import BenchResult, RunOptions, guarded, make_context, progress, size_label
 from harness.designs import load_design
 from harness.errors import UserError
 from harness.model.transfer import DIRECTIONS
@@ -90,13 +90,6 @@ def rep_key(bank: int, size_index: int, rep: int) -> np.uint64:
     return np.uint64(x ^ (x >> 31))
 
 
-def _size(n: int) -> str:
-    for unit, k in (("G", 30), ("M", 20), ("K", 10)):
-        if n >= 1 << k and n % (1 << k) == 0:
-            return f"{n >> k}{unit}"
-    return f"{n} B"
-
-
 def run(plan: TransferPlan, bar=None) -> BenchResult:
     """Every (bank, size) of the plan, both directions, verified; write and return the run directory."""
     opts = plan.opts
@@ -113,7 +106,7 @@ def run(plan: TransferPlan, bar=None) -> BenchResult:
         cap = sess.mem_size.get(b)
         if cap is not None and max(plan.sizes) > cap:
             raise UserError(f"--sizes {max(plan.sizes)}: larger than {b} ({cap} bytes); use at most "
-                            f"{_size(cap)}")
+                            f"{size_label(cap)}")
     context = make_context("transfer", rt, sess, design, opts.clock_mhz)
     context["dtype"] = None
     notes = []
@@ -148,7 +141,7 @@ def run(plan: TransferPlan, bar=None) -> BenchResult:
 
 def _run_point(opts, sess, writer, bar, bo, host, base, bank, bi, si, size, point):
     words = size // WORD_BYTES
-    label = f"{bank} {_size(size)}"
+    label = f"{bank} {size_label(size)}"
     bar.point(label)
     model_s = {d: model.predict_transfer(size, d).time_s for d in DIRECTIONS}
     h, b = host[:words], base[:words]

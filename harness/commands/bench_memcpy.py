@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import argparse
 
-from harness.commands.options import (add_common, distinct, parse_int_list, parse_size, parse_sizes, run_options,
+from harness.commands.options import (add_common, distinct, parse_int_list, parse_size, parse_sizes,
+                                      parse_word_sizes, run_options,
                                       xrt_emulation)
 from harness.commands.report import print_closing, print_table, timing_label
 from harness.designs.codes import memcpy_modes
@@ -67,15 +68,9 @@ def plan_from_args(args):
         default = mc.EMULATION_SIZES if emulation else mc.PATTERN_SIZES
     else:
         default = mc.EMULATION_SIZES if emulation else mc.DEFAULT_SIZES
-    sizes = parse_sizes(args.sizes if args.sizes is not None else default)
-    if not sizes:
-        raise UserError("--sizes is empty; give sizes like 4K..256M")
+    sizes = parse_word_sizes(args.sizes if args.sizes is not None else default, mc.WORD_BYTES, "one 512-bit word",
+                             "4K..256M")
     for s in sizes:
-        if s <= 0:
-            raise UserError(f"--sizes {s}: sizes must be positive, e.g. 4K")
-        if s % mc.WORD_BYTES:
-            raise UserError(f"--sizes {s}: use a multiple of {mc.WORD_BYTES} B (one 512-bit word), "
-                            f"e.g. {s // 64 * 64 or 64}")
         if s > pc_bytes:
             raise UserError(f"--sizes {s}: larger than one PC ({pc_bytes} bytes); use at most {pc_bytes >> 20}M")
     if args.kernel_reps == "auto":
@@ -293,7 +288,7 @@ def _fitting_defaults(targets: list[str], points: list, kern, pc_bytes: int, not
         if fits[-1] < top:
             top, why = fits[-1], t
     if why is not None:
-        notes.append(f"sizes above {mc._size(top)} per PC not run: with --target-pc {why} their buffers do not fit "
+        notes.append(f"sizes above {mc.size_label(top)} per PC not run: with --target-pc {why} their buffers do not fit "
                      "the PCs they share; give --sizes to choose")
     return [p for p in points if p.bytes_per_pc <= top]
 

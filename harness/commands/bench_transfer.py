@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import argparse
 
-from harness.commands.options import add_common, distinct, parse_sizes, run_options, xrt_emulation
+from harness.commands.options import add_common, distinct, parse_word_sizes, run_options, xrt_emulation
 from harness.commands.report import print_closing, print_table, timing_label, us
-from harness.errors import UserError
 
 HELP = "host-to-device and device-to-host bandwidth and latency per buffer size and bank"
 
@@ -25,16 +24,9 @@ def plan_from_args(args):
     from harness.bench import transfer as tr
     opts = run_options(args)
     emulation = xrt_emulation(args)
-    sizes = parse_sizes(args.sizes if args.sizes is not None else
-                        (tr.EMULATION_SIZES if emulation else tr.DEFAULT_SIZES))
-    if not sizes:
-        raise UserError("--sizes is empty; give sizes like 64..256M")
-    for s in sizes:
-        if s <= 0:
-            raise UserError(f"--sizes {s}: sizes must be positive, e.g. 64")
-        if s % tr.WORD_BYTES:
-            raise UserError(f"--sizes {s}: use a multiple of {tr.WORD_BYTES} B (data are checked as 64-bit "
-                            f"words), e.g. {max(8, s // 8 * 8)}")
+    sizes = parse_word_sizes(args.sizes if args.sizes is not None else
+                             (tr.EMULATION_SIZES if emulation else tr.DEFAULT_SIZES),
+                             tr.WORD_BYTES, "data are checked as 64-bit words", "64..256M")
     banks = tr.check_bank_names(args.banks)
     banks = distinct(banks, "--banks") if banks else banks     # a repeat runs once, with a note
     return tr.TransferPlan(sizes, banks, opts, target=emulation)

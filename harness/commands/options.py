@@ -60,6 +60,21 @@ def parse_sizes(text: str, what: str = "--sizes") -> list[int]:
     return distinct([parse_size(t, what) for t in text.split(",") if t.strip()], what)
 
 
+def parse_word_sizes(text: str, word_bytes: int, word_what: str, like: str) -> list[int]:
+    """--sizes of a bench that moves whole words: parse_sizes, then not empty, positive and a multiple
+    of `word_bytes` (`word_what` says why); `like` is the example range the messages give."""
+    sizes = parse_sizes(text)
+    if not sizes:
+        raise UserError(f"--sizes is empty; give sizes like {like}")
+    for s in sizes:
+        if s <= 0:
+            raise UserError(f"--sizes {s}: sizes must be positive, e.g. {like.split('..')[0]}")
+        if s % word_bytes:
+            raise UserError(f"--sizes {s}: use a multiple of {word_bytes} B ({word_what}), "
+                            f"e.g. {s // word_bytes * word_bytes or word_bytes}")
+    return sizes
+
+
 def parse_int(text, what: str) -> int:
     try:
         return int(str(text).strip())
