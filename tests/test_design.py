@@ -21,15 +21,19 @@ def test_memcpy_cfg_connects_every_cu_to_its_own_switch_ports_and_every_pc():
         assert parse_bank(conn[f"bw_memcpy_{i + 1}"]["in"]).tags == [f"HBM[{p}]" for p in range(32)]
 
 
-@pytest.mark.parametrize("text", ["HBM[3]", "HBM[0:31]", "HBM[0:31].4", "HBM[4:7].5", "DDR[1]"])
-def test_connectivity_round_trips_from_the_design_file_through_the_cfg(tmp_path, monkeypatch, text):
-    src = f"""name = "x"
+def _one_port_design(bank: str) -> str:
+    """Design file "x": one kernel k, one CU, one pointer argument a connected to `bank`."""
+    return f"""name = "x"
 [kernels.k]
 source = "k.cpp"
 cus = 1
-args = [{{ name = "a", kind = "ptr", bank = "{text}" }}]
+args = [{{ name = "a", kind = "ptr", bank = "{bank}" }}]
 """
-    monkeypatch.setattr(design_mod, "DESIGNS_DIR", _write(tmp_path, src))
+
+
+@pytest.mark.parametrize("text", ["HBM[3]", "HBM[0:31]", "HBM[0:31].4", "HBM[4:7].5", "DDR[1]"])
+def test_connectivity_round_trips_from_the_design_file_through_the_cfg(tmp_path, monkeypatch, text):
+    monkeypatch.setattr(design_mod, "DESIGNS_DIR", _write(tmp_path, _one_port_design(text)))
     d = load_design("x")
     assert f"sp=k_1.a:{text}\n" in d.cfg_text()
     got = parse_cfg(d.cfg_text())["k_1"]["a"]
@@ -41,13 +45,7 @@ args = [{{ name = "a", kind = "ptr", bank = "{text}" }}]
     ("HBM[31:0]", "low:high"), ("HBM[0:32]", "not have \\(HBM\\[32\\]"), ("HBM[0:31].32", "not have \\(HBM\\[32\\]"),
     ("DDR[0:1].1", "only HBM"), ("HBM[0-31]", "not like"), ("HBM[0:31].", "not like")])
 def test_a_bad_range_is_a_clear_error(tmp_path, monkeypatch, text, why):
-    src = f"""name = "x"
-[kernels.k]
-source = "k.cpp"
-cus = 1
-args = [{{ name = "a", kind = "ptr", bank = "{text}" }}]
-"""
-    monkeypatch.setattr(design_mod, "DESIGNS_DIR", _write(tmp_path, src))
+    monkeypatch.setattr(design_mod, "DESIGNS_DIR", _write(tmp_path, _one_port_design(text)))
     with pytest.raises(UserError, match=why) as exc:
         load_design("x")
     assert "k_1.a" in str(exc.value) and "\n" not in str(exc.value)
