@@ -37,8 +37,9 @@ help:
 	@echo "Alveo U280 benchmark harness"
 	@echo
 	@echo "Start here (no card needed):"
-	@echo "  make demo        set up .venv, build the emulated kernels, run a short emulated sweep,"
-	@echo "                   draw the smolVLA roofline and print where the plot and report are"
+	@echo "  make demo        set up .venv, build the emulated kernels, run short emulated memcpy, GEMM,"
+	@echo "                   latency and host-transfer runs, draw the smolVLA roofline from them and"
+	@echo "                   print where the plot and report are"
 	@echo "  make test        set up .venv and run the test suite"
 	@echo "  make bench       the harness's own speed figures (emulator, builds, start-up, make demo/test)"
 	@echo
